@@ -1,0 +1,332 @@
+//! Connections, transactions and the two places where parameters are bound and rows decoded,
+//! one per backend.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
+
+use model::{RecordId, Value};
+
+use crate::error::StoreError;
+use crate::ids::IdAllocator;
+use crate::sql::{Col, Dialect, Param, Sql, sqlite_text};
+use crate::Result;
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A handle on one database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    url: Arc<str>,
+    /// The schema version statements are tagged with (see [`Store::tag`]).
+    schema_version: Arc<AtomicI64>,
+    pub(crate) ids: Arc<IdAllocator>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dialect", &self.dialect()).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens `sqlite://FILE` (created if missing; WAL, foreign keys, busy timeout) or
+    /// `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            Pool::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(options).await?)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            Pool::Postgres(PgPoolOptions::new().max_connections(10).connect_with(options).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        Ok(Store {
+            pool,
+            url: Arc::from(url),
+            schema_version: Arc::new(AtomicI64::new(0)),
+            ids: Arc::new(IdAllocator::default()),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new statement for this backend.
+    pub fn sql(&self) -> Sql {
+        Sql::new(self.dialect())
+    }
+
+    /// Records the schema version that statements built from now on are built against.
+    pub fn set_schema_version(&self, version: i64) {
+        self.schema_version.store(version, Ordering::Release);
+    }
+
+    /// Statement text as sent: tagged with the schema version. Both drivers cache prepared
+    /// statements by text; after a metadata change (here or in another process) the tag
+    /// changes, so a statement prepared against an older table shape is never reused.
+    fn tag(&self, sql: &Sql) -> String {
+        format!("/*s{}*/ {}", self.schema_version.load(Ordering::Acquire), sql.text)
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads then writes cannot fail half-way on a lock.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, self.clone()),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?, self.clone()),
+        })
+    }
+
+    /// Runs a statement outside any transaction; returns the rows affected.
+    pub async fn execute(&self, sql: &Sql) -> Result<u64> {
+        let text = self.tag(sql);
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => sqlite_query(&text, &sql.params).execute(pool).await?.rows_affected(),
+            Pool::Postgres(pool) => pg_query(&text, &sql.params).execute(pool).await?.rows_affected(),
+        })
+    }
+
+    /// Runs a query outside any transaction and decodes each row by `cols`.
+    pub async fn fetch(&self, sql: &Sql, cols: &[Col]) -> Result<Vec<Vec<Value>>> {
+        let text = self.tag(sql);
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let rows = sqlite_query(&text, &sql.params).fetch_all(pool).await?;
+                rows.iter().map(|row| decode_sqlite(row, cols)).collect()
+            }
+            Pool::Postgres(pool) => {
+                let rows = pg_query(&text, &sql.params).fetch_all(pool).await?;
+                rows.iter().map(|row| decode_pg(row, cols)).collect()
+            }
+        }
+    }
+
+    /// Runs a script of fixed statements (migrations), separated by `;`.
+    pub(crate) async fn execute_script(&self, tx: &mut Tx, script: &str) -> Result<()> {
+        for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let mut sql = self.sql();
+            sql.push(statement);
+            tx.execute(&sql).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the database to `path` while others keep using it
+    /// (SQLite's `VACUUM INTO`). PostgreSQL databases are backed up with `pg_dump`.
+    pub async fn backup_sqlite(&self, path: &str) -> Result<bool> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlx::query("VACUUM INTO ?").bind(path.to_string()).execute(pool).await?;
+                Ok(true)
+            }
+            Pool::Postgres(_) => Ok(false),
+        }
+    }
+
+    /// Closes every connection (at shutdown).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// An open write transaction. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>, Store),
+    Postgres(Transaction<'static, Postgres>, Store),
+}
+
+impl Tx {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(..) => Dialect::Sqlite,
+            Tx::Postgres(..) => Dialect::Postgres,
+        }
+    }
+
+    pub fn sql(&self) -> Sql {
+        Sql::new(self.dialect())
+    }
+
+    pub fn store(&self) -> &Store {
+        match self {
+            Tx::Sqlite(_, store) | Tx::Postgres(_, store) => store,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &Sql) -> Result<u64> {
+        let text = self.store().tag(sql);
+        Ok(match self {
+            Tx::Sqlite(tx, _) => sqlite_query(&text, &sql.params).execute(&mut **tx).await?.rows_affected(),
+            Tx::Postgres(tx, _) => pg_query(&text, &sql.params).execute(&mut **tx).await?.rows_affected(),
+        })
+    }
+
+    pub async fn fetch(&mut self, sql: &Sql, cols: &[Col]) -> Result<Vec<Vec<Value>>> {
+        let text = self.store().tag(sql);
+        match self {
+            Tx::Sqlite(tx, _) => {
+                let rows = sqlite_query(&text, &sql.params).fetch_all(&mut **tx).await?;
+                rows.iter().map(|row| decode_sqlite(row, cols)).collect()
+            }
+            Tx::Postgres(tx, _) => {
+                let rows = pg_query(&text, &sql.params).fetch_all(&mut **tx).await?;
+                rows.iter().map(|row| decode_pg(row, cols)).collect()
+            }
+        }
+    }
+
+    /// Marks a point the transaction can return to with [`Tx::rollback_to`].
+    pub async fn savepoint(&mut self, name: &str) -> Result<()> {
+        let mut sql = self.sql();
+        sql.push("SAVEPOINT ").ident(name);
+        self.execute(&sql).await.map(drop)
+    }
+
+    pub async fn rollback_to(&mut self, name: &str) -> Result<()> {
+        let mut sql = self.sql();
+        sql.push("ROLLBACK TO SAVEPOINT ").ident(name);
+        self.execute(&sql).await.map(drop)
+    }
+
+    pub async fn release(&mut self, name: &str) -> Result<()> {
+        let mut sql = self.sql();
+        sql.push("RELEASE SAVEPOINT ").ident(name);
+        self.execute(&sql).await.map(drop)
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx, _) => tx.commit().await?,
+            Tx::Postgres(tx, _) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+fn sqlite_query<'q>(text: &str, params: &[Param]) -> SqliteQuery<'q> {
+    let mut query = sqlx::query(AssertSqlSafe(text.to_string()));
+    for param in params {
+        query = match param {
+            Param::Text(v) => query.bind(v.clone()),
+            Param::Int(v) => query.bind(*v),
+            Param::Bool(v) => query.bind(*v),
+            Param::Decimal(v, scale) => query.bind(v.and_then(|d| scaled_integer(d, *scale))),
+            Param::Date(v) => query.bind(v.map(sqlite_text::date)),
+            Param::DateTime(v) => query.bind(v.map(sqlite_text::datetime)),
+        };
+    }
+    query
+}
+
+fn pg_query<'q>(text: &str, params: &[Param]) -> PgQuery<'q> {
+    let mut query = sqlx::query(AssertSqlSafe(text.to_string()));
+    for param in params {
+        query = match param {
+            Param::Text(v) => query.bind(v.clone()),
+            Param::Int(v) => query.bind(*v),
+            Param::Bool(v) => query.bind(*v),
+            Param::Decimal(v, _) => query.bind(*v),
+            Param::Date(v) => query.bind(*v),
+            Param::DateTime(v) => query.bind(*v),
+        };
+    }
+    query
+}
+
+/// Fixed-point numbers live in SQLite as integers counted in units of 10^-scale, so that
+/// sums and sorts are exact.
+fn scaled_integer(mut d: Decimal, scale: u8) -> Option<i64> {
+    d.rescale(u32::from(scale));
+    i64::try_from(d.mantissa()).ok()
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {detail}"))
+}
+
+fn decode_id(text: Option<String>) -> Result<Value> {
+    match text {
+        None => Ok(Value::Null),
+        Some(text) => RecordId::parse(&text).map(Value::Id).map_err(|e| corrupt("id column", e)),
+    }
+}
+
+fn decode_sqlite(row: &SqliteRow, cols: &[Col]) -> Result<Vec<Value>> {
+    let mut values = Vec::with_capacity(cols.len());
+    for (i, col) in cols.iter().enumerate() {
+        let value = match col {
+            Col::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+            Col::Id => decode_id(row.try_get::<Option<String>, _>(i)?)?,
+            Col::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Value::Null, Value::Bool),
+            Col::Decimal(scale) => row
+                .try_get::<Option<i64>, _>(i)?
+                .map_or(Value::Null, |n| Value::Decimal(Decimal::new(n, u32::from(*scale)))),
+            Col::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, |n| Value::Decimal(Decimal::from(n))),
+            Col::Date => match row.try_get::<Option<String>, _>(i)? {
+                None => Value::Null,
+                Some(text) => {
+                    Value::Date(model::value::parse_date(&text).ok_or_else(|| corrupt("date column", &text))?)
+                }
+            },
+            Col::DateTime => match row.try_get::<Option<String>, _>(i)? {
+                None => Value::Null,
+                Some(text) => Value::DateTime(
+                    model::value::parse_datetime(&text).ok_or_else(|| corrupt("datetime column", &text))?,
+                ),
+            },
+        };
+        values.push(value);
+    }
+    Ok(values)
+}
+
+fn decode_pg(row: &PgRow, cols: &[Col]) -> Result<Vec<Value>> {
+    let mut values = Vec::with_capacity(cols.len());
+    for (i, col) in cols.iter().enumerate() {
+        let value = match col {
+            Col::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+            Col::Id => decode_id(row.try_get::<Option<String>, _>(i)?)?,
+            Col::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Value::Null, Value::Bool),
+            Col::Decimal(_) => row.try_get::<Option<Decimal>, _>(i)?.map_or(Value::Null, Value::Decimal),
+            Col::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, |n| Value::Decimal(Decimal::from(n))),
+            Col::Date => row.try_get::<Option<time::Date>, _>(i)?.map_or(Value::Null, Value::Date),
+            Col::DateTime => {
+                row.try_get::<Option<time::OffsetDateTime>, _>(i)?.map_or(Value::Null, Value::DateTime)
+            }
+        };
+        values.push(value);
+    }
+    Ok(values)
+}

@@ -1,0 +1,143 @@
+//! Tables and columns for objects and fields: one table per object, one typed column per
+//! field, indexes on lookups, unique and external-id fields. Runs inside the transaction that
+//! changes the metadata, so a failed change leaves neither half.
+
+use model::{FieldDef, FieldType, ObjectDef};
+
+use crate::backend::Tx;
+use crate::error::unique_index_name;
+use crate::sql::{Col, Dialect};
+use crate::Result;
+
+fn column_type(dialect: Dialect, field: &FieldDef) -> String {
+    Col::of(field).sql_type(dialect, field.precision.unwrap_or(18))
+}
+
+/// Creates the table of an object with a column per field, and its indexes.
+pub async fn create_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    let dialect = tx.dialect();
+    let mut sql = tx.sql();
+    sql.push("CREATE TABLE ").ident(&object.table).push(" (");
+    sql.comma_list(&object.fields, |s, field| {
+        s.ident(&field.column).push(" ").push(&column_type(dialect, field));
+        if field.field_type == FieldType::Id {
+            s.push(" PRIMARY KEY");
+        } else if field.name == "IsDeleted" {
+            s.push(" NOT NULL");
+        }
+    });
+    sql.push(")");
+    tx.execute(&sql).await?;
+    for field in &object.fields {
+        create_indexes(tx, object, field).await?;
+    }
+    Ok(())
+}
+
+pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    let mut sql = tx.sql();
+    sql.push("DROP TABLE ").ident(&object.table);
+    tx.execute(&sql).await.map(drop)
+}
+
+/// Whether a field gets an ordinary index: lookups (not the audit references, which nobody
+/// filters on and which would slow every insert), the record name, and external ids.
+fn wants_index(field: &FieldDef) -> bool {
+    let audit = matches!(field.name.as_str(), "CreatedById" | "LastModifiedById");
+    (field.field_type == FieldType::Reference && !audit) || field.name_field || field.external_id
+}
+
+/// Creates the indexes a field needs.
+pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    if field.unique {
+        let mut sql = tx.sql();
+        sql.push("CREATE UNIQUE INDEX ")
+            .ident(&unique_index_name(&object.table, &field.column))
+            .push(" ON ")
+            .ident(&object.table)
+            .push(" (")
+            .ident(&field.column)
+            .push(")");
+        tx.execute(&sql).await?;
+    } else if wants_index(field) {
+        let mut sql = tx.sql();
+        sql.push("CREATE INDEX ")
+            .ident(&format!("ix_{}_{}", object.table, field.column))
+            .push(" ON ")
+            .ident(&object.table)
+            .push(" (")
+            .ident(&field.column)
+            .push(")");
+        tx.execute(&sql).await?;
+    }
+    Ok(())
+}
+
+/// Drops a field's indexes, if any.
+pub async fn drop_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    for name in [unique_index_name(&object.table, &field.column), format!("ix_{}_{}", object.table, field.column)] {
+        let mut sql = tx.sql();
+        sql.push("DROP INDEX IF EXISTS ").ident(&name);
+        tx.execute(&sql).await?;
+    }
+    Ok(())
+}
+
+/// Adds the column of a new field, and its indexes. Cheap on both backends: neither rewrites
+/// the table for a nullable column without a default.
+pub async fn add_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    let dialect = tx.dialect();
+    let mut sql = tx.sql();
+    sql.push("ALTER TABLE ")
+        .ident(&object.table)
+        .push(" ADD COLUMN ")
+        .ident(&field.column)
+        .push(" ")
+        .push(&column_type(dialect, field));
+    tx.execute(&sql).await?;
+    create_indexes(tx, object, field).await
+}
+
+/// Drops the column of a removed field (its indexes first: SQLite refuses otherwise).
+pub async fn drop_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    drop_indexes(tx, object, field).await?;
+    let mut sql = tx.sql();
+    sql.push("ALTER TABLE ").ident(&object.table).push(" DROP COLUMN ").ident(&field.column);
+    tx.execute(&sql).await.map(drop)
+}
+
+/// Changes the digits of a number column. PostgreSQL alters the NUMERIC type (rounding);
+/// SQLite holds scaled integers, so the stored integers are rescaled.
+pub async fn change_number_scale(tx: &mut Tx, object: &ObjectDef, old: &FieldDef, new: &FieldDef) -> Result<()> {
+    let old_scale = i32::from(old.scale.unwrap_or(0));
+    let new_scale = i32::from(new.scale.unwrap_or(0));
+    match tx.dialect() {
+        Dialect::Postgres => {
+            let mut sql = tx.sql();
+            sql.push("ALTER TABLE ")
+                .ident(&object.table)
+                .push(" ALTER COLUMN ")
+                .ident(&new.column)
+                .push(" TYPE ")
+                .push(&column_type(Dialect::Postgres, new));
+            tx.execute(&sql).await.map(drop)
+        }
+        Dialect::Sqlite if new_scale != old_scale => {
+            let mut sql = tx.sql();
+            sql.push("UPDATE ").ident(&object.table).push(" SET ").ident(&new.column).push(" = ");
+            if new_scale > old_scale {
+                sql.ident(&new.column).push(" * ").int_param(10i64.pow((new_scale - old_scale) as u32));
+            } else {
+                // Round half away from zero, as the API does on input.
+                let factor = 10i64.pow((old_scale - new_scale) as u32);
+                sql.push("CAST(ROUND(CAST(")
+                    .ident(&new.column)
+                    .push(" AS REAL) / ")
+                    .int_param(factor)
+                    .push(") AS INTEGER)");
+            }
+            tx.execute(&sql).await.map(drop)
+        }
+        Dialect::Sqlite => Ok(()),
+    }
+}

@@ -1,0 +1,63 @@
+/// What went wrong in the database, classified where callers act on the difference.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique index refused a value. `detail` is the index name (PostgreSQL) or the message
+    /// naming `table.column` (SQLite); [`StoreError::is_duplicate_of`] interprets it.
+    #[error("duplicate value: {detail}")]
+    Duplicate { detail: String },
+    /// The URL does not name a database Rapport can use.
+    #[error("unsupported database URL {0}: use sqlite://FILE or postgres://…")]
+    UnsupportedUrl(String),
+    /// A plan names a field the object does not have (a bug in the caller, which resolves
+    /// names against the same schema first).
+    #[error("no such field {0}")]
+    UnknownField(String),
+    /// Stored data that Rapport cannot read back (a bug or a hand edit).
+    #[error("unreadable stored data: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl StoreError {
+    /// Whether this is a unique violation on `table.column`.
+    pub fn is_duplicate_of(&self, table: &str, column: &str) -> bool {
+        match self {
+            StoreError::Duplicate { detail } => {
+                detail == &unique_index_name(table, column) || detail.contains(&format!("{table}.{column}"))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> StoreError {
+        if let Some(db) = error.as_database_error() {
+            if db.is_unique_violation() {
+                let detail = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
+                return StoreError::Duplicate { detail };
+            }
+        }
+        StoreError::Database(error)
+    }
+}
+
+/// The name of the unique index on `table.column`.
+pub(crate) fn unique_index_name(table: &str, column: &str) -> String {
+    format!("ux_{table}_{column}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_attributed_on_both_backends() {
+        let pg = StoreError::Duplicate { detail: unique_index_name("project__c", "code__c") };
+        assert!(pg.is_duplicate_of("project__c", "code__c"));
+        assert!(!pg.is_duplicate_of("project__c", "name"));
+        let sqlite = StoreError::Duplicate { detail: "UNIQUE constraint failed: account.ext__c".into() };
+        assert!(sqlite.is_duplicate_of("account", "ext__c"));
+    }
+}

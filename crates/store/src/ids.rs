@@ -1,0 +1,53 @@
+//! Record numbers for new ids, handed out in blocks so that a bulk insert does not touch the
+//! sequence row per record, and so that several processes sharing one database never hand out
+//! the same number.
+
+use std::ops::Range;
+use std::sync::Mutex;
+
+use crate::backend::Store;
+use crate::sql::Col;
+use crate::{Result, StoreError};
+
+/// Numbers taken from the database at a time.
+const BLOCK: u64 = 10_000;
+
+#[derive(Default)]
+pub(crate) struct IdAllocator {
+    cached: Mutex<Range<u64>>,
+}
+
+impl Store {
+    /// Reserves `count` record numbers. Call it before beginning the transaction that uses
+    /// them: on SQLite the reservation needs the write lock for a moment. Numbers a failed
+    /// transaction did not use are never reused; ids have gaps, as Salesforce's do.
+    pub async fn reserve_record_numbers(&self, count: u64) -> Result<Range<u64>> {
+        {
+            let mut cached = self.ids.cached.lock().map_err(|_| StoreError::Corrupt("id allocator lock poisoned".into()))?;
+            if cached.end - cached.start >= count {
+                let start = cached.start;
+                cached.start += count;
+                return Ok(start..start + count);
+            }
+        }
+        let size = count.max(BLOCK);
+        let mut sql = self.sql();
+        sql.push("UPDATE rapport_sequence SET next_value = next_value + ")
+            .int_param(i64::try_from(size).map_err(|_| StoreError::Corrupt("id block too large".into()))?)
+            .push(" WHERE name = 'record' RETURNING next_value");
+        let rows = self.fetch(&sql, &[Col::Int]).await?;
+        let end = rows
+            .first()
+            .and_then(|row| row.first())
+            .and_then(|v| match v {
+                model::Value::Decimal(d) => u64::try_from(*d).ok(),
+                _ => None,
+            })
+            .ok_or_else(|| StoreError::Corrupt("rapport_sequence has no 'record' row".into()))?;
+        let block = end - size..end;
+        let mut cached = self.ids.cached.lock().map_err(|_| StoreError::Corrupt("id allocator lock poisoned".into()))?;
+        // Keep the rest of the new block for later calls.
+        *cached = block.start + count..block.end;
+        Ok(block.start..block.start + count)
+    }
+}

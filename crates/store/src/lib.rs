@@ -1,0 +1,22 @@
+//! The database. SQLite (embedded default) and PostgreSQL behind one interface; the only crate
+//! that speaks SQL. Statements are built with [`sql::Sql`], every value bound.
+#![forbid(unsafe_code)]
+
+pub mod ddl;
+pub mod metadata;
+pub mod migrate;
+pub mod plan;
+pub mod records;
+pub mod sql;
+
+mod backend;
+mod error;
+mod ids;
+
+pub use backend::{Store, Tx};
+pub use error::StoreError;
+pub use plan::{Filter, Op, Select};
+pub use sql::{Col, Dialect, Param, Sql};
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

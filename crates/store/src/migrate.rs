@@ -1,0 +1,118 @@
+//! Migrations of Rapport's own tables, and the first load of the standard catalogue. Runs at
+//! every start; each step runs once, in a transaction, recorded in `rapport_migration`.
+
+use model::catalogue::Catalogue;
+
+use crate::backend::Store;
+use crate::sql::{Col, Dialect};
+use crate::{Result, StoreError, ddl, metadata};
+
+/// The system tables. The SQL is the subset both backends read the same way.
+const SYSTEM_TABLES: &str = "
+CREATE TABLE rapport_migration (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+CREATE TABLE rapport_setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO rapport_setting (name, value) VALUES ('schema_version', '1');
+CREATE TABLE rapport_sequence (name TEXT PRIMARY KEY, next_value BIGINT NOT NULL);
+INSERT INTO rapport_sequence (name, next_value) VALUES ('record', 1);
+CREATE TABLE rapport_object (
+    api_name TEXT PRIMARY KEY, position BIGINT NOT NULL, key_prefix TEXT NOT NULL,
+    label_en TEXT NOT NULL, plural_en TEXT NOT NULL, label_zh TEXT NOT NULL, plural_zh TEXT NOT NULL,
+    custom BIGINT NOT NULL, owned BIGINT NOT NULL, createable BIGINT NOT NULL,
+    history TEXT, history_parent TEXT);
+CREATE TABLE rapport_field (
+    object TEXT NOT NULL, api_name TEXT NOT NULL, position BIGINT NOT NULL, field_type TEXT NOT NULL,
+    label_en TEXT NOT NULL, label_zh TEXT NOT NULL, length BIGINT, precision_digits BIGINT, scale BIGINT,
+    required BIGINT NOT NULL, is_unique BIGINT NOT NULL, external_id BIGINT NOT NULL, default_value TEXT,
+    reference_to TEXT, relationship TEXT, child_relationship TEXT, cascade_delete BIGINT NOT NULL,
+    value_set TEXT, restricted BIGINT NOT NULL, readonly BIGINT NOT NULL, create_only BIGINT NOT NULL,
+    tracked BIGINT NOT NULL, name_field BIGINT NOT NULL, custom BIGINT NOT NULL, autonumber_format TEXT,
+    PRIMARY KEY (object, api_name));
+CREATE TABLE rapport_picklist_value (
+    value_set TEXT NOT NULL, value TEXT NOT NULL, position BIGINT NOT NULL,
+    label_en TEXT NOT NULL, label_zh TEXT NOT NULL, is_default BIGINT NOT NULL, active BIGINT NOT NULL,
+    probability BIGINT, forecast_category TEXT, closed BIGINT NOT NULL, won BIGINT NOT NULL,
+    converted BIGINT NOT NULL, responded BIGINT NOT NULL,
+    PRIMARY KEY (value_set, value));
+CREATE TABLE rapport_recycle_bin (
+    record_id TEXT PRIMARY KEY, object TEXT NOT NULL, root_id TEXT NOT NULL,
+    deleted_by TEXT, deleted_at TEXT NOT NULL);
+CREATE INDEX ix_recycle_bin_root ON rapport_recycle_bin (root_id);
+CREATE INDEX ix_recycle_bin_deleted_at ON rapport_recycle_bin (deleted_at);
+CREATE TABLE rapport_credential (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL);
+CREATE TABLE rapport_token (
+    token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, label TEXT NOT NULL,
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked BIGINT NOT NULL);
+CREATE INDEX ix_token_user ON rapport_token (user_id);
+CREATE TABLE rapport_autonumber (object TEXT NOT NULL, field TEXT NOT NULL, next_value BIGINT NOT NULL,
+    PRIMARY KEY (object, field))
+";
+
+enum Step {
+    Sql(&'static str),
+    /// Loads the standard catalogue: metadata rows and one table per object.
+    StandardCatalogue,
+}
+
+const STEPS: [(i64, &str, Step); 2] =
+    [(1, "system tables", Step::Sql(SYSTEM_TABLES)), (2, "standard catalogue", Step::StandardCatalogue)];
+
+impl Store {
+    /// Brings the database up to date. Safe to call from several processes at once: on
+    /// PostgreSQL an advisory lock serialises them, on SQLite the write lock does.
+    pub async fn migrate(&self) -> Result<()> {
+        for (version, name, step) in STEPS {
+            let mut tx = self.begin().await?;
+            if tx.dialect() == Dialect::Postgres {
+                let mut lock = tx.sql();
+                lock.push("SELECT pg_advisory_xact_lock(7411007)");
+                tx.execute(&lock).await?;
+            }
+            if applied(&mut tx, version).await? {
+                continue;
+            }
+            match step {
+                Step::Sql(script) => self.execute_script(&mut tx, script).await?,
+                Step::StandardCatalogue => {
+                    let catalogue = Catalogue::standard().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    for (name, values) in &catalogue.value_sets {
+                        metadata::write_value_set(&mut tx, name, values).await?;
+                    }
+                    for (position, object) in catalogue.objects.iter().enumerate() {
+                        metadata::write_object(&mut tx, object, position as i64).await?;
+                        ddl::create_table(&mut tx, object).await?;
+                    }
+                }
+            }
+            let mut record = tx.sql();
+            record
+                .push("INSERT INTO rapport_migration (version, name, applied_at) VALUES (")
+                .int_param(version)
+                .push(", ")
+                .text_param(name)
+                .push(", ")
+                .text_param(&model::value::format_datetime(model::value::now_millis()))
+                .push(")");
+            tx.execute(&record).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+async fn applied(tx: &mut crate::Tx, version: i64) -> Result<bool> {
+    let mut exists = tx.sql();
+    exists.push(match tx.dialect() {
+        Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'rapport_migration'",
+        Dialect::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'rapport_migration'"
+        }
+    });
+    let rows = tx.fetch(&exists, &[Col::Int]).await?;
+    if metadata::int_at(&rows, 0) == 0 {
+        return Ok(false);
+    }
+    let mut done = tx.sql();
+    done.push("SELECT COUNT(*) FROM rapport_migration WHERE version = ").int_param(version);
+    let rows = tx.fetch(&done, &[Col::Int]).await?;
+    Ok(metadata::int_at(&rows, 0) > 0)
+}
