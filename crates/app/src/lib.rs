@@ -1,1 +1,85 @@
-//! placeholder
+//! Rapport's use cases. Every read and write from the web layer and the CLI goes through an
+//! [`App`]: record operations, setup (metadata), users and tokens, seeding and benchmarks.
+#![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod derive;
+pub mod error;
+pub mod org;
+pub mod records;
+mod recycle;
+pub mod seed;
+pub mod setup;
+pub mod users;
+
+mod schema_cache;
+
+use std::sync::Arc;
+
+use model::{Lang, RecordId, Schema};
+use store::Store;
+
+pub use error::{AppError, Result};
+pub use records::{Record, RecordResult, WriteOptions};
+
+/// Who a use case runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The user; `None` for the system itself (migrations, seeding before any user exists).
+    pub user_id: Option<RecordId>,
+    pub lang: Lang,
+}
+
+impl Caller {
+    pub fn system() -> Caller {
+        Caller { user_id: None, lang: Lang::En }
+    }
+
+    pub fn user(user_id: RecordId, lang: Lang) -> Caller {
+        Caller { user_id: Some(user_id), lang }
+    }
+}
+
+/// The application: one database and its current schema. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    schema: Arc<schema_cache::SchemaCache>,
+    /// Serialises metadata changes made by this process (DDL must not interleave).
+    setup_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl App {
+    /// Opens a database, creating or migrating it, and loads its schema.
+    pub async fn open(url: &str) -> Result<App> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        let schema = store.load_schema().await?;
+        let app = App {
+            store,
+            schema: Arc::new(schema_cache::SchemaCache::new(schema)),
+            setup_lock: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        org::ensure_seeded(&app).await?;
+        Ok(app)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The current schema. At most every few hundred milliseconds it checks the database's
+    /// schema version and reloads when another process changed metadata.
+    pub async fn schema(&self) -> Result<Arc<Schema>> {
+        self.schema.current(&self.store).await
+    }
+
+    /// Reloads the schema now (after this process changed metadata).
+    pub(crate) async fn reload_schema(&self) -> Result<Arc<Schema>> {
+        self.schema.reload(&self.store).await
+    }
+
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}

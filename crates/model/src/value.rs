@@ -6,7 +6,7 @@ use time::{Date, OffsetDateTime, UtcOffset};
 use crate::id::RecordId;
 
 /// A value of one field of one record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     Null,
     Bool(bool),

@@ -141,3 +141,38 @@ pub async fn change_number_scale(tx: &mut Tx, object: &ObjectDef, old: &FieldDef
         Dialect::Sqlite => Ok(()),
     }
 }
+
+/// How many records hold a text longer than `length` characters in `field` (before a length
+/// is reduced).
+pub async fn count_longer_than(tx: &mut Tx, object: &ObjectDef, field: &FieldDef, length: u32) -> Result<i64> {
+    let mut sql = tx.sql();
+    sql.push("SELECT COUNT(*) FROM ")
+        .ident(&object.table)
+        .push(" WHERE LENGTH(")
+        .ident(&field.column)
+        .push(") > ")
+        .int_param(i64::from(length));
+    let rows = tx.fetch(&sql, &[Col::Int]).await?;
+    Ok(crate::metadata::int_at(&rows, 0))
+}
+
+/// How many records hold a number with more integer digits than `precision - scale` allows.
+pub async fn count_too_large(tx: &mut Tx, object: &ObjectDef, field: &FieldDef, precision: u8, scale: u8) -> Result<i64> {
+    let integer_digits = u32::from(precision.saturating_sub(scale));
+    let stored_scale = u32::from(field.scale.unwrap_or(0));
+    // SQLite stores units of 10^-scale of the old field; PostgreSQL stores the number itself.
+    let limit = match tx.dialect() {
+        Dialect::Sqlite => 10i128.pow(integer_digits + stored_scale),
+        Dialect::Postgres => 10i128.pow(integer_digits),
+    };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut sql = tx.sql();
+    sql.push("SELECT COUNT(*) FROM ")
+        .ident(&object.table)
+        .push(" WHERE ABS(")
+        .ident(&field.column)
+        .push(") >= ")
+        .int_param(limit);
+    let rows = tx.fetch(&sql, &[Col::Int]).await?;
+    Ok(crate::metadata::int_at(&rows, 0))
+}

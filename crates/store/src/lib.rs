@@ -2,6 +2,7 @@
 //! that speaks SQL. Statements are built with [`sql::Sql`], every value bound.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod ddl;
 pub mod metadata;
 pub mod migrate;

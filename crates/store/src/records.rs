@@ -249,3 +249,10 @@ pub async fn next_autonumber(tx: &mut Tx, object: &str, field: &str, count: i64)
     }
     Ok(crate::metadata::int_at(&rows, 0) - count)
 }
+
+/// Drops the bin entries of an object whose table is going away.
+pub async fn remove_bin_entries_of_object(tx: &mut Tx, object: &str) -> Result<()> {
+    let mut sql = tx.sql();
+    sql.push("DELETE FROM rapport_recycle_bin WHERE object = ").text_param(object);
+    tx.execute(&sql).await.map(drop)
+}

@@ -1,0 +1,890 @@
+//! Record operations: create, read, update, delete to the recycle bin, undelete, purge, in
+//! single and bulk forms with per-record results. Every write is one transaction; a rejected
+//! record changes nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use model::{ErrorCode, FieldDef, FieldType, ObjectDef, RecordError, RecordId, Schema, Value};
+use store::plan::Deleted;
+use store::{Filter, Select, Tx};
+
+use crate::derive::{Written, derive};
+use crate::{App, AppError, Caller, Result};
+
+/// A record as a caller sends it: field API names (any case) to JSON values.
+pub type RecordInput = serde_json::Map<String, serde_json::Value>;
+
+/// The outcome for one record of a bulk operation.
+pub type RecordResult = std::result::Result<RecordId, Vec<RecordError>>;
+
+/// How long deleted records stay in the recycle bin.
+pub const RECYCLE_BIN_DAYS: i64 = 15;
+
+/// Options of a bulk write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    /// Either every record is written or none is.
+    pub all_or_none: bool,
+}
+
+/// One update of a bulk update.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub id: String,
+    pub input: RecordInput,
+    /// The SystemModstamp the caller read; if the record changed since, the update is refused.
+    pub if_unmodified_since: Option<OffsetDateTime>,
+}
+
+/// A record read back: its object and the values of the fields asked for, in order.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub object: Arc<ObjectDef>,
+    pub values: Vec<(String, Value)>,
+}
+
+impl Record {
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.values.iter().find(|(name, _)| name.eq_ignore_ascii_case(field)).map(|(_, v)| v)
+    }
+
+    pub fn id(&self) -> Option<&RecordId> {
+        self.get("Id").and_then(Value::as_id)
+    }
+
+    /// The record as a JSON object of field values (without `attributes`).
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.values.iter().map(|(name, value)| (name.clone(), value.to_json())).collect()
+    }
+}
+
+fn object_of<'s>(schema: &'s Schema, name: &str) -> Result<&'s Arc<ObjectDef>> {
+    schema.object(name).ok_or_else(|| {
+        AppError::one(ErrorCode::NotFound, format!("sObject type '{name}' is not supported."))
+    })
+}
+
+fn parse_id(text: &str, label: &str) -> std::result::Result<RecordId, RecordError> {
+    RecordId::parse(text)
+        .map_err(|_| RecordError::new(ErrorCode::MalformedId, format!("{label}: id value of incorrect type: {text}")))
+}
+
+/// The id must be one of `object`'s.
+fn id_of_object(object: &ObjectDef, text: &str) -> std::result::Result<RecordId, RecordError> {
+    let id = parse_id(text, &format!("{} ID", object.label.en))?;
+    if id.key_prefix() != object.key_prefix {
+        return Err(RecordError::new(
+            ErrorCode::MalformedId,
+            format!("{} ID: id value of incorrect type: {text}", object.label.en),
+        ));
+    }
+    Ok(id)
+}
+
+enum Mode {
+    Create,
+    Update,
+}
+
+/// Parses the caller's fields into positions and values, collecting every error.
+fn parse_input(object: &ObjectDef, input: &RecordInput, mode: Mode) -> std::result::Result<Vec<(usize, Value)>, Vec<RecordError>> {
+    let mut parsed = Vec::with_capacity(input.len());
+    let mut errors = Vec::new();
+    for (name, json) in input {
+        if name == "attributes" {
+            continue;
+        }
+        let Some(position) = object.field_position(name) else {
+            errors.push(RecordError::on_field(
+                ErrorCode::InvalidField,
+                name,
+                format!("No such column '{name}' on sobject of type {}", object.name),
+            ));
+            continue;
+        };
+        let field = &object.fields[position];
+        // The Id in an update body is the record's own: accepted and ignored, as Salesforce does.
+        if field.field_type == FieldType::Id && matches!(mode, Mode::Update) {
+            continue;
+        }
+        let writable = match mode {
+            Mode::Create => field.createable(),
+            Mode::Update => field.updateable(),
+        };
+        if !writable {
+            errors.push(RecordError::on_field(
+                ErrorCode::InvalidFieldForInsertUpdate,
+                &field.name,
+                format!(
+                    "Unable to create/update fields: {}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+                    field.name
+                ),
+            ));
+            continue;
+        }
+        match model::validate::coerce(field, json) {
+            Ok(value) => parsed.push((position, value)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(parsed) } else { Err(errors) }
+}
+
+/// Required fields with no value.
+fn missing_required(object: &ObjectDef, row: &[Value]) -> Option<RecordError> {
+    let missing: Vec<String> = object
+        .fields
+        .iter()
+        .zip(row)
+        .filter(|(f, v)| f.required && !f.readonly && v.is_null())
+        .map(|(f, _)| f.name.clone())
+        .collect();
+    (!missing.is_empty()).then(|| RecordError {
+        code: ErrorCode::RequiredFieldMissing,
+        message: format!("Required fields are missing: [{}]", missing.join(", ")),
+        fields: missing,
+    })
+}
+
+/// The default value of a field on a new record.
+fn default_value(field: &FieldDef) -> Value {
+    if let Some(v) = field.default_picklist_value() {
+        return Value::Text(v.value.clone());
+    }
+    match &field.default {
+        Some(text) => model::validate::coerce(field, &serde_json::Value::String(text.clone())).unwrap_or(Value::Null),
+        None if field.field_type == FieldType::Checkbox => Value::Bool(false),
+        None => Value::Null,
+    }
+}
+
+/// Stamps the audit fields of a row.
+fn stamp(object: &ObjectDef, row: &mut [Value], caller: &Caller, at: OffsetDateTime, create: bool) {
+    let user = caller.user_id.clone().map_or(Value::Null, Value::Id);
+    let mut put = |name: &str, value: Value| {
+        if let Some(i) = object.field_position(name) {
+            row[i] = value;
+        }
+    };
+    if create {
+        put("CreatedDate", Value::DateTime(at));
+        put("CreatedById", user.clone());
+        put("IsDeleted", Value::Bool(false));
+    }
+    put("LastModifiedDate", Value::DateTime(at));
+    put("LastModifiedById", user);
+    put("SystemModstamp", Value::DateTime(at));
+}
+
+/// A reference to check: which record (row index in the batch), which field, which id.
+struct RefCheck {
+    row: usize,
+    field: usize,
+    id: RecordId,
+}
+
+/// Checks that every reference of `rows` names a live record of an allowed object. Returns
+/// the errors per row.
+async fn check_references(
+    tx: &mut Tx,
+    schema: &Schema,
+    object: &ObjectDef,
+    rows: &[&Vec<Value>],
+    positions: &[usize],
+) -> Result<HashMap<usize, Vec<RecordError>>> {
+    let mut errors: HashMap<usize, Vec<RecordError>> = HashMap::new();
+    let mut by_target: HashMap<String, Vec<RefCheck>> = HashMap::new();
+    for (r, row) in rows.iter().enumerate() {
+        for &p in positions {
+            let field = &object.fields[p];
+            let Some(id) = row[p].as_id() else { continue };
+            let target = schema
+                .object_by_prefix(id.key_prefix())
+                .filter(|t| field.reference_to.iter().any(|allowed| allowed.eq_ignore_ascii_case(&t.name)));
+            match target {
+                Some(target) => by_target.entry(target.name.clone()).or_default().push(RefCheck { row: r, field: p, id: id.clone() }),
+                None => errors.entry(r).or_default().push(RecordError::on_field(
+                    ErrorCode::FieldIntegrityException,
+                    &field.name,
+                    format!(
+                        "{}: id value of incorrect type: {} (must be the id of a {})",
+                        field.label.en,
+                        id,
+                        field.reference_to.join(" or ")
+                    ),
+                )),
+            }
+        }
+    }
+    for (target, checks) in by_target {
+        let Some(target) = schema.object(&target) else { continue };
+        let (Some(id_field), Some(deleted_field)) = (target.field("Id"), target.field("IsDeleted")) else { continue };
+        let mut found: HashMap<RecordId, bool> = HashMap::new();
+        let ids: Vec<Value> = checks.iter().map(|c| Value::Id(c.id.clone())).collect::<HashSet<_>>().into_iter().collect();
+        for chunk in ids.chunks(1000) {
+            let mut select = Select::new(target, vec![id_field, deleted_field]);
+            select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
+            select.deleted = Deleted::Include;
+            for row in store::records::select_in(tx, &select).await? {
+                if let [Value::Id(id), deleted] = row.as_slice() {
+                    found.insert(id.clone(), *deleted == Value::Bool(true));
+                }
+            }
+        }
+        for check in checks {
+            let field = &object.fields[check.field];
+            let error = match found.get(&check.id) {
+                Some(false) => continue,
+                Some(true) => RecordError::on_field(
+                    ErrorCode::EntityIsDeleted,
+                    &field.name,
+                    format!("{}: entity is deleted: {}", field.label.en, check.id),
+                ),
+                None => RecordError::on_field(
+                    ErrorCode::InvalidCrossReferenceKey,
+                    &field.name,
+                    format!("{}: invalid cross reference id: {}", field.label.en, check.id),
+                ),
+            };
+            errors.entry(check.row).or_default().push(error);
+        }
+    }
+    Ok(errors)
+}
+
+/// Checks unique fields against each other within the batch and against stored records.
+async fn check_unique(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    rows: &[&Vec<Value>],
+    own_ids: &[&RecordId],
+) -> Result<HashMap<usize, Vec<RecordError>>> {
+    let mut errors: HashMap<usize, Vec<RecordError>> = HashMap::new();
+    let Some(id_field) = object.field("Id") else { return Ok(errors) };
+    for (p, field) in object.fields.iter().enumerate().filter(|(_, f)| f.unique) {
+        let duplicate = |other: &RecordId| {
+            RecordError::on_field(
+                ErrorCode::DuplicateValue,
+                &field.name,
+                format!("duplicate value found: {} duplicates value on record with id: {other}", field.name),
+            )
+        };
+        let mut seen: HashMap<&Value, usize> = HashMap::new();
+        let mut values = Vec::new();
+        for (r, row) in rows.iter().enumerate() {
+            let value = &row[p];
+            if value.is_null() {
+                continue;
+            }
+            if let Some(&first) = seen.get(value) {
+                errors.entry(r).or_default().push(duplicate(own_ids[first]));
+                continue;
+            }
+            seen.insert(value, r);
+            values.push(value.clone());
+        }
+        for chunk in values.chunks(1000) {
+            let mut select = Select::new(object, vec![id_field, field]);
+            select.filter = Some(Filter::any_of(&field.name, chunk.to_vec()));
+            select.deleted = Deleted::Include;
+            for stored in store::records::select_in(tx, &select).await? {
+                let (Some(Value::Id(stored_id)), Some(value)) = (stored.first(), stored.get(1)) else { continue };
+                if let Some(&r) = seen.get(value) {
+                    if own_ids[r] != stored_id {
+                        errors.entry(r).or_default().push(duplicate(stored_id));
+                    }
+                }
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// Rows for the history object of `object`: one per tracked field that changed (or one
+/// "created" row for a new record).
+struct HistoryRow {
+    parent: RecordId,
+    field: String,
+    data_type: String,
+    old: Value,
+    new: Value,
+}
+
+async fn write_history(
+    tx: &mut Tx,
+    schema: &Schema,
+    object: &ObjectDef,
+    entries: Vec<HistoryRow>,
+    numbers: &mut std::ops::Range<u64>,
+    caller: &Caller,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let Some(history) = object.history.as_deref().and_then(|h| schema.object(h)) else { return Ok(()) };
+    let Some(parent_field) = history.history_parent.as_deref() else { return Ok(()) };
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let names = [
+        "Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp",
+        parent_field, "Field", "DataType", "OldValue", "NewValue",
+    ];
+    let fields: Vec<&FieldDef> = names.iter().filter_map(|n| history.field(n)).collect();
+    if fields.len() != names.len() {
+        return Ok(());
+    }
+    let user = caller.user_id.clone().map_or(Value::Null, Value::Id);
+    let clip = |v: Value| match v.to_display() {
+        s if s.is_empty() => Value::Null,
+        s => Value::Text(s.chars().take(255).collect()),
+    };
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let number = numbers.next().ok_or_else(|| store::StoreError::Corrupt("history ids exhausted".into()))?;
+        let id = RecordId::from_number(&history.key_prefix, number)
+            .ok_or_else(|| store::StoreError::Corrupt("record numbers exhausted".into()))?;
+        rows.push(vec![
+            Value::Id(id),
+            Value::Bool(false),
+            Value::DateTime(at),
+            user.clone(),
+            Value::DateTime(at),
+            user.clone(),
+            Value::DateTime(at),
+            Value::Id(entry.parent),
+            Value::Text(entry.field),
+            Value::Text(entry.data_type),
+            clip(entry.old),
+            clip(entry.new),
+        ]);
+    }
+    store::records::insert(tx, history, &fields, &rows).await?;
+    Ok(())
+}
+
+/// Formats an auto-number: `{00000000}` → zero-padded to 8 digits; text around it is kept.
+fn format_autonumber(format: Option<&str>, n: i64) -> String {
+    let format = format.unwrap_or("{0}");
+    match (format.find('{'), format.find('}')) {
+        (Some(open), Some(close)) if open < close => {
+            let width = close - open - 1;
+            format!("{}{:0width$}{}", &format[..open], n, &format[close + 1..], width = width)
+        }
+        _ => format!("{format}{n}"),
+    }
+}
+
+fn modstamp_of(object: &ObjectDef, row: &[Value]) -> Option<OffsetDateTime> {
+    object.field_position("SystemModstamp").and_then(|i| row[i].as_datetime())
+}
+
+/// Every record of a bulk write fails when one does and the caller asked for all or none.
+pub(crate) fn roll_back_all(results: &mut [RecordResult]) {
+    for result in results.iter_mut() {
+        if result.is_ok() {
+            *result = Err(vec![RecordError::new(
+                ErrorCode::AllOrNoneOperationRolledBack,
+                "Record rolled back because not all records were valid and the request was using AllOrNone header",
+            )]);
+        }
+    }
+}
+
+fn first_error(results: Vec<RecordResult>) -> Result<RecordId> {
+    match results.into_iter().next() {
+        Some(Ok(id)) => Ok(id),
+        Some(Err(errors)) => Err(AppError::Rejected(errors)),
+        None => Err(AppError::one(ErrorCode::UnknownException, "no result")),
+    }
+}
+
+/// Builds the full row of a new record: defaults, the caller's values, owner, audit fields,
+/// derived fields; then checks required fields.
+fn prepare_new_row(
+    object: &ObjectDef,
+    input: &RecordInput,
+    caller: &Caller,
+    now: OffsetDateTime,
+    fiscal_start: u8,
+) -> std::result::Result<Vec<Value>, Vec<RecordError>> {
+    let parsed = parse_input(object, input, Mode::Create)?;
+    let mut row: Vec<Value> = object.fields.iter().map(default_value).collect();
+    let mut written = vec![false; row.len()];
+    for (p, value) in parsed {
+        row[p] = value;
+        written[p] = true;
+    }
+    if let Some(owner) = object.field_position("OwnerId") {
+        if row[owner].is_null() {
+            row[owner] = caller.user_id.clone().map_or(Value::Null, Value::Id);
+        }
+    }
+    stamp(object, &mut row, caller, now, true);
+    derive(object, &mut row, &Written(&written), None, fiscal_start, now);
+    match missing_required(object, &row) {
+        Some(error) => Err(vec![error]),
+        None => Ok(row),
+    }
+}
+
+/// Positions of the reference fields callers write (the audit references are the system's).
+fn reference_positions(object: &ObjectDef) -> Vec<usize> {
+    object
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.field_type == FieldType::Reference && !matches!(f.name.as_str(), "CreatedById" | "LastModifiedById"))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn new_id(object: &ObjectDef, numbers: &mut std::ops::Range<u64>) -> Result<RecordId> {
+    numbers
+        .next()
+        .and_then(|n| RecordId::from_number(&object.key_prefix, n))
+        .ok_or_else(|| AppError::Internal(store::StoreError::Corrupt("record numbers exhausted".into())))
+}
+
+/// The error for a unique violation the database caught (a concurrent writer got there first).
+fn duplicate_from_store(object: &ObjectDef, error: &store::StoreError) -> Option<RecordError> {
+    object.fields.iter().find(|f| f.unique && error.is_duplicate_of(&object.table, &f.column)).map(|f| {
+        RecordError::on_field(
+            ErrorCode::DuplicateValue,
+            &f.name,
+            format!("duplicate value found: {} duplicates value on another record", f.name),
+        )
+    })
+}
+
+fn merge_errors(results: &mut [RecordResult], index_map: &[usize], errors: HashMap<usize, Vec<RecordError>>) {
+    for (r, mut errs) in errors {
+        let original = index_map[r];
+        match &mut results[original] {
+            Err(existing) => existing.append(&mut errs),
+            ok => *ok = Err(errs),
+        }
+    }
+}
+
+impl App {
+    /// The org's fiscal-year start month, read only for objects with fiscal fields.
+    async fn fiscal_year_start_month_for(&self, object: &ObjectDef) -> Result<u8> {
+        if object.field("FiscalYear").is_none() {
+            return Ok(1);
+        }
+        Ok(self.org_settings().await?.fiscal_year_start_month)
+    }
+
+    /// Creates one record.
+    pub async fn create(&self, caller: &Caller, object: &str, input: RecordInput) -> Result<RecordId> {
+        first_error(self.create_many(caller, object, vec![input], WriteOptions { all_or_none: true }).await?)
+    }
+
+    /// Creates records in one transaction, with a result per record in input order.
+    pub async fn create_many(
+        &self,
+        caller: &Caller,
+        object: &str,
+        inputs: Vec<RecordInput>,
+        options: WriteOptions,
+    ) -> Result<Vec<RecordResult>> {
+        let schema = self.schema().await?;
+        let target = object_of(&schema, object)?;
+        if !target.createable {
+            return Err(AppError::one(ErrorCode::InvalidOperation, format!("entity type cannot be inserted: {}", target.name)));
+        }
+        self.insert_records(caller, object, inputs, options).await
+    }
+
+    /// Creates records of any object, including those callers may not create (the system's
+    /// own: Organization, history).
+    pub(crate) async fn insert_records(
+        &self,
+        caller: &Caller,
+        object: &str,
+        inputs: Vec<RecordInput>,
+        options: WriteOptions,
+    ) -> Result<Vec<RecordResult>> {
+        let schema = self.schema().await?;
+        let object = object_of(&schema, object)?.clone();
+        let now = model::value::now_millis();
+        let fiscal_start = self.fiscal_year_start_month_for(&object).await?;
+        let mut results: Vec<RecordResult> = Vec::with_capacity(inputs.len());
+        let mut rows: Vec<Vec<Value>> = Vec::with_capacity(inputs.len());
+        let mut index_map: Vec<usize> = Vec::with_capacity(inputs.len());
+        let placeholder = RecordId::from_number(&object.key_prefix, 0)
+            .ok_or_else(|| AppError::Internal(store::StoreError::Corrupt(format!("bad key prefix {}", object.key_prefix))))?;
+        for (i, input) in inputs.iter().enumerate() {
+            match prepare_new_row(&object, input, caller, now, fiscal_start) {
+                Ok(row) => {
+                    rows.push(row);
+                    index_map.push(i);
+                    results.push(Ok(placeholder.clone()));
+                }
+                Err(errors) => results.push(Err(errors)),
+            }
+        }
+        if rows.is_empty() || (options.all_or_none && results.iter().any(Result::is_err)) {
+            if options.all_or_none {
+                roll_back_all(&mut results);
+            }
+            return Ok(results);
+        }
+
+        let history_rows = if object.history.is_some() { rows.len() } else { 0 };
+        let mut numbers = self.store.reserve_record_numbers((rows.len() + history_rows) as u64).await?;
+        let id_position = object.field_position("Id").unwrap_or(0);
+        let mut ids = Vec::with_capacity(rows.len());
+        for (row, &original) in rows.iter_mut().zip(&index_map) {
+            let id = new_id(&object, &mut numbers)?;
+            row[id_position] = Value::Id(id.clone());
+            results[original] = Ok(id.clone());
+            ids.push(id);
+        }
+
+        let mut tx = self.store.begin().await?;
+        let row_refs: Vec<&Vec<Value>> = rows.iter().collect();
+        let id_refs: Vec<&RecordId> = ids.iter().collect();
+        let mut errors = check_references(&mut tx, &schema, &object, &row_refs, &reference_positions(&object)).await?;
+        for (r, mut errs) in check_unique(&mut tx, &object, &row_refs, &id_refs).await? {
+            errors.entry(r).or_default().append(&mut errs);
+        }
+        let failed: HashSet<usize> = errors.keys().copied().collect();
+        merge_errors(&mut results, &index_map, errors);
+        if options.all_or_none && !failed.is_empty() {
+            roll_back_all(&mut results);
+            return Ok(results);
+        }
+        let mut kept: Vec<Vec<Value>> = Vec::with_capacity(rows.len());
+        let mut kept_index: Vec<usize> = Vec::with_capacity(rows.len());
+        for (r, row) in rows.into_iter().enumerate() {
+            if !failed.contains(&r) {
+                kept.push(row);
+                kept_index.push(index_map[r]);
+            }
+        }
+        if kept.is_empty() {
+            return Ok(results);
+        }
+        for (p, field) in object.fields.iter().enumerate().filter(|(_, f)| f.field_type == FieldType::AutoNumber) {
+            let first = store::records::next_autonumber(&mut tx, &object.name, &field.name, kept.len() as i64).await?;
+            for (k, row) in kept.iter_mut().enumerate() {
+                row[p] = Value::Text(format_autonumber(field.autonumber_format.as_deref(), first + k as i64));
+            }
+        }
+
+        // Only the columns some record sets: a narrower statement binds far fewer nulls.
+        let columns: Vec<usize> =
+            (0..object.fields.len()).filter(|&p| kept.iter().any(|row| !row[p].is_null())).collect();
+        let fields: Vec<&FieldDef> = columns.iter().map(|&p| &object.fields[p]).collect();
+        let narrow: Vec<Vec<Value>> = kept.iter().map(|row| columns.iter().map(|&p| row[p].clone()).collect()).collect();
+        tx.savepoint("bulk_insert").await?;
+        match store::records::insert(&mut tx, &object, &fields, &narrow).await {
+            Ok(()) => tx.release("bulk_insert").await?,
+            Err(error) => {
+                let Some(duplicate) = duplicate_from_store(&object, &error) else { return Err(error.into()) };
+                tx.rollback_to("bulk_insert").await?;
+                if options.all_or_none {
+                    results[kept_index[0]] = Err(vec![duplicate]);
+                    roll_back_all(&mut results);
+                    return Ok(results);
+                }
+                // Someone else wrote a conflicting value meanwhile: find which records, one by one.
+                let mut inserted = Vec::new();
+                for (k, row) in narrow.iter().enumerate() {
+                    tx.savepoint("one_insert").await?;
+                    match store::records::insert(&mut tx, &object, &fields, std::slice::from_ref(row)).await {
+                        Ok(()) => {
+                            tx.release("one_insert").await?;
+                            inserted.push(k);
+                        }
+                        Err(error) => match duplicate_from_store(&object, &error) {
+                            Some(duplicate) => {
+                                tx.rollback_to("one_insert").await?;
+                                results[kept_index[k]] = Err(vec![duplicate]);
+                            }
+                            None => return Err(error.into()),
+                        },
+                    }
+                }
+                kept = inserted.into_iter().map(|k| kept[k].clone()).collect();
+            }
+        }
+        if object.history.is_some() {
+            let entries = kept
+                .iter()
+                .filter_map(|row| row[id_position].as_id().cloned())
+                .map(|parent| HistoryRow { parent, field: "created".into(), data_type: String::new(), old: Value::Null, new: Value::Null })
+                .collect();
+            write_history(&mut tx, &schema, &object, entries, &mut numbers, caller, now).await?;
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    /// Reads one record: all fields, or the ones named (Id is always included).
+    pub async fn get(&self, _caller: &Caller, object: &str, id: &str, fields: Option<&[String]>) -> Result<Record> {
+        let schema = self.schema().await?;
+        let object = object_of(&schema, object)?.clone();
+        let id = id_of_object(&object, id)?;
+        let selected: Vec<&FieldDef> = match fields {
+            None => object.fields.iter().collect(),
+            Some(names) => {
+                let mut selected = Vec::with_capacity(names.len() + 1);
+                for name in names {
+                    let field = object.field(name.trim()).ok_or_else(|| {
+                        AppError::on_field(
+                            ErrorCode::InvalidField,
+                            name,
+                            format!("No such column '{name}' on entity '{}'", object.name),
+                        )
+                    })?;
+                    if !selected.iter().any(|f: &&FieldDef| f.name == field.name) {
+                        selected.push(field);
+                    }
+                }
+                if !selected.iter().any(|f| f.name == "Id") {
+                    selected.extend(object.field("Id"));
+                }
+                selected
+            }
+        };
+        let mut select = Select::new(&object, selected.clone());
+        select.filter = Some(Filter::eq("Id", Value::Id(id)));
+        let row = store::records::select(&self.store, &select).await?.pop().ok_or_else(not_found)?;
+        Ok(Record {
+            object: object.clone(),
+            values: selected.iter().map(|f| f.name.clone()).zip(row).collect(),
+        })
+    }
+
+    /// Reads records matching a filter, in order, at most `limit`.
+    pub async fn find(
+        &self,
+        _caller: &Caller,
+        object: &str,
+        fields: &[&str],
+        filter: Option<Filter>,
+        order_by: Vec<(String, bool)>,
+        limit: Option<u64>,
+    ) -> Result<Vec<Record>> {
+        let schema = self.schema().await?;
+        let object = object_of(&schema, object)?.clone();
+        let mut selected = Vec::with_capacity(fields.len());
+        for name in fields {
+            selected.push(object.field(name).ok_or_else(|| {
+                AppError::on_field(ErrorCode::InvalidField, name, format!("No such column '{name}' on entity '{}'", object.name))
+            })?);
+        }
+        for name in filter.iter().flat_map(filter_fields).chain(order_by.iter().map(|(n, _)| n.clone())) {
+            if object.field(&name).is_none() {
+                return Err(AppError::on_field(
+                    ErrorCode::InvalidField,
+                    &name,
+                    format!("No such column '{name}' on entity '{}'", object.name),
+                ));
+            }
+        }
+        let mut select = Select::new(&object, selected.clone());
+        select.filter = filter;
+        select.order_by = order_by;
+        select.limit = limit;
+        let rows = store::records::select(&self.store, &select).await?;
+        let names: Vec<String> = selected.iter().map(|f| f.name.clone()).collect();
+        Ok(rows.into_iter().map(|row| Record { object: object.clone(), values: names.iter().cloned().zip(row).collect() }).collect())
+    }
+
+    /// Updates one record.
+    pub async fn update(&self, caller: &Caller, object: &str, update: Update) -> Result<()> {
+        first_error(self.update_many(caller, object, vec![update], WriteOptions { all_or_none: true }).await?).map(drop)
+    }
+
+    /// Updates records in one transaction, with a result per record.
+    pub async fn update_many(
+        &self,
+        caller: &Caller,
+        object: &str,
+        updates: Vec<Update>,
+        options: WriteOptions,
+    ) -> Result<Vec<RecordResult>> {
+        let schema = self.schema().await?;
+        let object = object_of(&schema, object)?.clone();
+        let now = model::value::now_millis();
+        let fiscal_start = self.fiscal_year_start_month_for(&object).await?;
+        let mut results: Vec<RecordResult> = Vec::with_capacity(updates.len());
+        let mut parsed: Vec<(usize, RecordId, Vec<(usize, Value)>, Option<OffsetDateTime>)> = Vec::new();
+        for (i, update) in updates.iter().enumerate() {
+            let id = id_of_object(&object, &update.id).map_err(|e| vec![e]);
+            let fields = parse_input(&object, &update.input, Mode::Update);
+            match (id, fields) {
+                (Ok(id), Ok(fields)) => {
+                    results.push(Ok(id.clone()));
+                    parsed.push((i, id, fields, update.if_unmodified_since));
+                }
+                (Err(mut a), Err(mut b)) => {
+                    a.append(&mut b);
+                    results.push(Err(a));
+                }
+                (Err(e), _) | (_, Err(e)) => results.push(Err(e)),
+            }
+        }
+        if parsed.is_empty() || (options.all_or_none && results.iter().any(Result::is_err)) {
+            if options.all_or_none {
+                roll_back_all(&mut results);
+            }
+            return Ok(results);
+        }
+        let tracked = object.fields.iter().filter(|f| f.tracked).count();
+        let history_rows = if object.history.is_some() { parsed.len() * tracked } else { 0 };
+        let mut numbers = self.store.reserve_record_numbers(history_rows as u64).await?;
+
+        let mut tx = self.store.begin().await?;
+        let all_fields: Vec<&FieldDef> = object.fields.iter().collect();
+        let mut current: HashMap<RecordId, Vec<Value>> = HashMap::new();
+        let id_position = object.field_position("Id").unwrap_or(0);
+        let ids: Vec<Value> = parsed.iter().map(|(_, id, _, _)| Value::Id(id.clone())).collect();
+        for chunk in ids.chunks(1000) {
+            let mut select = Select::new(&object, all_fields.clone());
+            select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
+            select.deleted = Deleted::Include;
+            select.for_update = true;
+            for row in store::records::select_in(&mut tx, &select).await? {
+                if let Some(id) = row[id_position].as_id().cloned() {
+                    current.insert(id, row);
+                }
+            }
+        }
+        let deleted_position = object.field_position("IsDeleted").unwrap_or(0);
+        // (original index, id, old row, new row, expected modstamp)
+        let mut changes: Vec<(usize, RecordId, Vec<Value>, Vec<Value>)> = Vec::new();
+        for (i, id, fields, since) in parsed {
+            let Some(old) = current.get(&id) else {
+                results[i] = Err(vec![RecordError::new(ErrorCode::NotFound, format!("The requested resource does not exist: {id}"))]);
+                continue;
+            };
+            if old[deleted_position] == Value::Bool(true) {
+                results[i] = Err(vec![RecordError::new(ErrorCode::EntityIsDeleted, "entity is deleted")]);
+                continue;
+            }
+            let old_stamp = modstamp_of(&object, old);
+            if let (Some(since), Some(stamp)) = (since, old_stamp) {
+                if stamp > since {
+                    results[i] = Err(vec![stale(&id, stamp)]);
+                    continue;
+                }
+            }
+            let mut row = old.clone();
+            let mut written = vec![false; row.len()];
+            for (p, value) in fields {
+                row[p] = value;
+                written[p] = true;
+            }
+            // Keep SystemModstamp strictly increasing, so that a version read is never reused.
+            let at = match old_stamp {
+                Some(stamp) if stamp >= now => stamp + Duration::milliseconds(1),
+                _ => now,
+            };
+            stamp(&object, &mut row, caller, at, false);
+            derive(&object, &mut row, &Written(&written), Some(old), fiscal_start, at);
+            if let Some(error) = missing_required(&object, &row) {
+                results[i] = Err(vec![error]);
+                continue;
+            }
+            changes.push((i, id, old.clone(), row));
+        }
+        // Only references that changed need checking.
+        let positions = reference_positions(&object);
+        let check_rows: Vec<Vec<Value>> = changes
+            .iter()
+            .map(|(_, _, old, new)| {
+                new.iter().enumerate().map(|(p, v)| if positions.contains(&p) && old[p] != *v { v.clone() } else { Value::Null }).collect()
+            })
+            .collect();
+        let check_refs: Vec<&Vec<Value>> = check_rows.iter().collect();
+        let index_map: Vec<usize> = changes.iter().map(|(i, ..)| *i).collect();
+        let mut errors = check_references(&mut tx, &schema, &object, &check_refs, &positions).await?;
+        let new_rows: Vec<&Vec<Value>> = changes.iter().map(|(_, _, _, new)| new).collect();
+        let own_ids: Vec<&RecordId> = changes.iter().map(|(_, id, _, _)| id).collect();
+        for (r, mut errs) in check_unique(&mut tx, &object, &new_rows, &own_ids).await? {
+            errors.entry(r).or_default().append(&mut errs);
+        }
+        let failed: HashSet<usize> = errors.keys().copied().collect();
+        merge_errors(&mut results, &index_map, errors);
+        if options.all_or_none && results.iter().any(Result::is_err) {
+            roll_back_all(&mut results);
+            return Ok(results);
+        }
+        let mut history = Vec::new();
+        for (r, (i, id, old, new)) in changes.into_iter().enumerate() {
+            if failed.contains(&r) {
+                continue;
+            }
+            let sets: Vec<(&FieldDef, Value)> = object
+                .fields
+                .iter()
+                .zip(new.iter().zip(&old))
+                .filter(|(_, (new, old))| new != old)
+                .map(|(f, (new, _))| (f, new.clone()))
+                .collect();
+            tx.savepoint("one_update").await?;
+            match store::records::update(&mut tx, &object, &id, &sets, modstamp_of(&object, &old)).await {
+                Ok(true) => tx.release("one_update").await?,
+                Ok(false) => {
+                    tx.rollback_to("one_update").await?;
+                    results[i] = Err(vec![stale(&id, modstamp_of(&object, &old).unwrap_or(now))]);
+                    continue;
+                }
+                Err(error) => match duplicate_from_store(&object, &error) {
+                    Some(duplicate) => {
+                        tx.rollback_to("one_update").await?;
+                        results[i] = Err(vec![duplicate]);
+                        continue;
+                    }
+                    None => return Err(error.into()),
+                },
+            }
+            for (field, (new, old)) in object.fields.iter().zip(new.iter().zip(&old)) {
+                if field.tracked && new != old {
+                    history.push(HistoryRow {
+                        parent: id.clone(),
+                        field: field.name.clone(),
+                        data_type: field.field_type.as_str().to_string(),
+                        old: old.clone(),
+                        new: new.clone(),
+                    });
+                }
+            }
+        }
+        if options.all_or_none && results.iter().any(Result::is_err) {
+            roll_back_all(&mut results);
+            return Ok(results);
+        }
+        write_history(&mut tx, &schema, &object, history, &mut numbers, caller, now).await?;
+        tx.commit().await?;
+        Ok(results)
+    }
+}
+
+fn stale(id: &RecordId, stamp: OffsetDateTime) -> RecordError {
+    RecordError::new(
+        ErrorCode::EntityFailedIflastmodifiedOnUpdate,
+        format!(
+            "The record {id} was modified at {} after the version you read; read it again and reapply your change",
+            model::value::format_datetime(stamp)
+        ),
+    )
+}
+
+pub(crate) fn not_found() -> AppError {
+    AppError::one(ErrorCode::NotFound, "The requested resource does not exist")
+}
+
+fn filter_fields(filter: &Filter) -> Vec<String> {
+    match filter {
+        Filter::Compare { field, .. } | Filter::In { field, .. } => vec![field.clone()],
+        Filter::And(parts) | Filter::Or(parts) => parts.iter().flat_map(filter_fields).collect(),
+        Filter::Not(inner) => filter_fields(inner),
+    }
+}

@@ -1,0 +1,246 @@
+//! Deleting to the recycle bin, undeleting and purging. A delete takes along the records
+//! whose reference to it cascades (line items of an opportunity, members of a campaign,
+//! history rows); undeleting the record brings them back; purging removes them for good and
+//! clears lookups that pointed at them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use model::{ErrorCode, ObjectDef, RecordError, RecordId, Schema, Value};
+use store::plan::Deleted;
+use store::records::BinEntry;
+use store::{Filter, Select, Tx};
+
+use crate::records::{RECYCLE_BIN_DAYS, RecordResult, WriteOptions, not_found, roll_back_all};
+use crate::{App, AppError, Caller, Result};
+
+/// Finds the live or deleted state of `ids` of one object: id → is deleted.
+async fn states(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<HashMap<RecordId, bool>> {
+    let (Some(id_field), Some(deleted_field)) = (object.field("Id"), object.field("IsDeleted")) else {
+        return Ok(HashMap::new());
+    };
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let mut select = Select::new(object, vec![id_field, deleted_field]);
+        select.filter = Some(Filter::any_of("Id", chunk.iter().cloned().map(Value::Id).collect()));
+        select.deleted = Deleted::Include;
+        select.for_update = true;
+        for row in store::records::select_in(tx, &select).await? {
+            if let [Value::Id(id), deleted] = row.as_slice() {
+                found.insert(id.clone(), *deleted == Value::Bool(true));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The live records whose cascading references point at `parents` (of `parent_object`),
+/// recursively, each with the root it is deleted with.
+async fn cascade(
+    tx: &mut Tx,
+    schema: &Schema,
+    parent_object: &str,
+    parents: Vec<(RecordId, RecordId)>,
+) -> Result<Vec<(Arc<ObjectDef>, RecordId, RecordId)>> {
+    let mut found = Vec::new();
+    let mut frontier: Vec<(String, Vec<(RecordId, RecordId)>)> = vec![(parent_object.to_string(), parents)];
+    while let Some((object_name, parents)) = frontier.pop() {
+        let root_of: HashMap<RecordId, RecordId> = parents.iter().cloned().collect();
+        for relation in schema.child_relationships(&object_name).iter().filter(|r| r.cascade_delete) {
+            let Some(child) = schema.object(&relation.child_object) else { continue };
+            let (Some(id_field), Some(link)) = (child.field("Id"), child.field(&relation.field)) else { continue };
+            let mut children = Vec::new();
+            for chunk in parents.chunks(1000) {
+                let mut select = Select::new(child, vec![id_field, link]);
+                select.filter = Some(Filter::any_of(&relation.field, chunk.iter().map(|(id, _)| Value::Id(id.clone())).collect()));
+                for row in store::records::select_in(tx, &select).await? {
+                    if let [Value::Id(id), Value::Id(parent)] = row.as_slice() {
+                        if let Some(root) = root_of.get(parent) {
+                            children.push((id.clone(), root.clone()));
+                            found.push((child.clone(), id.clone(), root.clone()));
+                        }
+                    }
+                }
+            }
+            if !children.is_empty() {
+                frontier.push((child.name.clone(), children));
+            }
+        }
+    }
+    Ok(found)
+}
+
+impl App {
+    /// Deletes one record to the recycle bin.
+    pub async fn delete(&self, caller: &Caller, id: &str) -> Result<()> {
+        match self.delete_many(caller, vec![id.to_string()], WriteOptions { all_or_none: true }).await?.pop() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(errors)) => Err(AppError::Rejected(errors)),
+            None => Err(not_found()),
+        }
+    }
+
+    /// Deletes records (of any objects) to the recycle bin, in one transaction.
+    pub async fn delete_many(&self, caller: &Caller, ids: Vec<String>, options: WriteOptions) -> Result<Vec<RecordResult>> {
+        let schema = self.schema().await?;
+        let now = model::value::now_millis();
+        let mut results: Vec<RecordResult> = Vec::with_capacity(ids.len());
+        let mut by_object: HashMap<String, Vec<(usize, RecordId)>> = HashMap::new();
+        for (i, text) in ids.iter().enumerate() {
+            let parsed = RecordId::parse(text).map_err(|_| {
+                vec![RecordError::new(ErrorCode::MalformedId, format!("invalid id: {text}"))]
+            });
+            let id = match parsed {
+                Ok(id) => id,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            match schema.object_by_prefix(id.key_prefix()) {
+                Some(object) if object.createable => {
+                    by_object.entry(object.name.clone()).or_default().push((i, id.clone()));
+                    results.push(Ok(id));
+                }
+                Some(object) => results.push(Err(vec![RecordError::new(
+                    ErrorCode::InvalidOperation,
+                    format!("entity type cannot be deleted: {}", object.name),
+                )])),
+                None => results.push(Err(vec![RecordError::new(ErrorCode::NotFound, format!("The requested resource does not exist: {text}"))])),
+            }
+        }
+        if options.all_or_none && results.iter().any(Result::is_err) {
+            roll_back_all(&mut results);
+            return Ok(results);
+        }
+        let mut tx = self.store.begin().await?;
+        let mut doomed: Vec<(Arc<ObjectDef>, RecordId, RecordId)> = Vec::new();
+        for (object_name, entries) in by_object {
+            let Some(object) = schema.object(&object_name).cloned() else { continue };
+            let ids: Vec<RecordId> = entries.iter().map(|(_, id)| id.clone()).collect();
+            let state = states(&mut tx, &object, &ids).await?;
+            let mut roots = Vec::new();
+            for (i, id) in entries {
+                match state.get(&id) {
+                    Some(false) => {
+                        roots.push((id.clone(), id.clone()));
+                        doomed.push((object.clone(), id.clone(), id));
+                    }
+                    Some(true) => results[i] = Err(vec![RecordError::new(ErrorCode::EntityIsDeleted, "entity is deleted")]),
+                    None => results[i] = Err(vec![RecordError::new(ErrorCode::NotFound, format!("The requested resource does not exist: {id}"))]),
+                }
+            }
+            doomed.extend(cascade(&mut tx, &schema, &object.name, roots).await?);
+        }
+        if options.all_or_none && results.iter().any(Result::is_err) {
+            roll_back_all(&mut results);
+            return Ok(results);
+        }
+        let mut grouped: HashMap<String, (Arc<ObjectDef>, Vec<RecordId>)> = HashMap::new();
+        let mut bin = Vec::with_capacity(doomed.len());
+        for (object, id, root) in doomed {
+            bin.push(BinEntry { record_id: id.clone(), object: object.name.clone(), root_id: root, deleted_by: caller.user_id.clone(), deleted_at: now });
+            grouped.entry(object.name.clone()).or_insert_with(|| (object.clone(), Vec::new())).1.push(id);
+        }
+        for (object, ids) in grouped.values() {
+            store::records::set_deleted(&mut tx, object, ids, true, caller.user_id.as_ref(), now).await?;
+        }
+        store::records::add_to_bin(&mut tx, &bin).await?;
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    /// Restores a record from the recycle bin, with the records deleted along with it.
+    pub async fn undelete(&self, caller: &Caller, id: &str) -> Result<()> {
+        let schema = self.schema().await?;
+        let id = RecordId::parse(id).map_err(|_| AppError::one(ErrorCode::MalformedId, format!("invalid id: {id}")))?;
+        let object = schema.object_by_prefix(id.key_prefix()).cloned().ok_or_else(not_found)?;
+        let now = model::value::now_millis();
+        let mut tx = self.store.begin().await?;
+        let entries = self.bin_group(&mut tx, &object, &id, "undelete").await?;
+        for (object, ids) in group_entries(&schema, &entries) {
+            store::records::set_deleted(&mut tx, &object, &ids, false, caller.user_id.as_ref(), now).await?;
+        }
+        let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();
+        store::records::remove_from_bin(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a record in the recycle bin for good, with the records deleted along with it.
+    pub async fn purge(&self, _caller: &Caller, id: &str) -> Result<()> {
+        let schema = self.schema().await?;
+        let id = RecordId::parse(id).map_err(|_| AppError::one(ErrorCode::MalformedId, format!("invalid id: {id}")))?;
+        let object = schema.object_by_prefix(id.key_prefix()).cloned().ok_or_else(not_found)?;
+        let mut tx = self.store.begin().await?;
+        let entries = self.bin_group(&mut tx, &object, &id, "purge").await?;
+        purge_entries(&mut tx, &schema, &entries).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Purges everything that has been in the recycle bin longer than its retention; returns
+    /// how many records went.
+    pub async fn purge_expired(&self) -> Result<usize> {
+        self.purge_deleted_before(model::value::now_millis() - Duration::days(RECYCLE_BIN_DAYS)).await
+    }
+
+    /// Purges what was deleted before `cutoff`.
+    pub async fn purge_deleted_before(&self, cutoff: OffsetDateTime) -> Result<usize> {
+        let schema = self.schema().await?;
+        let mut purged = 0;
+        for root in store::records::bin_roots_older_than(&self.store, cutoff).await? {
+            let mut tx = self.store.begin().await?;
+            let entries = store::records::bin_entries_of_root(&mut tx, &root).await?;
+            purge_entries(&mut tx, &schema, &entries).await?;
+            tx.commit().await?;
+            purged += entries.len();
+        }
+        Ok(purged)
+    }
+
+    /// The bin entries deleted together with `id`, which must be the record the user deleted.
+    async fn bin_group(&self, tx: &mut Tx, object: &ObjectDef, id: &RecordId, verb: &str) -> Result<Vec<BinEntry>> {
+        match store::records::bin_entry(tx, id).await? {
+            Some(entry) if &entry.root_id == id => Ok(store::records::bin_entries_of_root(tx, id).await?),
+            Some(entry) => Err(AppError::one(
+                ErrorCode::InvalidOperation,
+                format!("cannot {verb} {id} alone: it was deleted with {}; {verb} that record instead", entry.root_id),
+            )),
+            None => {
+                let state = states(tx, object, std::slice::from_ref(id)).await?;
+                match state.get(id) {
+                    Some(_) => Err(AppError::one(ErrorCode::InvalidOperation, format!("cannot {verb} {id}: it is not in the recycle bin"))),
+                    None => Err(not_found()),
+                }
+            }
+        }
+    }
+}
+
+fn group_entries(schema: &Schema, entries: &[BinEntry]) -> Vec<(Arc<ObjectDef>, Vec<RecordId>)> {
+    let mut grouped: HashMap<String, (Arc<ObjectDef>, Vec<RecordId>)> = HashMap::new();
+    for entry in entries {
+        if let Some(object) = schema.object(&entry.object) {
+            grouped.entry(object.name.clone()).or_insert_with(|| (object.clone(), Vec::new())).1.push(entry.record_id.clone());
+        }
+    }
+    grouped.into_values().collect()
+}
+
+async fn purge_entries(tx: &mut Tx, schema: &Schema, entries: &[BinEntry]) -> Result<()> {
+    for (object, ids) in group_entries(schema, entries) {
+        for relation in schema.child_relationships(&object.name).iter().filter(|r| !r.cascade_delete) {
+            let Some(child) = schema.object(&relation.child_object) else { continue };
+            let Some(field) = child.field(&relation.field) else { continue };
+            store::records::clear_references(tx, child, field, &ids).await?;
+        }
+        store::records::purge(tx, &object, &ids).await?;
+    }
+    let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();
+    store::records::remove_from_bin(tx, &ids).await?;
+    Ok(())
+}
+

@@ -1,0 +1,60 @@
+//! API errors: Salesforce's JSON array of `{message, errorCode, fields}` with the code's HTTP
+//! status. Internal causes are logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use app::AppError;
+use model::{ErrorCode, RecordError};
+
+/// The content type of every API answer (jsforce parses bodies by it).
+pub const JSON: &str = "application/json;charset=UTF-8";
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub errors: Vec<RecordError>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { status: status_of(code), errors: vec![RecordError::new(code, message)] }
+    }
+}
+
+fn status_of(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> ApiError {
+        if let AppError::Internal(cause) = &error {
+            tracing::error!(error = %cause, "internal error");
+        }
+        ApiError { status: status_of(error.code()), errors: error.errors() }
+    }
+}
+
+/// A JSON answer with Salesforce's content type.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body: Vec<serde_json::Value> = self
+            .errors
+            .iter()
+            .map(|e| serde_json::json!({"message": e.message, "errorCode": e.code.as_str(), "fields": e.fields}))
+            .collect();
+        json_response(self.status, &serde_json::Value::Array(body))
+    }
+}
+
+/// Any path no route answers.
+pub async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "The requested resource does not exist")
+}
