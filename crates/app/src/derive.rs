@@ -14,7 +14,9 @@ pub struct Written<'a>(pub &'a [bool]);
 
 impl Written<'_> {
     fn has(&self, object: &ObjectDef, name: &str) -> bool {
-        object.field_position(name).is_some_and(|i| self.0.get(i).copied().unwrap_or(false))
+        object
+            .field_position(name)
+            .is_some_and(|i| self.0.get(i).copied().unwrap_or(false))
     }
 }
 
@@ -39,9 +41,17 @@ pub fn derive(
 ) {
     compound_name(object, row);
     status_flags(object, row, written, previous, now);
-    if let Some(priority) = get(object, row, "Priority").and_then(Value::as_text).map(str::to_string) {
+    if let Some(priority) = get(object, row, "Priority")
+        .and_then(Value::as_text)
+        .map(str::to_string)
+    {
         if object.field("IsHighPriority").is_some_and(|f| f.readonly) {
-            set(object, row, "IsHighPriority", Value::Bool(priority == "High"));
+            set(
+                object,
+                row,
+                "IsHighPriority",
+                Value::Bool(priority == "High"),
+            );
         }
     }
     expected_revenue(object, row);
@@ -50,13 +60,44 @@ pub fn derive(
 
 /// `Name` on people (Lead, Contact, User): first and last name.
 fn compound_name(object: &ObjectDef, row: &mut [Value]) {
-    let is_compound = object.field("Name").is_some_and(|f| f.readonly) && object.field("LastName").is_some();
+    let is_compound =
+        object.field("Name").is_some_and(|f| f.readonly) && object.field("LastName").is_some();
     if !is_compound {
         return;
     }
-    let part = |name: &str| get(object, row, name).and_then(Value::as_text).unwrap_or("").trim().to_string();
-    let full = [part("FirstName"), part("LastName")].into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
-    set(object, row, "Name", if full.is_empty() { Value::Null } else { Value::Text(full) });
+    let part = |name: &str| {
+        get(object, row, name)
+            .and_then(Value::as_text)
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let (first, last) = (part("FirstName"), part("LastName"));
+    // Chinese names read family name first, with no space: 王 + 建国 → 王建国.
+    let full = if is_cjk(&first) && is_cjk(&last) {
+        format!("{last}{first}")
+    } else {
+        [first, last]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    set(
+        object,
+        row,
+        "Name",
+        if full.is_empty() {
+            Value::Null
+        } else {
+            Value::Text(full)
+        },
+    );
+}
+
+/// Whether a name part is written in CJK ideographs (or empty).
+fn is_cjk(text: &str) -> bool {
+    text.chars().all(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F))
 }
 
 /// The status picklist of an object is the one whose values carry closed/won/probability
@@ -76,12 +117,20 @@ fn status_flags(
     }) else {
         return;
     };
-    let Some(current) = row[position].as_text().map(str::to_string) else { return };
-    let Some(value) = field.picklist_value(&current).cloned() else { return };
+    let Some(current) = row[position].as_text().map(str::to_string) else {
+        return;
+    };
+    let Some(value) = field.picklist_value(&current).cloned() else {
+        return;
+    };
     let changed = previous.is_none_or(|p| p[position] != row[position]);
     if object.field("IsClosed").is_some_and(|f| f.readonly) {
         let was_closed = previous
-            .and_then(|p| object.field_position("IsClosed").map(|i| p[i] == Value::Bool(true)))
+            .and_then(|p| {
+                object
+                    .field_position("IsClosed")
+                    .map(|i| p[i] == Value::Bool(true))
+            })
             .unwrap_or(false);
         set(object, row, "IsClosed", Value::Bool(value.closed));
         if object.field("ClosedDate").is_some_and(|f| f.readonly) {
@@ -102,11 +151,17 @@ fn status_flags(
             }
         }
         if let Some(category) = value.forecast_category {
-            if !written.has(object, "ForecastCategoryName") && object.field("ForecastCategoryName").is_some() {
+            if !written.has(object, "ForecastCategoryName")
+                && object.field("ForecastCategoryName").is_some()
+            {
                 set(object, row, "ForecastCategoryName", Value::Text(category));
             }
         }
-        if object.field("LastStageChangeDate").is_some_and(|f| f.readonly) && previous.is_some() {
+        if object
+            .field("LastStageChangeDate")
+            .is_some_and(|f| f.readonly)
+            && previous.is_some()
+        {
             set(object, row, "LastStageChangeDate", Value::DateTime(now));
         }
     }
@@ -143,9 +198,24 @@ fn fiscal_period(object: &ObjectDef, row: &mut [Value], start_month: u8) {
         return;
     };
     let (year, quarter) = fiscal_year_and_quarter(close, start_month);
-    set(object, row, "FiscalYear", Value::Decimal(Decimal::from(year)));
-    set(object, row, "FiscalQuarter", Value::Decimal(Decimal::from(quarter)));
-    set(object, row, "Fiscal", Value::Text(format!("{year} {quarter}")));
+    set(
+        object,
+        row,
+        "FiscalYear",
+        Value::Decimal(Decimal::from(year)),
+    );
+    set(
+        object,
+        row,
+        "FiscalQuarter",
+        Value::Decimal(Decimal::from(quarter)),
+    );
+    set(
+        object,
+        row,
+        "Fiscal",
+        Value::Text(format!("{year} {quarter}")),
+    );
 }
 
 /// The fiscal year (named by the calendar year it ends in, Salesforce's default) and quarter.
@@ -154,7 +224,11 @@ pub fn fiscal_year_and_quarter(date: time::Date, start_month: u8) -> (i32, u8) {
     let month = i32::from(u8::from(date.month()));
     let months_in = (month - start).rem_euclid(12);
     let quarter = (months_in / 3 + 1) as u8;
-    let year = if start == 1 || month < start { date.year() } else { date.year() + 1 };
+    let year = if start == 1 || month < start {
+        date.year()
+    } else {
+        date.year() + 1
+    };
     (year, quarter)
 }
 

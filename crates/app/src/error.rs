@@ -23,7 +23,9 @@ impl AppError {
     /// The code of the first error (UNKNOWN_EXCEPTION for internal failures).
     pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Rejected(errors) => errors.first().map_or(ErrorCode::UnknownException, |e| e.code),
+            AppError::Rejected(errors) => errors
+                .first()
+                .map_or(ErrorCode::UnknownException, |e| e.code),
             AppError::Internal(_) => ErrorCode::UnknownException,
         }
     }

@@ -32,11 +32,17 @@ pub struct Caller {
 
 impl Caller {
     pub fn system() -> Caller {
-        Caller { user_id: None, lang: Lang::En }
+        Caller {
+            user_id: None,
+            lang: Lang::En,
+        }
     }
 
     pub fn user(user_id: RecordId, lang: Lang) -> Caller {
-        Caller { user_id: Some(user_id), lang }
+        Caller {
+            user_id: Some(user_id),
+            lang,
+        }
     }
 }
 

@@ -26,16 +26,42 @@ const STANDARD_PROFILES: [(&str, &str, &[&str]); 6] = [
         "System Administrator",
         "Full access to every record and setting.",
         &[
-            "PermissionsModifyAllData", "PermissionsViewAllData", "PermissionsManageUsers", "PermissionsCustomizeApplication",
-            "PermissionsApiEnabled", "PermissionsTransferAnyEntity", "PermissionsConvertLeads", "PermissionsTransferAnyLead",
+            "PermissionsModifyAllData",
+            "PermissionsViewAllData",
+            "PermissionsManageUsers",
+            "PermissionsCustomizeApplication",
+            "PermissionsApiEnabled",
+            "PermissionsTransferAnyEntity",
+            "PermissionsConvertLeads",
+            "PermissionsTransferAnyLead",
             "PermissionsViewSetup",
         ],
     ),
-    ("Standard User", "Creates and edits the records of daily sales work.", &["PermissionsApiEnabled", "PermissionsConvertLeads"]),
-    ("Read Only", "Views records; changes nothing.", &["PermissionsApiEnabled"]),
-    ("Marketing User", "Standard user who also manages campaigns and imports leads.", &["PermissionsApiEnabled", "PermissionsConvertLeads"]),
-    ("Contract Manager", "Standard user who also manages contracts.", &["PermissionsApiEnabled", "PermissionsConvertLeads"]),
-    ("Solution Manager", "Standard user who also manages solutions.", &["PermissionsApiEnabled", "PermissionsConvertLeads"]),
+    (
+        "Standard User",
+        "Creates and edits the records of daily sales work.",
+        &["PermissionsApiEnabled", "PermissionsConvertLeads"],
+    ),
+    (
+        "Read Only",
+        "Views records; changes nothing.",
+        &["PermissionsApiEnabled"],
+    ),
+    (
+        "Marketing User",
+        "Standard user who also manages campaigns and imports leads.",
+        &["PermissionsApiEnabled", "PermissionsConvertLeads"],
+    ),
+    (
+        "Contract Manager",
+        "Standard user who also manages contracts.",
+        &["PermissionsApiEnabled", "PermissionsConvertLeads"],
+    ),
+    (
+        "Solution Manager",
+        "Standard user who also manages solutions.",
+        &["PermissionsApiEnabled", "PermissionsConvertLeads"],
+    ),
 ];
 
 /// The settings `rapport org set` accepts, and the Organization field each sets.
@@ -50,12 +76,24 @@ pub const ORG_KEYS: [(&str, &str); 7] = [
 ];
 
 fn json_map(pairs: &[(&str, serde_json::Value)]) -> RecordInput {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 /// Creates the Organization record and the standard profiles in a new database.
 pub(crate) async fn ensure_seeded(app: &App) -> Result<()> {
-    let existing = app.find(&Caller::system(), "Organization", &["Id"], None, Vec::new(), Some(1)).await?;
+    let existing = app
+        .find(
+            &Caller::system(),
+            "Organization",
+            &["Id"],
+            None,
+            Vec::new(),
+            Some(1),
+        )
+        .await?;
     if !existing.is_empty() {
         return Ok(());
     }
@@ -71,7 +109,10 @@ pub(crate) async fn ensure_seeded(app: &App) -> Result<()> {
     let profiles = STANDARD_PROFILES
         .iter()
         .map(|(name, description, permissions)| {
-            let mut input = json_map(&[("Name", (*name).into()), ("Description", (*description).into())]);
+            let mut input = json_map(&[
+                ("Name", (*name).into()),
+                ("Description", (*description).into()),
+            ]);
             for permission in *permissions {
                 input.insert(permission.to_string(), true.into());
             }
@@ -79,8 +120,22 @@ pub(crate) async fn ensure_seeded(app: &App) -> Result<()> {
         })
         .collect();
     let system = Caller::system();
-    let results = app.insert_records(&system, "Organization", vec![org], WriteOptions { all_or_none: true }).await?;
-    let results2 = app.insert_records(&system, "Profile", profiles, WriteOptions { all_or_none: true }).await?;
+    let results = app
+        .insert_records(
+            &system,
+            "Organization",
+            vec![org],
+            WriteOptions { all_or_none: true },
+        )
+        .await?;
+    let results2 = app
+        .insert_records(
+            &system,
+            "Profile",
+            profiles,
+            WriteOptions { all_or_none: true },
+        )
+        .await?;
     if let Some(Err(errors)) = results.into_iter().chain(results2).find(Result::is_err) {
         return Err(AppError::Rejected(errors));
     }
@@ -90,13 +145,30 @@ pub(crate) async fn ensure_seeded(app: &App) -> Result<()> {
 impl App {
     /// The org's settings.
     pub async fn org_settings(&self) -> Result<OrgSettings> {
-        let fields: Vec<&str> = std::iter::once("Id").chain(ORG_KEYS.iter().map(|(_, f)| *f)).collect();
+        let fields: Vec<&str> = std::iter::once("Id")
+            .chain(ORG_KEYS.iter().map(|(_, f)| *f))
+            .collect();
         let record = self
-            .find(&Caller::system(), "Organization", &fields, None, Vec::new(), Some(1))
+            .find(
+                &Caller::system(),
+                "Organization",
+                &fields,
+                None,
+                Vec::new(),
+                Some(1),
+            )
             .await?
             .pop()
-            .ok_or_else(|| AppError::one(ErrorCode::NotFound, "the Organization record is missing"))?;
-        let text = |name: &str| record.get(name).and_then(Value::as_text).unwrap_or_default().to_string();
+            .ok_or_else(|| {
+                AppError::one(ErrorCode::NotFound, "the Organization record is missing")
+            })?;
+        let text = |name: &str| {
+            record
+                .get(name)
+                .and_then(Value::as_text)
+                .unwrap_or_default()
+                .to_string()
+        };
         let month = match record.get("FiscalYearStartMonth") {
             Some(Value::Decimal(d)) => u8::try_from(*d).unwrap_or(1),
             _ => 1,
@@ -115,16 +187,30 @@ impl App {
 
     /// Sets one org setting (`rapport org set KEY VALUE`), validated like any field write.
     pub async fn set_org(&self, caller: &Caller, key: &str, value: &str) -> Result<()> {
-        let Some((_, field)) = ORG_KEYS.iter().find(|(k, f)| k.eq_ignore_ascii_case(key) || f.eq_ignore_ascii_case(key)) else {
+        let Some((_, field)) = ORG_KEYS
+            .iter()
+            .find(|(k, f)| k.eq_ignore_ascii_case(key) || f.eq_ignore_ascii_case(key))
+        else {
             let keys: Vec<&str> = ORG_KEYS.iter().map(|(k, _)| *k).collect();
-            return Err(AppError::one(ErrorCode::InvalidField, format!("unknown org setting {key}; use one of: {}", keys.join(", "))));
+            return Err(AppError::one(
+                ErrorCode::InvalidField,
+                format!("unknown org setting {key}; use one of: {}", keys.join(", ")),
+            ));
         };
         let json = if *field == "FiscalYearStartMonth" {
             let month: Decimal = value.parse().map_err(|_| {
-                AppError::on_field(ErrorCode::InvalidTypeOnFieldInRecord, field, format!("fiscal-year-start-month must be a month number 1-12, not {value}"))
+                AppError::on_field(
+                    ErrorCode::InvalidTypeOnFieldInRecord,
+                    field,
+                    format!("fiscal-year-start-month must be a month number 1-12, not {value}"),
+                )
             })?;
             if !(Decimal::ONE..=Decimal::from(12)).contains(&month) || !month.fract().is_zero() {
-                return Err(AppError::on_field(ErrorCode::NumberOutsideValidRange, field, format!("fiscal-year-start-month must be 1-12, not {value}")));
+                return Err(AppError::on_field(
+                    ErrorCode::NumberOutsideValidRange,
+                    field,
+                    format!("fiscal-year-start-month must be 1-12, not {value}"),
+                ));
             }
             serde_json::Value::from(i64::try_from(month).unwrap_or(1))
         } else {
@@ -132,6 +218,15 @@ impl App {
         };
         let org = self.org_settings().await?;
         let input = json_map(&[(field, json)]);
-        self.update(caller, "Organization", Update { id: org.id.to_18(), input, if_unmodified_since: None }).await
+        self.update(
+            caller,
+            "Organization",
+            Update {
+                id: org.id.to_18(),
+                input,
+                if_unmodified_since: None,
+            },
+        )
+        .await
     }
 }

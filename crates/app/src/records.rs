@@ -48,7 +48,10 @@ pub struct Record {
 
 impl Record {
     pub fn get(&self, field: &str) -> Option<&Value> {
-        self.values.iter().find(|(name, _)| name.eq_ignore_ascii_case(field)).map(|(_, v)| v)
+        self.values
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(field))
+            .map(|(_, v)| v)
     }
 
     pub fn id(&self) -> Option<&RecordId> {
@@ -57,19 +60,29 @@ impl Record {
 
     /// The record as a JSON object of field values (without `attributes`).
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.values.iter().map(|(name, value)| (name.clone(), value.to_json())).collect()
+        self.values
+            .iter()
+            .map(|(name, value)| (name.clone(), value.to_json()))
+            .collect()
     }
 }
 
 fn object_of<'s>(schema: &'s Schema, name: &str) -> Result<&'s Arc<ObjectDef>> {
     schema.object(name).ok_or_else(|| {
-        AppError::one(ErrorCode::NotFound, format!("sObject type '{name}' is not supported."))
+        AppError::one(
+            ErrorCode::NotFound,
+            format!("sObject type '{name}' is not supported."),
+        )
     })
 }
 
 fn parse_id(text: &str, label: &str) -> std::result::Result<RecordId, RecordError> {
-    RecordId::parse(text)
-        .map_err(|_| RecordError::new(ErrorCode::MalformedId, format!("{label}: id value of incorrect type: {text}")))
+    RecordId::parse(text).map_err(|_| {
+        RecordError::new(
+            ErrorCode::MalformedId,
+            format!("{label}: id value of incorrect type: {text}"),
+        )
+    })
 }
 
 /// The id must be one of `object`'s.
@@ -90,7 +103,11 @@ enum Mode {
 }
 
 /// Parses the caller's fields into positions and values, collecting every error.
-fn parse_input(object: &ObjectDef, input: &RecordInput, mode: Mode) -> std::result::Result<Vec<(usize, Value)>, Vec<RecordError>> {
+fn parse_input(
+    object: &ObjectDef,
+    input: &RecordInput,
+    mode: Mode,
+) -> std::result::Result<Vec<(usize, Value)>, Vec<RecordError>> {
     let mut parsed = Vec::with_capacity(input.len());
     let mut errors = Vec::new();
     for (name, json) in input {
@@ -130,7 +147,11 @@ fn parse_input(object: &ObjectDef, input: &RecordInput, mode: Mode) -> std::resu
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() { Ok(parsed) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Required fields with no value.
@@ -155,7 +176,8 @@ fn default_value(field: &FieldDef) -> Value {
         return Value::Text(v.value.clone());
     }
     match &field.default {
-        Some(text) => model::validate::coerce(field, &serde_json::Value::String(text.clone())).unwrap_or(Value::Null),
+        Some(text) => model::validate::coerce(field, &serde_json::Value::String(text.clone()))
+            .unwrap_or(Value::Null),
         None if field.field_type == FieldType::Checkbox => Value::Bool(false),
         None => Value::Null,
     }
@@ -201,11 +223,21 @@ async fn check_references(
         for &p in positions {
             let field = &object.fields[p];
             let Some(id) = row[p].as_id() else { continue };
-            let target = schema
-                .object_by_prefix(id.key_prefix())
-                .filter(|t| field.reference_to.iter().any(|allowed| allowed.eq_ignore_ascii_case(&t.name)));
+            let target = schema.object_by_prefix(id.key_prefix()).filter(|t| {
+                field
+                    .reference_to
+                    .iter()
+                    .any(|allowed| allowed.eq_ignore_ascii_case(&t.name))
+            });
             match target {
-                Some(target) => by_target.entry(target.name.clone()).or_default().push(RefCheck { row: r, field: p, id: id.clone() }),
+                Some(target) => by_target
+                    .entry(target.name.clone())
+                    .or_default()
+                    .push(RefCheck {
+                        row: r,
+                        field: p,
+                        id: id.clone(),
+                    }),
                 None => errors.entry(r).or_default().push(RecordError::on_field(
                     ErrorCode::FieldIntegrityException,
                     &field.name,
@@ -220,10 +252,20 @@ async fn check_references(
         }
     }
     for (target, checks) in by_target {
-        let Some(target) = schema.object(&target) else { continue };
-        let (Some(id_field), Some(deleted_field)) = (target.field("Id"), target.field("IsDeleted")) else { continue };
+        let Some(target) = schema.object(&target) else {
+            continue;
+        };
+        let (Some(id_field), Some(deleted_field)) = (target.field("Id"), target.field("IsDeleted"))
+        else {
+            continue;
+        };
         let mut found: HashMap<RecordId, bool> = HashMap::new();
-        let ids: Vec<Value> = checks.iter().map(|c| Value::Id(c.id.clone())).collect::<HashSet<_>>().into_iter().collect();
+        let ids: Vec<Value> = checks
+            .iter()
+            .map(|c| Value::Id(c.id.clone()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         for chunk in ids.chunks(1000) {
             let mut select = Select::new(target, vec![id_field, deleted_field]);
             select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
@@ -246,7 +288,10 @@ async fn check_references(
                 None => RecordError::on_field(
                     ErrorCode::InvalidCrossReferenceKey,
                     &field.name,
-                    format!("{}: invalid cross reference id: {}", field.label.en, check.id),
+                    format!(
+                        "{}: invalid cross reference id: {}",
+                        field.label.en, check.id
+                    ),
                 ),
             };
             errors.entry(check.row).or_default().push(error);
@@ -263,13 +308,18 @@ async fn check_unique(
     own_ids: &[&RecordId],
 ) -> Result<HashMap<usize, Vec<RecordError>>> {
     let mut errors: HashMap<usize, Vec<RecordError>> = HashMap::new();
-    let Some(id_field) = object.field("Id") else { return Ok(errors) };
+    let Some(id_field) = object.field("Id") else {
+        return Ok(errors);
+    };
     for (p, field) in object.fields.iter().enumerate().filter(|(_, f)| f.unique) {
         let duplicate = |other: &RecordId| {
             RecordError::on_field(
                 ErrorCode::DuplicateValue,
                 &field.name,
-                format!("duplicate value found: {} duplicates value on record with id: {other}", field.name),
+                format!(
+                    "duplicate value found: {} duplicates value on record with id: {other}",
+                    field.name
+                ),
             )
         };
         let mut seen: HashMap<&Value, usize> = HashMap::new();
@@ -291,7 +341,10 @@ async fn check_unique(
             select.filter = Some(Filter::any_of(&field.name, chunk.to_vec()));
             select.deleted = Deleted::Include;
             for stored in store::records::select_in(tx, &select).await? {
-                let (Some(Value::Id(stored_id)), Some(value)) = (stored.first(), stored.get(1)) else { continue };
+                let (Some(Value::Id(stored_id)), Some(value)) = (stored.first(), stored.get(1))
+                else {
+                    continue;
+                };
                 if let Some(&r) = seen.get(value) {
                     if own_ids[r] != stored_id {
                         errors.entry(r).or_default().push(duplicate(stored_id));
@@ -322,14 +375,28 @@ async fn write_history(
     caller: &Caller,
     at: OffsetDateTime,
 ) -> Result<()> {
-    let Some(history) = object.history.as_deref().and_then(|h| schema.object(h)) else { return Ok(()) };
-    let Some(parent_field) = history.history_parent.as_deref() else { return Ok(()) };
+    let Some(history) = object.history.as_deref().and_then(|h| schema.object(h)) else {
+        return Ok(());
+    };
+    let Some(parent_field) = history.history_parent.as_deref() else {
+        return Ok(());
+    };
     if entries.is_empty() {
         return Ok(());
     }
     let names = [
-        "Id", "IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp",
-        parent_field, "Field", "DataType", "OldValue", "NewValue",
+        "Id",
+        "IsDeleted",
+        "CreatedDate",
+        "CreatedById",
+        "LastModifiedDate",
+        "LastModifiedById",
+        "SystemModstamp",
+        parent_field,
+        "Field",
+        "DataType",
+        "OldValue",
+        "NewValue",
     ];
     let fields: Vec<&FieldDef> = names.iter().filter_map(|n| history.field(n)).collect();
     if fields.len() != names.len() {
@@ -342,7 +409,9 @@ async fn write_history(
     };
     let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
-        let number = numbers.next().ok_or_else(|| store::StoreError::Corrupt("history ids exhausted".into()))?;
+        let number = numbers
+            .next()
+            .ok_or_else(|| store::StoreError::Corrupt("history ids exhausted".into()))?;
         let id = RecordId::from_number(&history.key_prefix, number)
             .ok_or_else(|| store::StoreError::Corrupt("record numbers exhausted".into()))?;
         rows.push(vec![
@@ -370,14 +439,22 @@ fn format_autonumber(format: Option<&str>, n: i64) -> String {
     match (format.find('{'), format.find('}')) {
         (Some(open), Some(close)) if open < close => {
             let width = close - open - 1;
-            format!("{}{:0width$}{}", &format[..open], n, &format[close + 1..], width = width)
+            format!(
+                "{}{:0width$}{}",
+                &format[..open],
+                n,
+                &format[close + 1..],
+                width = width
+            )
         }
         _ => format!("{format}{n}"),
     }
 }
 
 fn modstamp_of(object: &ObjectDef, row: &[Value]) -> Option<OffsetDateTime> {
-    object.field_position("SystemModstamp").and_then(|i| row[i].as_datetime())
+    object
+        .field_position("SystemModstamp")
+        .and_then(|i| row[i].as_datetime())
 }
 
 /// Every record of a bulk write fails when one does and the caller asked for all or none.
@@ -422,7 +499,14 @@ fn prepare_new_row(
         }
     }
     stamp(object, &mut row, caller, now, true);
-    derive(object, &mut row, &Written(&written), None, fiscal_start, now);
+    derive(
+        object,
+        &mut row,
+        &Written(&written),
+        None,
+        fiscal_start,
+        now,
+    );
     match missing_required(object, &row) {
         Some(error) => Err(vec![error]),
         None => Ok(row),
@@ -435,7 +519,10 @@ fn reference_positions(object: &ObjectDef) -> Vec<usize> {
         .fields
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.field_type == FieldType::Reference && !matches!(f.name.as_str(), "CreatedById" | "LastModifiedById"))
+        .filter(|(_, f)| {
+            f.field_type == FieldType::Reference
+                && !matches!(f.name.as_str(), "CreatedById" | "LastModifiedById")
+        })
         .map(|(i, _)| i)
         .collect()
 }
@@ -444,21 +531,36 @@ fn new_id(object: &ObjectDef, numbers: &mut std::ops::Range<u64>) -> Result<Reco
     numbers
         .next()
         .and_then(|n| RecordId::from_number(&object.key_prefix, n))
-        .ok_or_else(|| AppError::Internal(store::StoreError::Corrupt("record numbers exhausted".into())))
+        .ok_or_else(|| {
+            AppError::Internal(store::StoreError::Corrupt(
+                "record numbers exhausted".into(),
+            ))
+        })
 }
 
 /// The error for a unique violation the database caught (a concurrent writer got there first).
 fn duplicate_from_store(object: &ObjectDef, error: &store::StoreError) -> Option<RecordError> {
-    object.fields.iter().find(|f| f.unique && error.is_duplicate_of(&object.table, &f.column)).map(|f| {
-        RecordError::on_field(
-            ErrorCode::DuplicateValue,
-            &f.name,
-            format!("duplicate value found: {} duplicates value on another record", f.name),
-        )
-    })
+    object
+        .fields
+        .iter()
+        .find(|f| f.unique && error.is_duplicate_of(&object.table, &f.column))
+        .map(|f| {
+            RecordError::on_field(
+                ErrorCode::DuplicateValue,
+                &f.name,
+                format!(
+                    "duplicate value found: {} duplicates value on another record",
+                    f.name
+                ),
+            )
+        })
 }
 
-fn merge_errors(results: &mut [RecordResult], index_map: &[usize], errors: HashMap<usize, Vec<RecordError>>) {
+fn merge_errors(
+    results: &mut [RecordResult],
+    index_map: &[usize],
+    errors: HashMap<usize, Vec<RecordError>>,
+) {
     for (r, mut errs) in errors {
         let original = index_map[r];
         match &mut results[original] {
@@ -478,8 +580,21 @@ impl App {
     }
 
     /// Creates one record.
-    pub async fn create(&self, caller: &Caller, object: &str, input: RecordInput) -> Result<RecordId> {
-        first_error(self.create_many(caller, object, vec![input], WriteOptions { all_or_none: true }).await?)
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        object: &str,
+        input: RecordInput,
+    ) -> Result<RecordId> {
+        first_error(
+            self.create_many(
+                caller,
+                object,
+                vec![input],
+                WriteOptions { all_or_none: true },
+            )
+            .await?,
+        )
     }
 
     /// Creates records in one transaction, with a result per record in input order.
@@ -493,7 +608,10 @@ impl App {
         let schema = self.schema().await?;
         let target = object_of(&schema, object)?;
         if !target.createable {
-            return Err(AppError::one(ErrorCode::InvalidOperation, format!("entity type cannot be inserted: {}", target.name)));
+            return Err(AppError::one(
+                ErrorCode::InvalidOperation,
+                format!("entity type cannot be inserted: {}", target.name),
+            ));
         }
         self.insert_records(caller, object, inputs, options).await
     }
@@ -514,8 +632,12 @@ impl App {
         let mut results: Vec<RecordResult> = Vec::with_capacity(inputs.len());
         let mut rows: Vec<Vec<Value>> = Vec::with_capacity(inputs.len());
         let mut index_map: Vec<usize> = Vec::with_capacity(inputs.len());
-        let placeholder = RecordId::from_number(&object.key_prefix, 0)
-            .ok_or_else(|| AppError::Internal(store::StoreError::Corrupt(format!("bad key prefix {}", object.key_prefix))))?;
+        let placeholder = RecordId::from_number(&object.key_prefix, 0).ok_or_else(|| {
+            AppError::Internal(store::StoreError::Corrupt(format!(
+                "bad key prefix {}",
+                object.key_prefix
+            )))
+        })?;
         for (i, input) in inputs.iter().enumerate() {
             match prepare_new_row(&object, input, caller, now, fiscal_start) {
                 Ok(row) => {
@@ -533,8 +655,7 @@ impl App {
             return Ok(results);
         }
 
-        let history_rows = if object.history.is_some() { rows.len() } else { 0 };
-        let mut numbers = self.store.reserve_record_numbers((rows.len() + history_rows) as u64).await?;
+        let mut numbers = self.store.reserve_record_numbers(rows.len() as u64).await?;
         let id_position = object.field_position("Id").unwrap_or(0);
         let mut ids = Vec::with_capacity(rows.len());
         for (row, &original) in rows.iter_mut().zip(&index_map) {
@@ -547,7 +668,14 @@ impl App {
         let mut tx = self.store.begin().await?;
         let row_refs: Vec<&Vec<Value>> = rows.iter().collect();
         let id_refs: Vec<&RecordId> = ids.iter().collect();
-        let mut errors = check_references(&mut tx, &schema, &object, &row_refs, &reference_positions(&object)).await?;
+        let mut errors = check_references(
+            &mut tx,
+            &schema,
+            &object,
+            &row_refs,
+            &reference_positions(&object),
+        )
+        .await?;
         for (r, mut errs) in check_unique(&mut tx, &object, &row_refs, &id_refs).await? {
             errors.entry(r).or_default().append(&mut errs);
         }
@@ -568,38 +696,67 @@ impl App {
         if kept.is_empty() {
             return Ok(results);
         }
-        for (p, field) in object.fields.iter().enumerate().filter(|(_, f)| f.field_type == FieldType::AutoNumber) {
-            let first = store::records::next_autonumber(&mut tx, &object.name, &field.name, kept.len() as i64).await?;
+        for (p, field) in object
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.field_type == FieldType::AutoNumber)
+        {
+            let first = store::records::next_autonumber(
+                &mut tx,
+                &object.name,
+                &field.name,
+                kept.len() as i64,
+            )
+            .await?;
             for (k, row) in kept.iter_mut().enumerate() {
-                row[p] = Value::Text(format_autonumber(field.autonumber_format.as_deref(), first + k as i64));
+                row[p] = Value::Text(format_autonumber(
+                    field.autonumber_format.as_deref(),
+                    first + k as i64,
+                ));
             }
         }
 
         // Only the columns some record sets: a narrower statement binds far fewer nulls.
-        let columns: Vec<usize> =
-            (0..object.fields.len()).filter(|&p| kept.iter().any(|row| !row[p].is_null())).collect();
+        let columns: Vec<usize> = (0..object.fields.len())
+            .filter(|&p| kept.iter().any(|row| !row[p].is_null()))
+            .collect();
         let fields: Vec<&FieldDef> = columns.iter().map(|&p| &object.fields[p]).collect();
-        let narrow: Vec<Vec<Value>> = kept.iter().map(|row| columns.iter().map(|&p| row[p].clone()).collect()).collect();
-        tx.savepoint("bulk_insert").await?;
+        let narrow: Vec<Vec<Value>> = kept
+            .iter()
+            .map(|row| columns.iter().map(|&p| row[p].clone()).collect())
+            .collect();
+        // A savepoint lets a partial-success write recover from a unique value that a
+        // concurrent writer took meanwhile; all-or-none writes simply fail.
+        let recoverable = !options.all_or_none && object.fields.iter().any(|f| f.unique);
+        if recoverable {
+            tx.savepoint("bulk_insert").await?;
+        }
         match store::records::insert(&mut tx, &object, &fields, &narrow).await {
-            Ok(()) => tx.release("bulk_insert").await?,
+            Ok(()) if recoverable => tx.release("bulk_insert").await?,
+            Ok(()) => {}
             Err(error) => {
-                let Some(duplicate) = duplicate_from_store(&object, &error) else { return Err(error.into()) };
-                tx.rollback_to("bulk_insert").await?;
-                if options.all_or_none {
+                let Some(duplicate) = duplicate_from_store(&object, &error) else {
+                    return Err(error.into());
+                };
+                if !recoverable {
                     results[kept_index[0]] = Err(vec![duplicate]);
                     roll_back_all(&mut results);
                     return Ok(results);
                 }
-                // Someone else wrote a conflicting value meanwhile: find which records, one by one.
-                let mut inserted = Vec::new();
+                tx.rollback_to("bulk_insert").await?;
+                // Find which records conflict, one by one.
                 for (k, row) in narrow.iter().enumerate() {
                     tx.savepoint("one_insert").await?;
-                    match store::records::insert(&mut tx, &object, &fields, std::slice::from_ref(row)).await {
-                        Ok(()) => {
-                            tx.release("one_insert").await?;
-                            inserted.push(k);
-                        }
+                    match store::records::insert(
+                        &mut tx,
+                        &object,
+                        &fields,
+                        std::slice::from_ref(row),
+                    )
+                    .await
+                    {
+                        Ok(()) => tx.release("one_insert").await?,
                         Err(error) => match duplicate_from_store(&object, &error) {
                             Some(duplicate) => {
                                 tx.rollback_to("one_insert").await?;
@@ -609,23 +766,20 @@ impl App {
                         },
                     }
                 }
-                kept = inserted.into_iter().map(|k| kept[k].clone()).collect();
             }
-        }
-        if object.history.is_some() {
-            let entries = kept
-                .iter()
-                .filter_map(|row| row[id_position].as_id().cloned())
-                .map(|parent| HistoryRow { parent, field: "created".into(), data_type: String::new(), old: Value::Null, new: Value::Null })
-                .collect();
-            write_history(&mut tx, &schema, &object, entries, &mut numbers, caller, now).await?;
         }
         tx.commit().await?;
         Ok(results)
     }
 
     /// Reads one record: all fields, or the ones named (Id is always included).
-    pub async fn get(&self, _caller: &Caller, object: &str, id: &str, fields: Option<&[String]>) -> Result<Record> {
+    pub async fn get(
+        &self,
+        _caller: &Caller,
+        object: &str,
+        id: &str,
+        fields: Option<&[String]>,
+    ) -> Result<Record> {
         let schema = self.schema().await?;
         let object = object_of(&schema, object)?.clone();
         let id = id_of_object(&object, id)?;
@@ -653,7 +807,10 @@ impl App {
         };
         let mut select = Select::new(&object, selected.clone());
         select.filter = Some(Filter::eq("Id", Value::Id(id)));
-        let row = store::records::select(&self.store, &select).await?.pop().ok_or_else(not_found)?;
+        let row = store::records::select(&self.store, &select)
+            .await?
+            .pop()
+            .ok_or_else(not_found)?;
         Ok(Record {
             object: object.clone(),
             values: selected.iter().map(|f| f.name.clone()).zip(row).collect(),
@@ -675,10 +832,18 @@ impl App {
         let mut selected = Vec::with_capacity(fields.len());
         for name in fields {
             selected.push(object.field(name).ok_or_else(|| {
-                AppError::on_field(ErrorCode::InvalidField, name, format!("No such column '{name}' on entity '{}'", object.name))
+                AppError::on_field(
+                    ErrorCode::InvalidField,
+                    name,
+                    format!("No such column '{name}' on entity '{}'", object.name),
+                )
             })?);
         }
-        for name in filter.iter().flat_map(filter_fields).chain(order_by.iter().map(|(n, _)| n.clone())) {
+        for name in filter
+            .iter()
+            .flat_map(filter_fields)
+            .chain(order_by.iter().map(|(n, _)| n.clone()))
+        {
             if object.field(&name).is_none() {
                 return Err(AppError::on_field(
                     ErrorCode::InvalidField,
@@ -693,12 +858,27 @@ impl App {
         select.limit = limit;
         let rows = store::records::select(&self.store, &select).await?;
         let names: Vec<String> = selected.iter().map(|f| f.name.clone()).collect();
-        Ok(rows.into_iter().map(|row| Record { object: object.clone(), values: names.iter().cloned().zip(row).collect() }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| Record {
+                object: object.clone(),
+                values: names.iter().cloned().zip(row).collect(),
+            })
+            .collect())
     }
 
     /// Updates one record.
     pub async fn update(&self, caller: &Caller, object: &str, update: Update) -> Result<()> {
-        first_error(self.update_many(caller, object, vec![update], WriteOptions { all_or_none: true }).await?).map(drop)
+        first_error(
+            self.update_many(
+                caller,
+                object,
+                vec![update],
+                WriteOptions { all_or_none: true },
+            )
+            .await?,
+        )
+        .map(drop)
     }
 
     /// Updates records in one transaction, with a result per record.
@@ -714,7 +894,8 @@ impl App {
         let now = model::value::now_millis();
         let fiscal_start = self.fiscal_year_start_month_for(&object).await?;
         let mut results: Vec<RecordResult> = Vec::with_capacity(updates.len());
-        let mut parsed: Vec<(usize, RecordId, Vec<(usize, Value)>, Option<OffsetDateTime>)> = Vec::new();
+        let mut parsed: Vec<(usize, RecordId, Vec<(usize, Value)>, Option<OffsetDateTime>)> =
+            Vec::new();
         for (i, update) in updates.iter().enumerate() {
             let id = id_of_object(&object, &update.id).map_err(|e| vec![e]);
             let fields = parse_input(&object, &update.input, Mode::Update);
@@ -737,14 +918,24 @@ impl App {
             return Ok(results);
         }
         let tracked = object.fields.iter().filter(|f| f.tracked).count();
-        let history_rows = if object.history.is_some() { parsed.len() * tracked } else { 0 };
-        let mut numbers = self.store.reserve_record_numbers(history_rows as u64).await?;
+        let history_rows = if object.history.is_some() {
+            parsed.len() * tracked
+        } else {
+            0
+        };
+        let mut numbers = self
+            .store
+            .reserve_record_numbers(history_rows as u64)
+            .await?;
 
         let mut tx = self.store.begin().await?;
         let all_fields: Vec<&FieldDef> = object.fields.iter().collect();
         let mut current: HashMap<RecordId, Vec<Value>> = HashMap::new();
         let id_position = object.field_position("Id").unwrap_or(0);
-        let ids: Vec<Value> = parsed.iter().map(|(_, id, _, _)| Value::Id(id.clone())).collect();
+        let ids: Vec<Value> = parsed
+            .iter()
+            .map(|(_, id, _, _)| Value::Id(id.clone()))
+            .collect();
         for chunk in ids.chunks(1000) {
             let mut select = Select::new(&object, all_fields.clone());
             select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
@@ -761,11 +952,17 @@ impl App {
         let mut changes: Vec<(usize, RecordId, Vec<Value>, Vec<Value>)> = Vec::new();
         for (i, id, fields, since) in parsed {
             let Some(old) = current.get(&id) else {
-                results[i] = Err(vec![RecordError::new(ErrorCode::NotFound, format!("The requested resource does not exist: {id}"))]);
+                results[i] = Err(vec![RecordError::new(
+                    ErrorCode::NotFound,
+                    format!("The requested resource does not exist: {id}"),
+                )]);
                 continue;
             };
             if old[deleted_position] == Value::Bool(true) {
-                results[i] = Err(vec![RecordError::new(ErrorCode::EntityIsDeleted, "entity is deleted")]);
+                results[i] = Err(vec![RecordError::new(
+                    ErrorCode::EntityIsDeleted,
+                    "entity is deleted",
+                )]);
                 continue;
             }
             let old_stamp = modstamp_of(&object, old);
@@ -787,7 +984,14 @@ impl App {
                 _ => now,
             };
             stamp(&object, &mut row, caller, at, false);
-            derive(&object, &mut row, &Written(&written), Some(old), fiscal_start, at);
+            derive(
+                &object,
+                &mut row,
+                &Written(&written),
+                Some(old),
+                fiscal_start,
+                at,
+            );
             if let Some(error) = missing_required(&object, &row) {
                 results[i] = Err(vec![error]);
                 continue;
@@ -799,12 +1003,22 @@ impl App {
         let check_rows: Vec<Vec<Value>> = changes
             .iter()
             .map(|(_, _, old, new)| {
-                new.iter().enumerate().map(|(p, v)| if positions.contains(&p) && old[p] != *v { v.clone() } else { Value::Null }).collect()
+                new.iter()
+                    .enumerate()
+                    .map(|(p, v)| {
+                        if positions.contains(&p) && old[p] != *v {
+                            v.clone()
+                        } else {
+                            Value::Null
+                        }
+                    })
+                    .collect()
             })
             .collect();
         let check_refs: Vec<&Vec<Value>> = check_rows.iter().collect();
         let index_map: Vec<usize> = changes.iter().map(|(i, ..)| *i).collect();
-        let mut errors = check_references(&mut tx, &schema, &object, &check_refs, &positions).await?;
+        let mut errors =
+            check_references(&mut tx, &schema, &object, &check_refs, &positions).await?;
         let new_rows: Vec<&Vec<Value>> = changes.iter().map(|(_, _, _, new)| new).collect();
         let own_ids: Vec<&RecordId> = changes.iter().map(|(_, id, _, _)| id).collect();
         for (r, mut errs) in check_unique(&mut tx, &object, &new_rows, &own_ids).await? {
@@ -816,6 +1030,7 @@ impl App {
             roll_back_all(&mut results);
             return Ok(results);
         }
+        let recoverable = !options.all_or_none && object.fields.iter().any(|f| f.unique);
         let mut history = Vec::new();
         for (r, (i, id, old, new)) in changes.into_iter().enumerate() {
             if failed.contains(&r) {
@@ -828,19 +1043,32 @@ impl App {
                 .filter(|(_, (new, old))| new != old)
                 .map(|(f, (new, _))| (f, new.clone()))
                 .collect();
-            tx.savepoint("one_update").await?;
-            match store::records::update(&mut tx, &object, &id, &sets, modstamp_of(&object, &old)).await {
-                Ok(true) => tx.release("one_update").await?,
+            if recoverable {
+                tx.savepoint("one_update").await?;
+            }
+            match store::records::update(&mut tx, &object, &id, &sets, modstamp_of(&object, &old))
+                .await
+            {
+                Ok(true) if recoverable => tx.release("one_update").await?,
+                Ok(true) => {}
                 Ok(false) => {
-                    tx.rollback_to("one_update").await?;
+                    // Nothing was written: the row changed under us (another process).
+                    if recoverable {
+                        tx.release("one_update").await?;
+                    }
                     results[i] = Err(vec![stale(&id, modstamp_of(&object, &old).unwrap_or(now))]);
                     continue;
                 }
                 Err(error) => match duplicate_from_store(&object, &error) {
-                    Some(duplicate) => {
+                    Some(duplicate) if recoverable => {
                         tx.rollback_to("one_update").await?;
                         results[i] = Err(vec![duplicate]);
                         continue;
+                    }
+                    Some(duplicate) => {
+                        results[i] = Err(vec![duplicate]);
+                        roll_back_all(&mut results);
+                        return Ok(results);
                     }
                     None => return Err(error.into()),
                 },
@@ -861,7 +1089,16 @@ impl App {
             roll_back_all(&mut results);
             return Ok(results);
         }
-        write_history(&mut tx, &schema, &object, history, &mut numbers, caller, now).await?;
+        write_history(
+            &mut tx,
+            &schema,
+            &object,
+            history,
+            &mut numbers,
+            caller,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(results)
     }

@@ -17,14 +17,22 @@ use crate::records::{RECYCLE_BIN_DAYS, RecordResult, WriteOptions, not_found, ro
 use crate::{App, AppError, Caller, Result};
 
 /// Finds the live or deleted state of `ids` of one object: id → is deleted.
-async fn states(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<HashMap<RecordId, bool>> {
-    let (Some(id_field), Some(deleted_field)) = (object.field("Id"), object.field("IsDeleted")) else {
+async fn states(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    ids: &[RecordId],
+) -> Result<HashMap<RecordId, bool>> {
+    let (Some(id_field), Some(deleted_field)) = (object.field("Id"), object.field("IsDeleted"))
+    else {
         return Ok(HashMap::new());
     };
     let mut found = HashMap::new();
     for chunk in ids.chunks(1000) {
         let mut select = Select::new(object, vec![id_field, deleted_field]);
-        select.filter = Some(Filter::any_of("Id", chunk.iter().cloned().map(Value::Id).collect()));
+        select.filter = Some(Filter::any_of(
+            "Id",
+            chunk.iter().cloned().map(Value::Id).collect(),
+        ));
         select.deleted = Deleted::Include;
         select.for_update = true;
         for row in store::records::select_in(tx, &select).await? {
@@ -45,16 +53,29 @@ async fn cascade(
     parents: Vec<(RecordId, RecordId)>,
 ) -> Result<Vec<(Arc<ObjectDef>, RecordId, RecordId)>> {
     let mut found = Vec::new();
-    let mut frontier: Vec<(String, Vec<(RecordId, RecordId)>)> = vec![(parent_object.to_string(), parents)];
+    let mut frontier: Vec<(String, Vec<(RecordId, RecordId)>)> =
+        vec![(parent_object.to_string(), parents)];
     while let Some((object_name, parents)) = frontier.pop() {
         let root_of: HashMap<RecordId, RecordId> = parents.iter().cloned().collect();
-        for relation in schema.child_relationships(&object_name).iter().filter(|r| r.cascade_delete) {
-            let Some(child) = schema.object(&relation.child_object) else { continue };
-            let (Some(id_field), Some(link)) = (child.field("Id"), child.field(&relation.field)) else { continue };
+        for relation in schema
+            .child_relationships(&object_name)
+            .iter()
+            .filter(|r| r.cascade_delete)
+        {
+            let Some(child) = schema.object(&relation.child_object) else {
+                continue;
+            };
+            let (Some(id_field), Some(link)) = (child.field("Id"), child.field(&relation.field))
+            else {
+                continue;
+            };
             let mut children = Vec::new();
             for chunk in parents.chunks(1000) {
                 let mut select = Select::new(child, vec![id_field, link]);
-                select.filter = Some(Filter::any_of(&relation.field, chunk.iter().map(|(id, _)| Value::Id(id.clone())).collect()));
+                select.filter = Some(Filter::any_of(
+                    &relation.field,
+                    chunk.iter().map(|(id, _)| Value::Id(id.clone())).collect(),
+                ));
                 for row in store::records::select_in(tx, &select).await? {
                     if let [Value::Id(id), Value::Id(parent)] = row.as_slice() {
                         if let Some(root) = root_of.get(parent) {
@@ -75,7 +96,15 @@ async fn cascade(
 impl App {
     /// Deletes one record to the recycle bin.
     pub async fn delete(&self, caller: &Caller, id: &str) -> Result<()> {
-        match self.delete_many(caller, vec![id.to_string()], WriteOptions { all_or_none: true }).await?.pop() {
+        match self
+            .delete_many(
+                caller,
+                vec![id.to_string()],
+                WriteOptions { all_or_none: true },
+            )
+            .await?
+            .pop()
+        {
             Some(Ok(_)) => Ok(()),
             Some(Err(errors)) => Err(AppError::Rejected(errors)),
             None => Err(not_found()),
@@ -83,14 +112,22 @@ impl App {
     }
 
     /// Deletes records (of any objects) to the recycle bin, in one transaction.
-    pub async fn delete_many(&self, caller: &Caller, ids: Vec<String>, options: WriteOptions) -> Result<Vec<RecordResult>> {
+    pub async fn delete_many(
+        &self,
+        caller: &Caller,
+        ids: Vec<String>,
+        options: WriteOptions,
+    ) -> Result<Vec<RecordResult>> {
         let schema = self.schema().await?;
         let now = model::value::now_millis();
         let mut results: Vec<RecordResult> = Vec::with_capacity(ids.len());
         let mut by_object: HashMap<String, Vec<(usize, RecordId)>> = HashMap::new();
         for (i, text) in ids.iter().enumerate() {
             let parsed = RecordId::parse(text).map_err(|_| {
-                vec![RecordError::new(ErrorCode::MalformedId, format!("invalid id: {text}"))]
+                vec![RecordError::new(
+                    ErrorCode::MalformedId,
+                    format!("invalid id: {text}"),
+                )]
             });
             let id = match parsed {
                 Ok(id) => id,
@@ -101,14 +138,20 @@ impl App {
             };
             match schema.object_by_prefix(id.key_prefix()) {
                 Some(object) if object.createable => {
-                    by_object.entry(object.name.clone()).or_default().push((i, id.clone()));
+                    by_object
+                        .entry(object.name.clone())
+                        .or_default()
+                        .push((i, id.clone()));
                     results.push(Ok(id));
                 }
                 Some(object) => results.push(Err(vec![RecordError::new(
                     ErrorCode::InvalidOperation,
                     format!("entity type cannot be deleted: {}", object.name),
                 )])),
-                None => results.push(Err(vec![RecordError::new(ErrorCode::NotFound, format!("The requested resource does not exist: {text}"))])),
+                None => results.push(Err(vec![RecordError::new(
+                    ErrorCode::NotFound,
+                    format!("The requested resource does not exist: {text}"),
+                )])),
             }
         }
         if options.all_or_none && results.iter().any(Result::is_err) {
@@ -118,7 +161,9 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut doomed: Vec<(Arc<ObjectDef>, RecordId, RecordId)> = Vec::new();
         for (object_name, entries) in by_object {
-            let Some(object) = schema.object(&object_name).cloned() else { continue };
+            let Some(object) = schema.object(&object_name).cloned() else {
+                continue;
+            };
             let ids: Vec<RecordId> = entries.iter().map(|(_, id)| id.clone()).collect();
             let state = states(&mut tx, &object, &ids).await?;
             let mut roots = Vec::new();
@@ -128,8 +173,18 @@ impl App {
                         roots.push((id.clone(), id.clone()));
                         doomed.push((object.clone(), id.clone(), id));
                     }
-                    Some(true) => results[i] = Err(vec![RecordError::new(ErrorCode::EntityIsDeleted, "entity is deleted")]),
-                    None => results[i] = Err(vec![RecordError::new(ErrorCode::NotFound, format!("The requested resource does not exist: {id}"))]),
+                    Some(true) => {
+                        results[i] = Err(vec![RecordError::new(
+                            ErrorCode::EntityIsDeleted,
+                            "entity is deleted",
+                        )])
+                    }
+                    None => {
+                        results[i] = Err(vec![RecordError::new(
+                            ErrorCode::NotFound,
+                            format!("The requested resource does not exist: {id}"),
+                        )])
+                    }
                 }
             }
             doomed.extend(cascade(&mut tx, &schema, &object.name, roots).await?);
@@ -141,11 +196,22 @@ impl App {
         let mut grouped: HashMap<String, (Arc<ObjectDef>, Vec<RecordId>)> = HashMap::new();
         let mut bin = Vec::with_capacity(doomed.len());
         for (object, id, root) in doomed {
-            bin.push(BinEntry { record_id: id.clone(), object: object.name.clone(), root_id: root, deleted_by: caller.user_id.clone(), deleted_at: now });
-            grouped.entry(object.name.clone()).or_insert_with(|| (object.clone(), Vec::new())).1.push(id);
+            bin.push(BinEntry {
+                record_id: id.clone(),
+                object: object.name.clone(),
+                root_id: root,
+                deleted_by: caller.user_id.clone(),
+                deleted_at: now,
+            });
+            grouped
+                .entry(object.name.clone())
+                .or_insert_with(|| (object.clone(), Vec::new()))
+                .1
+                .push(id);
         }
         for (object, ids) in grouped.values() {
-            store::records::set_deleted(&mut tx, object, ids, true, caller.user_id.as_ref(), now).await?;
+            store::records::set_deleted(&mut tx, object, ids, true, caller.user_id.as_ref(), now)
+                .await?;
         }
         store::records::add_to_bin(&mut tx, &bin).await?;
         tx.commit().await?;
@@ -155,13 +221,25 @@ impl App {
     /// Restores a record from the recycle bin, with the records deleted along with it.
     pub async fn undelete(&self, caller: &Caller, id: &str) -> Result<()> {
         let schema = self.schema().await?;
-        let id = RecordId::parse(id).map_err(|_| AppError::one(ErrorCode::MalformedId, format!("invalid id: {id}")))?;
-        let object = schema.object_by_prefix(id.key_prefix()).cloned().ok_or_else(not_found)?;
+        let id = RecordId::parse(id)
+            .map_err(|_| AppError::one(ErrorCode::MalformedId, format!("invalid id: {id}")))?;
+        let object = schema
+            .object_by_prefix(id.key_prefix())
+            .cloned()
+            .ok_or_else(not_found)?;
         let now = model::value::now_millis();
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "undelete").await?;
         for (object, ids) in group_entries(&schema, &entries) {
-            store::records::set_deleted(&mut tx, &object, &ids, false, caller.user_id.as_ref(), now).await?;
+            store::records::set_deleted(
+                &mut tx,
+                &object,
+                &ids,
+                false,
+                caller.user_id.as_ref(),
+                now,
+            )
+            .await?;
         }
         let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();
         store::records::remove_from_bin(&mut tx, &ids).await?;
@@ -172,8 +250,12 @@ impl App {
     /// Removes a record in the recycle bin for good, with the records deleted along with it.
     pub async fn purge(&self, _caller: &Caller, id: &str) -> Result<()> {
         let schema = self.schema().await?;
-        let id = RecordId::parse(id).map_err(|_| AppError::one(ErrorCode::MalformedId, format!("invalid id: {id}")))?;
-        let object = schema.object_by_prefix(id.key_prefix()).cloned().ok_or_else(not_found)?;
+        let id = RecordId::parse(id)
+            .map_err(|_| AppError::one(ErrorCode::MalformedId, format!("invalid id: {id}")))?;
+        let object = schema
+            .object_by_prefix(id.key_prefix())
+            .cloned()
+            .ok_or_else(not_found)?;
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "purge").await?;
         purge_entries(&mut tx, &schema, &entries).await?;
@@ -184,7 +266,8 @@ impl App {
     /// Purges everything that has been in the recycle bin longer than its retention; returns
     /// how many records went.
     pub async fn purge_expired(&self) -> Result<usize> {
-        self.purge_deleted_before(model::value::now_millis() - Duration::days(RECYCLE_BIN_DAYS)).await
+        self.purge_deleted_before(model::value::now_millis() - Duration::days(RECYCLE_BIN_DAYS))
+            .await
     }
 
     /// Purges what was deleted before `cutoff`.
@@ -202,17 +285,31 @@ impl App {
     }
 
     /// The bin entries deleted together with `id`, which must be the record the user deleted.
-    async fn bin_group(&self, tx: &mut Tx, object: &ObjectDef, id: &RecordId, verb: &str) -> Result<Vec<BinEntry>> {
+    async fn bin_group(
+        &self,
+        tx: &mut Tx,
+        object: &ObjectDef,
+        id: &RecordId,
+        verb: &str,
+    ) -> Result<Vec<BinEntry>> {
         match store::records::bin_entry(tx, id).await? {
-            Some(entry) if &entry.root_id == id => Ok(store::records::bin_entries_of_root(tx, id).await?),
+            Some(entry) if &entry.root_id == id => {
+                Ok(store::records::bin_entries_of_root(tx, id).await?)
+            }
             Some(entry) => Err(AppError::one(
                 ErrorCode::InvalidOperation,
-                format!("cannot {verb} {id} alone: it was deleted with {}; {verb} that record instead", entry.root_id),
+                format!(
+                    "cannot {verb} {id} alone: it was deleted with {}; {verb} that record instead",
+                    entry.root_id
+                ),
             )),
             None => {
                 let state = states(tx, object, std::slice::from_ref(id)).await?;
                 match state.get(id) {
-                    Some(_) => Err(AppError::one(ErrorCode::InvalidOperation, format!("cannot {verb} {id}: it is not in the recycle bin"))),
+                    Some(_) => Err(AppError::one(
+                        ErrorCode::InvalidOperation,
+                        format!("cannot {verb} {id}: it is not in the recycle bin"),
+                    )),
                     None => Err(not_found()),
                 }
             }
@@ -224,7 +321,11 @@ fn group_entries(schema: &Schema, entries: &[BinEntry]) -> Vec<(Arc<ObjectDef>, 
     let mut grouped: HashMap<String, (Arc<ObjectDef>, Vec<RecordId>)> = HashMap::new();
     for entry in entries {
         if let Some(object) = schema.object(&entry.object) {
-            grouped.entry(object.name.clone()).or_insert_with(|| (object.clone(), Vec::new())).1.push(entry.record_id.clone());
+            grouped
+                .entry(object.name.clone())
+                .or_insert_with(|| (object.clone(), Vec::new()))
+                .1
+                .push(entry.record_id.clone());
         }
     }
     grouped.into_values().collect()
@@ -232,9 +333,17 @@ fn group_entries(schema: &Schema, entries: &[BinEntry]) -> Vec<(Arc<ObjectDef>, 
 
 async fn purge_entries(tx: &mut Tx, schema: &Schema, entries: &[BinEntry]) -> Result<()> {
     for (object, ids) in group_entries(schema, entries) {
-        for relation in schema.child_relationships(&object.name).iter().filter(|r| !r.cascade_delete) {
-            let Some(child) = schema.object(&relation.child_object) else { continue };
-            let Some(field) = child.field(&relation.field) else { continue };
+        for relation in schema
+            .child_relationships(&object.name)
+            .iter()
+            .filter(|r| !r.cascade_delete)
+        {
+            let Some(child) = schema.object(&relation.child_object) else {
+                continue;
+            };
+            let Some(field) = child.field(&relation.field) else {
+                continue;
+            };
             store::records::clear_references(tx, child, field, &ids).await?;
         }
         store::records::purge(tx, &object, &ids).await?;
@@ -243,4 +352,3 @@ async fn purge_entries(tx: &mut Tx, schema: &Schema, entries: &[BinEntry]) -> Re
     store::records::remove_from_bin(tx, &ids).await?;
     Ok(())
 }
-

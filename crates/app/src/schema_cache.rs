@@ -19,7 +19,10 @@ pub(crate) struct SchemaCache {
 
 impl SchemaCache {
     pub fn new(schema: Schema) -> SchemaCache {
-        SchemaCache { current: RwLock::new((Arc::new(schema), Instant::now())), reload: tokio::sync::Mutex::new(()) }
+        SchemaCache {
+            current: RwLock::new((Arc::new(schema), Instant::now())),
+            reload: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn snapshot(&self) -> (Arc<Schema>, Instant) {

@@ -72,7 +72,9 @@ fn picklist_values(values: &[String], previous: &[PicklistValue]) -> Vec<Picklis
             let kept = previous.iter().find(|p| p.value == v);
             PicklistValue {
                 value: v.to_string(),
-                label: kept.map(|p| p.label.clone()).unwrap_or_else(|| Label::new(v, "")),
+                label: kept
+                    .map(|p| p.label.clone())
+                    .unwrap_or_else(|| Label::new(v, "")),
                 active: true,
                 ..kept.cloned().unwrap_or_default()
             }
@@ -80,7 +82,10 @@ fn picklist_values(values: &[String], previous: &[PicklistValue]) -> Vec<Picklis
         .collect();
     for old in previous {
         if !out.iter().any(|v| v.value == old.value) {
-            out.push(PicklistValue { active: false, ..old.clone() });
+            out.push(PicklistValue {
+                active: false,
+                ..old.clone()
+            });
         }
     }
     out
@@ -88,7 +93,10 @@ fn picklist_values(values: &[String], previous: &[PicklistValue]) -> Vec<Picklis
 
 impl App {
     fn object_for_setup(schema: &model::Schema, name: &str) -> Result<Arc<ObjectDef>> {
-        schema.object(name).cloned().ok_or_else(|| AppError::one(ErrorCode::InvalidType, format!("no object named {name}")))
+        schema
+            .object(name)
+            .cloned()
+            .ok_or_else(|| AppError::one(ErrorCode::InvalidType, format!("no object named {name}")))
     }
 
     /// Adds a custom field: its metadata and its column, in one transaction.
@@ -96,7 +104,8 @@ impl App {
         let _setup = self.setup_lock.lock().await;
         let schema = self.reload_schema().await?;
         let object = Self::object_for_setup(&schema, &spec.object)?;
-        check_custom_name(&spec.name).map_err(|m| AppError::on_field(ErrorCode::InvalidField, &spec.name, m))?;
+        check_custom_name(&spec.name)
+            .map_err(|m| AppError::on_field(ErrorCode::InvalidField, &spec.name, m))?;
         if object.field(&spec.name).is_some() {
             return Err(AppError::on_field(
                 ErrorCode::DuplicateValue,
@@ -104,12 +113,21 @@ impl App {
                 format!("{} already has a field named {}", object.name, spec.name),
             ));
         }
-        let field_type = spec.field_type.ok_or_else(|| invalid("a new field needs a type"))?;
+        let field_type = spec
+            .field_type
+            .ok_or_else(|| invalid("a new field needs a type"))?;
         if matches!(field_type, FieldType::Id) {
             return Err(invalid("a custom field cannot be of type Id"));
         }
-        let label = spec.label.clone().unwrap_or_else(|| label_from_name(&spec.name));
-        let mut field = FieldDef::new(&spec.name, field_type, Label::new(label, spec.label_zh.clone().unwrap_or_default()));
+        let label = spec
+            .label
+            .clone()
+            .unwrap_or_else(|| label_from_name(&spec.name));
+        let mut field = FieldDef::new(
+            &spec.name,
+            field_type,
+            Label::new(label, spec.label_zh.clone().unwrap_or_default()),
+        );
         field.custom = true;
         field.required = spec.required;
         field.unique = spec.unique;
@@ -120,43 +138,112 @@ impl App {
             FieldType::Text => field.length = Some(spec.length.unwrap_or(255)),
             FieldType::TextArea => field.length = Some(spec.length.unwrap_or(255)),
             FieldType::LongTextArea => field.length = Some(spec.length.unwrap_or(32_768)),
-            FieldType::Number => (field.precision, field.scale) = (Some(spec.precision.unwrap_or(18)), Some(spec.scale.unwrap_or(0))),
-            FieldType::Currency => (field.precision, field.scale) = (Some(spec.precision.unwrap_or(18)), Some(spec.scale.unwrap_or(2))),
-            FieldType::Percent => (field.precision, field.scale) = (Some(spec.precision.unwrap_or(5)), Some(spec.scale.unwrap_or(2))),
+            FieldType::Number => {
+                (field.precision, field.scale) = (
+                    Some(spec.precision.unwrap_or(18)),
+                    Some(spec.scale.unwrap_or(0)),
+                )
+            }
+            FieldType::Currency => {
+                (field.precision, field.scale) = (
+                    Some(spec.precision.unwrap_or(18)),
+                    Some(spec.scale.unwrap_or(2)),
+                )
+            }
+            FieldType::Percent => {
+                (field.precision, field.scale) = (
+                    Some(spec.precision.unwrap_or(5)),
+                    Some(spec.scale.unwrap_or(2)),
+                )
+            }
             FieldType::AutoNumber => {
-                field.autonumber_format = Some(spec.default.clone().unwrap_or_else(|| "{000000}".into()));
+                field.autonumber_format =
+                    Some(spec.default.clone().unwrap_or_else(|| "{000000}".into()));
                 field.default = None;
             }
             FieldType::Picklist | FieldType::MultiPicklist => {
                 if spec.values.is_empty() {
-                    return Err(invalid(format!("{}: a picklist needs values (--values a,b,c)", spec.name)));
+                    return Err(invalid(format!(
+                        "{}: a picklist needs values (--values a,b,c)",
+                        spec.name
+                    )));
                 }
                 field.value_set = Some(value_set_name(&object.name, &spec.name));
                 field.values = Arc::new(picklist_values(&spec.values, &[]));
                 field.restricted = true;
             }
             FieldType::Reference => {
-                let target_name = spec.reference_to.as_deref().ok_or_else(|| invalid(format!("{}: a lookup needs the object it points to (--to Account)", spec.name)))?;
+                let target_name = spec.reference_to.as_deref().ok_or_else(|| {
+                    invalid(format!(
+                        "{}: a lookup needs the object it points to (--to Account)",
+                        spec.name
+                    ))
+                })?;
                 let target = Self::object_for_setup(&schema, target_name)?;
                 field.reference_to = vec![target.name.clone()];
                 field.relationship = Some(format!("{}__r", spec.name.trim_end_matches("__c")));
-                let plural: String = object.plural.en.chars().filter(char::is_ascii_alphanumeric).collect();
-                let child = format!("{}__r", if plural.is_empty() { object.name.trim_end_matches("__c").to_string() } else { plural });
-                let taken = schema.child_relationships(&target.name).iter().any(|c| c.name.as_deref() == Some(child.as_str()));
-                field.child_relationship = Some(if taken { format!("{}_{}", child.trim_end_matches("__r"), field.relationship.clone().unwrap_or_default()) } else { child });
+                let plural: String = object
+                    .plural
+                    .en
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect();
+                let child = format!(
+                    "{}__r",
+                    if plural.is_empty() {
+                        object.name.trim_end_matches("__c").to_string()
+                    } else {
+                        plural
+                    }
+                );
+                let taken = schema
+                    .child_relationships(&target.name)
+                    .iter()
+                    .any(|c| c.name.as_deref() == Some(child.as_str()));
+                field.child_relationship = Some(if taken {
+                    format!(
+                        "{}_{}",
+                        child.trim_end_matches("__r"),
+                        field.relationship.clone().unwrap_or_default()
+                    )
+                } else {
+                    child
+                });
             }
             _ => {}
         }
-        if spec.unique && !matches!(field_type, FieldType::Text | FieldType::Email | FieldType::Number | FieldType::AutoNumber) {
-            return Err(invalid(format!("{}: only Text, Email, Number and Auto Number fields can be unique", spec.name)));
+        if spec.unique
+            && !matches!(
+                field_type,
+                FieldType::Text | FieldType::Email | FieldType::Number | FieldType::AutoNumber
+            )
+        {
+            return Err(invalid(format!(
+                "{}: only Text, Email, Number and Auto Number fields can be unique",
+                spec.name
+            )));
         }
-        if spec.external_id && !matches!(field_type, FieldType::Text | FieldType::Email | FieldType::Number | FieldType::AutoNumber) {
-            return Err(invalid(format!("{}: only Text, Email, Number and Auto Number fields can be external ids", spec.name)));
+        if spec.external_id
+            && !matches!(
+                field_type,
+                FieldType::Text | FieldType::Email | FieldType::Number | FieldType::AutoNumber
+            )
+        {
+            return Err(invalid(format!(
+                "{}: only Text, Email, Number and Auto Number fields can be external ids",
+                spec.name
+            )));
         }
         model::validate::check_field_definition(&field).map_err(AppError::from)?;
         if let Some(default) = &field.default {
-            model::validate::coerce(&field, &serde_json::Value::String(default.clone()))
-                .map_err(|e| invalid(format!("{}: the default value is not valid: {}", spec.name, e.message)))?;
+            model::validate::coerce(&field, &serde_json::Value::String(default.clone())).map_err(
+                |e| {
+                    invalid(format!(
+                        "{}: the default value is not valid: {}",
+                        spec.name, e.message
+                    ))
+                },
+            )?;
         }
 
         let mut tx = self.store().begin().await?;
@@ -175,12 +262,21 @@ impl App {
     /// Changes a field. Type changes are allowed between types stored alike (text-like types
     /// among themselves, numbers among themselves); shortening a field is refused while
     /// records hold longer values.
-    pub async fn change_field(&self, object: &str, name: &str, change: FieldChange) -> Result<FieldDef> {
+    pub async fn change_field(
+        &self,
+        object: &str,
+        name: &str,
+        change: FieldChange,
+    ) -> Result<FieldDef> {
         let _setup = self.setup_lock.lock().await;
         let schema = self.reload_schema().await?;
         let object = Self::object_for_setup(&schema, object)?;
         let old = object.field(name).cloned().ok_or_else(|| {
-            AppError::on_field(ErrorCode::InvalidField, name, format!("No such column '{name}' on entity '{}'", object.name))
+            AppError::on_field(
+                ErrorCode::InvalidField,
+                name,
+                format!("No such column '{name}' on entity '{}'", object.name),
+            )
         })?;
         let structural = change.field_type.is_some()
             || change.length.is_some()
@@ -189,7 +285,10 @@ impl App {
             || change.unique.is_some()
             || change.required.is_some();
         if !old.custom && structural {
-            return Err(invalid(format!("{}.{} is a standard field: only its label, values and history tracking can change", object.name, old.name)));
+            return Err(invalid(format!(
+                "{}.{} is a standard field: only its label, values and history tracking can change",
+                object.name, old.name
+            )));
         }
         let mut new = old.clone();
         if let Some(t) = change.field_type {
@@ -208,7 +307,9 @@ impl App {
             if !t.has_length() {
                 new.length = None;
             }
-            if matches!(t, FieldType::Picklist | FieldType::MultiPicklist) && new.value_set.is_none() {
+            if matches!(t, FieldType::Picklist | FieldType::MultiPicklist)
+                && new.value_set.is_none()
+            {
                 new.value_set = Some(value_set_name(&object.name, &old.name));
                 new.restricted = true;
             }
@@ -227,7 +328,10 @@ impl App {
         new.external_id = change.external_id.unwrap_or(new.external_id);
         new.tracked = change.tracked.unwrap_or(new.tracked);
         if let Some(values) = &change.values {
-            if !matches!(new.field_type, FieldType::Picklist | FieldType::MultiPicklist) {
+            if !matches!(
+                new.field_type,
+                FieldType::Picklist | FieldType::MultiPicklist
+            ) {
                 return Err(invalid(format!("{}: only picklists have values", old.name)));
             }
             new.values = Arc::new(picklist_values(values, &old.values));
@@ -242,19 +346,27 @@ impl App {
                     return Err(AppError::on_field(
                         ErrorCode::StringTooLong,
                         &old.name,
-                        format!("{}: {longer} record(s) hold values longer than {length} characters; shorten them first", old.name),
+                        format!(
+                            "{}: {longer} record(s) hold values longer than {length} characters; shorten them first",
+                            old.name
+                        ),
                     ));
                 }
             }
         }
-        if new.field_type.is_numeric() && (new.precision != old.precision || new.scale != old.scale) {
+        if new.field_type.is_numeric() && (new.precision != old.precision || new.scale != old.scale)
+        {
             let (p, s) = (new.precision.unwrap_or(18), new.scale.unwrap_or(0));
             let too_large = ddl::count_too_large(&mut tx, &object, &old, p, s).await?;
             if too_large > 0 {
                 return Err(AppError::on_field(
                     ErrorCode::NumberOutsideValidRange,
                     &old.name,
-                    format!("{}: {too_large} record(s) hold numbers with more than {} digits before the decimal point", old.name, p - s),
+                    format!(
+                        "{}: {too_large} record(s) hold numbers with more than {} digits before the decimal point",
+                        old.name,
+                        p - s
+                    ),
                 ));
             }
             ddl::change_number_scale(&mut tx, &object, &old, &new).await?;
@@ -266,7 +378,10 @@ impl App {
                     store::StoreError::Duplicate { .. } => AppError::on_field(
                         ErrorCode::DuplicateValue,
                         &old.name,
-                        format!("{}: cannot make the field unique: records share values", old.name),
+                        format!(
+                            "{}: cannot make the field unique: records share values",
+                            old.name
+                        ),
                     ),
                     other => other.into(),
                 });
@@ -292,10 +407,17 @@ impl App {
         let schema = self.reload_schema().await?;
         let object = Self::object_for_setup(&schema, object)?;
         let field = object.field(name).cloned().ok_or_else(|| {
-            AppError::on_field(ErrorCode::InvalidField, name, format!("No such column '{name}' on entity '{}'", object.name))
+            AppError::on_field(
+                ErrorCode::InvalidField,
+                name,
+                format!("No such column '{name}' on entity '{}'", object.name),
+            )
         })?;
         if !field.custom {
-            return Err(invalid(format!("{}.{} is a standard field and cannot be removed", object.name, field.name)));
+            return Err(invalid(format!(
+                "{}.{} is a standard field and cannot be removed",
+                object.name, field.name
+            )));
         }
         let mut tx = self.store().begin().await?;
         ddl::drop_column(&mut tx, &object, &field).await?;
@@ -313,21 +435,43 @@ impl App {
 
     /// Adds a custom object with a Name field, an owner, and a history object for its
     /// tracked fields.
-    pub async fn add_object(&self, name: &str, label: Option<&str>, plural: Option<&str>, label_zh: Option<&str>, plural_zh: Option<&str>) -> Result<Arc<ObjectDef>> {
+    pub async fn add_object(
+        &self,
+        name: &str,
+        label: Option<&str>,
+        plural: Option<&str>,
+        label_zh: Option<&str>,
+        plural_zh: Option<&str>,
+    ) -> Result<Arc<ObjectDef>> {
         let _setup = self.setup_lock.lock().await;
         let schema = self.reload_schema().await?;
         check_custom_name(name).map_err(|m| AppError::one(ErrorCode::InvalidType, m))?;
         if schema.object(name).is_some() {
-            return Err(AppError::one(ErrorCode::DuplicateValue, format!("an object named {name} already exists")));
+            return Err(AppError::one(
+                ErrorCode::DuplicateValue,
+                format!("an object named {name} already exists"),
+            ));
         }
         let stem = name.trim_end_matches("__c");
-        let label = label.map(str::to_string).unwrap_or_else(|| label_from_name(name));
-        let plural = plural.map(str::to_string).unwrap_or_else(|| format!("{label}s"));
-        let prefix = free_key_prefix(&schema).ok_or_else(|| invalid("no key prefix is left for a new object"))?;
+        let label = label
+            .map(str::to_string)
+            .unwrap_or_else(|| label_from_name(name));
+        let plural = plural
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{label}s"));
+        let prefix = free_key_prefix(&schema)
+            .ok_or_else(|| invalid("no key prefix is left for a new object"))?;
         let history_name = format!("{stem}__History");
 
         let mut fields = ObjectDef::system_fields(true, &[]);
-        let mut name_field = FieldDef::new("Name", FieldType::Text, Label::new(format!("{label} Name"), label_zh.map(|l| format!("{l}名称")).unwrap_or_default()));
+        let mut name_field = FieldDef::new(
+            "Name",
+            FieldType::Text,
+            Label::new(
+                format!("{label} Name"),
+                label_zh.map(|l| format!("{l}名称")).unwrap_or_default(),
+            ),
+        );
         name_field.length = Some(80);
         name_field.required = true;
         name_field.name_field = true;
@@ -346,7 +490,11 @@ impl App {
         );
 
         let mut history_fields = ObjectDef::system_fields(false, &[]);
-        let mut parent = FieldDef::new("ParentId", FieldType::Reference, Label::new("Parent ID", "父记录 ID"));
+        let mut parent = FieldDef::new(
+            "ParentId",
+            FieldType::Reference,
+            Label::new("Parent ID", "父记录 ID"),
+        );
         parent.reference_to = vec![name.to_string()];
         parent.relationship = Some("Parent".into());
         parent.child_relationship = Some("Histories".into());
@@ -354,7 +502,12 @@ impl App {
         parent.required = true;
         parent.readonly = true;
         history_fields.push(parent);
-        for (field, en, zh, length) in [("Field", "Changed Field", "更改的字段", 255), ("DataType", "Data Type", "数据类型", 40), ("OldValue", "Old Value", "旧值", 255), ("NewValue", "New Value", "新值", 255)] {
+        for (field, en, zh, length) in [
+            ("Field", "Changed Field", "更改的字段", 255),
+            ("DataType", "Data Type", "数据类型", 40),
+            ("OldValue", "Old Value", "旧值", 255),
+            ("NewValue", "New Value", "新值", 255),
+        ] {
             let mut f = FieldDef::new(field, FieldType::Text, Label::new(en, zh));
             f.length = Some(length);
             f.readonly = true;
@@ -363,8 +516,14 @@ impl App {
         let history = ObjectDef::new(
             &history_name,
             "017",
-            Label::new(format!("{label} History"), label_zh.map(|l| format!("{l}历史记录")).unwrap_or_default()),
-            Label::new(format!("{label} History"), label_zh.map(|l| format!("{l}历史记录")).unwrap_or_default()),
+            Label::new(
+                format!("{label} History"),
+                label_zh.map(|l| format!("{l}历史记录")).unwrap_or_default(),
+            ),
+            Label::new(
+                format!("{label} History"),
+                label_zh.map(|l| format!("{l}历史记录")).unwrap_or_default(),
+            ),
             true,
             false,
             false,
@@ -382,7 +541,10 @@ impl App {
         metadata::bump_schema_version(&mut tx).await?;
         tx.commit().await?;
         let schema = self.reload_schema().await?;
-        schema.object(name).cloned().ok_or_else(|| invalid("the new object did not load"))
+        schema
+            .object(name)
+            .cloned()
+            .ok_or_else(|| invalid("the new object did not load"))
     }
 
     /// Removes a custom object, its history and all their records. Refused while other
@@ -392,17 +554,31 @@ impl App {
         let schema = self.reload_schema().await?;
         let object = Self::object_for_setup(&schema, name)?;
         if !object.custom || object.history_parent.is_some() {
-            return Err(invalid(format!("{} is a standard object and cannot be removed", object.name)));
+            return Err(invalid(format!(
+                "{} is a standard object and cannot be removed",
+                object.name
+            )));
         }
-        let history = object.history.as_deref().and_then(|h| schema.object(h)).cloned();
+        let history = object
+            .history
+            .as_deref()
+            .and_then(|h| schema.object(h))
+            .cloned();
         let blockers: Vec<String> = schema
             .child_relationships(&object.name)
             .iter()
-            .filter(|c| Some(c.child_object.as_str()) != history.as_ref().map(|h| h.name.as_str()) && c.child_object != object.name)
+            .filter(|c| {
+                Some(c.child_object.as_str()) != history.as_ref().map(|h| h.name.as_str())
+                    && c.child_object != object.name
+            })
             .map(|c| format!("{}.{}", c.child_object, c.field))
             .collect();
         if !blockers.is_empty() {
-            return Err(invalid(format!("{} is still referenced by {}; remove those fields first", object.name, blockers.join(", "))));
+            return Err(invalid(format!(
+                "{} is still referenced by {}; remove those fields first",
+                object.name,
+                blockers.join(", ")
+            )));
         }
         let mut tx = self.store().begin().await?;
         for o in std::iter::once(&object).chain(history.as_ref()) {
@@ -423,7 +599,13 @@ impl App {
 
     /// Renames an object (`rapport label set Account --singular Company --plural Companies`)
     /// or a field (`Account.Industry`). API names never change.
-    pub async fn set_label(&self, target: &str, lang: Lang, singular: &str, plural: Option<&str>) -> Result<()> {
+    pub async fn set_label(
+        &self,
+        target: &str,
+        lang: Lang,
+        singular: &str,
+        plural: Option<&str>,
+    ) -> Result<()> {
         let _setup = self.setup_lock.lock().await;
         let schema = self.reload_schema().await?;
         let singular = singular.trim();
@@ -435,16 +617,25 @@ impl App {
             Some((object, field)) => {
                 let object = Self::object_for_setup(&schema, object)?;
                 let field = object.field(field).ok_or_else(|| {
-                    AppError::on_field(ErrorCode::InvalidField, field, format!("No such column '{field}' on entity '{}'", object.name))
+                    AppError::on_field(
+                        ErrorCode::InvalidField,
+                        field,
+                        format!("No such column '{field}' on entity '{}'", object.name),
+                    )
                 })?;
-                metadata::set_field_label(&mut tx, &object.name, &field.name, lang, singular).await?;
+                metadata::set_field_label(&mut tx, &object.name, &field.name, lang, singular)
+                    .await?;
             }
             None => {
                 let object = Self::object_for_setup(&schema, target)?;
-                let plural = plural.map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).unwrap_or_else(|| match lang {
-                    Lang::En => format!("{singular}s"),
-                    Lang::ZhCn => singular.to_string(),
-                });
+                let plural = plural
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| match lang {
+                        Lang::En => format!("{singular}s"),
+                        Lang::ZhCn => singular.to_string(),
+                    });
                 metadata::set_object_label(&mut tx, &object.name, lang, singular, &plural).await?;
             }
         }

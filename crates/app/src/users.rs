@@ -40,15 +40,22 @@ pub fn check_password_policy(password: &str) -> std::result::Result<(), String> 
 }
 
 fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn random_token() -> Result<String> {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut bytes = [0u8; 40];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::one(ErrorCode::UnknownException, format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AppError::one(ErrorCode::UnknownException, format!("no randomness: {e}")))?;
     // 40 characters of base 62 (≈238 bits); the modulo bias of 256 % 62 is irrelevant at this length.
-    Ok(bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect())
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
 }
 
 fn split_name(name: &str) -> (Option<String>, String) {
@@ -62,45 +69,115 @@ fn split_name(name: &str) -> (Option<String>, String) {
 impl App {
     /// Finds a record id by its Name, case-insensitively (profiles, roles).
     async fn id_by_name(&self, object: &str, name: &str) -> Result<Option<RecordId>> {
-        let records = self.find(&Caller::system(), object, &["Id", "Name"], None, Vec::new(), None).await?;
+        let records = self
+            .find(
+                &Caller::system(),
+                object,
+                &["Id", "Name"],
+                None,
+                Vec::new(),
+                None,
+            )
+            .await?;
         Ok(records
             .into_iter()
-            .find(|r| r.get("Name").and_then(Value::as_text).is_some_and(|n| n.eq_ignore_ascii_case(name.trim())))
+            .find(|r| {
+                r.get("Name")
+                    .and_then(Value::as_text)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
+            })
             .and_then(|r| r.id().cloned()))
     }
 
     /// The id of the active user with this email (the login name).
     pub async fn user_id_by_email(&self, email: &str) -> Result<Option<RecordId>> {
         let filter = Filter::eq("Username", Value::Text(email.trim().to_ascii_lowercase()));
-        let records = self.find(&Caller::system(), "User", &["Id"], Some(filter), Vec::new(), Some(1)).await?;
+        let records = self
+            .find(
+                &Caller::system(),
+                "User",
+                &["Id"],
+                Some(filter),
+                Vec::new(),
+                Some(1),
+            )
+            .await?;
         Ok(records.first().and_then(|r| r.id().cloned()))
     }
 
     /// Adds a user. The first user of a database is its System Administrator.
     pub async fn add_user(&self, caller: &Caller, user: NewUser) -> Result<RecordId> {
-        check_password_policy(&user.password).map_err(|m| AppError::on_field(ErrorCode::InvalidOperation, "Password", m))?;
+        check_password_policy(&user.password)
+            .map_err(|m| AppError::on_field(ErrorCode::InvalidOperation, "Password", m))?;
         let email = user.email.trim().to_ascii_lowercase();
         if self.user_id_by_email(&email).await?.is_some() {
-            return Err(AppError::on_field(ErrorCode::DuplicateValue, "Username", format!("a user with the login {email} already exists")));
+            return Err(AppError::on_field(
+                ErrorCode::DuplicateValue,
+                "Username",
+                format!("a user with the login {email} already exists"),
+            ));
         }
-        let first_user = self.find(&Caller::system(), "User", &["Id"], None, Vec::new(), Some(1)).await?.is_empty();
-        let profile_name = if first_user { "System Administrator".to_string() } else { user.profile.clone().unwrap_or_else(|| "Standard User".into()) };
-        let profile = self.id_by_name("Profile", &profile_name).await?.ok_or_else(|| {
-            AppError::on_field(ErrorCode::InvalidCrossReferenceKey, "ProfileId", format!("no profile named {profile_name}"))
-        })?;
+        let first_user = self
+            .find(
+                &Caller::system(),
+                "User",
+                &["Id"],
+                None,
+                Vec::new(),
+                Some(1),
+            )
+            .await?
+            .is_empty();
+        let profile_name = if first_user {
+            "System Administrator".to_string()
+        } else {
+            user.profile
+                .clone()
+                .unwrap_or_else(|| "Standard User".into())
+        };
+        let profile = self
+            .id_by_name("Profile", &profile_name)
+            .await?
+            .ok_or_else(|| {
+                AppError::on_field(
+                    ErrorCode::InvalidCrossReferenceKey,
+                    "ProfileId",
+                    format!("no profile named {profile_name}"),
+                )
+            })?;
         let role = match &user.role {
             Some(role) => Some(self.id_by_name("UserRole", role).await?.ok_or_else(|| {
-                AppError::on_field(ErrorCode::InvalidCrossReferenceKey, "UserRoleId", format!("no role named {role}; add it with `rapport role add {role}`"))
+                AppError::on_field(
+                    ErrorCode::InvalidCrossReferenceKey,
+                    "UserRoleId",
+                    format!("no role named {role}; add it with `rapport role add {role}`"),
+                )
             })?),
             None => None,
         };
         let org = self.org_settings().await?;
         let (first, last) = split_name(&user.name);
         if last.is_empty() {
-            return Err(AppError::on_field(ErrorCode::RequiredFieldMissing, "LastName", "Required fields are missing: [LastName]"));
+            return Err(AppError::on_field(
+                ErrorCode::RequiredFieldMissing,
+                "LastName",
+                "Required fields are missing: [LastName]",
+            ));
         }
-        let alias: String = first.iter().flat_map(|f| f.chars().take(1)).chain(last.chars()).filter(|c| !c.is_whitespace()).take(8).collect();
-        let nickname: String = email.split('@').next().unwrap_or(&email).chars().take(40).collect();
+        let alias: String = first
+            .iter()
+            .flat_map(|f| f.chars().take(1))
+            .chain(last.chars())
+            .filter(|c| !c.is_whitespace())
+            .take(8)
+            .collect();
+        let nickname: String = email
+            .split('@')
+            .next()
+            .unwrap_or(&email)
+            .chars()
+            .take(40)
+            .collect();
         let mut input = RecordInput::new();
         let mut put = |k: &str, v: serde_json::Value| {
             input.insert(k.to_string(), v);
@@ -119,7 +196,15 @@ impl App {
             put("UserRoleId", role.to_18().into());
         }
         put("LanguageLocaleKey", user.language.locale_key().into());
-        put("LocaleSidKey", (if org.locale.is_empty() { "en_US".to_string() } else { org.locale.clone() }).into());
+        put(
+            "LocaleSidKey",
+            (if org.locale.is_empty() {
+                "en_US".to_string()
+            } else {
+                org.locale.clone()
+            })
+            .into(),
+        );
         put("TimeZoneSidKey", org.time_zone.clone().into());
         put("DefaultCurrencyIsoCode", org.currency.clone().into());
         let id = self.create(caller, "User", input).await?;
@@ -132,11 +217,19 @@ impl App {
 
     /// Checks a login; returns the user on success.
     pub async fn verify_password(&self, email: &str, password: &str) -> Result<Option<RecordId>> {
-        let Some(user) = self.user_id_by_email(email).await? else { return Ok(None) };
-        let Some(hash) = store::auth::password_hash(self.store(), &user).await? else { return Ok(None) };
+        let Some(user) = self.user_id_by_email(email).await? else {
+            return Ok(None);
+        };
+        let Some(hash) = store::auth::password_hash(self.store(), &user).await? else {
+            return Ok(None);
+        };
         let password = password.to_string();
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            PasswordHash::new(&hash).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
         })
         .await
         .unwrap_or(false);
@@ -145,8 +238,17 @@ impl App {
 
     /// Issues an API token for a user; only its hash is stored. Returns the token.
     pub async fn issue_token(&self, email: &str, days: i64, label: &str) -> Result<String> {
-        let user = self.user_id_by_email(email).await?.ok_or_else(|| AppError::one(ErrorCode::NotFound, format!("no user with the login {email}")))?;
-        let token = format!("{}!{}", self.org_settings().await?.id.as_str15(), random_token()?);
+        let user = self.user_id_by_email(email).await?.ok_or_else(|| {
+            AppError::one(
+                ErrorCode::NotFound,
+                format!("no user with the login {email}"),
+            )
+        })?;
+        let token = format!(
+            "{}!{}",
+            self.org_settings().await?.id.as_str15(),
+            random_token()?
+        );
         let now = model::value::now_millis();
         let expires = now + Duration::days(days.clamp(1, 3650));
         store::auth::insert_token(
@@ -164,17 +266,31 @@ impl App {
     /// The caller a token stands for, if the token is valid (known, not revoked, not expired,
     /// its user active).
     pub async fn authenticate_token(&self, token: &str) -> Result<Option<Caller>> {
-        let Some(row) = store::auth::token(self.store(), &hash_token(token)).await? else { return Ok(None) };
-        let expired = model::value::parse_datetime(&row.expires_at).is_none_or(|t| t <= OffsetDateTime::now_utc());
+        let Some(row) = store::auth::token(self.store(), &hash_token(token)).await? else {
+            return Ok(None);
+        };
+        let expired = model::value::parse_datetime(&row.expires_at)
+            .is_none_or(|t| t <= OffsetDateTime::now_utc());
         if row.revoked || expired {
             return Ok(None);
         }
-        let user = self.get(&Caller::system(), "User", &row.user_id.to_18(), Some(&["IsActive".into(), "LanguageLocaleKey".into()])).await;
+        let user = self
+            .get(
+                &Caller::system(),
+                "User",
+                &row.user_id.to_18(),
+                Some(&["IsActive".into(), "LanguageLocaleKey".into()]),
+            )
+            .await;
         let Ok(user) = user else { return Ok(None) };
         if user.get("IsActive") != Some(&Value::Bool(true)) {
             return Ok(None);
         }
-        let lang = user.get("LanguageLocaleKey").and_then(Value::as_text).and_then(Lang::parse).unwrap_or_default();
+        let lang = user
+            .get("LanguageLocaleKey")
+            .and_then(Value::as_text)
+            .and_then(Lang::parse)
+            .unwrap_or_default();
         Ok(Some(Caller::user(row.user_id, lang)))
     }
 
@@ -184,17 +300,34 @@ impl App {
     }
 
     /// Adds a role under an optional parent role.
-    pub async fn add_role(&self, caller: &Caller, name: &str, parent: Option<&str>) -> Result<RecordId> {
+    pub async fn add_role(
+        &self,
+        caller: &Caller,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<RecordId> {
         if self.id_by_name("UserRole", name).await?.is_some() {
-            return Err(AppError::on_field(ErrorCode::DuplicateValue, "Name", format!("a role named {name} already exists")));
+            return Err(AppError::on_field(
+                ErrorCode::DuplicateValue,
+                "Name",
+                format!("a role named {name} already exists"),
+            ));
         }
         let mut input = RecordInput::new();
         input.insert("Name".into(), name.trim().into());
-        let developer_name: String = name.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let developer_name: String = name
+            .trim()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
         input.insert("DeveloperName".into(), developer_name.into());
         if let Some(parent) = parent {
             let parent_id = self.id_by_name("UserRole", parent).await?.ok_or_else(|| {
-                AppError::on_field(ErrorCode::InvalidCrossReferenceKey, "ParentRoleId", format!("no role named {parent}"))
+                AppError::on_field(
+                    ErrorCode::InvalidCrossReferenceKey,
+                    "ParentRoleId",
+                    format!("no role named {parent}"),
+                )
             })?;
             input.insert("ParentRoleId".into(), parent_id.to_18().into());
         }
@@ -204,17 +337,48 @@ impl App {
     /// The caller for the CLI: the given user, or the first System Administrator, or the system.
     pub async fn cli_caller(&self, email: Option<&str>) -> Result<Caller> {
         if let Some(email) = email {
-            let user = self.user_id_by_email(email).await?.ok_or_else(|| AppError::one(ErrorCode::NotFound, format!("no user with the login {email}")))?;
+            let user = self.user_id_by_email(email).await?.ok_or_else(|| {
+                AppError::one(
+                    ErrorCode::NotFound,
+                    format!("no user with the login {email}"),
+                )
+            })?;
             return Ok(Caller::user(user, Lang::En));
         }
-        let users = self.find(&Caller::system(), "User", &["Id"], None, vec![("CreatedDate".into(), false)], Some(1)).await?;
-        Ok(users.first().and_then(|u| u.id().cloned()).map_or_else(Caller::system, |id| Caller::user(id, Lang::En)))
+        let users = self
+            .find(
+                &Caller::system(),
+                "User",
+                &["Id"],
+                None,
+                vec![("CreatedDate".into(), false)],
+                Some(1),
+            )
+            .await?;
+        Ok(users
+            .first()
+            .and_then(|u| u.id().cloned())
+            .map_or_else(Caller::system, |id| Caller::user(id, Lang::En)))
     }
 }
 
 async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
-        .await
-        .map_err(|e| AppError::one(ErrorCode::UnknownException, format!("password hashing stopped: {e}")))?
-        .map_err(|e| AppError::one(ErrorCode::UnknownException, format!("password hashing failed: {e}")))
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| {
+        AppError::one(
+            ErrorCode::UnknownException,
+            format!("password hashing stopped: {e}"),
+        )
+    })?
+    .map_err(|e| {
+        AppError::one(
+            ErrorCode::UnknownException,
+            format!("password hashing failed: {e}"),
+        )
+    })
 }

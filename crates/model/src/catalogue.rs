@@ -24,7 +24,11 @@ pub enum CatalogueError {
     #[error("catalogue is not valid JSON of the expected shape: {0}")]
     Json(#[from] serde_json::Error),
     #[error("catalogue object {object}, field {field}: {problem}")]
-    Field { object: String, field: String, problem: String },
+    Field {
+        object: String,
+        field: String,
+        problem: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -167,7 +171,10 @@ impl Catalogue {
                 fields,
             ));
         }
-        Ok(Catalogue { objects, value_sets })
+        Ok(Catalogue {
+            objects,
+            value_sets,
+        })
     }
 }
 
@@ -181,9 +188,13 @@ fn field_from_file(
         field: f.name.clone(),
         problem,
     };
-    let field_type =
-        FieldType::parse(&f.field_type).ok_or_else(|| problem(format!("unknown type {}", f.field_type)))?;
-    let mut field = FieldDef::new(&f.name, field_type, Label::new(f.label.clone(), f.label_zh.clone()));
+    let field_type = FieldType::parse(&f.field_type)
+        .ok_or_else(|| problem(format!("unknown type {}", f.field_type)))?;
+    let mut field = FieldDef::new(
+        &f.name,
+        field_type,
+        Label::new(f.label.clone(), f.label_zh.clone()),
+    );
     field.length = f.length;
     field.precision = f.precision;
     field.scale = f.scale;
@@ -202,8 +213,10 @@ fn field_from_file(
     field.name_field = f.name_field;
     field.autonumber_format = f.format.clone();
     if let Some(set) = &f.values {
-        field.values =
-            value_sets.get(set).cloned().ok_or_else(|| problem(format!("unknown value set {set}")))?;
+        field.values = value_sets
+            .get(set)
+            .cloned()
+            .ok_or_else(|| problem(format!("unknown value set {set}")))?;
         field.value_set = Some(set.clone());
     }
     crate::validate::check_field_definition(&field).map_err(|e| problem(e.message))?;
@@ -220,33 +233,78 @@ mod tests {
         let catalogue = Catalogue::standard().unwrap();
         let schema = Schema::new(1, catalogue.objects.clone(), catalogue.value_sets.clone());
         for name in [
-            "Lead", "Account", "Contact", "Opportunity", "OpportunityContactRole", "OpportunityLineItem",
-            "Product2", "Pricebook2", "PricebookEntry", "Campaign", "CampaignMember", "Task", "Event",
-            "Case", "Note", "User", "UserRole", "Profile", "Organization", "AccountHistory",
+            "Lead",
+            "Account",
+            "Contact",
+            "Opportunity",
+            "OpportunityContactRole",
+            "OpportunityLineItem",
+            "Product2",
+            "Pricebook2",
+            "PricebookEntry",
+            "Campaign",
+            "CampaignMember",
+            "Task",
+            "Event",
+            "Case",
+            "Note",
+            "User",
+            "UserRole",
+            "Profile",
+            "Organization",
+            "AccountHistory",
             "OpportunityHistory",
         ] {
-            let object = schema.object(name).unwrap_or_else(|| panic!("{name} missing"));
+            let object = schema
+                .object(name)
+                .unwrap_or_else(|| panic!("{name} missing"));
             assert!(!object.label.zh.is_empty(), "{name} has no Chinese label");
         }
         for object in &schema.objects {
             for field in &object.fields {
                 for target in &field.reference_to {
-                    assert!(schema.object(target).is_some(), "{}.{} points to unknown {target}", object.name, field.name);
+                    assert!(
+                        schema.object(target).is_some(),
+                        "{}.{} points to unknown {target}",
+                        object.name,
+                        field.name
+                    );
                 }
             }
             if let Some(history) = &object.history {
                 let history = schema.object(history).unwrap();
-                assert!(history.field(history.history_parent.as_deref().unwrap()).is_some());
+                assert!(
+                    history
+                        .field(history.history_parent.as_deref().unwrap())
+                        .is_some()
+                );
             }
         }
         assert_eq!(schema.object("account").unwrap().key_prefix, "001");
         assert_eq!(schema.object_by_prefix("00Q").unwrap().name, "Lead");
-        let stage = schema.object("Opportunity").unwrap().field("StageName").unwrap();
+        let stage = schema
+            .object("Opportunity")
+            .unwrap()
+            .field("StageName")
+            .unwrap();
         assert_eq!(stage.values.len(), 10);
-        assert!(stage.values.iter().any(|v| v.value == "Closed Won" && v.won && v.closed));
+        assert!(
+            stage
+                .values
+                .iter()
+                .any(|v| v.value == "Closed Won" && v.won && v.closed)
+        );
         let status = schema.object("Lead").unwrap().field("Status").unwrap();
-        assert_eq!(status.default_picklist_value().unwrap().value, "Open - Not Contacted");
-        assert!(schema.child_relationships("Account").iter().any(|c| c.name.as_deref() == Some("Contacts")));
+        assert_eq!(
+            status.default_picklist_value().unwrap().value,
+            "Open - Not Contacted"
+        );
+        assert!(
+            schema
+                .child_relationships("Account")
+                .iter()
+                .any(|c| c.name.as_deref() == Some("Contacts"))
+        );
         let who = schema.object("Task").unwrap().field("WhoId").unwrap();
         assert_eq!(who.reference_to.len(), 2);
     }

@@ -65,11 +65,19 @@ pub struct RecordError {
 
 impl RecordError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> RecordError {
-        RecordError { code, message: message.into(), fields: Vec::new() }
+        RecordError {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
 
     pub fn on_field(code: ErrorCode, field: &str, message: impl Into<String>) -> RecordError {
-        RecordError { code, message: message.into(), fields: vec![field.to_string()] }
+        RecordError {
+            code,
+            message: message.into(),
+            fields: vec![field.to_string()],
+        }
     }
 }
 
@@ -87,9 +95,18 @@ mod tests {
 
     #[test]
     fn codes_are_spelled_as_salesforce_does() {
-        assert_eq!(ErrorCode::RequiredFieldMissing.as_str(), "REQUIRED_FIELD_MISSING");
-        assert_eq!(ErrorCode::InvalidOrNullForRestrictedPicklist.as_str(), "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST");
-        assert_eq!(ErrorCode::EntityFailedIflastmodifiedOnUpdate.as_str(), "ENTITY_FAILED_IFLASTMODIFIED_ON_UPDATE");
+        assert_eq!(
+            ErrorCode::RequiredFieldMissing.as_str(),
+            "REQUIRED_FIELD_MISSING"
+        );
+        assert_eq!(
+            ErrorCode::InvalidOrNullForRestrictedPicklist.as_str(),
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+        );
+        assert_eq!(
+            ErrorCode::EntityFailedIflastmodifiedOnUpdate.as_str(),
+            "ENTITY_FAILED_IFLASTMODIFIED_ON_UPDATE"
+        );
         assert_eq!(ErrorCode::MalformedId.http_status(), 400);
         assert_eq!(ErrorCode::NotFound.http_status(), 404);
     }

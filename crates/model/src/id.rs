@@ -154,12 +154,22 @@ mod tests {
         let id = RecordId::parse("001A0000006Vm9r").unwrap();
         let lower = id.to_18().to_ascii_lowercase();
         assert_eq!(RecordId::parse(&lower).unwrap(), id);
-        assert_eq!(RecordId::parse(&id.to_18().to_ascii_uppercase()).unwrap(), id);
+        assert_eq!(
+            RecordId::parse(&id.to_18().to_ascii_uppercase()).unwrap(),
+            id
+        );
     }
 
     #[test]
     fn bad_ids_are_refused() {
-        for bad in ["", "001", "001A0000006Vm9r!", "001A0000006Vm9rIA", "0010000000000001AZ", "001A0000006Vm9r-AC"] {
+        for bad in [
+            "",
+            "001",
+            "001A0000006Vm9r!",
+            "001A0000006Vm9rIA",
+            "0010000000000001AZ",
+            "001A0000006Vm9r-AC",
+        ] {
             assert!(RecordId::parse(bad).is_err(), "{bad}");
         }
     }

@@ -11,5 +11,7 @@ pub mod value;
 
 pub use error::{ErrorCode, RecordError};
 pub use id::RecordId;
-pub use schema::{FieldDef, FieldType, Label, Lang, ObjectDef, PicklistValue, Schema, Storage, ValueSet};
+pub use schema::{
+    FieldDef, FieldType, Label, Lang, ObjectDef, PicklistValue, Schema, Storage, ValueSet,
+};
 pub use value::Value;

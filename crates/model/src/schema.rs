@@ -40,7 +40,10 @@ pub struct Label {
 
 impl Label {
     pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Label {
-        Label { en: en.into(), zh: zh.into() }
+        Label {
+            en: en.into(),
+            zh: zh.into(),
+        }
     }
 
     /// The text in `lang`, falling back to English when no translation exists.
@@ -173,7 +176,9 @@ impl FieldType {
     pub fn storage(self, scale: u8) -> Storage {
         match self {
             FieldType::Checkbox => Storage::Bool,
-            FieldType::Number | FieldType::Currency | FieldType::Percent => Storage::Decimal { scale },
+            FieldType::Number | FieldType::Currency | FieldType::Percent => {
+                Storage::Decimal { scale }
+            }
             FieldType::Date => Storage::Date,
             FieldType::DateTime => Storage::DateTime,
             _ => Storage::Text,
@@ -182,12 +187,18 @@ impl FieldType {
 
     /// True for the types whose values are numbers with precision and scale.
     pub fn is_numeric(self) -> bool {
-        matches!(self, FieldType::Number | FieldType::Currency | FieldType::Percent)
+        matches!(
+            self,
+            FieldType::Number | FieldType::Currency | FieldType::Percent
+        )
     }
 
     /// True for the types whose values are strings limited by a length.
     pub fn has_length(self) -> bool {
-        matches!(self, FieldType::Text | FieldType::TextArea | FieldType::LongTextArea)
+        matches!(
+            self,
+            FieldType::Text | FieldType::TextArea | FieldType::LongTextArea
+        )
     }
 
     /// The length implied by the type when the field does not give one.
@@ -219,7 +230,9 @@ impl FieldType {
                     | FieldType::MultiPicklist
             )
         };
-        self == other || (text_like(self) && text_like(other)) || (self.is_numeric() && other.is_numeric())
+        self == other
+            || (text_like(self) && text_like(other))
+            || (self.is_numeric() && other.is_numeric())
     }
 }
 
@@ -336,10 +349,11 @@ impl FieldDef {
 
     /// The active value matching `text` (case-insensitively), if any.
     pub fn picklist_value(&self, text: &str) -> Option<&PicklistValue> {
-        self.values
-            .iter()
-            .find(|v| v.value == text)
-            .or_else(|| self.values.iter().find(|v| v.value.eq_ignore_ascii_case(text)))
+        self.values.iter().find(|v| v.value == text).or_else(|| {
+            self.values
+                .iter()
+                .find(|v| v.value.eq_ignore_ascii_case(text))
+        })
     }
 
     /// The value set's default value, if it has one.
@@ -349,7 +363,9 @@ impl FieldDef {
 
     /// Whether callers may give this field a value on create.
     pub fn createable(&self) -> bool {
-        !self.readonly && self.field_type != FieldType::Id && self.field_type != FieldType::AutoNumber
+        !self.readonly
+            && self.field_type != FieldType::Id
+            && self.field_type != FieldType::AutoNumber
     }
 
     /// Whether callers may change this field on update.
@@ -358,7 +374,9 @@ impl FieldDef {
     }
 
     pub fn is_system(&self) -> bool {
-        SYSTEM_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(&self.name))
+        SYSTEM_FIELDS
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&self.name))
     }
 }
 
@@ -432,13 +450,19 @@ impl ObjectDef {
 
     /// Rebuilds the name index after `fields` changed.
     pub fn reindex(&mut self) {
-        self.index =
-            self.fields.iter().enumerate().map(|(i, f)| (f.name.to_ascii_lowercase(), i)).collect();
+        self.index = self
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.to_ascii_lowercase(), i))
+            .collect();
     }
 
     /// The field with this API name, case-insensitively.
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
-        self.index.get(&name.to_ascii_lowercase()).map(|&i| &self.fields[i])
+        self.index
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &self.fields[i])
     }
 
     pub fn field_position(&self, name: &str) -> Option<usize> {
@@ -457,19 +481,41 @@ impl ObjectDef {
         id.readonly = true;
         fields.push(id);
         if owned {
-            let mut owner = FieldDef::new("OwnerId", FieldType::Reference, Label::new("Owner ID", "所有人 ID"));
-            owner.reference_to = if owner_to.is_empty() { vec!["User".to_string()] } else { owner_to.to_vec() };
+            let mut owner = FieldDef::new(
+                "OwnerId",
+                FieldType::Reference,
+                Label::new("Owner ID", "所有人 ID"),
+            );
+            owner.reference_to = if owner_to.is_empty() {
+                vec!["User".to_string()]
+            } else {
+                owner_to.to_vec()
+            };
             owner.relationship = Some("Owner".to_string());
             fields.push(owner);
         }
-        let mut deleted = FieldDef::new("IsDeleted", FieldType::Checkbox, Label::new("Deleted", "已删除"));
+        let mut deleted = FieldDef::new(
+            "IsDeleted",
+            FieldType::Checkbox,
+            Label::new("Deleted", "已删除"),
+        );
         deleted.readonly = true;
         fields.push(deleted);
         for (name, en, zh, is_user) in [
             ("CreatedDate", "Created Date", "创建日期", false),
             ("CreatedById", "Created By ID", "创建人 ID", true),
-            ("LastModifiedDate", "Last Modified Date", "上次修改日期", false),
-            ("LastModifiedById", "Last Modified By ID", "上次修改人 ID", true),
+            (
+                "LastModifiedDate",
+                "Last Modified Date",
+                "上次修改日期",
+                false,
+            ),
+            (
+                "LastModifiedById",
+                "Last Modified By ID",
+                "上次修改人 ID",
+                true,
+            ),
             ("SystemModstamp", "System Modstamp", "系统修改时间戳", false),
         ] {
             let mut field = if is_user {
@@ -511,7 +557,11 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn new(version: i64, objects: Vec<ObjectDef>, value_sets: HashMap<String, ValueSet>) -> Schema {
+    pub fn new(
+        version: i64,
+        objects: Vec<ObjectDef>,
+        value_sets: HashMap<String, ValueSet>,
+    ) -> Schema {
         let objects: Vec<Arc<ObjectDef>> = objects.into_iter().map(Arc::new).collect();
         let mut by_name = HashMap::new();
         let mut by_prefix = HashMap::new();
@@ -525,21 +575,33 @@ impl Schema {
                     continue;
                 }
                 for parent in &field.reference_to {
-                    children.entry(parent.to_ascii_lowercase()).or_default().push(ChildRelationship {
-                        name: field.child_relationship.clone(),
-                        child_object: object.name.clone(),
-                        field: field.name.clone(),
-                        cascade_delete: field.cascade_delete,
-                    });
+                    children
+                        .entry(parent.to_ascii_lowercase())
+                        .or_default()
+                        .push(ChildRelationship {
+                            name: field.child_relationship.clone(),
+                            child_object: object.name.clone(),
+                            field: field.name.clone(),
+                            cascade_delete: field.cascade_delete,
+                        });
                 }
             }
         }
-        Schema { version, objects, value_sets, by_name, by_prefix, children }
+        Schema {
+            version,
+            objects,
+            value_sets,
+            by_name,
+            by_prefix,
+            children,
+        }
     }
 
     /// The object with this API name, case-insensitively.
     pub fn object(&self, name: &str) -> Option<&Arc<ObjectDef>> {
-        self.by_name.get(&name.to_ascii_lowercase()).map(|&i| &self.objects[i])
+        self.by_name
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &self.objects[i])
     }
 
     /// The object whose records have ids with this key prefix.
@@ -549,6 +611,9 @@ impl Schema {
 
     /// The child relationships of an object: every reference field pointing at it.
     pub fn child_relationships(&self, object: &str) -> &[ChildRelationship] {
-        self.children.get(&object.to_ascii_lowercase()).map(Vec::as_slice).unwrap_or(&[])
+        self.children
+            .get(&object.to_ascii_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 }

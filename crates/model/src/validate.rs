@@ -18,17 +18,33 @@ pub const MAX_LONG_TEXT: u32 = 131_072;
 /// Checks that a field definition is coherent: lengths and digits within limits, references
 /// with targets, picklists with values.
 pub fn check_field_definition(field: &FieldDef) -> Result<(), RecordError> {
-    let bad = |message: String| Err(RecordError::on_field(ErrorCode::InvalidOperation, &field.name, message));
+    let bad = |message: String| {
+        Err(RecordError::on_field(
+            ErrorCode::InvalidOperation,
+            &field.name,
+            message,
+        ))
+    };
     match field.field_type {
         // Standard text fields may be longer (OpportunityLineItem.Name is 376); custom ones may not.
         FieldType::Text => match field.length {
             Some(1..=255) => {}
             Some(n) if !field.custom && n <= MAX_LONG_TEXT => {}
-            _ => return bad(format!("{}: a Text field needs a length from 1 to 255", field.name)),
+            _ => {
+                return bad(format!(
+                    "{}: a Text field needs a length from 1 to 255",
+                    field.name
+                ));
+            }
         },
         FieldType::TextArea | FieldType::LongTextArea => match field.length {
             Some(n) if (1..=MAX_LONG_TEXT).contains(&n) => {}
-            _ => return bad(format!("{}: a text area needs a length from 1 to {MAX_LONG_TEXT}", field.name)),
+            _ => {
+                return bad(format!(
+                    "{}: a text area needs a length from 1 to {MAX_LONG_TEXT}",
+                    field.name
+                ));
+            }
         },
         t if t.is_numeric() => match (field.precision, field.scale) {
             (Some(p), Some(s)) if (1..=MAX_PRECISION).contains(&p) && s <= p => {}
@@ -40,7 +56,10 @@ pub fn check_field_definition(field: &FieldDef) -> Result<(), RecordError> {
             }
         },
         FieldType::Reference if field.reference_to.is_empty() => {
-            return bad(format!("{}: a reference must name the object it points to", field.name));
+            return bad(format!(
+                "{}: a reference must name the object it points to",
+                field.name
+            ));
         }
         _ => {}
     }
@@ -75,7 +94,11 @@ pub fn coerce(field: &FieldDef, input: &serde_json::Value) -> Result<Value, Reco
     use serde_json::Value as J;
     if input.is_null() {
         // Salesforce stores false for a checkbox set to null.
-        return Ok(if field.field_type == FieldType::Checkbox { Value::Bool(false) } else { Value::Null });
+        return Ok(if field.field_type == FieldType::Checkbox {
+            Value::Bool(false)
+        } else {
+            Value::Null
+        });
     }
     let label = &field.label.en;
     let wrong_type = || {
@@ -109,7 +132,9 @@ pub fn coerce(field: &FieldDef, input: &serde_json::Value) -> Result<Value, Reco
             _ => Err(wrong_type()),
         },
         FieldType::DateTime => match input {
-            J::String(s) => parse_datetime(s).map(Value::DateTime).ok_or_else(wrong_type),
+            J::String(s) => parse_datetime(s)
+                .map(Value::DateTime)
+                .ok_or_else(wrong_type),
             _ => Err(wrong_type()),
         },
         FieldType::Id | FieldType::Reference => match input {
@@ -170,7 +195,10 @@ fn coerce_text(field: &FieldDef, text: String) -> Result<Value, RecordError> {
             return Err(RecordError::on_field(
                 ErrorCode::StringTooLong,
                 &field.name,
-                format!("{label}: data value too large: {} (max length={max})", shorten(&text)),
+                format!(
+                    "{label}: data value too large: {} (max length={max})",
+                    shorten(&text)
+                ),
             ));
         }
     }
@@ -184,13 +212,18 @@ fn canonical_picklist_value(field: &FieldDef, text: &str) -> Result<String, Reco
         _ => Err(RecordError::on_field(
             ErrorCode::InvalidOrNullForRestrictedPicklist,
             &field.name,
-            format!("{}: bad value for restricted picklist field: {text}", field.label.en),
+            format!(
+                "{}: bad value for restricted picklist field: {text}",
+                field.label.en
+            ),
         )),
     }
 }
 
 fn parse_decimal(text: &str) -> Option<Decimal> {
-    Decimal::from_str(text).ok().or_else(|| Decimal::from_scientific(text).ok())
+    Decimal::from_str(text)
+        .ok()
+        .or_else(|| Decimal::from_scientific(text).ok())
 }
 
 /// Rounds to the field's scale (half away from zero, as Salesforce does) and checks that the
@@ -198,8 +231,14 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
 fn check_digits(field: &FieldDef, number: Decimal) -> Result<Decimal, RecordError> {
     let scale = field.scale.unwrap_or(0);
     let precision = field.precision.unwrap_or(MAX_PRECISION);
-    let rounded = number.round_dp_with_strategy(u32::from(scale), RoundingStrategy::MidpointAwayFromZero);
-    let integer_digits = rounded.trunc().abs().to_string().trim_start_matches('0').len();
+    let rounded =
+        number.round_dp_with_strategy(u32::from(scale), RoundingStrategy::MidpointAwayFromZero);
+    let integer_digits = rounded
+        .trunc()
+        .abs()
+        .to_string()
+        .trim_start_matches('0')
+        .len();
     if integer_digits > usize::from(precision - scale) {
         return Err(RecordError::on_field(
             ErrorCode::NumberOutsideValidRange,
@@ -217,7 +256,9 @@ fn check_digits(field: &FieldDef, number: Decimal) -> Result<Decimal, RecordErro
 }
 
 fn looks_like_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else { return false };
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -234,7 +275,11 @@ fn display(input: &serde_json::Value) -> String {
 }
 
 fn shorten(text: &str) -> String {
-    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text.to_string() }
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -252,7 +297,10 @@ mod tests {
     fn text_is_limited_by_length_in_characters() {
         let mut f = field(FieldType::Text);
         f.length = Some(3);
-        assert_eq!(coerce(&f, &json!("华为技")).unwrap(), Value::Text("华为技".into()));
+        assert_eq!(
+            coerce(&f, &json!("华为技")).unwrap(),
+            Value::Text("华为技".into())
+        );
         let err = coerce(&f, &json!("abcd")).unwrap_err();
         assert_eq!(err.code, ErrorCode::StringTooLong);
         assert_eq!(err.fields, vec!["F__c"]);
@@ -263,11 +311,26 @@ mod tests {
         let mut f = field(FieldType::Currency);
         f.precision = Some(5);
         f.scale = Some(2);
-        assert_eq!(coerce(&f, &json!(123.456)).unwrap(), Value::Decimal(Decimal::new(12346, 2)));
-        assert_eq!(coerce(&f, &json!("-1.005")).unwrap(), Value::Decimal(Decimal::new(-101, 2)));
-        assert_eq!(coerce(&f, &json!(1234.5)).unwrap_err().code, ErrorCode::NumberOutsideValidRange);
-        assert_eq!(coerce(&f, &json!("lots")).unwrap_err().code, ErrorCode::InvalidTypeOnFieldInRecord);
-        assert_eq!(coerce(&f, &json!(true)).unwrap_err().code, ErrorCode::InvalidTypeOnFieldInRecord);
+        assert_eq!(
+            coerce(&f, &json!(123.456)).unwrap(),
+            Value::Decimal(Decimal::new(12346, 2))
+        );
+        assert_eq!(
+            coerce(&f, &json!("-1.005")).unwrap(),
+            Value::Decimal(Decimal::new(-101, 2))
+        );
+        assert_eq!(
+            coerce(&f, &json!(1234.5)).unwrap_err().code,
+            ErrorCode::NumberOutsideValidRange
+        );
+        assert_eq!(
+            coerce(&f, &json!("lots")).unwrap_err().code,
+            ErrorCode::InvalidTypeOnFieldInRecord
+        );
+        assert_eq!(
+            coerce(&f, &json!(true)).unwrap_err().code,
+            ErrorCode::InvalidTypeOnFieldInRecord
+        );
     }
 
     #[test]
@@ -275,37 +338,89 @@ mod tests {
         let mut f = field(FieldType::Picklist);
         f.restricted = true;
         f.values = Arc::new(vec![
-            PicklistValue { value: "Hot".into(), active: true, ..Default::default() },
-            PicklistValue { value: "Old".into(), active: false, ..Default::default() },
+            PicklistValue {
+                value: "Hot".into(),
+                active: true,
+                ..Default::default()
+            },
+            PicklistValue {
+                value: "Old".into(),
+                active: false,
+                ..Default::default()
+            },
         ]);
-        assert_eq!(coerce(&f, &json!("hot")).unwrap(), Value::Text("Hot".into()));
-        assert_eq!(coerce(&f, &json!("Tepid")).unwrap_err().code, ErrorCode::InvalidOrNullForRestrictedPicklist);
-        assert_eq!(coerce(&f, &json!("Old")).unwrap_err().code, ErrorCode::InvalidOrNullForRestrictedPicklist);
+        assert_eq!(
+            coerce(&f, &json!("hot")).unwrap(),
+            Value::Text("Hot".into())
+        );
+        assert_eq!(
+            coerce(&f, &json!("Tepid")).unwrap_err().code,
+            ErrorCode::InvalidOrNullForRestrictedPicklist
+        );
+        assert_eq!(
+            coerce(&f, &json!("Old")).unwrap_err().code,
+            ErrorCode::InvalidOrNullForRestrictedPicklist
+        );
         f.field_type = FieldType::MultiPicklist;
-        assert_eq!(coerce(&f, &json!("Hot;hot")).unwrap(), Value::Text("Hot".into()));
+        assert_eq!(
+            coerce(&f, &json!("Hot;hot")).unwrap(),
+            Value::Text("Hot".into())
+        );
     }
 
     #[test]
     fn references_must_be_well_formed_ids() {
         let mut f = field(FieldType::Reference);
         f.reference_to = vec!["Account".into()];
-        assert_eq!(coerce(&f, &json!("001xx")).unwrap_err().code, ErrorCode::MalformedId);
-        assert!(matches!(coerce(&f, &json!("001A0000006Vm9rIAC")).unwrap(), Value::Id(_)));
+        assert_eq!(
+            coerce(&f, &json!("001xx")).unwrap_err().code,
+            ErrorCode::MalformedId
+        );
+        assert!(matches!(
+            coerce(&f, &json!("001A0000006Vm9rIAC")).unwrap(),
+            Value::Id(_)
+        ));
     }
 
     #[test]
     fn emails_dates_and_checkboxes() {
-        assert_eq!(coerce(&field(FieldType::Email), &json!("not an email")).unwrap_err().code, ErrorCode::InvalidEmailAddress);
+        assert_eq!(
+            coerce(&field(FieldType::Email), &json!("not an email"))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidEmailAddress
+        );
         assert!(coerce(&field(FieldType::Email), &json!("a@b.cn")).is_ok());
-        assert_eq!(coerce(&field(FieldType::Date), &json!("2024-13-01")).unwrap_err().code, ErrorCode::InvalidTypeOnFieldInRecord);
-        assert_eq!(coerce(&field(FieldType::Checkbox), &json!(null)).unwrap(), Value::Bool(false));
-        assert_eq!(coerce(&field(FieldType::Checkbox), &json!(1)).unwrap_err().code, ErrorCode::InvalidTypeOnFieldInRecord);
+        assert_eq!(
+            coerce(&field(FieldType::Date), &json!("2024-13-01"))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidTypeOnFieldInRecord
+        );
+        assert_eq!(
+            coerce(&field(FieldType::Checkbox), &json!(null)).unwrap(),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            coerce(&field(FieldType::Checkbox), &json!(1))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidTypeOnFieldInRecord
+        );
     }
 
     #[test]
     fn custom_names() {
         assert!(check_custom_name("Region__c").is_ok());
-        for bad in ["Region", "__c", "1Region__c", "Re__gion__c", "Region___c", "Région__c", "a b__c"] {
+        for bad in [
+            "Region",
+            "__c",
+            "1Region__c",
+            "Re__gion__c",
+            "Region___c",
+            "Région__c",
+            "a b__c",
+        ] {
             assert!(check_custom_name(bad).is_err(), "{bad}");
         }
     }

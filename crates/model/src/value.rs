@@ -77,12 +77,19 @@ fn decimal_to_json(d: Decimal) -> serde_json::Value {
             }
         }
     }
-    d.to_f64().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null)
+    d.to_f64()
+        .map(serde_json::Value::from)
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// `YYYY-MM-DD`.
 pub fn format_date(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 /// `YYYY-MM-DDThh:mm:ss.mmm+0000`, in UTC.
@@ -133,10 +140,16 @@ pub fn parse_datetime(text: &str) -> Option<OffsetDateTime> {
     let millis: u16 = if fraction.is_empty() {
         0
     } else {
-        format!("{:0<3}", &fraction[..fraction.len().min(3)]).parse().ok()?
+        format!("{:0<3}", &fraction[..fraction.len().min(3)])
+            .parse()
+            .ok()?
     };
     let time = time::Time::from_hms_milli(hour, minute, second, millis).ok()?;
-    Some(date.with_time(time).assume_offset(offset).to_offset(UtcOffset::UTC))
+    Some(
+        date.with_time(time)
+            .assume_offset(offset)
+            .to_offset(UtcOffset::UTC),
+    )
 }
 
 fn split_offset(rest: &str) -> Option<(&str, UtcOffset)> {
@@ -152,7 +165,10 @@ fn split_offset(rest: &str) -> Option<(&str, UtcOffset)> {
         }
         let hours: i8 = digits[..2].parse().ok()?;
         let minutes: i8 = digits[2..].parse().ok()?;
-        return Some((clock, UtcOffset::from_hms(sign * hours, sign * minutes, 0).ok()?));
+        return Some((
+            clock,
+            UtcOffset::from_hms(sign * hours, sign * minutes, 0).ok()?,
+        ));
     }
     Some((rest, UtcOffset::UTC))
 }
@@ -178,10 +194,23 @@ mod tests {
             "2024-05-01T10:00:00",
             "2024-05-01T05:00:00-0500",
         ] {
-            assert_eq!(format_datetime(parse_datetime(text).unwrap()), expected, "{text}");
+            assert_eq!(
+                format_datetime(parse_datetime(text).unwrap()),
+                expected,
+                "{text}"
+            );
         }
-        assert_eq!(format_datetime(parse_datetime("2024-05-01T10:00:00.1234Z").unwrap()), "2024-05-01T10:00:00.123+0000");
-        for bad in ["2024-05-01", "2024-13-01T00:00:00Z", "2024-05-01T25:00:00Z", "yesterday", "2024-05-01T10:00:00+8"] {
+        assert_eq!(
+            format_datetime(parse_datetime("2024-05-01T10:00:00.1234Z").unwrap()),
+            "2024-05-01T10:00:00.123+0000"
+        );
+        for bad in [
+            "2024-05-01",
+            "2024-13-01T00:00:00Z",
+            "2024-05-01T25:00:00Z",
+            "yesterday",
+            "2024-05-01T10:00:00+8",
+        ] {
             assert!(parse_datetime(bad).is_none(), "{bad}");
         }
     }
@@ -196,7 +225,13 @@ mod tests {
 
     #[test]
     fn numbers_come_back_as_json_numbers() {
-        assert_eq!(Value::Decimal(Decimal::new(1234, 0)).to_json(), serde_json::json!(1234));
-        assert_eq!(Value::Decimal(Decimal::new(123450, 2)).to_json(), serde_json::json!(1234.5));
+        assert_eq!(
+            Value::Decimal(Decimal::new(1234, 0)).to_json(),
+            serde_json::json!(1234)
+        );
+        assert_eq!(
+            Value::Decimal(Decimal::new(123450, 2)).to_json(),
+            serde_json::json!(1234.5)
+        );
     }
 }

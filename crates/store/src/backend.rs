@@ -8,20 +8,28 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
 
 use model::{RecordId, Value};
 
+use crate::Result;
 use crate::error::StoreError;
 use crate::ids::IdAllocator;
 use crate::sql::{Col, Dialect, Param, Sql, sqlite_text};
-use crate::Result;
 
 #[derive(Clone)]
 enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// A borrowed pool, for the hand-written benchmark baselines.
+pub(crate) enum PoolRef<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
 }
 
 /// A handle on one database; cheap to clone.
@@ -36,7 +44,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dialect", &self.dialect()).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("dialect", &self.dialect())
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,10 +61,20 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            Pool::Sqlite(SqlitePoolOptions::new().max_connections(8).connect_with(options).await?)
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?,
+            )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
-            Pool::Postgres(PgPoolOptions::new().max_connections(10).connect_with(options).await?)
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(10)
+                    .connect_with(options)
+                    .await?,
+            )
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
@@ -91,14 +111,20 @@ impl Store {
     /// statements by text; after a metadata change (here or in another process) the tag
     /// changes, so a statement prepared against an older table shape is never reused.
     fn tag(&self, sql: &Sql) -> String {
-        format!("/*s{}*/ {}", self.schema_version.load(Ordering::Acquire), sql.text)
+        format!(
+            "/*s{}*/ {}",
+            self.schema_version.load(Ordering::Acquire),
+            sql.text
+        )
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so a transaction that reads then writes cannot fail half-way on a lock.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, self.clone()),
+            Pool::Sqlite(pool) => {
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, self.clone())
+            }
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?, self.clone()),
         })
     }
@@ -107,8 +133,14 @@ impl Store {
     pub async fn execute(&self, sql: &Sql) -> Result<u64> {
         let text = self.tag(sql);
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => sqlite_query(&text, &sql.params).execute(pool).await?.rows_affected(),
-            Pool::Postgres(pool) => pg_query(&text, &sql.params).execute(pool).await?.rows_affected(),
+            Pool::Sqlite(pool) => sqlite_query(&text, &sql.params)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Pool::Postgres(pool) => pg_query(&text, &sql.params)
+                .execute(pool)
+                .await?
+                .rows_affected(),
         })
     }
 
@@ -142,10 +174,20 @@ impl Store {
     pub async fn backup_sqlite(&self, path: &str) -> Result<bool> {
         match &self.pool {
             Pool::Sqlite(pool) => {
-                sqlx::query("VACUUM INTO ?").bind(path.to_string()).execute(pool).await?;
+                sqlx::query("VACUUM INTO ?")
+                    .bind(path.to_string())
+                    .execute(pool)
+                    .await?;
                 Ok(true)
             }
             Pool::Postgres(_) => Ok(false),
+        }
+    }
+
+    pub(crate) fn pool_ref(&self) -> PoolRef<'_> {
+        match &self.pool {
+            Pool::Sqlite(pool) => PoolRef::Sqlite(pool),
+            Pool::Postgres(pool) => PoolRef::Postgres(pool),
         }
     }
 
@@ -185,8 +227,14 @@ impl Tx {
     pub async fn execute(&mut self, sql: &Sql) -> Result<u64> {
         let text = self.store().tag(sql);
         Ok(match self {
-            Tx::Sqlite(tx, _) => sqlite_query(&text, &sql.params).execute(&mut **tx).await?.rows_affected(),
-            Tx::Postgres(tx, _) => pg_query(&text, &sql.params).execute(&mut **tx).await?.rows_affected(),
+            Tx::Sqlite(tx, _) => sqlite_query(&text, &sql.params)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(tx, _) => pg_query(&text, &sql.params)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
         })
     }
 
@@ -194,7 +242,9 @@ impl Tx {
         let text = self.store().tag(sql);
         match self {
             Tx::Sqlite(tx, _) => {
-                let rows = sqlite_query(&text, &sql.params).fetch_all(&mut **tx).await?;
+                let rows = sqlite_query(&text, &sql.params)
+                    .fetch_all(&mut **tx)
+                    .await?;
                 rows.iter().map(|row| decode_sqlite(row, cols)).collect()
             }
             Tx::Postgres(tx, _) => {
@@ -279,7 +329,9 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
 fn decode_id(text: Option<String>) -> Result<Value> {
     match text {
         None => Ok(Value::Null),
-        Some(text) => RecordId::parse(&text).map(Value::Id).map_err(|e| corrupt("id column", e)),
+        Some(text) => RecordId::parse(&text)
+            .map(Value::Id)
+            .map_err(|e| corrupt("id column", e)),
     }
 }
 
@@ -287,23 +339,30 @@ fn decode_sqlite(row: &SqliteRow, cols: &[Col]) -> Result<Vec<Value>> {
     let mut values = Vec::with_capacity(cols.len());
     for (i, col) in cols.iter().enumerate() {
         let value = match col {
-            Col::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+            Col::Text => row
+                .try_get::<Option<String>, _>(i)?
+                .map_or(Value::Null, Value::Text),
             Col::Id => decode_id(row.try_get::<Option<String>, _>(i)?)?,
-            Col::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Value::Null, Value::Bool),
-            Col::Decimal(scale) => row
+            Col::Bool => row
+                .try_get::<Option<bool>, _>(i)?
+                .map_or(Value::Null, Value::Bool),
+            Col::Decimal(scale) => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, |n| {
+                Value::Decimal(Decimal::new(n, u32::from(*scale)))
+            }),
+            Col::Int => row
                 .try_get::<Option<i64>, _>(i)?
-                .map_or(Value::Null, |n| Value::Decimal(Decimal::new(n, u32::from(*scale)))),
-            Col::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, |n| Value::Decimal(Decimal::from(n))),
+                .map_or(Value::Null, |n| Value::Decimal(Decimal::from(n))),
             Col::Date => match row.try_get::<Option<String>, _>(i)? {
                 None => Value::Null,
-                Some(text) => {
-                    Value::Date(model::value::parse_date(&text).ok_or_else(|| corrupt("date column", &text))?)
-                }
+                Some(text) => Value::Date(
+                    model::value::parse_date(&text).ok_or_else(|| corrupt("date column", &text))?,
+                ),
             },
             Col::DateTime => match row.try_get::<Option<String>, _>(i)? {
                 None => Value::Null,
                 Some(text) => Value::DateTime(
-                    model::value::parse_datetime(&text).ok_or_else(|| corrupt("datetime column", &text))?,
+                    model::value::parse_datetime(&text)
+                        .ok_or_else(|| corrupt("datetime column", &text))?,
                 ),
             },
         };
@@ -316,15 +375,25 @@ fn decode_pg(row: &PgRow, cols: &[Col]) -> Result<Vec<Value>> {
     let mut values = Vec::with_capacity(cols.len());
     for (i, col) in cols.iter().enumerate() {
         let value = match col {
-            Col::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+            Col::Text => row
+                .try_get::<Option<String>, _>(i)?
+                .map_or(Value::Null, Value::Text),
             Col::Id => decode_id(row.try_get::<Option<String>, _>(i)?)?,
-            Col::Bool => row.try_get::<Option<bool>, _>(i)?.map_or(Value::Null, Value::Bool),
-            Col::Decimal(_) => row.try_get::<Option<Decimal>, _>(i)?.map_or(Value::Null, Value::Decimal),
-            Col::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, |n| Value::Decimal(Decimal::from(n))),
-            Col::Date => row.try_get::<Option<time::Date>, _>(i)?.map_or(Value::Null, Value::Date),
-            Col::DateTime => {
-                row.try_get::<Option<time::OffsetDateTime>, _>(i)?.map_or(Value::Null, Value::DateTime)
-            }
+            Col::Bool => row
+                .try_get::<Option<bool>, _>(i)?
+                .map_or(Value::Null, Value::Bool),
+            Col::Decimal(_) => row
+                .try_get::<Option<Decimal>, _>(i)?
+                .map_or(Value::Null, Value::Decimal),
+            Col::Int => row
+                .try_get::<Option<i64>, _>(i)?
+                .map_or(Value::Null, |n| Value::Decimal(Decimal::from(n))),
+            Col::Date => row
+                .try_get::<Option<time::Date>, _>(i)?
+                .map_or(Value::Null, Value::Date),
+            Col::DateTime => row
+                .try_get::<Option<time::OffsetDateTime>, _>(i)?
+                .map_or(Value::Null, Value::DateTime),
         };
         values.push(value);
     }

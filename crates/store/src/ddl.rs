@@ -4,10 +4,10 @@
 
 use model::{FieldDef, FieldType, ObjectDef};
 
+use crate::Result;
 use crate::backend::Tx;
 use crate::error::unique_index_name;
 use crate::sql::{Col, Dialect};
-use crate::Result;
 
 fn column_type(dialect: Dialect, field: &FieldDef) -> String {
     Col::of(field).sql_type(dialect, field.precision.unwrap_or(18))
@@ -19,7 +19,9 @@ pub async fn create_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     let mut sql = tx.sql();
     sql.push("CREATE TABLE ").ident(&object.table).push(" (");
     sql.comma_list(&object.fields, |s, field| {
-        s.ident(&field.column).push(" ").push(&column_type(dialect, field));
+        s.ident(&field.column)
+            .push(" ")
+            .push(&column_type(dialect, field));
         if field.field_type == FieldType::Id {
             s.push(" PRIMARY KEY");
         } else if field.name == "IsDeleted" {
@@ -75,7 +77,10 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
 
 /// Drops a field's indexes, if any.
 pub async fn drop_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
-    for name in [unique_index_name(&object.table, &field.column), format!("ix_{}_{}", object.table, field.column)] {
+    for name in [
+        unique_index_name(&object.table, &field.column),
+        format!("ix_{}_{}", object.table, field.column),
+    ] {
         let mut sql = tx.sql();
         sql.push("DROP INDEX IF EXISTS ").ident(&name);
         tx.execute(&sql).await?;
@@ -102,13 +107,21 @@ pub async fn add_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Re
 pub async fn drop_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
     drop_indexes(tx, object, field).await?;
     let mut sql = tx.sql();
-    sql.push("ALTER TABLE ").ident(&object.table).push(" DROP COLUMN ").ident(&field.column);
+    sql.push("ALTER TABLE ")
+        .ident(&object.table)
+        .push(" DROP COLUMN ")
+        .ident(&field.column);
     tx.execute(&sql).await.map(drop)
 }
 
 /// Changes the digits of a number column. PostgreSQL alters the NUMERIC type (rounding);
 /// SQLite holds scaled integers, so the stored integers are rescaled.
-pub async fn change_number_scale(tx: &mut Tx, object: &ObjectDef, old: &FieldDef, new: &FieldDef) -> Result<()> {
+pub async fn change_number_scale(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    old: &FieldDef,
+    new: &FieldDef,
+) -> Result<()> {
     let old_scale = i32::from(old.scale.unwrap_or(0));
     let new_scale = i32::from(new.scale.unwrap_or(0));
     match tx.dialect() {
@@ -124,9 +137,15 @@ pub async fn change_number_scale(tx: &mut Tx, object: &ObjectDef, old: &FieldDef
         }
         Dialect::Sqlite if new_scale != old_scale => {
             let mut sql = tx.sql();
-            sql.push("UPDATE ").ident(&object.table).push(" SET ").ident(&new.column).push(" = ");
+            sql.push("UPDATE ")
+                .ident(&object.table)
+                .push(" SET ")
+                .ident(&new.column)
+                .push(" = ");
             if new_scale > old_scale {
-                sql.ident(&new.column).push(" * ").int_param(10i64.pow((new_scale - old_scale) as u32));
+                sql.ident(&new.column)
+                    .push(" * ")
+                    .int_param(10i64.pow((new_scale - old_scale) as u32));
             } else {
                 // Round half away from zero, as the API does on input.
                 let factor = 10i64.pow((old_scale - new_scale) as u32);
@@ -144,7 +163,12 @@ pub async fn change_number_scale(tx: &mut Tx, object: &ObjectDef, old: &FieldDef
 
 /// How many records hold a text longer than `length` characters in `field` (before a length
 /// is reduced).
-pub async fn count_longer_than(tx: &mut Tx, object: &ObjectDef, field: &FieldDef, length: u32) -> Result<i64> {
+pub async fn count_longer_than(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    field: &FieldDef,
+    length: u32,
+) -> Result<i64> {
     let mut sql = tx.sql();
     sql.push("SELECT COUNT(*) FROM ")
         .ident(&object.table)
@@ -157,7 +181,13 @@ pub async fn count_longer_than(tx: &mut Tx, object: &ObjectDef, field: &FieldDef
 }
 
 /// How many records hold a number with more integer digits than `precision - scale` allows.
-pub async fn count_too_large(tx: &mut Tx, object: &ObjectDef, field: &FieldDef, precision: u8, scale: u8) -> Result<i64> {
+pub async fn count_too_large(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    field: &FieldDef,
+    precision: u8,
+    scale: u8,
+) -> Result<i64> {
     let integer_digits = u32::from(precision.saturating_sub(scale));
     let stored_scale = u32::from(field.scale.unwrap_or(0));
     // SQLite stores units of 10^-scale of the old field; PostgreSQL stores the number itself.

@@ -24,7 +24,8 @@ impl StoreError {
     pub fn is_duplicate_of(&self, table: &str, column: &str) -> bool {
         match self {
             StoreError::Duplicate { detail } => {
-                detail == &unique_index_name(table, column) || detail.contains(&format!("{table}.{column}"))
+                detail == &unique_index_name(table, column)
+                    || detail.contains(&format!("{table}.{column}"))
             }
             _ => false,
         }
@@ -35,7 +36,10 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
         if let Some(db) = error.as_database_error() {
             if db.is_unique_violation() {
-                let detail = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
+                let detail = db
+                    .constraint()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| db.message().to_string());
                 return StoreError::Duplicate { detail };
             }
         }
@@ -54,10 +58,14 @@ mod tests {
 
     #[test]
     fn duplicates_are_attributed_on_both_backends() {
-        let pg = StoreError::Duplicate { detail: unique_index_name("project__c", "code__c") };
+        let pg = StoreError::Duplicate {
+            detail: unique_index_name("project__c", "code__c"),
+        };
         assert!(pg.is_duplicate_of("project__c", "code__c"));
         assert!(!pg.is_duplicate_of("project__c", "name"));
-        let sqlite = StoreError::Duplicate { detail: "UNIQUE constraint failed: account.ext__c".into() };
+        let sqlite = StoreError::Duplicate {
+            detail: "UNIQUE constraint failed: account.ext__c".into(),
+        };
         assert!(sqlite.is_duplicate_of("account", "ext__c"));
     }
 }

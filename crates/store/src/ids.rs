@@ -23,7 +23,11 @@ impl Store {
     /// transaction did not use are never reused; ids have gaps, as Salesforce's do.
     pub async fn reserve_record_numbers(&self, count: u64) -> Result<Range<u64>> {
         {
-            let mut cached = self.ids.cached.lock().map_err(|_| StoreError::Corrupt("id allocator lock poisoned".into()))?;
+            let mut cached = self
+                .ids
+                .cached
+                .lock()
+                .map_err(|_| StoreError::Corrupt("id allocator lock poisoned".into()))?;
             if cached.end - cached.start >= count {
                 let start = cached.start;
                 cached.start += count;
@@ -33,7 +37,10 @@ impl Store {
         let size = count.max(BLOCK);
         let mut sql = self.sql();
         sql.push("UPDATE rapport_sequence SET next_value = next_value + ")
-            .int_param(i64::try_from(size).map_err(|_| StoreError::Corrupt("id block too large".into()))?)
+            .int_param(
+                i64::try_from(size)
+                    .map_err(|_| StoreError::Corrupt("id block too large".into()))?,
+            )
             .push(" WHERE name = 'record' RETURNING next_value");
         let rows = self.fetch(&sql, &[Col::Int]).await?;
         let end = rows
@@ -45,7 +52,11 @@ impl Store {
             })
             .ok_or_else(|| StoreError::Corrupt("rapport_sequence has no 'record' row".into()))?;
         let block = end - size..end;
-        let mut cached = self.ids.cached.lock().map_err(|_| StoreError::Corrupt("id allocator lock poisoned".into()))?;
+        let mut cached = self
+            .ids
+            .cached
+            .lock()
+            .map_err(|_| StoreError::Corrupt("id allocator lock poisoned".into()))?;
         // Keep the rest of the new block for later calls.
         *cached = block.start + count..block.end;
         Ok(block.start..block.start + count)

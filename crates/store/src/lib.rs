@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod bench;
 pub mod ddl;
 pub mod metadata;
 pub mod migrate;

@@ -12,7 +12,10 @@ use crate::{Result, StoreError};
 
 /// The integer in row 0, column `col` of `rows` (0 when absent).
 pub fn int_at(rows: &[Vec<Value>], col: usize) -> i64 {
-    rows.first().and_then(|row| row.get(col)).map(int_of).unwrap_or(0)
+    rows.first()
+        .and_then(|row| row.get(col))
+        .map(int_of)
+        .unwrap_or(0)
 }
 
 fn int_of(value: &Value) -> i64 {
@@ -60,15 +63,28 @@ fn insert(tx: &Tx, table: &str, columns: &[&str], params: Vec<Param>) -> Sql {
 /// Stores the values of a value set, replacing what it held.
 pub async fn write_value_set(tx: &mut Tx, name: &str, values: &[PicklistValue]) -> Result<()> {
     let mut delete = tx.sql();
-    delete.push("DELETE FROM rapport_picklist_value WHERE value_set = ").text_param(name);
+    delete
+        .push("DELETE FROM rapport_picklist_value WHERE value_set = ")
+        .text_param(name);
     tx.execute(&delete).await?;
     for (position, v) in values.iter().enumerate() {
         let sql = insert(
             tx,
             "rapport_picklist_value",
             &[
-                "value_set", "value", "position", "label_en", "label_zh", "is_default", "active", "probability",
-                "forecast_category", "closed", "won", "converted", "responded",
+                "value_set",
+                "value",
+                "position",
+                "label_en",
+                "label_zh",
+                "is_default",
+                "active",
+                "probability",
+                "forecast_category",
+                "closed",
+                "won",
+                "converted",
+                "responded",
             ],
             vec![
                 opt_text(Some(name)),
@@ -97,8 +113,18 @@ pub async fn write_object(tx: &mut Tx, object: &ObjectDef, position: i64) -> Res
         tx,
         "rapport_object",
         &[
-            "api_name", "position", "key_prefix", "label_en", "plural_en", "label_zh", "plural_zh", "custom", "owned",
-            "createable", "history", "history_parent",
+            "api_name",
+            "position",
+            "key_prefix",
+            "label_en",
+            "plural_en",
+            "label_zh",
+            "plural_zh",
+            "custom",
+            "owned",
+            "createable",
+            "history",
+            "history_parent",
         ],
         vec![
             opt_text(Some(&object.name)),
@@ -129,10 +155,31 @@ pub async fn write_field(tx: &mut Tx, object: &str, f: &FieldDef, position: i64)
         tx,
         "rapport_field",
         &[
-            "object", "api_name", "position", "field_type", "label_en", "label_zh", "length", "precision_digits",
-            "scale", "required", "is_unique", "external_id", "default_value", "reference_to", "relationship",
-            "child_relationship", "cascade_delete", "value_set", "restricted", "readonly", "create_only", "tracked",
-            "name_field", "custom", "autonumber_format",
+            "object",
+            "api_name",
+            "position",
+            "field_type",
+            "label_en",
+            "label_zh",
+            "length",
+            "precision_digits",
+            "scale",
+            "required",
+            "is_unique",
+            "external_id",
+            "default_value",
+            "reference_to",
+            "relationship",
+            "child_relationship",
+            "cascade_delete",
+            "value_set",
+            "restricted",
+            "readonly",
+            "create_only",
+            "tracked",
+            "name_field",
+            "custom",
+            "autonumber_format",
         ],
         vec![
             opt_text(Some(object)),
@@ -168,7 +215,8 @@ pub async fn write_field(tx: &mut Tx, object: &str, f: &FieldDef, position: i64)
 /// The position a new field of `object` takes (after every existing one).
 pub async fn next_field_position(tx: &mut Tx, object: &str) -> Result<i64> {
     let mut sql = tx.sql();
-    sql.push("SELECT COALESCE(MAX(position), -1) + 1 FROM rapport_field WHERE object = ").text_param(object);
+    sql.push("SELECT COALESCE(MAX(position), -1) + 1 FROM rapport_field WHERE object = ")
+        .text_param(object);
     let rows = tx.fetch(&sql, &[Col::Int]).await?;
     Ok(int_at(&rows, 0))
 }
@@ -194,18 +242,24 @@ pub async fn field_position(tx: &mut Tx, object: &str, field: &str) -> Result<i6
 
 pub async fn delete_field(tx: &mut Tx, object: &str, field: &str) -> Result<()> {
     let mut sql = tx.sql();
-    sql.push("DELETE FROM rapport_field WHERE object = ").text_param(object).push(" AND api_name = ").text_param(field);
+    sql.push("DELETE FROM rapport_field WHERE object = ")
+        .text_param(object)
+        .push(" AND api_name = ")
+        .text_param(field);
     tx.execute(&sql).await.map(drop)
 }
 
 pub async fn delete_object(tx: &mut Tx, object: &str) -> Result<()> {
     for table in ["rapport_field", "rapport_object"] {
         let mut sql = tx.sql();
-        sql.push("DELETE FROM ").ident(table).push(" WHERE ").ident(if table == "rapport_field" {
-            "object"
-        } else {
-            "api_name"
-        });
+        sql.push("DELETE FROM ")
+            .ident(table)
+            .push(" WHERE ")
+            .ident(if table == "rapport_field" {
+                "object"
+            } else {
+                "api_name"
+            });
         sql.push(" = ").text_param(object);
         tx.execute(&sql).await?;
     }
@@ -214,12 +268,19 @@ pub async fn delete_object(tx: &mut Tx, object: &str) -> Result<()> {
 
 pub async fn delete_value_set(tx: &mut Tx, name: &str) -> Result<()> {
     let mut sql = tx.sql();
-    sql.push("DELETE FROM rapport_picklist_value WHERE value_set = ").text_param(name);
+    sql.push("DELETE FROM rapport_picklist_value WHERE value_set = ")
+        .text_param(name);
     tx.execute(&sql).await.map(drop)
 }
 
 /// Renames an object's singular and plural labels in one language.
-pub async fn set_object_label(tx: &mut Tx, object: &str, lang: model::Lang, singular: &str, plural: &str) -> Result<()> {
+pub async fn set_object_label(
+    tx: &mut Tx,
+    object: &str,
+    lang: model::Lang,
+    singular: &str,
+    plural: &str,
+) -> Result<()> {
     let (label, plural_col) = match lang {
         model::Lang::En => ("label_en", "plural_en"),
         model::Lang::ZhCn => ("label_zh", "plural_zh"),
@@ -239,7 +300,13 @@ pub async fn set_object_label(tx: &mut Tx, object: &str, lang: model::Lang, sing
 }
 
 /// Renames a field's label in one language.
-pub async fn set_field_label(tx: &mut Tx, object: &str, field: &str, lang: model::Lang, label: &str) -> Result<()> {
+pub async fn set_field_label(
+    tx: &mut Tx,
+    object: &str,
+    field: &str,
+    lang: model::Lang,
+    label: &str,
+) -> Result<()> {
     let column = match lang {
         model::Lang::En => "label_en",
         model::Lang::ZhCn => "label_zh",
@@ -301,13 +368,23 @@ impl Store {
              closed, won, converted, responded FROM rapport_picklist_value ORDER BY value_set, position",
         );
         use Col::{Int, Text};
-        let rows = self.fetch(&sql, &[Text, Text, Text, Text, Int, Int, Int, Text, Int, Int, Int, Int]).await?;
+        let rows = self
+            .fetch(
+                &sql,
+                &[
+                    Text, Text, Text, Text, Int, Int, Int, Text, Int, Int, Int, Int,
+                ],
+            )
+            .await?;
         let mut sets: HashMap<String, Vec<PicklistValue>> = HashMap::new();
         for r in rows {
             let set = text_of(&r[0]).unwrap_or_default();
             sets.entry(set).or_default().push(PicklistValue {
                 value: text_of(&r[1]).unwrap_or_default(),
-                label: Label::new(text_of(&r[2]).unwrap_or_default(), text_of(&r[3]).unwrap_or_default()),
+                label: Label::new(
+                    text_of(&r[2]).unwrap_or_default(),
+                    text_of(&r[3]).unwrap_or_default(),
+                ),
                 is_default: bool_of(&r[4]),
                 active: bool_of(&r[5]),
                 probability: (!r[6].is_null()).then(|| int_of(&r[6])),
@@ -318,8 +395,10 @@ impl Store {
                 responded: bool_of(&r[11]),
             });
         }
-        let value_sets: HashMap<String, model::ValueSet> =
-            sets.into_iter().map(|(name, values)| (name, Arc::new(values))).collect();
+        let value_sets: HashMap<String, model::ValueSet> = sets
+            .into_iter()
+            .map(|(name, values)| (name, Arc::new(values)))
+            .collect();
 
         let mut sql = self.sql();
         sql.push(
@@ -329,18 +408,25 @@ impl Store {
              FROM rapport_field ORDER BY object, position",
         );
         let cols = [
-            Text, Text, Text, Text, Text, Int, Int, Int, Int, Int, Int, Text, Text, Text, Text, Int, Text, Int, Int, Int,
-            Int, Int, Int, Text,
+            Text, Text, Text, Text, Text, Int, Int, Int, Int, Int, Int, Text, Text, Text, Text,
+            Int, Text, Int, Int, Int, Int, Int, Int, Text,
         ];
         let mut fields: HashMap<String, Vec<FieldDef>> = HashMap::new();
         for r in self.fetch(&sql, &cols).await? {
             let object = text_of(&r[0]).unwrap_or_default();
             let name = text_of(&r[1]).unwrap_or_default();
             let type_name = text_of(&r[2]).unwrap_or_default();
-            let field_type = FieldType::parse(&type_name)
-                .ok_or_else(|| StoreError::Corrupt(format!("{object}.{name} has unknown type {type_name}")))?;
-            let mut f =
-                FieldDef::new(&name, field_type, Label::new(text_of(&r[3]).unwrap_or_default(), text_of(&r[4]).unwrap_or_default()));
+            let field_type = FieldType::parse(&type_name).ok_or_else(|| {
+                StoreError::Corrupt(format!("{object}.{name} has unknown type {type_name}"))
+            })?;
+            let mut f = FieldDef::new(
+                &name,
+                field_type,
+                Label::new(
+                    text_of(&r[3]).unwrap_or_default(),
+                    text_of(&r[4]).unwrap_or_default(),
+                ),
+            );
             let small = |v: &Value| (!v.is_null()).then(|| int_of(v));
             f.length = small(&r[5]).and_then(|n| u32::try_from(n).ok());
             f.precision = small(&r[6]).and_then(|n| u8::try_from(n).ok());
@@ -349,8 +435,9 @@ impl Store {
             f.unique = bool_of(&r[9]);
             f.external_id = bool_of(&r[10]);
             f.default = text_of(&r[11]);
-            f.reference_to =
-                text_of(&r[12]).map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default();
+            f.reference_to = text_of(&r[12])
+                .map(|t| t.split(',').map(str::to_string).collect())
+                .unwrap_or_default();
             f.relationship = text_of(&r[13]);
             f.child_relationship = text_of(&r[14]);
             f.cascade_delete = bool_of(&r[15]);
@@ -374,14 +461,28 @@ impl Store {
              history, history_parent FROM rapport_object ORDER BY position",
         );
         let mut objects = Vec::new();
-        for r in self.fetch(&sql, &[Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Text]).await? {
+        for r in self
+            .fetch(
+                &sql,
+                &[
+                    Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Text,
+                ],
+            )
+            .await?
+        {
             let name = text_of(&r[0]).unwrap_or_default();
             let object_fields = fields.remove(&name).unwrap_or_default();
             objects.push(ObjectDef::new(
                 &name,
                 &text_of(&r[1]).unwrap_or_default(),
-                Label::new(text_of(&r[2]).unwrap_or_default(), text_of(&r[4]).unwrap_or_default()),
-                Label::new(text_of(&r[3]).unwrap_or_default(), text_of(&r[5]).unwrap_or_default()),
+                Label::new(
+                    text_of(&r[2]).unwrap_or_default(),
+                    text_of(&r[4]).unwrap_or_default(),
+                ),
+                Label::new(
+                    text_of(&r[3]).unwrap_or_default(),
+                    text_of(&r[5]).unwrap_or_default(),
+                ),
                 bool_of(&r[6]),
                 bool_of(&r[7]),
                 bool_of(&r[8]),

@@ -53,8 +53,10 @@ enum Step {
     StandardCatalogue,
 }
 
-const STEPS: [(i64, &str, Step); 2] =
-    [(1, "system tables", Step::Sql(SYSTEM_TABLES)), (2, "standard catalogue", Step::StandardCatalogue)];
+const STEPS: [(i64, &str, Step); 2] = [
+    (1, "system tables", Step::Sql(SYSTEM_TABLES)),
+    (2, "standard catalogue", Step::StandardCatalogue),
+];
 
 impl Store {
     /// Brings the database up to date. Safe to call from several processes at once: on
@@ -73,7 +75,8 @@ impl Store {
             match step {
                 Step::Sql(script) => self.execute_script(&mut tx, script).await?,
                 Step::StandardCatalogue => {
-                    let catalogue = Catalogue::standard().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let catalogue =
+                        Catalogue::standard().map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     for (name, values) in &catalogue.value_sets {
                         metadata::write_value_set(&mut tx, name, values).await?;
                     }
@@ -112,7 +115,8 @@ async fn applied(tx: &mut crate::Tx, version: i64) -> Result<bool> {
         return Ok(false);
     }
     let mut done = tx.sql();
-    done.push("SELECT COUNT(*) FROM rapport_migration WHERE version = ").int_param(version);
+    done.push("SELECT COUNT(*) FROM rapport_migration WHERE version = ")
+        .int_param(version);
     let rows = tx.fetch(&done, &[Col::Int]).await?;
     Ok(metadata::int_at(&rows, 0) > 0)
 }

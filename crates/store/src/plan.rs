@@ -23,8 +23,16 @@ pub enum Op {
 /// A condition on the records of the plan's object, by field API name.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
-    Compare { field: String, op: Op, value: Value },
-    In { field: String, values: Vec<Value>, negated: bool },
+    Compare {
+        field: String,
+        op: Op,
+        value: Value,
+    },
+    In {
+        field: String,
+        values: Vec<Value>,
+        negated: bool,
+    },
     And(Vec<Filter>),
     Or(Vec<Filter>),
     Not(Box<Filter>),
@@ -32,11 +40,19 @@ pub enum Filter {
 
 impl Filter {
     pub fn eq(field: &str, value: Value) -> Filter {
-        Filter::Compare { field: field.to_string(), op: Op::Eq, value }
+        Filter::Compare {
+            field: field.to_string(),
+            op: Op::Eq,
+            value,
+        }
     }
 
     pub fn any_of(field: &str, values: Vec<Value>) -> Filter {
-        Filter::In { field: field.to_string(), values, negated: false }
+        Filter::In {
+            field: field.to_string(),
+            values,
+            negated: false,
+        }
     }
 }
 
@@ -112,7 +128,8 @@ impl<'a> Select<'a> {
                     sql.push(", ");
                 }
                 let field = self.field(name)?;
-                sql.ident(&field.column).push(if *descending { " DESC" } else { " ASC" });
+                sql.ident(&field.column)
+                    .push(if *descending { " DESC" } else { " ASC" });
             }
         }
         if let Some(limit) = self.limit {
@@ -131,7 +148,9 @@ impl<'a> Select<'a> {
     }
 
     fn field(&self, name: &str) -> Result<&'a FieldDef> {
-        self.object.field(name).ok_or_else(|| StoreError::UnknownField(format!("{}.{name}", self.object.name)))
+        self.object
+            .field(name)
+            .ok_or_else(|| StoreError::UnknownField(format!("{}.{name}", self.object.name)))
     }
 
     fn condition(&self, sql: &mut Sql, filter: &Filter) -> Result<()> {
@@ -140,7 +159,11 @@ impl<'a> Select<'a> {
                 let field = self.field(field)?;
                 let col = Col::of(field);
                 if value.is_null() && matches!(op, Op::Eq | Op::Ne) {
-                    sql.ident(&field.column).push(if *op == Op::Eq { " IS NULL" } else { " IS NOT NULL" });
+                    sql.ident(&field.column).push(if *op == Op::Eq {
+                        " IS NULL"
+                    } else {
+                        " IS NOT NULL"
+                    });
                     return Ok(());
                 }
                 let operator = match (op, sql.dialect) {
@@ -156,28 +179,46 @@ impl<'a> Select<'a> {
                 if *op == Op::Ne {
                     // SOQL's != matches nulls too.
                     sql.push("(").ident(&field.column).push(" IS NULL OR ");
-                    sql.ident(&field.column).push(operator).param(Param::from_value(value, col)).push(")");
+                    sql.ident(&field.column)
+                        .push(operator)
+                        .param(Param::from_value(value, col))
+                        .push(")");
                 } else {
-                    sql.ident(&field.column).push(operator).param(Param::from_value(value, col));
+                    sql.ident(&field.column)
+                        .push(operator)
+                        .param(Param::from_value(value, col));
                 }
             }
-            Filter::In { field, values, negated } => {
+            Filter::In {
+                field,
+                values,
+                negated,
+            } => {
                 let field = self.field(field)?;
                 let col = Col::of(field);
                 if values.is_empty() {
                     sql.push(if *negated { "1 = 1" } else { "1 = 0" });
                     return Ok(());
                 }
-                sql.ident(&field.column).push(if *negated { " NOT IN (" } else { " IN (" });
+                sql.ident(&field.column)
+                    .push(if *negated { " NOT IN (" } else { " IN (" });
                 sql.comma_list(values, |s, v| {
                     s.param(Param::from_value(v, col));
                 });
                 sql.push(")");
             }
             Filter::And(parts) | Filter::Or(parts) => {
-                let joiner = if matches!(filter, Filter::And(_)) { " AND " } else { " OR " };
+                let joiner = if matches!(filter, Filter::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
                 if parts.is_empty() {
-                    sql.push(if matches!(filter, Filter::And(_)) { "1 = 1" } else { "1 = 0" });
+                    sql.push(if matches!(filter, Filter::And(_)) {
+                        "1 = 1"
+                    } else {
+                        "1 = 0"
+                    });
                     return Ok(());
                 }
                 sql.push("(");

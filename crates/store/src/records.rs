@@ -5,17 +5,22 @@ use time::OffsetDateTime;
 
 use model::{FieldDef, ObjectDef, RecordId, Value};
 
+use crate::Result;
 use crate::backend::{Store, Tx};
 use crate::plan::Select;
 use crate::sql::{Col, Param};
-use crate::Result;
 
 /// Most parameters one statement binds (SQLite allows 32,766; PostgreSQL 65,535).
 const MAX_PARAMS: usize = 30_000;
 
 /// Inserts `rows` (values in `fields` order) with as few statements as the parameter limit
 /// allows.
-pub async fn insert(tx: &mut Tx, object: &ObjectDef, fields: &[&FieldDef], rows: &[Vec<Value>]) -> Result<()> {
+pub async fn insert(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    fields: &[&FieldDef],
+    rows: &[Vec<Value>],
+) -> Result<()> {
     if rows.is_empty() || fields.is_empty() {
         return Ok(());
     }
@@ -52,11 +57,16 @@ pub async fn update(
     let mut sql = tx.sql();
     sql.push("UPDATE ").ident(&object.table).push(" SET ");
     sql.comma_list(sets, |s, (field, value)| {
-        s.ident(&field.column).push(" = ").param(Param::from_value(value, Col::of(field)));
+        s.ident(&field.column)
+            .push(" = ")
+            .param(Param::from_value(value, Col::of(field)));
     });
     sql.push(" WHERE ").ident("id").push(" = ").id_param(id);
     if let Some(stamp) = expected_modstamp {
-        sql.push(" AND ").ident("systemmodstamp").push(" = ").param(Param::DateTime(Some(stamp)));
+        sql.push(" AND ")
+            .ident("systemmodstamp")
+            .push(" = ")
+            .param(Param::DateTime(Some(stamp)));
     }
     Ok(tx.execute(&sql).await? == 1)
 }
@@ -88,7 +98,8 @@ pub async fn set_deleted(
     sql.comma_list(ids, |s, id| {
         s.id_param(id);
     });
-    sql.push(") AND isdeleted = ").param(Param::Bool(Some(!deleted)));
+    sql.push(") AND isdeleted = ")
+        .param(Param::Bool(Some(!deleted)));
     tx.execute(&sql).await
 }
 
@@ -98,7 +109,9 @@ pub async fn purge(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<
         return Ok(0);
     }
     let mut sql = tx.sql();
-    sql.push("DELETE FROM ").ident(&object.table).push(" WHERE id IN (");
+    sql.push("DELETE FROM ")
+        .ident(&object.table)
+        .push(" WHERE id IN (");
     sql.comma_list(ids, |s, id| {
         s.id_param(id);
     });
@@ -108,12 +121,21 @@ pub async fn purge(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<
 
 /// Sets `field` to null on every record of `object` that points to one of `ids` (a purged
 /// parent leaves no dangling lookups).
-pub async fn clear_references(tx: &mut Tx, object: &ObjectDef, field: &FieldDef, ids: &[RecordId]) -> Result<u64> {
+pub async fn clear_references(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    field: &FieldDef,
+    ids: &[RecordId],
+) -> Result<u64> {
     if ids.is_empty() {
         return Ok(0);
     }
     let mut sql = tx.sql();
-    sql.push("UPDATE ").ident(&object.table).push(" SET ").ident(&field.column).push(" = NULL WHERE ");
+    sql.push("UPDATE ")
+        .ident(&object.table)
+        .push(" SET ")
+        .ident(&field.column)
+        .push(" = NULL WHERE ");
     sql.ident(&field.column).push(" IN (");
     sql.comma_list(ids, |s, id| {
         s.id_param(id);
@@ -148,7 +170,9 @@ pub async fn add_to_bin(tx: &mut Tx, entries: &[BinEntry]) -> Result<()> {
                 .push(", ")
                 .id_param(&e.root_id)
                 .push(", ")
-                .param(Param::Text(e.deleted_by.as_ref().map(|id| id.as_str15().to_string())))
+                .param(Param::Text(
+                    e.deleted_by.as_ref().map(|id| id.as_str15().to_string()),
+                ))
                 .push(", ")
                 .text_param(&model::value::format_datetime(e.deleted_at))
                 .push(")");
@@ -163,7 +187,9 @@ pub async fn bin_entries_of_root(tx: &mut Tx, root: &RecordId) -> Result<Vec<Bin
     let mut sql = tx.sql();
     sql.push("SELECT record_id, object, root_id, deleted_by, deleted_at FROM rapport_recycle_bin WHERE root_id = ")
         .id_param(root);
-    let rows = tx.fetch(&sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text]).await?;
+    let rows = tx
+        .fetch(&sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text])
+        .await?;
     Ok(rows.into_iter().filter_map(bin_row).collect())
 }
 
@@ -172,7 +198,9 @@ pub async fn bin_entry(tx: &mut Tx, id: &RecordId) -> Result<Option<BinEntry>> {
     let mut sql = tx.sql();
     sql.push("SELECT record_id, object, root_id, deleted_by, deleted_at FROM rapport_recycle_bin WHERE record_id = ")
         .id_param(id);
-    let rows = tx.fetch(&sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text]).await?;
+    let rows = tx
+        .fetch(&sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text])
+        .await?;
     Ok(rows.into_iter().find_map(bin_row))
 }
 
@@ -182,7 +210,10 @@ pub async fn bin_roots_older_than(store: &Store, cutoff: OffsetDateTime) -> Resu
     sql.push("SELECT DISTINCT root_id FROM rapport_recycle_bin WHERE deleted_at < ")
         .text_param(&model::value::format_datetime(cutoff));
     let rows = store.fetch(&sql, &[Col::Id]).await?;
-    Ok(rows.into_iter().filter_map(|mut r| r.pop().and_then(|v| v.as_id().cloned())).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|mut r| r.pop().and_then(|v| v.as_id().cloned()))
+        .collect())
 }
 
 pub async fn remove_from_bin(tx: &mut Tx, ids: &[RecordId]) -> Result<()> {
@@ -208,7 +239,13 @@ fn bin_row(row: Vec<Value>) -> Option<BinEntry> {
     let root_id = row.next()?.as_id()?.clone();
     let deleted_by = row.next()?.as_id().cloned();
     let deleted_at = model::value::parse_datetime(row.next()?.as_text()?)?;
-    Some(BinEntry { record_id, object, root_id, deleted_by, deleted_at })
+    Some(BinEntry {
+        record_id,
+        object,
+        root_id,
+        deleted_by,
+        deleted_at,
+    })
 }
 
 /// Runs a plan in a transaction.
@@ -253,6 +290,7 @@ pub async fn next_autonumber(tx: &mut Tx, object: &str, field: &str, count: i64)
 /// Drops the bin entries of an object whose table is going away.
 pub async fn remove_bin_entries_of_object(tx: &mut Tx, object: &str) -> Result<()> {
     let mut sql = tx.sql();
-    sql.push("DELETE FROM rapport_recycle_bin WHERE object = ").text_param(object);
+    sql.push("DELETE FROM rapport_recycle_bin WHERE object = ")
+        .text_param(object);
     tx.execute(&sql).await.map(drop)
 }

@@ -107,7 +107,11 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(dialect: Dialect) -> Sql {
-        Sql { dialect, text: String::with_capacity(128), params: Vec::new() }
+        Sql {
+            dialect,
+            text: String::with_capacity(128),
+            params: Vec::new(),
+        }
     }
 
     /// Appends SQL keywords or punctuation written in this crate (never caller text).
@@ -156,7 +160,11 @@ impl Sql {
     }
 
     /// Appends `a, b, c` with `each` writing one item.
-    pub fn comma_list<T>(&mut self, items: impl IntoIterator<Item = T>, mut each: impl FnMut(&mut Sql, T)) -> &mut Sql {
+    pub fn comma_list<T>(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        mut each: impl FnMut(&mut Sql, T),
+    ) -> &mut Sql {
         for (i, item) in items.into_iter().enumerate() {
             if i > 0 {
                 self.text.push_str(", ");

@@ -19,7 +19,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { status: status_of(code), errors: vec![RecordError::new(code, message)] }
+        ApiError {
+            status: status_of(code),
+            errors: vec![RecordError::new(code, message)],
+        }
     }
 }
 
@@ -32,14 +35,19 @@ impl From<AppError> for ApiError {
         if let AppError::Internal(cause) = &error {
             tracing::error!(error = %cause, "internal error");
         }
-        ApiError { status: status_of(error.code()), errors: error.errors() }
+        ApiError {
+            status: status_of(error.code()),
+            errors: error.errors(),
+        }
     }
 }
 
 /// A JSON answer with Salesforce's content type.
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
     response
 }
 

@@ -32,6 +32,12 @@ pub fn router(app: app::App) -> Router {
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
-pub async fn serve(app: app::App, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    app: app::App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use model::ErrorCode;
 
-use crate::error::{ApiError, json_response};
 use crate::AppState;
+use crate::error::{ApiError, json_response};
 
 /// The versions Rapport answers to; all behave alike.
 pub const OLDEST: u32 = 42;
@@ -41,7 +41,9 @@ pub async fn versions_list() -> Response {
 }
 
 pub async fn resources_list(Path(version): Path<String>) -> Result<Response, ApiError> {
-    let major = parse_version(&version).ok_or_else(|| ApiError::new(ErrorCode::NotFound, "The requested resource does not exist"))?;
+    let major = parse_version(&version).ok_or_else(|| {
+        ApiError::new(ErrorCode::NotFound, "The requested resource does not exist")
+    })?;
     let base = format!("/services/data/v{major}.0");
     let body = json!({
         "sobjects": format!("{base}/sobjects"),
@@ -57,10 +59,16 @@ pub async fn resources_list(Path(version): Path<String>) -> Result<Response, Api
 /// Healthy when the database answers.
 pub async fn health(State(state): State<AppState>) -> Response {
     match state.app.store().schema_version().await {
-        Ok(version) => json_response(StatusCode::OK, &json!({"status": "ok", "schemaVersion": version})),
+        Ok(version) => json_response(
+            StatusCode::OK,
+            &json!({"status": "ok", "schemaVersion": version}),
+        ),
         Err(error) => {
             tracing::error!(%error, "health check failed");
-            json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"status": "unavailable"}))
+            json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"status": "unavailable"}),
+            )
         }
     }
 }

@@ -1,0 +1,580 @@
+//! Command-line parsing and dispatch. Every command opens the database (creating or migrating
+//! it) and runs one use case of `app`.
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use app::setup::{FieldChange, NewField};
+use app::users::{DEFAULT_TOKEN_DAYS, NewUser};
+use app::{App, AppError};
+use model::{FieldType, Lang};
+
+#[derive(Parser)]
+#[command(
+    name = "rapport",
+    version,
+    about = "Rapport: a self-hosted, Salesforce-compatible CRM"
+)]
+pub struct Cli {
+    /// The database: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "RAPPORT_DATABASE_URL",
+        default_value = "sqlite://rapport.db"
+    )]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server (creating or migrating the database first).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Creates or migrates the database, then exits.
+    Migrate,
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Roles of the role hierarchy.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Prints a new API bearer token for a user.
+    Token {
+        #[arg(long)]
+        user: String,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = DEFAULT_TOKEN_DAYS)]
+        days: i64,
+    },
+    /// Revokes an API token.
+    RevokeToken { token: String },
+    /// Custom fields.
+    #[command(subcommand)]
+    Field(FieldCommand),
+    /// Custom objects.
+    #[command(subcommand)]
+    Object(ObjectCommand),
+    /// Renames objects and fields (API names never change).
+    #[command(subcommand)]
+    Label(LabelCommand),
+    /// The organisation's settings.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Fills the database with a demo company or synthetic volume.
+    Seed(SeedArgs),
+    /// Writes a consistent copy of a SQLite database while the server runs.
+    Backup { file: String },
+    /// Benchmarks the record path against hand-written SQL (writes to the database given).
+    Bench(BenchArgs),
+    /// Empties the recycle bin of records deleted more than 15 days ago.
+    PurgeRecycleBin,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a user (the first user of a database becomes its System Administrator).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        /// "First Last".
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+        /// en or zh_CN.
+        #[arg(long, default_value = "en")]
+        language: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// Adds a role, optionally under a parent role.
+    Add {
+        name: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct FieldSpec {
+    /// Label in English.
+    #[arg(long)]
+    label: Option<String>,
+    /// Label in Chinese.
+    #[arg(long)]
+    label_zh: Option<String>,
+    #[arg(long)]
+    length: Option<u32>,
+    #[arg(long)]
+    precision: Option<u8>,
+    #[arg(long)]
+    scale: Option<u8>,
+    /// Picklist values, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    values: Option<Vec<String>>,
+    #[arg(long)]
+    required: Option<bool>,
+    #[arg(long)]
+    unique: Option<bool>,
+    #[arg(long)]
+    external_id: Option<bool>,
+    /// Record changes in the object's field history.
+    #[arg(long)]
+    track: Option<bool>,
+}
+
+#[derive(Subcommand)]
+enum FieldCommand {
+    /// Adds a custom field: TYPE is Text, TextArea, LongTextArea, Email, Phone, Url, Picklist,
+    /// MultiPicklist, Checkbox, Number, Currency, Percent, Date, DateTime, AutoNumber or Lookup.
+    Add {
+        object: String,
+        api_name: String,
+        #[arg(long = "type")]
+        field_type: String,
+        /// For lookups: the object it points to.
+        #[arg(long)]
+        to: Option<String>,
+        /// Default value (for auto numbers: the display format, e.g. PRJ-{0000}).
+        #[arg(long)]
+        default: Option<String>,
+        #[command(flatten)]
+        spec: FieldSpec,
+    },
+    /// Changes a field (label, length, digits, values, type between compatible types…).
+    Change {
+        object: String,
+        api_name: String,
+        #[arg(long = "type")]
+        field_type: Option<String>,
+        #[command(flatten)]
+        spec: FieldSpec,
+    },
+    /// Removes a custom field and its data.
+    Remove { object: String, api_name: String },
+}
+
+#[derive(Subcommand)]
+enum ObjectCommand {
+    /// Adds a custom object (API name ending in __c).
+    Add {
+        api_name: String,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        plural: Option<String>,
+        #[arg(long)]
+        label_zh: Option<String>,
+        #[arg(long)]
+        plural_zh: Option<String>,
+    },
+    /// Removes a custom object and all its records.
+    Remove { api_name: String },
+}
+
+#[derive(Subcommand)]
+enum LabelCommand {
+    /// Sets the label of OBJECT or OBJECT.FIELD.
+    Set {
+        target: String,
+        #[arg(long)]
+        singular: String,
+        #[arg(long)]
+        plural: Option<String>,
+        /// en or zh_CN.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Sets name, currency, currency-symbol, fiscal-year-start-month, language, locale or time-zone.
+    Set { key: String, value: String },
+    /// Prints the settings.
+    Show,
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    /// A realistic demo company in English and Chinese.
+    #[arg(long, conflicts_with = "scale")]
+    demo: bool,
+    /// N synthetic accounts with contacts and opportunities.
+    #[arg(long)]
+    scale: Option<u64>,
+    #[arg(long, default_value_t = 1)]
+    contacts_per_account: u32,
+    #[arg(long, default_value_t = 1)]
+    opportunities_per_account: u32,
+    /// Accounts per transaction.
+    #[arg(long, default_value_t = 2_000)]
+    batch: u64,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    #[arg(long, default_value_t = 100_000)]
+    bulk_records: u64,
+    #[arg(long, default_value_t = 200)]
+    batch: u64,
+    #[arg(long, default_value_t = 2_000)]
+    single_inserts: u64,
+    #[arg(long, default_value_t = 20_000)]
+    reads: u64,
+}
+
+fn lang(text: &str) -> anyhow::Result<Lang> {
+    Lang::parse(text).with_context(|| format!("unknown language {text}: use en or zh_CN"))
+}
+
+fn field_type(text: &str) -> anyhow::Result<FieldType> {
+    FieldType::parse(text).with_context(|| {
+        let names: Vec<&str> = FieldType::ALL
+            .iter()
+            .filter(|t| **t != FieldType::Id)
+            .map(|t| t.as_str())
+            .collect();
+        format!(
+            "unknown field type {text}: use one of {} (Lookup for a reference)",
+            names.join(", ")
+        )
+    })
+}
+
+/// Turns an application error into a message naming the code, the message and the fields.
+fn explain(error: AppError) -> anyhow::Error {
+    let lines: Vec<String> = error
+        .errors()
+        .iter()
+        .map(|e| {
+            if e.fields.is_empty() {
+                format!("{}: {}", e.code, e.message)
+            } else {
+                format!("{}: {} [{}]", e.code, e.message, e.fields.join(", "))
+            }
+        })
+        .collect();
+    if let AppError::Internal(cause) = &error {
+        return anyhow::anyhow!("{cause}");
+    }
+    anyhow::anyhow!(lines.join("\n"))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let app = App::open(&cli.database)
+        .await
+        .map_err(explain)
+        .with_context(|| format!("cannot open {}", cli.database))?;
+    let result = dispatch(&app, cli.command).await;
+    app.close().await;
+    result
+}
+
+async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Serve { listen } => {
+            drop(out);
+            serve(app.clone(), &listen).await?;
+        }
+        Command::Migrate => writeln!(
+            out,
+            "database is up to date (schema version {})",
+            app.store().schema_version().await?
+        )?,
+        Command::User(UserCommand::Add {
+            email,
+            password,
+            name,
+            profile,
+            role,
+            language,
+        }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let user = NewUser {
+                email,
+                password,
+                name,
+                profile,
+                role,
+                language: lang(&language)?,
+            };
+            let id = app.add_user(&caller, user).await.map_err(explain)?;
+            writeln!(out, "{id}")?;
+        }
+        Command::Role(RoleCommand::Add { name, parent }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            writeln!(
+                out,
+                "{}",
+                app.add_role(&caller, &name, parent.as_deref())
+                    .await
+                    .map_err(explain)?
+            )?;
+        }
+        Command::Token { user, days } => writeln!(
+            out,
+            "{}",
+            app.issue_token(&user, days, "cli").await.map_err(explain)?
+        )?,
+        Command::RevokeToken { token } => {
+            if !app.revoke_token(&token).await.map_err(explain)? {
+                bail!("no such token");
+            }
+        }
+        Command::Field(FieldCommand::Add {
+            object,
+            api_name,
+            field_type: type_name,
+            to,
+            default,
+            spec,
+        }) => {
+            let new = NewField {
+                object,
+                name: api_name,
+                field_type: Some(field_type(&type_name)?),
+                label: spec.label,
+                label_zh: spec.label_zh,
+                length: spec.length,
+                precision: spec.precision,
+                scale: spec.scale,
+                values: spec.values.unwrap_or_default(),
+                required: spec.required.unwrap_or(false),
+                unique: spec.unique.unwrap_or(false),
+                external_id: spec.external_id.unwrap_or(false),
+                reference_to: to,
+                default,
+                tracked: spec.track.unwrap_or(false),
+            };
+            let field = app.add_field(new).await.map_err(explain)?;
+            writeln!(out, "added {} ({})", field.name, field.field_type.as_str())?;
+        }
+        Command::Field(FieldCommand::Change {
+            object,
+            api_name,
+            field_type: type_name,
+            spec,
+        }) => {
+            let change = FieldChange {
+                field_type: type_name.as_deref().map(field_type).transpose()?,
+                label: spec.label,
+                label_zh: spec.label_zh,
+                length: spec.length,
+                precision: spec.precision,
+                scale: spec.scale,
+                values: spec.values,
+                required: spec.required,
+                unique: spec.unique,
+                external_id: spec.external_id,
+                tracked: spec.track,
+            };
+            let field = app
+                .change_field(&object, &api_name, change)
+                .await
+                .map_err(explain)?;
+            writeln!(
+                out,
+                "changed {} ({})",
+                field.name,
+                field.field_type.as_str()
+            )?;
+        }
+        Command::Field(FieldCommand::Remove { object, api_name }) => {
+            app.remove_field(&object, &api_name)
+                .await
+                .map_err(explain)?;
+            writeln!(out, "removed {object}.{api_name}")?;
+        }
+        Command::Object(ObjectCommand::Add {
+            api_name,
+            label,
+            plural,
+            label_zh,
+            plural_zh,
+        }) => {
+            let object = app
+                .add_object(
+                    &api_name,
+                    label.as_deref(),
+                    plural.as_deref(),
+                    label_zh.as_deref(),
+                    plural_zh.as_deref(),
+                )
+                .await
+                .map_err(explain)?;
+            writeln!(
+                out,
+                "added {} (key prefix {})",
+                object.name, object.key_prefix
+            )?;
+        }
+        Command::Object(ObjectCommand::Remove { api_name }) => {
+            app.remove_object(&api_name).await.map_err(explain)?;
+            writeln!(out, "removed {api_name}")?;
+        }
+        Command::Label(LabelCommand::Set {
+            target,
+            singular,
+            plural,
+            lang: language,
+        }) => {
+            app.set_label(&target, lang(&language)?, &singular, plural.as_deref())
+                .await
+                .map_err(explain)?;
+            writeln!(out, "renamed {target}")?;
+        }
+        Command::Org(OrgCommand::Set { key, value }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            app.set_org(&caller, &key, &value).await.map_err(explain)?;
+        }
+        Command::Org(OrgCommand::Show) => {
+            let org = app.org_settings().await.map_err(explain)?;
+            writeln!(
+                out,
+                "name: {}\ncurrency: {}\ncurrency-symbol: {}\nfiscal-year-start-month: {}\nlanguage: {}\nlocale: {}\ntime-zone: {}",
+                org.name,
+                org.currency,
+                org.currency_symbol,
+                org.fiscal_year_start_month,
+                org.language,
+                org.locale,
+                org.time_zone
+            )?;
+        }
+        Command::Seed(args) => seed(app, args, &mut out).await?,
+        Command::Backup { file } => {
+            if std::path::Path::new(&file).exists() {
+                bail!("{file} already exists");
+            }
+            if !app.store().backup_sqlite(&file).await? {
+                bail!("backup copies SQLite databases; back up PostgreSQL with pg_dump");
+            }
+            writeln!(out, "wrote {file}")?;
+        }
+        Command::Bench(args) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let options = app::bench::BenchOptions {
+                bulk_records: args.bulk_records,
+                batch: args.batch,
+                single_inserts: args.single_inserts,
+                reads: args.reads,
+                ..Default::default()
+            };
+            writeln!(out, "backend: {:?}", app.store().dialect())?;
+            writeln!(
+                out,
+                "{:<28} {:>12} {:>14} {:>16} {:>8}",
+                "benchmark", "records", "rapport rec/s", "hand SQL rec/s", "ratio"
+            )?;
+            app.bench(&caller, options, |line| {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "{:<28} {:>12} {:>14.0} {:>16.0} {:>8.2}",
+                    line.name,
+                    line.count,
+                    line.rapport_per_sec(),
+                    line.baseline_per_sec(),
+                    line.ratio()
+                );
+            })
+            .await
+            .map_err(explain)?;
+        }
+        Command::PurgeRecycleBin => writeln!(
+            out,
+            "purged {} record(s)",
+            app.purge_expired().await.map_err(explain)?
+        )?,
+    }
+    Ok(())
+}
+
+async fn seed(app: &App, args: SeedArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let caller = app.cli_caller(None).await.map_err(explain)?;
+    let report = if args.demo {
+        let report = app.seed_demo(&caller).await.map_err(explain)?;
+        writeln!(out, "demo users' password: {}", app::seed::DEMO_PASSWORD)?;
+        report
+    } else if let Some(accounts) = args.scale {
+        let started = std::time::Instant::now();
+        let options = app::seed::ScaleOptions {
+            accounts,
+            contacts_per_account: args.contacts_per_account,
+            opportunities_per_account: args.opportunities_per_account,
+            batch: args.batch,
+        };
+        let report = app
+            .seed_scale(&caller, options, |done| {
+                let _ = writeln!(std::io::stderr(), "committed {done} accounts");
+            })
+            .await
+            .map_err(explain)?;
+        writeln!(out, "seeded in {:.1} s", started.elapsed().as_secs_f64())?;
+        report
+    } else {
+        bail!("say --demo or --scale N");
+    };
+    for (object, count) in report.counts {
+        writeln!(out, "{object}: {count}")?;
+    }
+    Ok(())
+}
+
+async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, database = %app.store().url().split('@').next_back().unwrap_or(""), "rapport is listening on http://{address}");
+    let purger = app.clone();
+    let purge_task = tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(error) = purger.purge_expired().await {
+                tracing::warn!(%error, "recycle bin purge failed");
+            }
+        }
+    });
+    web::serve(app, listener, shutdown_signal()).await?;
+    purge_task.abort();
+    tracing::info!("rapport stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,179 @@
+//! Hand-written SQL for benchmark baselines: the same writes and reads the generic record
+//! path makes for accounts, written the way a developer would for one known table. The
+//! benchmark runs both through the same driver in the same run and reports the ratio.
+
+use sqlx::{AssertSqlSafe, Row};
+use time::OffsetDateTime;
+
+use model::RecordId;
+
+use crate::Result;
+use crate::backend::Store;
+use crate::sql::{Dialect, sqlite_text};
+
+/// One account as the baseline writes it.
+#[derive(Debug, Clone)]
+pub struct BaselineAccount {
+    pub id: RecordId,
+    pub owner: RecordId,
+    pub at: OffsetDateTime,
+    pub name: String,
+    pub industry: String,
+    pub phone: String,
+}
+
+const COLUMNS: &str = "id, ownerid, isdeleted, createddate, createdbyid, lastmodifieddate, lastmodifiedbyid, systemmodstamp, name, industry, phone";
+const PER_ROW: usize = 11;
+
+fn placeholders(dialect: Dialect, rows: usize) -> String {
+    let mut text = String::new();
+    for r in 0..rows {
+        text.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..PER_ROW {
+            if c > 0 {
+                text.push_str(", ");
+            }
+            match dialect {
+                Dialect::Sqlite => text.push('?'),
+                Dialect::Postgres => text.push_str(&format!("${}", r * PER_ROW + c + 1)),
+            }
+        }
+        text.push(')');
+    }
+    text
+}
+
+impl Store {
+    /// Inserts accounts with one multi-row INSERT in one transaction.
+    pub async fn baseline_insert_accounts(&self, rows: &[BaselineAccount]) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO account ({COLUMNS}) VALUES {}",
+            placeholders(self.dialect(), rows.len())
+        );
+        match self.pool_ref() {
+            crate::backend::PoolRef::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                for r in rows {
+                    let at = sqlite_text::datetime(r.at);
+                    let owner = r.owner.as_str15().to_string();
+                    query = query
+                        .bind(r.id.as_str15().to_string())
+                        .bind(owner.clone())
+                        .bind(false)
+                        .bind(at.clone())
+                        .bind(owner.clone())
+                        .bind(at.clone())
+                        .bind(owner)
+                        .bind(at)
+                        .bind(r.name.clone())
+                        .bind(r.industry.clone())
+                        .bind(r.phone.clone());
+                }
+                query.execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+            crate::backend::PoolRef::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                for r in rows {
+                    let owner = r.owner.as_str15().to_string();
+                    query = query
+                        .bind(r.id.as_str15().to_string())
+                        .bind(owner.clone())
+                        .bind(false)
+                        .bind(r.at)
+                        .bind(owner.clone())
+                        .bind(r.at)
+                        .bind(owner)
+                        .bind(r.at)
+                        .bind(r.name.clone())
+                        .bind(r.industry.clone())
+                        .bind(r.phone.clone());
+                }
+                query.execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one live account's columns by id; returns whether it was found.
+    pub async fn baseline_read_account(&self, id: &RecordId) -> Result<bool> {
+        match self.pool_ref() {
+            crate::backend::PoolRef::Sqlite(pool) => {
+                let row = sqlx::query(
+                    "SELECT id, ownerid, isdeleted, createddate, createdbyid, lastmodifieddate, lastmodifiedbyid, systemmodstamp, name, industry, phone FROM account WHERE id = ? AND isdeleted = ?",
+                )
+                .bind(id.as_str15().to_string())
+                .bind(false)
+                .fetch_optional(pool)
+                .await?;
+                Ok(match row {
+                    Some(row) => {
+                        let _: (Option<String>, Option<String>, Option<bool>, Option<String>) = (
+                            row.try_get(0)?,
+                            row.try_get(1)?,
+                            row.try_get(2)?,
+                            row.try_get(3)?,
+                        );
+                        let _: (
+                            Option<String>,
+                            Option<String>,
+                            Option<String>,
+                            Option<String>,
+                        ) = (
+                            row.try_get(4)?,
+                            row.try_get(5)?,
+                            row.try_get(6)?,
+                            row.try_get(7)?,
+                        );
+                        let _: (Option<String>, Option<String>, Option<String>) =
+                            (row.try_get(8)?, row.try_get(9)?, row.try_get(10)?);
+                        true
+                    }
+                    None => false,
+                })
+            }
+            crate::backend::PoolRef::Postgres(pool) => {
+                let row = sqlx::query(
+                    "SELECT id, ownerid, isdeleted, createddate, createdbyid, lastmodifieddate, lastmodifiedbyid, systemmodstamp, name, industry, phone FROM account WHERE id = $1 AND isdeleted = $2",
+                )
+                .bind(id.as_str15().to_string())
+                .bind(false)
+                .fetch_optional(pool)
+                .await?;
+                Ok(match row {
+                    Some(row) => {
+                        let _: (
+                            Option<String>,
+                            Option<String>,
+                            Option<bool>,
+                            Option<OffsetDateTime>,
+                        ) = (
+                            row.try_get(0)?,
+                            row.try_get(1)?,
+                            row.try_get(2)?,
+                            row.try_get(3)?,
+                        );
+                        let _: (
+                            Option<String>,
+                            Option<OffsetDateTime>,
+                            Option<String>,
+                            Option<OffsetDateTime>,
+                        ) = (
+                            row.try_get(4)?,
+                            row.try_get(5)?,
+                            row.try_get(6)?,
+                            row.try_get(7)?,
+                        );
+                        let _: (Option<String>, Option<String>, Option<String>) =
+                            (row.try_get(8)?, row.try_get(9)?, row.try_get(10)?);
+                        true
+                    }
+                    None => false,
+                })
+            }
+        }
+    }
+}
