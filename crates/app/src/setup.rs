@@ -339,8 +339,53 @@ impl App {
         model::validate::check_field_definition(&new).map_err(AppError::from)?;
 
         let mut tx = self.store().begin().await?;
-        if let (Some(length), true) = (new.length, new.field_type.has_length()) {
-            if old.length.is_none_or(|l| length < l) {
+        if new.field_type != old.field_type {
+            let stored = distinct_values(&mut tx, &object, &old).await?;
+            if new.field_type == FieldType::Email {
+                let invalid = stored
+                    .iter()
+                    .filter(|v| {
+                        model::validate::coerce(&new, &serde_json::Value::String((*v).clone()))
+                            .is_err()
+                    })
+                    .count();
+                if invalid > 0 {
+                    return Err(AppError::on_field(
+                        ErrorCode::InvalidEmailAddress,
+                        &old.name,
+                        format!(
+                            "{}: {invalid} stored value(s) are not email addresses; correct them first",
+                            old.name
+                        ),
+                    ));
+                }
+            }
+            if matches!(
+                new.field_type,
+                FieldType::Picklist | FieldType::MultiPicklist
+            ) && change.values.is_none()
+                && old.values.is_empty()
+            {
+                // The values in use become the picklist's values, as Salesforce does.
+                let in_use: Vec<String> = if new.field_type == FieldType::MultiPicklist {
+                    let mut parts: Vec<String> = stored
+                        .iter()
+                        .flat_map(|v| v.split(';').map(str::to_string))
+                        .collect();
+                    parts.sort();
+                    parts.dedup();
+                    parts
+                } else {
+                    stored.clone()
+                };
+                new.values = Arc::new(picklist_values(&in_use, &[]));
+            }
+        }
+        if let (Some(length), true) = (
+            new.max_length(),
+            new.field_type.has_length() || new.field_type != old.field_type,
+        ) {
+            if old.max_length().is_none_or(|l| length < l) {
                 let longer = ddl::count_longer_than(&mut tx, &object, &old, length).await?;
                 if longer > 0 {
                     return Err(AppError::on_field(
@@ -388,7 +433,8 @@ impl App {
             }
         }
         if let Some(set) = &new.value_set {
-            if change.values.is_some() || new.value_set != old.value_set {
+            if change.values.is_some() || new.value_set != old.value_set || new.values != old.values
+            {
                 metadata::write_value_set(&mut tx, set, &new.values).await?;
             }
         }
@@ -644,6 +690,30 @@ impl App {
         self.reload_schema().await?;
         Ok(())
     }
+}
+
+/// The distinct non-null text values a field holds (for type changes; an admin operation
+/// that reads the whole column).
+async fn distinct_values(
+    tx: &mut store::Tx,
+    object: &ObjectDef,
+    field: &FieldDef,
+) -> Result<Vec<String>> {
+    let mut select = store::Select::new(object, vec![field]);
+    select.filter = Some(store::Filter::Not(Box::new(store::Filter::eq(
+        &field.name,
+        model::Value::Null,
+    ))));
+    select.deleted = store::plan::Deleted::Include;
+    let rows = store::records::select_in(tx, &select).await?;
+    let mut values: Vec<String> = rows
+        .into_iter()
+        .filter_map(|mut r| r.pop())
+        .filter_map(|v| v.as_text().map(str::to_string))
+        .collect();
+    values.sort();
+    values.dedup();
+    Ok(values)
 }
 
 /// The first unused key prefix of the custom range `a00`…`aZz`.

@@ -1,14 +1,18 @@
 //! HTTP: the Salesforce-compatible REST API (and, later, the UI). Speaks HTTP and JSON, calls
 //! `app` for everything, builds no SQL.
 #![forbid(unsafe_code)]
+#![recursion_limit = "256"]
 
+mod auth;
+mod describe;
 mod error;
+mod sobjects;
 mod versions;
 
 use std::future::Future;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
@@ -27,6 +31,32 @@ pub fn router(app: app::App) -> Router {
         .route("/services/data/", get(versions::versions_list))
         .route("/services/data/{version}", get(versions::resources_list))
         .route("/services/data/{version}/", get(versions::resources_list))
+        .route(
+            "/services/data/{version}/sobjects",
+            get(sobjects::describe_global),
+        )
+        .route(
+            "/services/data/{version}/sobjects/",
+            get(sobjects::describe_global),
+        )
+        .route(
+            "/services/data/{version}/sobjects/{object}",
+            get(sobjects::sobject_info).merge(post(sobjects::sobject_create)),
+        )
+        .route(
+            "/services/data/{version}/sobjects/{object}/describe",
+            get(sobjects::sobject_describe),
+        )
+        .route(
+            "/services/data/{version}/sobjects/{object}/describe/",
+            get(sobjects::sobject_describe),
+        )
+        .route(
+            "/services/data/{version}/sobjects/{object}/{id}",
+            get(sobjects::sobject_get)
+                .patch(sobjects::sobject_update)
+                .delete(sobjects::sobject_delete),
+        )
         .fallback(error::not_found)
         .with_state(AppState { app })
 }

@@ -1,0 +1,13 @@
+//! The integration suite: one test binary (each file in `tests/` would be another binary to
+//! link). Every scenario runs on SQLite and, when `RAPPORT_TEST_PG` is set, on PostgreSQL,
+//! each test in a database of its own.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod custom;
+mod processes;
+mod records;
+mod recycle;
+mod rest;
+mod setup;

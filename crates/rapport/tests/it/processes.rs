@@ -1,0 +1,257 @@
+//! Real processes: the server's lifecycle, two servers sharing one database, and a bulk
+//! insert killed with SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use model::Value;
+use serde_json::Value as Json;
+
+use crate::support::{Server, TestDb, kill9, rapport, rapport_ok};
+
+crate::both_backends!(
+    server_starts_answers_and_stops_on_sigterm,
+    metadata_changes_reach_every_process_within_a_second,
+    killed_bulk_insert_loses_no_committed_batch
+);
+
+async fn server_starts_answers_and_stops_on_sigterm(db: TestDb) {
+    let server = Server::start(&db).await;
+    let health: Json = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let response = reqwest::get(format!("{}/services/data/", server.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json;charset=UTF-8"
+    );
+    let versions: Json = response.json().await.unwrap();
+    let versions = versions.as_array().unwrap();
+    assert_eq!(versions.first().unwrap()["version"], "42.0");
+    assert_eq!(versions.last().unwrap()["version"], "62.0");
+    assert_eq!(
+        versions.iter().find(|v| v["version"] == "59.0").unwrap()["label"],
+        "Winter '24"
+    );
+    let without_slash: Json = reqwest::get(format!("{}/services/data", server.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(without_slash.as_array().unwrap().len(), versions.len());
+    let status = server.stop();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+}
+
+async fn describe_has_field(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    field: &str,
+) -> Option<String> {
+    let describe: Json = client
+        .get(format!(
+            "{base}/services/data/v59.0/sobjects/Account/describe"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    describe["fields"]
+        .as_array()?
+        .iter()
+        .find(|f| f["name"] == field)
+        .map(|f| f["label"].as_str().unwrap_or("").to_string())
+}
+
+async fn metadata_changes_reach_every_process_within_a_second(db: TestDb) {
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--password",
+            "secret123",
+            "--name",
+            "Ada Admin",
+        ],
+    );
+    let token = rapport_ok(&db, &["token", "--user", "admin@example.com"])
+        .trim()
+        .to_string();
+    let (a, b) = (Server::start(&db).await, Server::start(&db).await);
+    let client = reqwest::Client::new();
+    for server in [&a, &b] {
+        assert!(
+            describe_has_field(&client, &server.base, &token, "Region__c")
+                .await
+                .is_none()
+        );
+    }
+    // A third process (the CLI) changes metadata; both servers must see it within a second.
+    rapport_ok(
+        &db,
+        &[
+            "field",
+            "add",
+            "Account",
+            "Region__c",
+            "--type",
+            "Text",
+            "--label",
+            "Region",
+        ],
+    );
+    let changed = Instant::now();
+    for server in [&a, &b] {
+        loop {
+            if describe_has_field(&client, &server.base, &token, "Region__c")
+                .await
+                .as_deref()
+                == Some("Region")
+            {
+                break;
+            }
+            assert!(
+                changed.elapsed() < Duration::from_secs(1),
+                "{} did not see the new field within a second",
+                server.base
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // A rename too, and a write of the new field through one process read through the other.
+    rapport_ok(
+        &db,
+        &[
+            "label",
+            "set",
+            "Account.Region__c",
+            "--singular",
+            "Territory",
+        ],
+    );
+    let renamed = Instant::now();
+    for server in [&a, &b] {
+        while describe_has_field(&client, &server.base, &token, "Region__c")
+            .await
+            .as_deref()
+            != Some("Territory")
+        {
+            assert!(
+                renamed.elapsed() < Duration::from_secs(1),
+                "{} did not see the rename within a second",
+                server.base
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let created: Json = client
+        .post(format!("{}/services/data/v59.0/sobjects/Account", a.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"Name": "Shared", "Region__c": "APAC"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let read: Json = client
+        .get(format!(
+            "{}/services/data/v59.0/sobjects/Account/{id}",
+            b.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["Region__c"], "APAC");
+    assert!(a.stop().success());
+    assert!(b.stop().success());
+}
+
+async fn killed_bulk_insert_loses_no_committed_batch(db: TestDb) {
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--password",
+            "secret123",
+            "--name",
+            "Ada Admin",
+        ],
+    );
+    let batch = 500u64;
+    let mut child = rapport(&db)
+        .args(["seed", "--scale", "1000000", "--batch", &batch.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    // Kill it after it has committed a few batches, in the middle of the next.
+    let mut committed_lines = 0;
+    for line in BufReader::new(stderr).lines() {
+        if line.unwrap().starts_with("committed") {
+            committed_lines += 1;
+            if committed_lines == 3 {
+                std::thread::sleep(Duration::from_millis(5));
+                kill9(&child);
+                break;
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the seeding process was killed");
+    let app = db.app().await;
+    let admin = app.cli_caller(None).await.unwrap();
+    let accounts = app
+        .find(&admin, "Account", &["Id"], None, vec![], None)
+        .await
+        .unwrap();
+    let contacts = app
+        .find(&admin, "Contact", &["AccountId"], None, vec![], None)
+        .await
+        .unwrap();
+    let opportunities = app
+        .find(&admin, "Opportunity", &["AccountId"], None, vec![], None)
+        .await
+        .unwrap();
+    let n = accounts.len() as u64;
+    assert!(n >= 3 * batch, "the committed batches are all there ({n})");
+    assert!(n < 1_000_000);
+    assert_eq!(n % batch, 0, "no half-written batch ({n} accounts)");
+    assert_eq!(contacts.len() as u64, n);
+    assert_eq!(opportunities.len() as u64, n);
+    let ids: std::collections::HashSet<_> =
+        accounts.iter().filter_map(|a| a.id().cloned()).collect();
+    assert!(
+        contacts
+            .iter()
+            .all(|c| matches!(c.get("AccountId"), Some(Value::Id(id)) if ids.contains(id)))
+    );
+    // The database is still healthy and writable.
+    let more = rapport_ok(&db, &["seed", "--scale", "10", "--batch", "10"]);
+    assert!(more.contains("Account: 10"));
+    app.close().await;
+}

@@ -1,0 +1,167 @@
+//! The recycle bin: delete, undelete (with what was deleted along), purge.
+
+use app::records::WriteOptions;
+use model::{ErrorCode, Value};
+use serde_json::json;
+use store::Filter;
+
+use crate::support::{TestDb, id18, input};
+
+crate::both_backends!(
+    delete_undelete_purge,
+    deleting_a_parent_takes_its_details_along
+);
+
+async fn delete_undelete_purge(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let account = app
+        .create(&admin, "Account", input(json!({"Name": "Binned"})))
+        .await
+        .unwrap();
+    let contact = app
+        .create(
+            &admin,
+            "Contact",
+            input(json!({"LastName": "Kept", "AccountId": id18(&account)})),
+        )
+        .await
+        .unwrap();
+    app.delete(&admin, &id18(&account)).await.unwrap();
+    assert_eq!(
+        app.get(&admin, "Account", &id18(&account), None)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        app.delete(&admin, &id18(&account))
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::EntityIsDeleted
+    );
+    // A reference to a record in the bin is refused with the reason.
+    let error = app
+        .create(
+            &admin,
+            "Contact",
+            input(json!({"LastName": "x", "AccountId": id18(&account)})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::EntityIsDeleted);
+    let update = app::records::Update {
+        id: id18(&account),
+        input: input(json!({"Name": "x"})),
+        if_unmodified_since: None,
+    };
+    assert_eq!(
+        app.update(&admin, "Account", update)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::EntityIsDeleted
+    );
+
+    app.undelete(&admin, &id18(&account)).await.unwrap();
+    let record = app
+        .get(&admin, "Account", &id18(&account), None)
+        .await
+        .unwrap();
+    assert_eq!(record.get("IsDeleted"), Some(&Value::Bool(false)));
+    assert_eq!(
+        app.undelete(&admin, &id18(&account))
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidOperation
+    );
+
+    app.delete(&admin, &id18(&account)).await.unwrap();
+    app.purge(&admin, &id18(&account)).await.unwrap();
+    assert_eq!(
+        app.undelete(&admin, &id18(&account))
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    // The contact survives its purged account, with the lookup cleared.
+    let contact = app
+        .get(&admin, "Contact", &id18(&contact), None)
+        .await
+        .unwrap();
+    assert_eq!(contact.get("AccountId"), Some(&Value::Null));
+
+    // Retention: what is older than the cutoff goes.
+    let old = app
+        .create(&admin, "Account", input(json!({"Name": "Old"})))
+        .await
+        .unwrap();
+    app.delete(&admin, &id18(&old)).await.unwrap();
+    assert_eq!(app.purge_expired().await.unwrap(), 0);
+    let later = model::value::now_millis() + time::Duration::seconds(1);
+    assert_eq!(app.purge_deleted_before(later).await.unwrap(), 1);
+    assert_eq!(
+        app.undelete(&admin, &id18(&old)).await.unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+}
+
+async fn deleting_a_parent_takes_its_details_along(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let campaign = app
+        .create(&admin, "Campaign", input(json!({"Name": "Expo"})))
+        .await
+        .unwrap();
+    let lead = app
+        .create(
+            &admin,
+            "Lead",
+            input(json!({"LastName": "Zhao", "Company": "Acme"})),
+        )
+        .await
+        .unwrap();
+    let member = app
+        .create(
+            &admin,
+            "CampaignMember",
+            input(json!({"CampaignId": id18(&campaign), "LeadId": id18(&lead)})),
+        )
+        .await
+        .unwrap();
+    let results = app
+        .delete_many(&admin, vec![id18(&campaign)], WriteOptions::default())
+        .await
+        .unwrap();
+    assert!(results[0].is_ok());
+    assert_eq!(
+        app.get(&admin, "CampaignMember", &id18(&member), None)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        app.undelete(&admin, &id18(&member))
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidOperation,
+        "a detail comes back with its parent only"
+    );
+    app.undelete(&admin, &id18(&campaign)).await.unwrap();
+    let members = app
+        .find(
+            &admin,
+            "CampaignMember",
+            &["Id"],
+            Some(Filter::eq("CampaignId", Value::Id(campaign.clone()))),
+            vec![],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 1);
+}

@@ -1,0 +1,240 @@
+//! Test databases (a temporary SQLite file, or a fresh PostgreSQL database), the app on them,
+//! the `rapport` binary, and a server process.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use app::records::RecordInput;
+use app::users::NewUser;
+use app::{App, Caller};
+use model::{Lang, RecordId};
+
+/// Runs a scenario `async fn(TestDb)` once per backend, as tests `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let db = $crate::support::TestDb::sqlite().await;
+                    super::$name(db.clone()).await;
+                    db.cleanup().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(db) = $crate::support::TestDb::postgres().await else { return };
+                    super::$name(db.clone()).await;
+                    db.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
+/// A database of one test.
+#[derive(Clone)]
+pub struct TestDb {
+    pub url: String,
+    /// For PostgreSQL: the server URL (to drop the database) and the database name.
+    postgres: Option<(String, String)>,
+    /// Keeps the SQLite file's folder alive.
+    _dir: Option<std::sync::Arc<tempfile::TempDir>>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        TestDb {
+            url,
+            postgres: None,
+            _dir: Some(std::sync::Arc::new(dir)),
+        }
+    }
+
+    /// A new database on the server `RAPPORT_TEST_PG` names, or `None` when it is not set.
+    pub async fn postgres() -> Option<TestDb> {
+        let server = std::env::var("RAPPORT_TEST_PG")
+            .ok()
+            .filter(|s| !s.is_empty())?;
+        let name = format!(
+            "rapport_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            nanos()
+        );
+        let admin = store::Store::connect(&server)
+            .await
+            .expect("RAPPORT_TEST_PG must name a reachable PostgreSQL database");
+        let mut sql = admin.sql();
+        sql.push("CREATE DATABASE ").ident(&name);
+        admin.execute(&sql).await.unwrap();
+        admin.close().await;
+        let (base, _) = server
+            .rsplit_once('/')
+            .expect("RAPPORT_TEST_PG looks like postgres://user@host:port/db");
+        Some(TestDb {
+            url: format!("{base}/{name}"),
+            postgres: Some((server, name)),
+            _dir: None,
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    pub async fn cleanup(&self) {
+        if let Some((server, name)) = &self.postgres {
+            let admin = store::Store::connect(server).await.unwrap();
+            let mut sql = admin.sql();
+            sql.push("DROP DATABASE IF EXISTS ")
+                .ident(name)
+                .push(" WITH (FORCE)");
+            let _ = admin.execute(&sql).await;
+            admin.close().await;
+        }
+    }
+
+    pub async fn app(&self) -> App {
+        App::open(&self.url).await.unwrap()
+    }
+
+    /// The app with an administrator; returns it and the admin as a caller.
+    pub async fn app_with_admin(&self) -> (App, Caller) {
+        let app = self.app().await;
+        let admin = app
+            .add_user(
+                &Caller::system(),
+                NewUser {
+                    email: "admin@example.com".into(),
+                    password: "secret123".into(),
+                    name: "Ada Admin".into(),
+                    profile: None,
+                    role: None,
+                    language: Lang::En,
+                },
+            )
+            .await
+            .unwrap();
+        (app, Caller::user(admin, Lang::En))
+    }
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() % 1_000_000)
+        .unwrap_or(0)
+}
+
+/// A record input from JSON.
+pub fn input(value: serde_json::Value) -> RecordInput {
+    match value {
+        serde_json::Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+pub fn id18(id: &RecordId) -> String {
+    id.to_18()
+}
+
+/// The `rapport` binary built with this test.
+pub fn rapport(db: &TestDb) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rapport"));
+    command
+        .env("RAPPORT_DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs `rapport ARGS` to completion; returns stdout, panicking with stderr on failure.
+pub fn rapport_ok(db: &TestDb, args: &[&str]) -> String {
+    let output = rapport(db).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "rapport {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `rapport ARGS` expecting failure; returns stderr.
+pub fn rapport_err(db: &TestDb, args: &[&str]) -> String {
+    let output = rapport(db).args(args).output().unwrap();
+    assert!(
+        !output.status.success(),
+        "rapport {args:?} should have failed"
+    );
+    String::from_utf8(output.stderr).unwrap()
+}
+
+/// A `rapport serve` process on a free port, stopped (SIGTERM) when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub async fn start(db: &TestDb) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = rapport(db)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
+                if response.status().is_success() {
+                    break;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Server { child, base }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        terminate(&self.child);
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn terminate(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+pub fn kill9(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status();
+}
