@@ -44,15 +44,14 @@ pub fn derive(
     if let Some(priority) = get(object, row, "Priority")
         .and_then(Value::as_text)
         .map(str::to_string)
+        && object.field("IsHighPriority").is_some_and(|f| f.readonly)
     {
-        if object.field("IsHighPriority").is_some_and(|f| f.readonly) {
-            set(
-                object,
-                row,
-                "IsHighPriority",
-                Value::Bool(priority == "High"),
-            );
-        }
+        set(
+            object,
+            row,
+            "IsHighPriority",
+            Value::Bool(priority == "High"),
+        );
     }
     expected_revenue(object, row);
     fiscal_period(object, row, fiscal_year_start_month);
@@ -145,17 +144,17 @@ fn status_flags(
         set(object, row, "IsWon", Value::Bool(value.won));
     }
     if changed {
-        if let Some(p) = value.probability {
-            if !written.has(object, "Probability") && object.field("Probability").is_some() {
-                set(object, row, "Probability", Value::Decimal(Decimal::from(p)));
-            }
+        if let Some(p) = value.probability
+            && !written.has(object, "Probability")
+            && object.field("Probability").is_some()
+        {
+            set(object, row, "Probability", Value::Decimal(Decimal::from(p)));
         }
-        if let Some(category) = value.forecast_category {
-            if !written.has(object, "ForecastCategoryName")
-                && object.field("ForecastCategoryName").is_some()
-            {
-                set(object, row, "ForecastCategoryName", Value::Text(category));
-            }
+        if let Some(category) = value.forecast_category
+            && !written.has(object, "ForecastCategoryName")
+            && object.field("ForecastCategoryName").is_some()
+        {
+            set(object, row, "ForecastCategoryName", Value::Text(category));
         }
         if object
             .field("LastStageChangeDate")

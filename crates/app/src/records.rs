@@ -345,10 +345,10 @@ async fn check_unique(
                 else {
                     continue;
                 };
-                if let Some(&r) = seen.get(value) {
-                    if own_ids[r] != stored_id {
-                        errors.entry(r).or_default().push(duplicate(stored_id));
-                    }
+                if let Some(&r) = seen.get(value)
+                    && own_ids[r] != stored_id
+                {
+                    errors.entry(r).or_default().push(duplicate(stored_id));
                 }
             }
         }
@@ -493,10 +493,10 @@ fn prepare_new_row(
         row[p] = value;
         written[p] = true;
     }
-    if let Some(owner) = object.field_position("OwnerId") {
-        if row[owner].is_null() {
-            row[owner] = caller.user_id.clone().map_or(Value::Null, Value::Id);
-        }
+    if let Some(owner) = object.field_position("OwnerId")
+        && row[owner].is_null()
+    {
+        row[owner] = caller.user_id.clone().map_or(Value::Null, Value::Id);
     }
     stamp(object, &mut row, caller, now, true);
     derive(
@@ -894,8 +894,7 @@ impl App {
         let now = model::value::now_millis();
         let fiscal_start = self.fiscal_year_start_month_for(&object).await?;
         let mut results: Vec<RecordResult> = Vec::with_capacity(updates.len());
-        let mut parsed: Vec<(usize, RecordId, Vec<(usize, Value)>, Option<OffsetDateTime>)> =
-            Vec::new();
+        let mut parsed: Vec<ParsedUpdate> = Vec::new();
         for (i, update) in updates.iter().enumerate() {
             let id = id_of_object(&object, &update.id).map_err(|e| vec![e]);
             let fields = parse_input(&object, &update.input, Mode::Update);
@@ -966,11 +965,11 @@ impl App {
                 continue;
             }
             let old_stamp = modstamp_of(&object, old);
-            if let (Some(since), Some(stamp)) = (since, old_stamp) {
-                if stamp > since {
-                    results[i] = Err(vec![stale(&id, stamp)]);
-                    continue;
-                }
+            if let (Some(since), Some(stamp)) = (since, old_stamp)
+                && stamp > since
+            {
+                results[i] = Err(vec![stale(&id, stamp)]);
+                continue;
             }
             let mut row = old.clone();
             let mut written = vec![false; row.len()];
@@ -1103,6 +1102,9 @@ impl App {
         Ok(results)
     }
 }
+
+/// An update whose input parsed: (input position, id, field values, version read).
+type ParsedUpdate = (usize, RecordId, Vec<(usize, Value)>, Option<OffsetDateTime>);
 
 fn stale(id: &RecordId, stamp: OffsetDateTime) -> RecordError {
     RecordError::new(

@@ -77,11 +77,11 @@ async fn cascade(
                     chunk.iter().map(|(id, _)| Value::Id(id.clone())).collect(),
                 ));
                 for row in store::records::select_in(tx, &select).await? {
-                    if let [Value::Id(id), Value::Id(parent)] = row.as_slice() {
-                        if let Some(root) = root_of.get(parent) {
-                            children.push((id.clone(), root.clone()));
-                            found.push((child.clone(), id.clone(), root.clone()));
-                        }
+                    if let [Value::Id(id), Value::Id(parent)] = row.as_slice()
+                        && let Some(root) = root_of.get(parent)
+                    {
+                        children.push((id.clone(), root.clone()));
+                        found.push((child.clone(), id.clone(), root.clone()));
                     }
                 }
             }

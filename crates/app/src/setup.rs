@@ -384,19 +384,18 @@ impl App {
         if let (Some(length), true) = (
             new.max_length(),
             new.field_type.has_length() || new.field_type != old.field_type,
-        ) {
-            if old.max_length().is_none_or(|l| length < l) {
-                let longer = ddl::count_longer_than(&mut tx, &object, &old, length).await?;
-                if longer > 0 {
-                    return Err(AppError::on_field(
-                        ErrorCode::StringTooLong,
-                        &old.name,
-                        format!(
-                            "{}: {longer} record(s) hold values longer than {length} characters; shorten them first",
-                            old.name
-                        ),
-                    ));
-                }
+        ) && old.max_length().is_none_or(|l| length < l)
+        {
+            let longer = ddl::count_longer_than(&mut tx, &object, &old, length).await?;
+            if longer > 0 {
+                return Err(AppError::on_field(
+                    ErrorCode::StringTooLong,
+                    &old.name,
+                    format!(
+                        "{}: {longer} record(s) hold values longer than {length} characters; shorten them first",
+                        old.name
+                    ),
+                ));
             }
         }
         if new.field_type.is_numeric() && (new.precision != old.precision || new.scale != old.scale)
@@ -432,11 +431,12 @@ impl App {
                 });
             }
         }
-        if let Some(set) = &new.value_set {
-            if change.values.is_some() || new.value_set != old.value_set || new.values != old.values
-            {
-                metadata::write_value_set(&mut tx, set, &new.values).await?;
-            }
+        if let Some(set) = &new.value_set
+            && (change.values.is_some()
+                || new.value_set != old.value_set
+                || new.values != old.values)
+        {
+            metadata::write_value_set(&mut tx, set, &new.values).await?;
         }
         let position = metadata::field_position(&mut tx, &object.name, &old.name).await?;
         metadata::delete_field(&mut tx, &object.name, &old.name).await?;
@@ -468,10 +468,10 @@ impl App {
         let mut tx = self.store().begin().await?;
         ddl::drop_column(&mut tx, &object, &field).await?;
         metadata::delete_field(&mut tx, &object.name, &field.name).await?;
-        if let Some(set) = &field.value_set {
-            if set == &value_set_name(&object.name, &field.name) {
-                metadata::delete_value_set(&mut tx, set).await?;
-            }
+        if let Some(set) = &field.value_set
+            && set == &value_set_name(&object.name, &field.name)
+        {
+            metadata::delete_value_set(&mut tx, set).await?;
         }
         metadata::bump_schema_version(&mut tx).await?;
         tx.commit().await?;

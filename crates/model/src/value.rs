@@ -71,10 +71,14 @@ impl Value {
 fn decimal_to_json(d: Decimal) -> serde_json::Value {
     use rust_decimal::prelude::ToPrimitive;
     // Whole numbers of scale-0 fields are integers in JSON; everything else a double.
-    if d.scale() == 0 && let Some(i) = d.to_i64() {
+    if d.scale() == 0
+        && let Some(i) = d.to_i64()
+    {
         return serde_json::Value::from(i);
     }
-    d.to_f64().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null)
+    d.to_f64()
+        .map(serde_json::Value::from)
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// `YYYY-MM-DD`.

@@ -34,14 +34,14 @@ impl StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
-        if let Some(db) = error.as_database_error() {
-            if db.is_unique_violation() {
-                let detail = db
-                    .constraint()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| db.message().to_string());
-                return StoreError::Duplicate { detail };
-            }
+        if let Some(db) = error.as_database_error()
+            && db.is_unique_violation()
+        {
+            let detail = db
+                .constraint()
+                .map(str::to_string)
+                .unwrap_or_else(|| db.message().to_string());
+            return StoreError::Duplicate { detail };
         }
         StoreError::Database(error)
     }

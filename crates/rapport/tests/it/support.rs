@@ -85,10 +85,6 @@ impl TestDb {
         })
     }
 
-    pub fn is_postgres(&self) -> bool {
-        self.postgres.is_some()
-    }
-
     pub async fn cleanup(&self) {
         if let Some((server, name)) = &self.postgres {
             let admin = store::Store::connect(server).await.unwrap();
@@ -197,10 +193,10 @@ impl Server {
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         loop {
-            if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
-                if response.status().is_success() {
-                    break;
-                }
+            if let Ok(response) = reqwest::get(format!("{base}/healthz")).await
+                && response.status().is_success()
+            {
+                break;
             }
             assert!(
                 started.elapsed() < Duration::from_secs(30),
