@@ -11,7 +11,7 @@ use model::{ErrorCode, FieldDef, FieldType, ObjectDef, RecordError, RecordId, Sc
 use store::plan::Deleted;
 use store::{Filter, Select, Tx};
 
-use crate::derive::{Written, derive};
+use crate::derive::Derivation;
 use crate::{App, AppError, Caller, Result};
 
 /// A record as a caller sends it: field API names (any case) to JSON values.
@@ -484,10 +484,11 @@ fn prepare_new_row(
     input: &RecordInput,
     caller: &Caller,
     now: OffsetDateTime,
-    fiscal_start: u8,
+    defaults: &[Value],
+    derivation: &Derivation,
 ) -> std::result::Result<Vec<Value>, Vec<RecordError>> {
     let parsed = parse_input(object, input, Mode::Create)?;
-    let mut row: Vec<Value> = object.fields.iter().map(default_value).collect();
+    let mut row: Vec<Value> = defaults.to_vec();
     let mut written = vec![false; row.len()];
     for (p, value) in parsed {
         row[p] = value;
@@ -499,14 +500,7 @@ fn prepare_new_row(
         row[owner] = caller.user_id.clone().map_or(Value::Null, Value::Id);
     }
     stamp(object, &mut row, caller, now, true);
-    derive(
-        object,
-        &mut row,
-        &Written(&written),
-        None,
-        fiscal_start,
-        now,
-    );
+    derivation.apply(object, &mut row, &written, None, now);
     match missing_required(object, &row) {
         Some(error) => Err(vec![error]),
         None => Ok(row),
@@ -638,8 +632,10 @@ impl App {
                 object.key_prefix
             )))
         })?;
+        let defaults: Vec<Value> = object.fields.iter().map(default_value).collect();
+        let derivation = Derivation::new(&object, fiscal_start);
         for (i, input) in inputs.iter().enumerate() {
-            match prepare_new_row(&object, input, caller, now, fiscal_start) {
+            match prepare_new_row(&object, input, caller, now, &defaults, &derivation) {
                 Ok(row) => {
                     rows.push(row);
                     index_map.push(i);
@@ -721,18 +717,13 @@ impl App {
         let columns: Vec<usize> = (0..object.fields.len())
             .filter(|&p| kept.iter().any(|row| !row[p].is_null()))
             .collect();
-        let fields: Vec<&FieldDef> = columns.iter().map(|&p| &object.fields[p]).collect();
-        let narrow: Vec<Vec<Value>> = kept
-            .iter()
-            .map(|row| columns.iter().map(|&p| row[p].clone()).collect())
-            .collect();
         // A savepoint lets a partial-success write recover from a unique value that a
         // concurrent writer took meanwhile; all-or-none writes simply fail.
         let recoverable = !options.all_or_none && object.fields.iter().any(|f| f.unique);
         if recoverable {
             tx.savepoint("bulk_insert").await?;
         }
-        match store::records::insert(&mut tx, &object, &fields, &narrow).await {
+        match store::records::insert_columns(&mut tx, &object, &columns, &kept).await {
             Ok(()) if recoverable => tx.release("bulk_insert").await?,
             Ok(()) => {}
             Err(error) => {
@@ -746,12 +737,12 @@ impl App {
                 }
                 tx.rollback_to("bulk_insert").await?;
                 // Find which records conflict, one by one.
-                for (k, row) in narrow.iter().enumerate() {
+                for (k, row) in kept.iter().enumerate() {
                     tx.savepoint("one_insert").await?;
-                    match store::records::insert(
+                    match store::records::insert_columns(
                         &mut tx,
                         &object,
-                        &fields,
+                        &columns,
                         std::slice::from_ref(row),
                     )
                     .await
@@ -947,6 +938,7 @@ impl App {
             }
         }
         let deleted_position = object.field_position("IsDeleted").unwrap_or(0);
+        let derivation = Derivation::new(&object, fiscal_start);
         // (original index, id, old row, new row, expected modstamp)
         let mut changes: Vec<(usize, RecordId, Vec<Value>, Vec<Value>)> = Vec::new();
         for (i, id, fields, since) in parsed {
@@ -983,14 +975,7 @@ impl App {
                 _ => now,
             };
             stamp(&object, &mut row, caller, at, false);
-            derive(
-                &object,
-                &mut row,
-                &Written(&written),
-                Some(old),
-                fiscal_start,
-                at,
-            );
+            derivation.apply(&object, &mut row, &written, Some(old), at);
             if let Some(error) = missing_required(&object, &row) {
                 results[i] = Err(vec![error]);
                 continue;

@@ -412,6 +412,9 @@ pub struct ObjectDef {
     /// On a field-history object: the field that points to the changed record.
     pub history_parent: Option<String>,
     pub fields: Vec<FieldDef>,
+    /// Field positions by API name as written, then by lower-case name: the common exact
+    /// lookup allocates nothing.
+    exact: HashMap<String, usize>,
     index: HashMap<String, usize>,
 }
 
@@ -442,14 +445,21 @@ impl ObjectDef {
             history,
             history_parent,
             fields,
+            exact: HashMap::new(),
             index: HashMap::new(),
         };
         object.reindex();
         object
     }
 
-    /// Rebuilds the name index after `fields` changed.
+    /// Rebuilds the name indexes after `fields` changed.
     pub fn reindex(&mut self) {
+        self.exact = self
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
         self.index = self
             .fields
             .iter()
@@ -460,13 +470,14 @@ impl ObjectDef {
 
     /// The field with this API name, case-insensitively.
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
-        self.index
-            .get(&name.to_ascii_lowercase())
-            .map(|&i| &self.fields[i])
+        self.field_position(name).map(|i| &self.fields[i])
     }
 
     pub fn field_position(&self, name: &str) -> Option<usize> {
-        self.index.get(&name.to_ascii_lowercase()).copied()
+        self.exact
+            .get(name)
+            .or_else(|| self.index.get(&name.to_ascii_lowercase()))
+            .copied()
     }
 
     /// The record-name field (`Name`, `Subject`, `CaseNumber`…).

@@ -69,7 +69,8 @@ enum Command {
     Org(OrgCommand),
     /// Fills the database with a demo company or synthetic volume.
     Seed(SeedArgs),
-    /// Writes a consistent copy of a SQLite database while the server runs.
+    /// Writes a consistent copy of the database while the server runs (SQLite: a database file;
+    /// PostgreSQL: a pg_dump script).
     Backup { file: String },
     /// Benchmarks the record path against hand-written SQL (writes to the database given).
     Bench(BenchArgs),
@@ -462,7 +463,17 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 bail!("{file} already exists");
             }
             if !app.store().backup_sqlite(&file).await? {
-                bail!("backup copies SQLite databases; back up PostgreSQL with pg_dump");
+                // PostgreSQL: pg_dump takes a consistent snapshot while others write.
+                let status = tokio::process::Command::new("pg_dump")
+                    .arg(format!("--dbname={}", app.store().url()))
+                    .arg(format!("--file={file}"))
+                    .arg("--no-owner")
+                    .status()
+                    .await
+                    .context("backing up PostgreSQL needs pg_dump on the PATH")?;
+                if !status.success() {
+                    bail!("pg_dump failed ({status})");
+                }
             }
             writeln!(out, "wrote {file}")?;
         }

@@ -12,7 +12,7 @@ pub async fn set_password_hash(tx: &mut Tx, user: &RecordId, hash: &str) -> Resu
     delete
         .push("DELETE FROM rapport_credential WHERE user_id = ")
         .id_param(user);
-    tx.execute(&delete).await?;
+    tx.execute(delete).await?;
     let mut insert = tx.sql();
     insert
         .push("INSERT INTO rapport_credential (user_id, password_hash) VALUES (")
@@ -20,14 +20,14 @@ pub async fn set_password_hash(tx: &mut Tx, user: &RecordId, hash: &str) -> Resu
         .push(", ")
         .text_param(hash)
         .push(")");
-    tx.execute(&insert).await.map(drop)
+    tx.execute(insert).await.map(drop)
 }
 
 pub async fn password_hash(store: &Store, user: &RecordId) -> Result<Option<String>> {
     let mut sql = store.sql();
     sql.push("SELECT password_hash FROM rapport_credential WHERE user_id = ")
         .id_param(user);
-    let rows = store.fetch(&sql, &[Col::Text]).await?;
+    let rows = store.fetch(sql, &[Col::Text]).await?;
     Ok(rows
         .into_iter()
         .next()
@@ -65,14 +65,14 @@ pub async fn insert_token(
         .push(", ")
         .param(Param::Int(Some(0)))
         .push(")");
-    store.execute(&sql).await.map(drop)
+    store.execute(sql).await.map(drop)
 }
 
 pub async fn token(store: &Store, hash: &str) -> Result<Option<TokenRow>> {
     let mut sql = store.sql();
     sql.push("SELECT user_id, expires_at, revoked FROM rapport_token WHERE token_hash = ")
         .text_param(hash);
-    let rows = store.fetch(&sql, &[Col::Id, Col::Text, Col::Int]).await?;
+    let rows = store.fetch(sql, &[Col::Id, Col::Text, Col::Int]).await?;
     Ok(rows
         .into_iter()
         .next()
@@ -91,5 +91,5 @@ pub async fn revoke_token(store: &Store, hash: &str) -> Result<bool> {
     let mut sql = store.sql();
     sql.push("UPDATE rapport_token SET revoked = 1 WHERE token_hash = ")
         .text_param(hash);
-    Ok(store.execute(&sql).await? > 0)
+    Ok(store.execute(sql).await? > 0)
 }

@@ -130,14 +130,14 @@ impl Store {
     }
 
     /// Runs a statement outside any transaction; returns the rows affected.
-    pub async fn execute(&self, sql: &Sql) -> Result<u64> {
-        let text = self.tag(sql);
+    pub async fn execute(&self, sql: Sql) -> Result<u64> {
+        let text = self.tag(&sql);
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => sqlite_query(&text, &sql.params)
+            Pool::Sqlite(pool) => sqlite_query(text, sql.params)
                 .execute(pool)
                 .await?
                 .rows_affected(),
-            Pool::Postgres(pool) => pg_query(&text, &sql.params)
+            Pool::Postgres(pool) => pg_query(text, sql.params)
                 .execute(pool)
                 .await?
                 .rows_affected(),
@@ -145,15 +145,15 @@ impl Store {
     }
 
     /// Runs a query outside any transaction and decodes each row by `cols`.
-    pub async fn fetch(&self, sql: &Sql, cols: &[Col]) -> Result<Vec<Vec<Value>>> {
-        let text = self.tag(sql);
+    pub async fn fetch(&self, sql: Sql, cols: &[Col]) -> Result<Vec<Vec<Value>>> {
+        let text = self.tag(&sql);
         match &self.pool {
             Pool::Sqlite(pool) => {
-                let rows = sqlite_query(&text, &sql.params).fetch_all(pool).await?;
+                let rows = sqlite_query(text, sql.params).fetch_all(pool).await?;
                 rows.iter().map(|row| decode_sqlite(row, cols)).collect()
             }
             Pool::Postgres(pool) => {
-                let rows = pg_query(&text, &sql.params).fetch_all(pool).await?;
+                let rows = pg_query(text, sql.params).fetch_all(pool).await?;
                 rows.iter().map(|row| decode_pg(row, cols)).collect()
             }
         }
@@ -164,7 +164,7 @@ impl Store {
         for statement in script.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             let mut sql = self.sql();
             sql.push(statement);
-            tx.execute(&sql).await?;
+            tx.execute(sql).await?;
         }
         Ok(())
     }
@@ -224,31 +224,29 @@ impl Tx {
         }
     }
 
-    pub async fn execute(&mut self, sql: &Sql) -> Result<u64> {
-        let text = self.store().tag(sql);
+    pub async fn execute(&mut self, sql: Sql) -> Result<u64> {
+        let text = self.store().tag(&sql);
         Ok(match self {
-            Tx::Sqlite(tx, _) => sqlite_query(&text, &sql.params)
+            Tx::Sqlite(tx, _) => sqlite_query(text, sql.params)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            Tx::Postgres(tx, _) => pg_query(&text, &sql.params)
+            Tx::Postgres(tx, _) => pg_query(text, sql.params)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
         })
     }
 
-    pub async fn fetch(&mut self, sql: &Sql, cols: &[Col]) -> Result<Vec<Vec<Value>>> {
-        let text = self.store().tag(sql);
+    pub async fn fetch(&mut self, sql: Sql, cols: &[Col]) -> Result<Vec<Vec<Value>>> {
+        let text = self.store().tag(&sql);
         match self {
             Tx::Sqlite(tx, _) => {
-                let rows = sqlite_query(&text, &sql.params)
-                    .fetch_all(&mut **tx)
-                    .await?;
+                let rows = sqlite_query(text, sql.params).fetch_all(&mut **tx).await?;
                 rows.iter().map(|row| decode_sqlite(row, cols)).collect()
             }
             Tx::Postgres(tx, _) => {
-                let rows = pg_query(&text, &sql.params).fetch_all(&mut **tx).await?;
+                let rows = pg_query(text, sql.params).fetch_all(&mut **tx).await?;
                 rows.iter().map(|row| decode_pg(row, cols)).collect()
             }
         }
@@ -258,19 +256,19 @@ impl Tx {
     pub async fn savepoint(&mut self, name: &str) -> Result<()> {
         let mut sql = self.sql();
         sql.push("SAVEPOINT ").ident(name);
-        self.execute(&sql).await.map(drop)
+        self.execute(sql).await.map(drop)
     }
 
     pub async fn rollback_to(&mut self, name: &str) -> Result<()> {
         let mut sql = self.sql();
         sql.push("ROLLBACK TO SAVEPOINT ").ident(name);
-        self.execute(&sql).await.map(drop)
+        self.execute(sql).await.map(drop)
     }
 
     pub async fn release(&mut self, name: &str) -> Result<()> {
         let mut sql = self.sql();
         sql.push("RELEASE SAVEPOINT ").ident(name);
-        self.execute(&sql).await.map(drop)
+        self.execute(sql).await.map(drop)
     }
 
     pub async fn commit(self) -> Result<()> {
@@ -285,14 +283,14 @@ impl Tx {
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
-fn sqlite_query<'q>(text: &str, params: &[Param]) -> SqliteQuery<'q> {
-    let mut query = sqlx::query(AssertSqlSafe(text.to_string()));
+fn sqlite_query<'q>(text: String, params: Vec<Param>) -> SqliteQuery<'q> {
+    let mut query = sqlx::query(AssertSqlSafe(text));
     for param in params {
         query = match param {
-            Param::Text(v) => query.bind(v.clone()),
-            Param::Int(v) => query.bind(*v),
-            Param::Bool(v) => query.bind(*v),
-            Param::Decimal(v, scale) => query.bind(v.and_then(|d| scaled_integer(d, *scale))),
+            Param::Text(v) => query.bind(v),
+            Param::Int(v) => query.bind(v),
+            Param::Bool(v) => query.bind(v),
+            Param::Decimal(v, scale) => query.bind(v.and_then(|d| scaled_integer(d, scale))),
             Param::Date(v) => query.bind(v.map(sqlite_text::date)),
             Param::DateTime(v) => query.bind(v.map(sqlite_text::datetime)),
         };
@@ -300,16 +298,16 @@ fn sqlite_query<'q>(text: &str, params: &[Param]) -> SqliteQuery<'q> {
     query
 }
 
-fn pg_query<'q>(text: &str, params: &[Param]) -> PgQuery<'q> {
-    let mut query = sqlx::query(AssertSqlSafe(text.to_string()));
+fn pg_query<'q>(text: String, params: Vec<Param>) -> PgQuery<'q> {
+    let mut query = sqlx::query(AssertSqlSafe(text));
     for param in params {
         query = match param {
-            Param::Text(v) => query.bind(v.clone()),
-            Param::Int(v) => query.bind(*v),
-            Param::Bool(v) => query.bind(*v),
-            Param::Decimal(v, _) => query.bind(*v),
-            Param::Date(v) => query.bind(*v),
-            Param::DateTime(v) => query.bind(*v),
+            Param::Text(v) => query.bind(v),
+            Param::Int(v) => query.bind(v),
+            Param::Bool(v) => query.bind(v),
+            Param::Decimal(v, _) => query.bind(v),
+            Param::Date(v) => query.bind(v),
+            Param::DateTime(v) => query.bind(v),
         };
     }
     query

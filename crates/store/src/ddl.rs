@@ -29,7 +29,7 @@ pub async fn create_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
         }
     });
     sql.push(")");
-    tx.execute(&sql).await?;
+    tx.execute(sql).await?;
     for field in &object.fields {
         create_indexes(tx, object, field).await?;
     }
@@ -39,7 +39,7 @@ pub async fn create_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
 pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     let mut sql = tx.sql();
     sql.push("DROP TABLE ").ident(&object.table);
-    tx.execute(&sql).await.map(drop)
+    tx.execute(sql).await.map(drop)
 }
 
 /// Whether a field gets an ordinary index: lookups (not the audit references, which nobody
@@ -60,7 +60,7 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
             .push(" (")
             .ident(&field.column)
             .push(")");
-        tx.execute(&sql).await?;
+        tx.execute(sql).await?;
     } else if wants_index(field) {
         let mut sql = tx.sql();
         sql.push("CREATE INDEX ")
@@ -70,7 +70,7 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
             .push(" (")
             .ident(&field.column)
             .push(")");
-        tx.execute(&sql).await?;
+        tx.execute(sql).await?;
     }
     Ok(())
 }
@@ -83,7 +83,7 @@ pub async fn drop_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> 
     ] {
         let mut sql = tx.sql();
         sql.push("DROP INDEX IF EXISTS ").ident(&name);
-        tx.execute(&sql).await?;
+        tx.execute(sql).await?;
     }
     Ok(())
 }
@@ -99,7 +99,7 @@ pub async fn add_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Re
         .ident(&field.column)
         .push(" ")
         .push(&column_type(dialect, field));
-    tx.execute(&sql).await?;
+    tx.execute(sql).await?;
     create_indexes(tx, object, field).await
 }
 
@@ -111,7 +111,7 @@ pub async fn drop_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> R
         .ident(&object.table)
         .push(" DROP COLUMN ")
         .ident(&field.column);
-    tx.execute(&sql).await.map(drop)
+    tx.execute(sql).await.map(drop)
 }
 
 /// Changes the digits of a number column. PostgreSQL alters the NUMERIC type (rounding);
@@ -133,7 +133,7 @@ pub async fn change_number_scale(
                 .ident(&new.column)
                 .push(" TYPE ")
                 .push(&column_type(Dialect::Postgres, new));
-            tx.execute(&sql).await.map(drop)
+            tx.execute(sql).await.map(drop)
         }
         Dialect::Sqlite if new_scale != old_scale => {
             let mut sql = tx.sql();
@@ -155,7 +155,7 @@ pub async fn change_number_scale(
                     .int_param(factor)
                     .push(") AS INTEGER)");
             }
-            tx.execute(&sql).await.map(drop)
+            tx.execute(sql).await.map(drop)
         }
         Dialect::Sqlite => Ok(()),
     }
@@ -176,7 +176,7 @@ pub async fn count_longer_than(
         .ident(&field.column)
         .push(") > ")
         .int_param(i64::from(length));
-    let rows = tx.fetch(&sql, &[Col::Int]).await?;
+    let rows = tx.fetch(sql, &[Col::Int]).await?;
     Ok(crate::metadata::int_at(&rows, 0))
 }
 
@@ -203,6 +203,6 @@ pub async fn count_too_large(
         .ident(&field.column)
         .push(") >= ")
         .int_param(limit);
-    let rows = tx.fetch(&sql, &[Col::Int]).await?;
+    let rows = tx.fetch(sql, &[Col::Int]).await?;
     Ok(crate::metadata::int_at(&rows, 0))
 }

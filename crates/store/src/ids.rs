@@ -42,7 +42,7 @@ impl Store {
                     .map_err(|_| StoreError::Corrupt("id block too large".into()))?,
             )
             .push(" WHERE name = 'record' RETURNING next_value");
-        let rows = self.fetch(&sql, &[Col::Int]).await?;
+        let rows = self.fetch(sql, &[Col::Int]).await?;
         let end = rows
             .first()
             .and_then(|row| row.first())

@@ -66,7 +66,7 @@ pub async fn write_value_set(tx: &mut Tx, name: &str, values: &[PicklistValue]) 
     delete
         .push("DELETE FROM rapport_picklist_value WHERE value_set = ")
         .text_param(name);
-    tx.execute(&delete).await?;
+    tx.execute(delete).await?;
     for (position, v) in values.iter().enumerate() {
         let sql = insert(
             tx,
@@ -102,7 +102,7 @@ pub async fn write_value_set(tx: &mut Tx, name: &str, values: &[PicklistValue]) 
                 flag(v.responded),
             ],
         );
-        tx.execute(&sql).await?;
+        tx.execute(sql).await?;
     }
     Ok(())
 }
@@ -141,7 +141,7 @@ pub async fn write_object(tx: &mut Tx, object: &ObjectDef, position: i64) -> Res
             opt_text(object.history_parent.as_deref()),
         ],
     );
-    tx.execute(&sql).await?;
+    tx.execute(sql).await?;
     for (position, field) in object.fields.iter().enumerate() {
         write_field(tx, &object.name, field, position as i64).await?;
     }
@@ -209,7 +209,7 @@ pub async fn write_field(tx: &mut Tx, object: &str, f: &FieldDef, position: i64)
             opt_text(f.autonumber_format.as_deref()),
         ],
     );
-    tx.execute(&sql).await.map(drop)
+    tx.execute(sql).await.map(drop)
 }
 
 /// The position a new field of `object` takes (after every existing one).
@@ -217,7 +217,7 @@ pub async fn next_field_position(tx: &mut Tx, object: &str) -> Result<i64> {
     let mut sql = tx.sql();
     sql.push("SELECT COALESCE(MAX(position), -1) + 1 FROM rapport_field WHERE object = ")
         .text_param(object);
-    let rows = tx.fetch(&sql, &[Col::Int]).await?;
+    let rows = tx.fetch(sql, &[Col::Int]).await?;
     Ok(int_at(&rows, 0))
 }
 
@@ -225,7 +225,7 @@ pub async fn next_field_position(tx: &mut Tx, object: &str) -> Result<i64> {
 pub async fn next_object_position(tx: &mut Tx) -> Result<i64> {
     let mut sql = tx.sql();
     sql.push("SELECT COALESCE(MAX(position), -1) + 1 FROM rapport_object");
-    let rows = tx.fetch(&sql, &[Col::Int]).await?;
+    let rows = tx.fetch(sql, &[Col::Int]).await?;
     Ok(int_at(&rows, 0))
 }
 
@@ -236,7 +236,7 @@ pub async fn field_position(tx: &mut Tx, object: &str, field: &str) -> Result<i6
         .text_param(object)
         .push(" AND api_name = ")
         .text_param(field);
-    let rows = tx.fetch(&sql, &[Col::Int]).await?;
+    let rows = tx.fetch(sql, &[Col::Int]).await?;
     Ok(int_at(&rows, 0))
 }
 
@@ -246,7 +246,7 @@ pub async fn delete_field(tx: &mut Tx, object: &str, field: &str) -> Result<()> 
         .text_param(object)
         .push(" AND api_name = ")
         .text_param(field);
-    tx.execute(&sql).await.map(drop)
+    tx.execute(sql).await.map(drop)
 }
 
 pub async fn delete_object(tx: &mut Tx, object: &str) -> Result<()> {
@@ -261,7 +261,7 @@ pub async fn delete_object(tx: &mut Tx, object: &str) -> Result<()> {
                 "api_name"
             });
         sql.push(" = ").text_param(object);
-        tx.execute(&sql).await?;
+        tx.execute(sql).await?;
     }
     Ok(())
 }
@@ -270,7 +270,7 @@ pub async fn delete_value_set(tx: &mut Tx, name: &str) -> Result<()> {
     let mut sql = tx.sql();
     sql.push("DELETE FROM rapport_picklist_value WHERE value_set = ")
         .text_param(name);
-    tx.execute(&sql).await.map(drop)
+    tx.execute(sql).await.map(drop)
 }
 
 /// Renames an object's singular and plural labels in one language.
@@ -296,7 +296,7 @@ pub async fn set_object_label(
         .text_param(plural)
         .push(" WHERE api_name = ")
         .text_param(object);
-    tx.execute(&sql).await.map(drop)
+    tx.execute(sql).await.map(drop)
 }
 
 /// Renames a field's label in one language.
@@ -320,7 +320,7 @@ pub async fn set_field_label(
         .text_param(object)
         .push(" AND api_name = ")
         .text_param(field);
-    tx.execute(&sql).await.map(drop)
+    tx.execute(sql).await.map(drop)
 }
 
 /// Increments the schema version inside the transaction that changed metadata; other
@@ -335,10 +335,10 @@ pub async fn bump_schema_version(tx: &mut Tx) -> Result<i64> {
             "UPDATE rapport_setting SET value = (value::bigint + 1)::text WHERE name = 'schema_version'"
         }
     });
-    tx.execute(&sql).await?;
+    tx.execute(sql).await?;
     let mut read = tx.sql();
     read.push("SELECT value FROM rapport_setting WHERE name = 'schema_version'");
-    let rows = tx.fetch(&read, &[Col::Text]).await?;
+    let rows = tx.fetch(read, &[Col::Text]).await?;
     parse_version(&rows)
 }
 
@@ -355,7 +355,7 @@ impl Store {
     pub async fn schema_version(&self) -> Result<i64> {
         let mut sql = self.sql();
         sql.push("SELECT value FROM rapport_setting WHERE name = 'schema_version'");
-        let rows = self.fetch(&sql, &[Col::Text]).await?;
+        let rows = self.fetch(sql, &[Col::Text]).await?;
         parse_version(&rows)
     }
 
@@ -370,7 +370,7 @@ impl Store {
         use Col::{Int, Text};
         let rows = self
             .fetch(
-                &sql,
+                sql,
                 &[
                     Text, Text, Text, Text, Int, Int, Int, Text, Int, Int, Int, Int,
                 ],
@@ -412,7 +412,7 @@ impl Store {
             Int, Text, Int, Int, Int, Int, Int, Int, Text,
         ];
         let mut fields: HashMap<String, Vec<FieldDef>> = HashMap::new();
-        for r in self.fetch(&sql, &cols).await? {
+        for r in self.fetch(sql, &cols).await? {
             let object = text_of(&r[0]).unwrap_or_default();
             let name = text_of(&r[1]).unwrap_or_default();
             let type_name = text_of(&r[2]).unwrap_or_default();
@@ -463,7 +463,7 @@ impl Store {
         let mut objects = Vec::new();
         for r in self
             .fetch(
-                &sql,
+                sql,
                 &[
                     Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Text,
                 ],

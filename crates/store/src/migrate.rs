@@ -67,7 +67,7 @@ impl Store {
             if tx.dialect() == Dialect::Postgres {
                 let mut lock = tx.sql();
                 lock.push("SELECT pg_advisory_xact_lock(7411007)");
-                tx.execute(&lock).await?;
+                tx.execute(lock).await?;
             }
             if applied(&mut tx, version).await? {
                 continue;
@@ -95,7 +95,7 @@ impl Store {
                 .push(", ")
                 .text_param(&model::value::format_datetime(model::value::now_millis()))
                 .push(")");
-            tx.execute(&record).await?;
+            tx.execute(record).await?;
             tx.commit().await?;
         }
         Ok(())
@@ -110,13 +110,13 @@ async fn applied(tx: &mut crate::Tx, version: i64) -> Result<bool> {
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'rapport_migration'"
         }
     });
-    let rows = tx.fetch(&exists, &[Col::Int]).await?;
+    let rows = tx.fetch(exists, &[Col::Int]).await?;
     if metadata::int_at(&rows, 0) == 0 {
         return Ok(false);
     }
     let mut done = tx.sql();
     done.push("SELECT COUNT(*) FROM rapport_migration WHERE version = ")
         .int_param(version);
-    let rows = tx.fetch(&done, &[Col::Int]).await?;
+    let rows = tx.fetch(done, &[Col::Int]).await?;
     Ok(metadata::int_at(&rows, 0) > 0)
 }

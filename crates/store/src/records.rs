@@ -21,6 +21,28 @@ pub async fn insert(
     fields: &[&FieldDef],
     rows: &[Vec<Value>],
 ) -> Result<()> {
+    insert_with(tx, object, fields, rows, |row, i| &row[i]).await
+}
+
+/// Inserts full rows (one value per field of the object, in the object's order), writing only
+/// the columns at `positions`. Saves copying rows into a narrower shape first.
+pub async fn insert_columns(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    positions: &[usize],
+    rows: &[Vec<Value>],
+) -> Result<()> {
+    let fields: Vec<&FieldDef> = positions.iter().map(|&p| &object.fields[p]).collect();
+    insert_with(tx, object, &fields, rows, |row, i| &row[positions[i]]).await
+}
+
+async fn insert_with<R>(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    fields: &[&FieldDef],
+    rows: &[R],
+    value: impl Fn(&R, usize) -> &Value,
+) -> Result<()> {
     if rows.is_empty() || fields.is_empty() {
         return Ok(());
     }
@@ -28,6 +50,8 @@ pub async fn insert(
     let per_statement = (MAX_PARAMS / fields.len()).max(1);
     for chunk in rows.chunks(per_statement) {
         let mut sql = tx.sql();
+        sql.text.reserve(chunk.len() * fields.len() * 4 + 64);
+        sql.params.reserve(chunk.len() * fields.len());
         sql.push("INSERT INTO ").ident(&object.table).push(" (");
         sql.comma_list(fields, |s, f| {
             s.ident(&f.column);
@@ -35,12 +59,12 @@ pub async fn insert(
         sql.push(") VALUES ");
         for (r, row) in chunk.iter().enumerate() {
             sql.push(if r == 0 { "(" } else { ", (" });
-            sql.comma_list(row.iter().zip(&cols), |s, (value, col)| {
-                s.param(Param::from_value(value, *col));
+            sql.comma_list(cols.iter().enumerate(), |s, (i, col)| {
+                s.param(Param::from_value(value(row, i), *col));
             });
             sql.push(")");
         }
-        tx.execute(&sql).await?;
+        tx.execute(sql).await?;
     }
     Ok(())
 }
@@ -68,7 +92,7 @@ pub async fn update(
             .push(" = ")
             .param(Param::DateTime(Some(stamp)));
     }
-    Ok(tx.execute(&sql).await? == 1)
+    Ok(tx.execute(sql).await? == 1)
 }
 
 /// Moves records into or out of the recycle bin (the IsDeleted flag and the audit fields).
@@ -100,7 +124,7 @@ pub async fn set_deleted(
     });
     sql.push(") AND isdeleted = ")
         .param(Param::Bool(Some(!deleted)));
-    tx.execute(&sql).await
+    tx.execute(sql).await
 }
 
 /// Removes records for good.
@@ -116,7 +140,7 @@ pub async fn purge(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<
         s.id_param(id);
     });
     sql.push(")");
-    tx.execute(&sql).await
+    tx.execute(sql).await
 }
 
 /// Sets `field` to null on every record of `object` that points to one of `ids` (a purged
@@ -141,7 +165,7 @@ pub async fn clear_references(
         s.id_param(id);
     });
     sql.push(")");
-    tx.execute(&sql).await
+    tx.execute(sql).await
 }
 
 /// One entry of the recycle bin.
@@ -177,7 +201,7 @@ pub async fn add_to_bin(tx: &mut Tx, entries: &[BinEntry]) -> Result<()> {
                 .text_param(&model::value::format_datetime(e.deleted_at))
                 .push(")");
         });
-        tx.execute(&sql).await?;
+        tx.execute(sql).await?;
     }
     Ok(())
 }
@@ -188,7 +212,7 @@ pub async fn bin_entries_of_root(tx: &mut Tx, root: &RecordId) -> Result<Vec<Bin
     sql.push("SELECT record_id, object, root_id, deleted_by, deleted_at FROM rapport_recycle_bin WHERE root_id = ")
         .id_param(root);
     let rows = tx
-        .fetch(&sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text])
+        .fetch(sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text])
         .await?;
     Ok(rows.into_iter().filter_map(bin_row).collect())
 }
@@ -199,7 +223,7 @@ pub async fn bin_entry(tx: &mut Tx, id: &RecordId) -> Result<Option<BinEntry>> {
     sql.push("SELECT record_id, object, root_id, deleted_by, deleted_at FROM rapport_recycle_bin WHERE record_id = ")
         .id_param(id);
     let rows = tx
-        .fetch(&sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text])
+        .fetch(sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text])
         .await?;
     Ok(rows.into_iter().find_map(bin_row))
 }
@@ -209,7 +233,7 @@ pub async fn bin_roots_older_than(store: &Store, cutoff: OffsetDateTime) -> Resu
     let mut sql = store.sql();
     sql.push("SELECT DISTINCT root_id FROM rapport_recycle_bin WHERE deleted_at < ")
         .text_param(&model::value::format_datetime(cutoff));
-    let rows = store.fetch(&sql, &[Col::Id]).await?;
+    let rows = store.fetch(sql, &[Col::Id]).await?;
     Ok(rows
         .into_iter()
         .filter_map(|mut r| r.pop().and_then(|v| v.as_id().cloned()))
@@ -227,7 +251,7 @@ pub async fn remove_from_bin(tx: &mut Tx, ids: &[RecordId]) -> Result<()> {
             s.id_param(id);
         });
         sql.push(")");
-        tx.execute(&sql).await?;
+        tx.execute(sql).await?;
     }
     Ok(())
 }
@@ -251,13 +275,13 @@ fn bin_row(row: Vec<Value>) -> Option<BinEntry> {
 /// Runs a plan in a transaction.
 pub async fn select_in(tx: &mut Tx, select: &Select<'_>) -> Result<Vec<Vec<Value>>> {
     let sql = select.to_sql(tx.dialect())?;
-    tx.fetch(&sql, &select.cols()).await
+    tx.fetch(sql, &select.cols()).await
 }
 
 /// Runs a plan outside any transaction.
 pub async fn select(store: &Store, select: &Select<'_>) -> Result<Vec<Vec<Value>>> {
     let sql = select.to_sql(store.dialect())?;
-    store.fetch(&sql, &select.cols()).await
+    store.fetch(sql, &select.cols()).await
 }
 
 /// Takes the next value of an auto-number field.
@@ -270,7 +294,7 @@ pub async fn next_autonumber(tx: &mut Tx, object: &str, field: &str, count: i64)
         .push(" AND field = ")
         .text_param(field)
         .push(" RETURNING next_value");
-    let rows = tx.fetch(&sql, &[Col::Int]).await?;
+    let rows = tx.fetch(sql, &[Col::Int]).await?;
     if rows.is_empty() {
         let mut insert = tx.sql();
         insert
@@ -281,7 +305,7 @@ pub async fn next_autonumber(tx: &mut Tx, object: &str, field: &str, count: i64)
             .push(", ")
             .int_param(count + 1)
             .push(")");
-        tx.execute(&insert).await?;
+        tx.execute(insert).await?;
         return Ok(1);
     }
     Ok(crate::metadata::int_at(&rows, 0) - count)
@@ -292,5 +316,5 @@ pub async fn remove_bin_entries_of_object(tx: &mut Tx, object: &str) -> Result<(
     let mut sql = tx.sql();
     sql.push("DELETE FROM rapport_recycle_bin WHERE object = ")
         .text_param(object);
-    tx.execute(&sql).await.map(drop)
+    tx.execute(sql).await.map(drop)
 }

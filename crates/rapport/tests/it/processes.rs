@@ -255,3 +255,56 @@ async fn killed_bulk_insert_loses_no_committed_batch(db: TestDb) {
     assert!(more.contains("Account: 10"));
     app.close().await;
 }
+
+async fn backup_while_serving(db: TestDb) {
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--password",
+            "secret123",
+            "--name",
+            "Ada Admin",
+        ],
+    );
+    rapport_ok(&db, &["seed", "--scale", "200", "--batch", "100"]);
+    let server = Server::start(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.out");
+    let file = file.to_str().unwrap();
+    rapport_ok(&db, &["backup", file]);
+    assert!(
+        rapport(&db)
+            .args(["backup", file])
+            .output()
+            .unwrap()
+            .status
+            .code()
+            != Some(0),
+        "an existing file is not overwritten"
+    );
+    let written = std::fs::read(file).unwrap();
+    if db.url.starts_with("sqlite:") {
+        let copy = TestDb::at(&format!("sqlite://{file}"));
+        let app = copy.app().await;
+        let admin = app.cli_caller(None).await.unwrap();
+        assert_eq!(
+            app.find(&admin, "Account", &["Id"], None, vec![], None)
+                .await
+                .unwrap()
+                .len(),
+            200
+        );
+        app.close().await;
+    } else {
+        let text = String::from_utf8_lossy(&written);
+        assert!(
+            text.contains("CREATE TABLE public.account"),
+            "a pg_dump script"
+        );
+    }
+    assert!(server.stop().success());
+}

@@ -57,6 +57,15 @@ impl TestDb {
         }
     }
 
+    /// An existing database (not cleaned up).
+    pub fn at(url: &str) -> TestDb {
+        TestDb {
+            url: url.to_string(),
+            postgres: None,
+            _dir: None,
+        }
+    }
+
     /// A new database on the server `RAPPORT_TEST_PG` names, or `None` when it is not set.
     pub async fn postgres() -> Option<TestDb> {
         let server = std::env::var("RAPPORT_TEST_PG")
@@ -73,7 +82,7 @@ impl TestDb {
             .expect("RAPPORT_TEST_PG must name a reachable PostgreSQL database");
         let mut sql = admin.sql();
         sql.push("CREATE DATABASE ").ident(&name);
-        admin.execute(&sql).await.unwrap();
+        admin.execute(sql).await.unwrap();
         admin.close().await;
         let (base, _) = server
             .rsplit_once('/')
@@ -92,7 +101,7 @@ impl TestDb {
             sql.push("DROP DATABASE IF EXISTS ")
                 .ident(name)
                 .push(" WITH (FORCE)");
-            let _ = admin.execute(&sql).await;
+            let _ = admin.execute(sql).await;
             admin.close().await;
         }
     }
