@@ -13,7 +13,8 @@ use crate::support::{Server, TestDb, kill9, rapport, rapport_ok};
 crate::both_backends!(
     server_starts_answers_and_stops_on_sigterm,
     metadata_changes_reach_every_process_within_a_second,
-    killed_bulk_insert_loses_no_committed_batch
+    killed_bulk_insert_loses_no_committed_batch,
+    backup_while_serving,
 );
 
 async fn server_starts_answers_and_stops_on_sigterm(db: TestDb) {
