@@ -97,6 +97,27 @@ pub(crate) async fn ensure_seeded(app: &App) -> Result<()> {
     if !existing.is_empty() {
         return Ok(());
     }
+    // Several processes may start on a new database at once: one seeds, the others wait.
+    if !app.store().claim_once("org_seeded").await? {
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if !app
+                .find(
+                    &Caller::system(),
+                    "Organization",
+                    &["Id"],
+                    None,
+                    Vec::new(),
+                    Some(1),
+                )
+                .await?
+                .is_empty()
+            {
+                return Ok(());
+            }
+        }
+        // The process that claimed the seeding died before finishing: seed here.
+    }
     let org = json_map(&[
         ("Name", "My Company".into()),
         ("DefaultCurrencyIsoCode", "USD".into()),

@@ -495,3 +495,15 @@ impl Store {
         Ok(Schema::new(version, objects, value_sets))
     }
 }
+
+impl Store {
+    /// Claims a one-time task by name (such as seeding a new database): true for the one
+    /// caller, in any process, that claims it first.
+    pub async fn claim_once(&self, task: &str) -> Result<bool> {
+        let mut sql = self.sql();
+        sql.push("INSERT INTO rapport_setting (name, value) VALUES (")
+            .text_param(task)
+            .push(", '1') ON CONFLICT (name) DO NOTHING");
+        Ok(self.execute(sql).await? == 1)
+    }
+}

@@ -15,6 +15,7 @@ crate::both_backends!(
     metadata_changes_reach_every_process_within_a_second,
     killed_bulk_insert_loses_no_committed_batch,
     backup_while_serving,
+    processes_starting_together_on_a_new_database_seed_it_once,
 );
 
 async fn server_starts_answers_and_stops_on_sigterm(db: TestDb) {
@@ -308,4 +309,42 @@ async fn backup_while_serving(db: TestDb) {
         );
     }
     assert!(server.stop().success());
+}
+
+async fn processes_starting_together_on_a_new_database_seed_it_once(db: TestDb) {
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            rapport(&db)
+                .arg("migrate")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let app = db.app().await;
+    let system = app::Caller::system();
+    assert_eq!(
+        app.find(&system, "Organization", &["Id"], None, vec![], None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.find(&system, "Profile", &["Id"], None, vec![], None)
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+    app.close().await;
 }
