@@ -84,10 +84,10 @@ impl Derivation {
             row[name] = compound_name(first.map(|i| &row[i]), &row[last]);
         }
         self.status_flags(object, row, written, previous, now);
-        if let Some((priority, high)) = self.priority {
-            if let Some(text) = row[priority].as_text() {
-                row[high] = Value::Bool(text == "High");
-            }
+        if let Some((priority, high)) = self.priority
+            && let Some(text) = row[priority].as_text()
+        {
+            row[high] = Value::Bool(text == "High");
         }
         if let Some((expected, amount, probability)) = self.expected_revenue {
             row[expected] = match (&row[amount], &row[probability]) {
@@ -148,16 +148,15 @@ impl Derivation {
         if !changed {
             return;
         }
-        if let (Some(p), Some(position)) = (value.probability, self.probability) {
-            if !written[position] {
-                row[position] = Value::Decimal(Decimal::from(p));
-            }
+        if let (Some(p), Some(position)) = (value.probability, self.probability)
+            && !written[position]
+        {
+            row[position] = Value::Decimal(Decimal::from(p));
         }
         if let (Some(category), Some(position)) = (value.forecast_category, self.forecast_category)
+            && !written[position]
         {
-            if !written[position] {
-                row[position] = Value::Text(category);
-            }
+            row[position] = Value::Text(category);
         }
         if let (Some(position), true) = (self.last_stage_change, previous.is_some()) {
             row[position] = Value::DateTime(now);

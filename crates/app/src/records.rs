@@ -457,6 +457,46 @@ fn modstamp_of(object: &ObjectDef, row: &[Value]) -> Option<OffsetDateTime> {
         .and_then(|i| row[i].as_datetime())
 }
 
+/// Validated new records, ready to be written.
+pub(crate) struct PreparedInserts {
+    object: Arc<ObjectDef>,
+    results: Vec<RecordResult>,
+    rows: Vec<Vec<Value>>,
+    index_map: Vec<usize>,
+}
+
+/// Parsed updates, ready to be applied.
+pub(crate) struct PreparedUpdates {
+    object: Arc<ObjectDef>,
+    fiscal_start: u8,
+    results: Vec<RecordResult>,
+    parsed: Vec<ParsedUpdate>,
+}
+
+impl PreparedUpdates {
+    /// The most history rows the updates can write (one per tracked field per record).
+    fn history_rows(&self) -> u64 {
+        if self.object.history.is_none() {
+            return 0;
+        }
+        (self.parsed.len() * self.object.fields.iter().filter(|f| f.tracked).count()) as u64
+    }
+}
+
+/// Commits a bulk write's transaction unless all-or-none failed (then it rolls back).
+pub(crate) async fn finish(
+    tx: Tx,
+    results: Vec<RecordResult>,
+    options: WriteOptions,
+) -> Result<Vec<RecordResult>> {
+    if options.all_or_none && results.iter().any(Result::is_err) {
+        drop(tx);
+    } else {
+        tx.commit().await?;
+    }
+    Ok(results)
+}
+
 /// Every record of a bulk write fails when one does and the caller asked for all or none.
 pub(crate) fn roll_back_all(results: &mut [RecordResult]) {
     for result in results.iter_mut() {
@@ -620,7 +660,32 @@ impl App {
         options: WriteOptions,
     ) -> Result<Vec<RecordResult>> {
         let schema = self.schema().await?;
-        let object = object_of(&schema, object)?.clone();
+        let prepared = self
+            .prepare_inserts(&schema, caller, object, inputs, options)
+            .await?;
+        if prepared.rows.is_empty() {
+            return Ok(prepared.results);
+        }
+        self.store
+            .prefetch_record_numbers(prepared.rows.len() as u64)
+            .await?;
+        let mut tx = self.store.begin().await?;
+        let results = self
+            .write_inserts(&mut tx, &schema, prepared, options)
+            .await?;
+        finish(tx, results, options).await
+    }
+
+    /// Validates new records and builds their rows, without touching the database.
+    pub(crate) async fn prepare_inserts(
+        &self,
+        schema: &Schema,
+        caller: &Caller,
+        object: &str,
+        inputs: Vec<RecordInput>,
+        options: WriteOptions,
+    ) -> Result<PreparedInserts> {
+        let object = object_of(schema, object)?.clone();
         let now = model::value::now_millis();
         let fiscal_start = self.fiscal_year_start_month_for(&object).await?;
         let mut results: Vec<RecordResult> = Vec::with_capacity(inputs.len());
@@ -644,10 +709,35 @@ impl App {
                 Err(errors) => results.push(Err(errors)),
             }
         }
-        if rows.is_empty() || (options.all_or_none && results.iter().any(Result::is_err)) {
-            if options.all_or_none {
-                roll_back_all(&mut results);
-            }
+        if options.all_or_none && results.iter().any(Result::is_err) {
+            roll_back_all(&mut results);
+            rows.clear();
+        }
+        Ok(PreparedInserts {
+            object,
+            results,
+            rows,
+            index_map,
+        })
+    }
+
+    /// Writes prepared records in `tx`: ids, reference and unique checks against the
+    /// database, auto numbers, the insert. With all-or-none, a failure leaves every result an
+    /// error and the caller rolls back.
+    pub(crate) async fn write_inserts(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        prepared: PreparedInserts,
+        options: WriteOptions,
+    ) -> Result<Vec<RecordResult>> {
+        let PreparedInserts {
+            object,
+            mut results,
+            mut rows,
+            index_map,
+        } = prepared;
+        if rows.is_empty() {
             return Ok(results);
         }
 
@@ -661,18 +751,17 @@ impl App {
             ids.push(id);
         }
 
-        let mut tx = self.store.begin().await?;
         let row_refs: Vec<&Vec<Value>> = rows.iter().collect();
         let id_refs: Vec<&RecordId> = ids.iter().collect();
         let mut errors = check_references(
-            &mut tx,
-            &schema,
+            tx,
+            schema,
             &object,
             &row_refs,
             &reference_positions(&object),
         )
         .await?;
-        for (r, mut errs) in check_unique(&mut tx, &object, &row_refs, &id_refs).await? {
+        for (r, mut errs) in check_unique(tx, &object, &row_refs, &id_refs).await? {
             errors.entry(r).or_default().append(&mut errs);
         }
         let failed: HashSet<usize> = errors.keys().copied().collect();
@@ -698,13 +787,9 @@ impl App {
             .enumerate()
             .filter(|(_, f)| f.field_type == FieldType::AutoNumber)
         {
-            let first = store::records::next_autonumber(
-                &mut tx,
-                &object.name,
-                &field.name,
-                kept.len() as i64,
-            )
-            .await?;
+            let first =
+                store::records::next_autonumber(tx, &object.name, &field.name, kept.len() as i64)
+                    .await?;
             for (k, row) in kept.iter_mut().enumerate() {
                 row[p] = Value::Text(format_autonumber(
                     field.autonumber_format.as_deref(),
@@ -723,7 +808,7 @@ impl App {
         if recoverable {
             tx.savepoint("bulk_insert").await?;
         }
-        match store::records::insert_columns(&mut tx, &object, &columns, &kept).await {
+        match store::records::insert_columns(tx, &object, &columns, &kept).await {
             Ok(()) if recoverable => tx.release("bulk_insert").await?,
             Ok(()) => {}
             Err(error) => {
@@ -740,7 +825,7 @@ impl App {
                 for (k, row) in kept.iter().enumerate() {
                     tx.savepoint("one_insert").await?;
                     match store::records::insert_columns(
-                        &mut tx,
+                        tx,
                         &object,
                         &columns,
                         std::slice::from_ref(row),
@@ -759,7 +844,6 @@ impl App {
                 }
             }
         }
-        tx.commit().await?;
         Ok(results)
     }
 
@@ -881,8 +965,31 @@ impl App {
         options: WriteOptions,
     ) -> Result<Vec<RecordResult>> {
         let schema = self.schema().await?;
-        let object = object_of(&schema, object)?.clone();
-        let now = model::value::now_millis();
+        let prepared = self
+            .prepare_updates(&schema, object, updates, options)
+            .await?;
+        if prepared.parsed.is_empty() {
+            return Ok(prepared.results);
+        }
+        self.store
+            .prefetch_record_numbers(prepared.history_rows())
+            .await?;
+        let mut tx = self.store.begin().await?;
+        let results = self
+            .write_updates(&mut tx, &schema, caller, prepared, options)
+            .await?;
+        finish(tx, results, options).await
+    }
+
+    /// Parses updates without touching the database.
+    pub(crate) async fn prepare_updates(
+        &self,
+        schema: &Schema,
+        object: &str,
+        updates: Vec<Update>,
+        options: WriteOptions,
+    ) -> Result<PreparedUpdates> {
+        let object = object_of(schema, object)?.clone();
         let fiscal_start = self.fiscal_year_start_month_for(&object).await?;
         let mut results: Vec<RecordResult> = Vec::with_capacity(updates.len());
         let mut parsed: Vec<ParsedUpdate> = Vec::new();
@@ -901,24 +1008,40 @@ impl App {
                 (Err(e), _) | (_, Err(e)) => results.push(Err(e)),
             }
         }
-        if parsed.is_empty() || (options.all_or_none && results.iter().any(Result::is_err)) {
-            if options.all_or_none {
-                roll_back_all(&mut results);
-            }
+        if options.all_or_none && results.iter().any(Result::is_err) {
+            roll_back_all(&mut results);
+            parsed.clear();
+        }
+        Ok(PreparedUpdates {
+            object,
+            fiscal_start,
+            results,
+            parsed,
+        })
+    }
+
+    /// Applies prepared updates in `tx`: reads the records (locking them), merges, derives,
+    /// checks references and unique values, writes, records history.
+    pub(crate) async fn write_updates(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        caller: &Caller,
+        prepared: PreparedUpdates,
+        options: WriteOptions,
+    ) -> Result<Vec<RecordResult>> {
+        let history_rows = prepared.history_rows();
+        let PreparedUpdates {
+            object,
+            fiscal_start,
+            mut results,
+            parsed,
+        } = prepared;
+        if parsed.is_empty() {
             return Ok(results);
         }
-        let tracked = object.fields.iter().filter(|f| f.tracked).count();
-        let history_rows = if object.history.is_some() {
-            parsed.len() * tracked
-        } else {
-            0
-        };
-        let mut numbers = self
-            .store
-            .reserve_record_numbers(history_rows as u64)
-            .await?;
-
-        let mut tx = self.store.begin().await?;
+        let now = model::value::now_millis();
+        let mut numbers = self.store.reserve_record_numbers(history_rows).await?;
         let all_fields: Vec<&FieldDef> = object.fields.iter().collect();
         let mut current: HashMap<RecordId, Vec<Value>> = HashMap::new();
         let id_position = object.field_position("Id").unwrap_or(0);
@@ -931,7 +1054,7 @@ impl App {
             select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
             select.deleted = Deleted::Include;
             select.for_update = true;
-            for row in store::records::select_in(&mut tx, &select).await? {
+            for row in store::records::select_in(tx, &select).await? {
                 if let Some(id) = row[id_position].as_id().cloned() {
                     current.insert(id, row);
                 }
@@ -1001,11 +1124,10 @@ impl App {
             .collect();
         let check_refs: Vec<&Vec<Value>> = check_rows.iter().collect();
         let index_map: Vec<usize> = changes.iter().map(|(i, ..)| *i).collect();
-        let mut errors =
-            check_references(&mut tx, &schema, &object, &check_refs, &positions).await?;
+        let mut errors = check_references(tx, schema, &object, &check_refs, &positions).await?;
         let new_rows: Vec<&Vec<Value>> = changes.iter().map(|(_, _, _, new)| new).collect();
         let own_ids: Vec<&RecordId> = changes.iter().map(|(_, id, _, _)| id).collect();
-        for (r, mut errs) in check_unique(&mut tx, &object, &new_rows, &own_ids).await? {
+        for (r, mut errs) in check_unique(tx, &object, &new_rows, &own_ids).await? {
             errors.entry(r).or_default().append(&mut errs);
         }
         let failed: HashSet<usize> = errors.keys().copied().collect();
@@ -1030,8 +1152,7 @@ impl App {
             if recoverable {
                 tx.savepoint("one_update").await?;
             }
-            match store::records::update(&mut tx, &object, &id, &sets, modstamp_of(&object, &old))
-                .await
+            match store::records::update(tx, &object, &id, &sets, modstamp_of(&object, &old)).await
             {
                 Ok(true) if recoverable => tx.release("one_update").await?,
                 Ok(true) => {}
@@ -1073,17 +1194,7 @@ impl App {
             roll_back_all(&mut results);
             return Ok(results);
         }
-        write_history(
-            &mut tx,
-            &schema,
-            &object,
-            history,
-            &mut numbers,
-            caller,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        write_history(tx, schema, &object, history, &mut numbers, caller, now).await?;
         Ok(results)
     }
 }
