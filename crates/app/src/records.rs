@@ -457,6 +457,24 @@ fn modstamp_of(object: &ObjectDef, row: &[Value]) -> Option<OffsetDateTime> {
         .and_then(|i| row[i].as_datetime())
 }
 
+/// The fields a read returns: all, or the ones named (without repeats) plus Id.
+fn select_fields<'o>(object: &'o ObjectDef, fields: Option<&[String]>) -> Result<Vec<&'o FieldDef>> {
+    let Some(names) = fields else { return Ok(object.fields.iter().collect()) };
+    let mut selected: Vec<&FieldDef> = Vec::with_capacity(names.len() + 1);
+    for name in names {
+        let field = object.field(name.trim()).ok_or_else(|| {
+            AppError::on_field(ErrorCode::InvalidField, name, format!("No such column '{name}' on entity '{}'", object.name))
+        })?;
+        if !selected.iter().any(|f| f.name == field.name) {
+            selected.push(field);
+        }
+    }
+    if !selected.iter().any(|f| f.name == "Id") {
+        selected.extend(object.field("Id"));
+    }
+    Ok(selected)
+}
+
 /// Validated new records, ready to be written.
 pub(crate) struct PreparedInserts {
     object: Arc<ObjectDef>,
@@ -848,48 +866,32 @@ impl App {
     }
 
     /// Reads one record: all fields, or the ones named (Id is always included).
-    pub async fn get(
+    pub async fn get(&self, caller: &Caller, object: &str, id: &str, fields: Option<&[String]>) -> Result<Record> {
+        let schema = self.schema().await?;
+        self.get_in(None, &schema, caller, object, id, fields).await
+    }
+
+    /// Reads one record, inside `tx` when given (to see what the transaction wrote).
+    pub(crate) async fn get_in(
         &self,
+        tx: Option<&mut Tx>,
+        schema: &Schema,
         _caller: &Caller,
         object: &str,
         id: &str,
         fields: Option<&[String]>,
     ) -> Result<Record> {
-        let schema = self.schema().await?;
-        let object = object_of(&schema, object)?.clone();
+        let object = object_of(schema, object)?.clone();
         let id = id_of_object(&object, id)?;
-        let selected: Vec<&FieldDef> = match fields {
-            None => object.fields.iter().collect(),
-            Some(names) => {
-                let mut selected = Vec::with_capacity(names.len() + 1);
-                for name in names {
-                    let field = object.field(name.trim()).ok_or_else(|| {
-                        AppError::on_field(
-                            ErrorCode::InvalidField,
-                            name,
-                            format!("No such column '{name}' on entity '{}'", object.name),
-                        )
-                    })?;
-                    if !selected.iter().any(|f: &&FieldDef| f.name == field.name) {
-                        selected.push(field);
-                    }
-                }
-                if !selected.iter().any(|f| f.name == "Id") {
-                    selected.extend(object.field("Id"));
-                }
-                selected
-            }
-        };
+        let selected = select_fields(&object, fields)?;
         let mut select = Select::new(&object, selected.clone());
         select.filter = Some(Filter::eq("Id", Value::Id(id)));
-        let row = store::records::select(&self.store, &select)
-            .await?
-            .pop()
-            .ok_or_else(not_found)?;
-        Ok(Record {
-            object: object.clone(),
-            values: selected.iter().map(|f| f.name.clone()).zip(row).collect(),
-        })
+        let rows = match tx {
+            Some(tx) => store::records::select_in(tx, &select).await?,
+            None => store::records::select(&self.store, &select).await?,
+        };
+        let row = rows.into_iter().next().ok_or_else(not_found)?;
+        Ok(Record { object: object.clone(), values: selected.iter().map(|f| f.name.clone()).zip(row).collect() })
     }
 
     /// Reads records matching a filter, in order, at most `limit`.

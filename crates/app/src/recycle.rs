@@ -13,7 +13,7 @@ use store::plan::Deleted;
 use store::records::BinEntry;
 use store::{Filter, Select, Tx};
 
-use crate::records::{RECYCLE_BIN_DAYS, RecordResult, WriteOptions, not_found, roll_back_all};
+use crate::records::{finish, RECYCLE_BIN_DAYS, RecordResult, WriteOptions, not_found, roll_back_all};
 use crate::{App, AppError, Caller, Result};
 
 /// Finds the live or deleted state of `ids` of one object: id → is deleted.
@@ -119,53 +119,34 @@ impl App {
         options: WriteOptions,
     ) -> Result<Vec<RecordResult>> {
         let schema = self.schema().await?;
-        let now = model::value::now_millis();
-        let mut results: Vec<RecordResult> = Vec::with_capacity(ids.len());
-        let mut by_object: HashMap<String, Vec<(usize, RecordId)>> = HashMap::new();
-        for (i, text) in ids.iter().enumerate() {
-            let parsed = RecordId::parse(text).map_err(|_| {
-                vec![RecordError::new(
-                    ErrorCode::MalformedId,
-                    format!("invalid id: {text}"),
-                )]
-            });
-            let id = match parsed {
-                Ok(id) => id,
-                Err(e) => {
-                    results.push(Err(e));
-                    continue;
-                }
-            };
-            match schema.object_by_prefix(id.key_prefix()) {
-                Some(object) if object.createable => {
-                    by_object
-                        .entry(object.name.clone())
-                        .or_default()
-                        .push((i, id.clone()));
-                    results.push(Ok(id));
-                }
-                Some(object) => results.push(Err(vec![RecordError::new(
-                    ErrorCode::InvalidOperation,
-                    format!("entity type cannot be deleted: {}", object.name),
-                )])),
-                None => results.push(Err(vec![RecordError::new(
-                    ErrorCode::NotFound,
-                    format!("The requested resource does not exist: {text}"),
-                )])),
-            }
-        }
+        let (mut results, by_object) = parse_delete_ids(&schema, &ids);
         if options.all_or_none && results.iter().any(Result::is_err) {
             roll_back_all(&mut results);
             return Ok(results);
         }
         let mut tx = self.store.begin().await?;
+        let results = self.write_deletes(&mut tx, &schema, caller, results, by_object, options).await?;
+        finish(tx, results, options).await
+    }
+
+    /// Deletes parsed ids in `tx`, with what cascades from them.
+    pub(crate) async fn write_deletes(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        caller: &Caller,
+        mut results: Vec<RecordResult>,
+        by_object: HashMap<String, Vec<(usize, RecordId)>>,
+        options: WriteOptions,
+    ) -> Result<Vec<RecordResult>> {
+        let now = model::value::now_millis();
         let mut doomed: Vec<(Arc<ObjectDef>, RecordId, RecordId)> = Vec::new();
         for (object_name, entries) in by_object {
             let Some(object) = schema.object(&object_name).cloned() else {
                 continue;
             };
             let ids: Vec<RecordId> = entries.iter().map(|(_, id)| id.clone()).collect();
-            let state = states(&mut tx, &object, &ids).await?;
+            let state = states(tx, &object, &ids).await?;
             let mut roots = Vec::new();
             for (i, id) in entries {
                 match state.get(&id) {
@@ -187,7 +168,7 @@ impl App {
                     }
                 }
             }
-            doomed.extend(cascade(&mut tx, &schema, &object.name, roots).await?);
+            doomed.extend(cascade(tx, schema, &object.name, roots).await?);
         }
         if options.all_or_none && results.iter().any(Result::is_err) {
             roll_back_all(&mut results);
@@ -210,11 +191,10 @@ impl App {
                 .push(id);
         }
         for (object, ids) in grouped.values() {
-            store::records::set_deleted(&mut tx, object, ids, true, caller.user_id.as_ref(), now)
+            store::records::set_deleted(tx, object, ids, true, caller.user_id.as_ref(), now)
                 .await?;
         }
-        store::records::add_to_bin(&mut tx, &bin).await?;
-        tx.commit().await?;
+        store::records::add_to_bin(tx, &bin).await?;
         Ok(results)
     }
 
@@ -315,6 +295,45 @@ impl App {
             }
         }
     }
+}
+
+/// Sorts ids to delete by object; ids that cannot be deleted get their error at once.
+pub(crate) fn parse_delete_ids(schema: &Schema, ids: &[String]) -> (Vec<RecordResult>, HashMap<String, Vec<(usize, RecordId)>>) {
+        let mut results: Vec<RecordResult> = Vec::with_capacity(ids.len());
+        let mut by_object: HashMap<String, Vec<(usize, RecordId)>> = HashMap::new();
+        for (i, text) in ids.iter().enumerate() {
+            let parsed = RecordId::parse(text).map_err(|_| {
+                vec![RecordError::new(
+                    ErrorCode::MalformedId,
+                    format!("invalid id: {text}"),
+                )]
+            });
+            let id = match parsed {
+                Ok(id) => id,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            match schema.object_by_prefix(id.key_prefix()) {
+                Some(object) if object.createable => {
+                    by_object
+                        .entry(object.name.clone())
+                        .or_default()
+                        .push((i, id.clone()));
+                    results.push(Ok(id));
+                }
+                Some(object) => results.push(Err(vec![RecordError::new(
+                    ErrorCode::InvalidOperation,
+                    format!("entity type cannot be deleted: {}", object.name),
+                )])),
+                None => results.push(Err(vec![RecordError::new(
+                    ErrorCode::NotFound,
+                    format!("The requested resource does not exist: {text}"),
+                )])),
+            }
+        }
+    (results, by_object)
 }
 
 fn group_entries(schema: &Schema, entries: &[BinEntry]) -> Vec<(Arc<ObjectDef>, Vec<RecordId>)> {
