@@ -166,7 +166,7 @@ impl Derivation {
 
 /// First and last name as a full name. Chinese names read family name first, with no space:
 /// 王 + 建国 → 王建国.
-fn compound_name(first: Option<&Value>, last: &Value) -> Value {
+pub(crate) fn compound_name(first: Option<&Value>, last: &Value) -> Value {
     let part = |v: Option<&Value>| v.and_then(Value::as_text).unwrap_or("").trim().to_string();
     let (first, last) = (part(first), part(Some(last)));
     let full = if is_cjk(&first) && is_cjk(&last) {

@@ -21,6 +21,7 @@ use store::Store;
 
 pub use error::{AppError, Result};
 pub use records::{Record, RecordResult, WriteOptions};
+pub use store::{redact_url, split_password};
 
 /// Who a use case runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use model::{ErrorCode, Value};
 use rust_decimal::Decimal;
 
-use crate::records::{RecordInput, Update, WriteOptions};
+use crate::records::{RecordInput, Update};
 use crate::{App, AppError, Caller, Result};
 
 /// The org's settings, as SOQL date literals, forecasts and new users read them.
@@ -140,26 +140,18 @@ pub(crate) async fn ensure_seeded(app: &App) -> Result<()> {
             input
         })
         .collect();
+    // The organisation and its profiles in one transaction: a crash leaves neither.
     let system = Caller::system();
-    let results = app
-        .insert_records(
-            &system,
-            "Organization",
-            vec![org],
-            WriteOptions { all_or_none: true },
-        )
+    let schema = app.schema().await?;
+    app.store()
+        .prefetch_record_numbers(1 + STANDARD_PROFILES.len() as u64)
         .await?;
-    let results2 = app
-        .insert_records(
-            &system,
-            "Profile",
-            profiles,
-            WriteOptions { all_or_none: true },
-        )
+    let mut tx = app.store().begin().await?;
+    app.insert_all_in(&mut tx, &schema, &system, "Organization", vec![org])
         .await?;
-    if let Some(Err(errors)) = results.into_iter().chain(results2).find(Result::is_err) {
-        return Err(AppError::Rejected(errors));
-    }
+    app.insert_all_in(&mut tx, &schema, &system, "Profile", profiles)
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 

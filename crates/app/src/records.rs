@@ -270,6 +270,7 @@ async fn check_references(
             let mut select = Select::new(target, vec![id_field, deleted_field]);
             select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
             select.deleted = Deleted::Include;
+            select.lock = store::plan::Lock::KeyShare;
             for row in store::records::select_in(tx, &select).await? {
                 if let [Value::Id(id), deleted] = row.as_slice() {
                     found.insert(id.clone(), *deleted == Value::Bool(true));
@@ -434,7 +435,7 @@ async fn write_history(
 }
 
 /// Formats an auto-number: `{00000000}` → zero-padded to 8 digits; text around it is kept.
-fn format_autonumber(format: Option<&str>, n: i64) -> String {
+pub(crate) fn format_autonumber(format: Option<&str>, n: i64) -> String {
     let format = format.unwrap_or("{0}");
     match (format.find('{'), format.find('}')) {
         (Some(open), Some(close)) if open < close => {
@@ -458,12 +459,21 @@ fn modstamp_of(object: &ObjectDef, row: &[Value]) -> Option<OffsetDateTime> {
 }
 
 /// The fields a read returns: all, or the ones named (without repeats) plus Id.
-fn select_fields<'o>(object: &'o ObjectDef, fields: Option<&[String]>) -> Result<Vec<&'o FieldDef>> {
-    let Some(names) = fields else { return Ok(object.fields.iter().collect()) };
+fn select_fields<'o>(
+    object: &'o ObjectDef,
+    fields: Option<&[String]>,
+) -> Result<Vec<&'o FieldDef>> {
+    let Some(names) = fields else {
+        return Ok(object.fields.iter().collect());
+    };
     let mut selected: Vec<&FieldDef> = Vec::with_capacity(names.len() + 1);
     for name in names {
         let field = object.field(name.trim()).ok_or_else(|| {
-            AppError::on_field(ErrorCode::InvalidField, name, format!("No such column '{name}' on entity '{}'", object.name))
+            AppError::on_field(
+                ErrorCode::InvalidField,
+                name,
+                format!("No such column '{name}' on entity '{}'", object.name),
+            )
         })?;
         if !selected.iter().any(|f| f.name == field.name) {
             selected.push(field);
@@ -694,6 +704,39 @@ impl App {
         finish(tx, results, options).await
     }
 
+    /// Creates records all-or-none inside `tx` (the caller has prefetched record numbers);
+    /// returns their ids, or the errors of the records that failed.
+    pub(crate) async fn insert_all_in(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        caller: &Caller,
+        object: &str,
+        inputs: Vec<RecordInput>,
+    ) -> Result<Vec<RecordId>> {
+        let options = WriteOptions { all_or_none: true };
+        let prepared = self
+            .prepare_inserts(schema, caller, object, inputs, options)
+            .await?;
+        let results = self.write_inserts(tx, schema, prepared, options).await?;
+        let mut ids = Vec::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok(id) => ids.push(id),
+                Err(errs) => errors.extend(
+                    errs.into_iter()
+                        .filter(|e| e.code != ErrorCode::AllOrNoneOperationRolledBack),
+                ),
+            }
+        }
+        if errors.is_empty() {
+            Ok(ids)
+        } else {
+            Err(AppError::Rejected(errors))
+        }
+    }
+
     /// Validates new records and builds their rows, without touching the database.
     pub(crate) async fn prepare_inserts(
         &self,
@@ -866,7 +909,13 @@ impl App {
     }
 
     /// Reads one record: all fields, or the ones named (Id is always included).
-    pub async fn get(&self, caller: &Caller, object: &str, id: &str, fields: Option<&[String]>) -> Result<Record> {
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        object: &str,
+        id: &str,
+        fields: Option<&[String]>,
+    ) -> Result<Record> {
         let schema = self.schema().await?;
         self.get_in(None, &schema, caller, object, id, fields).await
     }
@@ -891,7 +940,10 @@ impl App {
             None => store::records::select(&self.store, &select).await?,
         };
         let row = rows.into_iter().next().ok_or_else(not_found)?;
-        Ok(Record { object: object.clone(), values: selected.iter().map(|f| f.name.clone()).zip(row).collect() })
+        Ok(Record {
+            object: object.clone(),
+            values: selected.iter().map(|f| f.name.clone()).zip(row).collect(),
+        })
     }
 
     /// Reads records matching a filter, in order, at most `limit`.
@@ -1055,7 +1107,7 @@ impl App {
             let mut select = Select::new(&object, all_fields.clone());
             select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
             select.deleted = Deleted::Include;
-            select.for_update = true;
+            select.lock = store::plan::Lock::Update;
             for row in store::records::select_in(tx, &select).await? {
                 if let Some(id) = row[id_position].as_id().cloned() {
                     current.insert(id, row);

@@ -3,7 +3,7 @@
 //! history rows); undeleting the record brings them back; purging removes them for good and
 //! clears lookups that pointed at them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
@@ -13,7 +13,9 @@ use store::plan::Deleted;
 use store::records::BinEntry;
 use store::{Filter, Select, Tx};
 
-use crate::records::{finish, RECYCLE_BIN_DAYS, RecordResult, WriteOptions, not_found, roll_back_all};
+use crate::records::{
+    RECYCLE_BIN_DAYS, RecordResult, WriteOptions, finish, not_found, roll_back_all,
+};
 use crate::{App, AppError, Caller, Result};
 
 /// Finds the live or deleted state of `ids` of one object: id → is deleted.
@@ -34,7 +36,7 @@ async fn states(
             chunk.iter().cloned().map(Value::Id).collect(),
         ));
         select.deleted = Deleted::Include;
-        select.for_update = true;
+        select.lock = store::plan::Lock::Update;
         for row in store::records::select_in(tx, &select).await? {
             if let [Value::Id(id), deleted] = row.as_slice() {
                 found.insert(id.clone(), *deleted == Value::Bool(true));
@@ -125,7 +127,9 @@ impl App {
             return Ok(results);
         }
         let mut tx = self.store.begin().await?;
-        let results = self.write_deletes(&mut tx, &schema, caller, results, by_object, options).await?;
+        let results = self
+            .write_deletes(&mut tx, &schema, caller, results, by_object, options)
+            .await?;
         finish(tx, results, options).await
     }
 
@@ -136,7 +140,7 @@ impl App {
         schema: &Schema,
         caller: &Caller,
         mut results: Vec<RecordResult>,
-        by_object: HashMap<String, Vec<(usize, RecordId)>>,
+        by_object: IdsByObject,
         options: WriteOptions,
     ) -> Result<Vec<RecordResult>> {
         let now = model::value::now_millis();
@@ -175,6 +179,10 @@ impl App {
             return Ok(results);
         }
         let mut grouped: HashMap<String, (Arc<ObjectDef>, Vec<RecordId>)> = HashMap::new();
+        // A record can be reached twice (listed twice, or listed and also a cascade child):
+        // it is deleted once, with the first root that reached it.
+        let mut seen = HashSet::new();
+        doomed.retain(|(_, id, _)| seen.insert(id.clone()));
         let mut bin = Vec::with_capacity(doomed.len());
         for (object, id, root) in doomed {
             bin.push(BinEntry {
@@ -297,42 +305,48 @@ impl App {
     }
 }
 
+/// Ids to delete, by object name, each with its position in the request.
+pub(crate) type IdsByObject = HashMap<String, Vec<(usize, RecordId)>>;
+
 /// Sorts ids to delete by object; ids that cannot be deleted get their error at once.
-pub(crate) fn parse_delete_ids(schema: &Schema, ids: &[String]) -> (Vec<RecordResult>, HashMap<String, Vec<(usize, RecordId)>>) {
-        let mut results: Vec<RecordResult> = Vec::with_capacity(ids.len());
-        let mut by_object: HashMap<String, Vec<(usize, RecordId)>> = HashMap::new();
-        for (i, text) in ids.iter().enumerate() {
-            let parsed = RecordId::parse(text).map_err(|_| {
-                vec![RecordError::new(
-                    ErrorCode::MalformedId,
-                    format!("invalid id: {text}"),
-                )]
-            });
-            let id = match parsed {
-                Ok(id) => id,
-                Err(e) => {
-                    results.push(Err(e));
-                    continue;
-                }
-            };
-            match schema.object_by_prefix(id.key_prefix()) {
-                Some(object) if object.createable => {
-                    by_object
-                        .entry(object.name.clone())
-                        .or_default()
-                        .push((i, id.clone()));
-                    results.push(Ok(id));
-                }
-                Some(object) => results.push(Err(vec![RecordError::new(
-                    ErrorCode::InvalidOperation,
-                    format!("entity type cannot be deleted: {}", object.name),
-                )])),
-                None => results.push(Err(vec![RecordError::new(
-                    ErrorCode::NotFound,
-                    format!("The requested resource does not exist: {text}"),
-                )])),
+pub(crate) fn parse_delete_ids(
+    schema: &Schema,
+    ids: &[String],
+) -> (Vec<RecordResult>, IdsByObject) {
+    let mut results: Vec<RecordResult> = Vec::with_capacity(ids.len());
+    let mut by_object: HashMap<String, Vec<(usize, RecordId)>> = HashMap::new();
+    for (i, text) in ids.iter().enumerate() {
+        let parsed = RecordId::parse(text).map_err(|_| {
+            vec![RecordError::new(
+                ErrorCode::MalformedId,
+                format!("invalid id: {text}"),
+            )]
+        });
+        let id = match parsed {
+            Ok(id) => id,
+            Err(e) => {
+                results.push(Err(e));
+                continue;
             }
+        };
+        match schema.object_by_prefix(id.key_prefix()) {
+            Some(object) if object.deletable => {
+                by_object
+                    .entry(object.name.clone())
+                    .or_default()
+                    .push((i, id.clone()));
+                results.push(Ok(id));
+            }
+            Some(object) => results.push(Err(vec![RecordError::new(
+                ErrorCode::InvalidOperation,
+                format!("entity type cannot be deleted: {}", object.name),
+            )])),
+            None => results.push(Err(vec![RecordError::new(
+                ErrorCode::NotFound,
+                format!("The requested resource does not exist: {text}"),
+            )])),
         }
+    }
     (results, by_object)
 }
 
@@ -363,7 +377,8 @@ async fn purge_entries(tx: &mut Tx, schema: &Schema, entries: &[BinEntry]) -> Re
             let Some(field) = child.field(&relation.field) else {
                 continue;
             };
-            store::records::clear_references(tx, child, field, &ids).await?;
+            store::records::clear_references(tx, child, field, &ids, model::value::now_millis())
+                .await?;
         }
         store::records::purge(tx, &object, &ids).await?;
     }

@@ -442,6 +442,12 @@ impl App {
             .field("StageName")
             .map(|f| f.values.iter().filter(|v| v.active).cloned().collect())
             .unwrap_or_default();
+        if stages.is_empty() {
+            return Err(AppError::one(
+                ErrorCode::InvalidOperation,
+                "Opportunity.StageName has no active stages to seed with",
+            ));
+        }
         let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
         let owner = caller.user_id.clone().map_or(Value::Null, Value::Id);
         let system = [
@@ -570,7 +576,10 @@ impl App {
                         Value::Id(account_id.clone()),
                         Value::Text(first.into()),
                         Value::Text(last.into()),
-                        Value::Text(format!("{first} {last}")),
+                        crate::derive::compound_name(
+                            Some(&Value::Text(first.into())),
+                            &Value::Text(last.into()),
+                        ),
                         Value::Text(format!("contact{n}.{c}@scale.example.com")),
                         Value::Text("Buyer".into()),
                     ]);

@@ -253,6 +253,9 @@ impl App {
         }
         metadata::write_field(&mut tx, &object.name, &field, position).await?;
         ddl::add_column(&mut tx, &object, &field).await?;
+        if field.field_type == FieldType::AutoNumber {
+            number_existing_records(&mut tx, &object, &field).await?;
+        }
         metadata::bump_schema_version(&mut tx).await?;
         tx.commit().await?;
         self.reload_schema().await?;
@@ -690,6 +693,40 @@ impl App {
         self.reload_schema().await?;
         Ok(())
     }
+}
+
+/// Gives the records that exist when an auto-number field is added their numbers, oldest
+/// first, as Salesforce does.
+async fn number_existing_records(
+    tx: &mut store::Tx,
+    object: &ObjectDef,
+    field: &FieldDef,
+) -> Result<()> {
+    let Some(id_field) = object.field("Id") else {
+        return Ok(());
+    };
+    let mut select = store::Select::new(object, vec![id_field]);
+    select.order_by = vec![("CreatedDate".into(), false), ("Id".into(), false)];
+    select.deleted = store::plan::Deleted::Include;
+    let ids: Vec<model::RecordId> = store::records::select_in(tx, &select)
+        .await?
+        .into_iter()
+        .filter_map(|mut r| r.pop())
+        .filter_map(|v| v.as_id().cloned())
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let first =
+        store::records::next_autonumber(tx, &object.name, &field.name, ids.len() as i64).await?;
+    for (n, id) in ids.iter().enumerate() {
+        let value = model::Value::Text(crate::records::format_autonumber(
+            field.autonumber_format.as_deref(),
+            first + n as i64,
+        ));
+        store::records::update(tx, object, id, &[(field, value)], None).await?;
+    }
+    Ok(())
 }
 
 /// The distinct non-null text values a field holds (for type changes; an admin operation

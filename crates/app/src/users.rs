@@ -207,9 +207,16 @@ impl App {
         );
         put("TimeZoneSidKey", org.time_zone.clone().into());
         put("DefaultCurrencyIsoCode", org.currency.clone().into());
-        let id = self.create(caller, "User", input).await?;
+        // The user and the password hash are written together: no user without a password.
         let hash = hash_password(user.password).await?;
+        let schema = self.schema().await?;
+        self.store().prefetch_record_numbers(1).await?;
         let mut tx = self.store().begin().await?;
+        let id = self
+            .insert_all_in(&mut tx, &schema, caller, "User", vec![input])
+            .await?
+            .pop()
+            .ok_or_else(crate::records::not_found)?;
         store::auth::set_password_hash(&mut tx, &id, &hash).await?;
         tx.commit().await?;
         Ok(id)

@@ -73,6 +73,7 @@ struct FileObject {
     history_parent: Option<String>,
     #[serde(default = "yes")]
     createable: bool,
+    deletable: Option<bool>,
     fields: Vec<FileField>,
 }
 
@@ -154,11 +155,12 @@ impl Catalogue {
             .collect();
         let mut objects = Vec::new();
         for object in file.objects {
+            let deletable = object.deletable.unwrap_or(object.createable);
             let mut fields = ObjectDef::system_fields(object.owned, &object.owner_to);
             for f in object.fields {
                 fields.push(field_from_file(&object.name, f, &value_sets)?);
             }
-            objects.push(ObjectDef::new(
+            let mut def = ObjectDef::new(
                 &object.name,
                 &object.prefix,
                 Label::new(object.label, object.label_zh),
@@ -169,7 +171,9 @@ impl Catalogue {
                 object.history,
                 object.history_parent,
                 fields,
-            ));
+            );
+            def.deletable = deletable;
+            objects.push(def);
         }
         Ok(Catalogue {
             objects,

@@ -44,7 +44,8 @@ error_codes! {
     InvalidOperation = "INVALID_OPERATION", 400, "The operation is not allowed on this object or record.";
     JsonParserError = "JSON_PARSER_ERROR", 400, "The request body is not valid JSON of the expected shape.";
     AllOrNoneOperationRolledBack = "ALL_OR_NONE_OPERATION_ROLLED_BACK", 400, "Another record of an all-or-none operation failed.";
-    InsufficientAccessOrReadonly = "INSUFFICIENT_ACCESS_OR_READONLY", 403, "The caller may not do this.";
+    InsufficientAccessOrReadonly = "INSUFFICIENT_ACCESS_OR_READONLY", 400, "The caller may not do this.";
+    MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, "The resource does not answer this HTTP method.";
     UnknownException = "UNKNOWN_EXCEPTION", 500, "An internal error; the cause is in the server log.";
 }
 

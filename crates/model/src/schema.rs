@@ -407,6 +407,8 @@ pub struct ObjectDef {
     pub owned: bool,
     /// Callers may create records (false for history objects and Organization).
     pub createable: bool,
+    /// Callers may delete records (false also for User and Profile: users are deactivated).
+    pub deletable: bool,
     /// The object that records changes to tracked fields, if any.
     pub history: Option<String>,
     /// On a field-history object: the field that points to the changed record.
@@ -442,6 +444,7 @@ impl ObjectDef {
             custom,
             owned,
             createable,
+            deletable: createable,
             history,
             history_parent,
             fields,
@@ -593,7 +596,8 @@ impl Schema {
                             name: field.child_relationship.clone(),
                             child_object: object.name.clone(),
                             field: field.name.clone(),
-                            cascade_delete: field.cascade_delete,
+                            // A required lookup cannot be cleared: its record goes with the parent.
+                            cascade_delete: field.cascade_delete || field.required,
                         });
                 }
             }

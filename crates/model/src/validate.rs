@@ -10,6 +10,9 @@ use crate::id::RecordId;
 use crate::schema::{FieldDef, FieldType};
 use crate::value::{Value, parse_date, parse_datetime};
 
+/// The years a date or datetime may fall in (Salesforce's range).
+pub const SUPPORTED_YEARS: std::ops::RangeInclusive<i32> = 1700..=4000;
+
 /// Largest number of digits a number field may have (Salesforce's limit).
 pub const MAX_PRECISION: u8 = 18;
 /// Longest long text area.
@@ -127,12 +130,14 @@ pub fn coerce(field: &FieldDef, input: &serde_json::Value) -> Result<Value, Reco
         FieldType::Date => match input {
             J::String(s) => parse_date(s)
                 .or_else(|| parse_datetime(s).map(|t| t.date()))
+                .filter(|d| SUPPORTED_YEARS.contains(&d.year()))
                 .map(Value::Date)
                 .ok_or_else(wrong_type),
             _ => Err(wrong_type()),
         },
         FieldType::DateTime => match input {
             J::String(s) => parse_datetime(s)
+                .filter(|t| SUPPORTED_YEARS.contains(&t.year()))
                 .map(Value::DateTime)
                 .ok_or_else(wrong_type),
             _ => Err(wrong_type()),
@@ -165,6 +170,14 @@ fn coerce_text(field: &FieldDef, text: String) -> Result<Value, RecordError> {
     if text.is_empty() {
         return Ok(Value::Null);
     }
+    if text.contains('\0') {
+        // PostgreSQL cannot store NUL in text; no client means to send one.
+        return Err(RecordError::on_field(
+            ErrorCode::InvalidTypeOnFieldInRecord,
+            &field.name,
+            format!("{label}: text may not contain the NUL character"),
+        ));
+    }
     let text = match field.field_type {
         FieldType::Picklist => canonical_picklist_value(field, &text)?,
         FieldType::MultiPicklist => {
@@ -174,6 +187,9 @@ fn coerce_text(field: &FieldDef, text: String) -> Result<Value, RecordError> {
                 if !chosen.contains(&value) {
                     chosen.push(value);
                 }
+            }
+            if chosen.is_empty() {
+                return Ok(Value::Null);
             }
             chosen.join(";")
         }

@@ -144,11 +144,10 @@ pub fn parse_datetime(text: &str) -> Option<OffsetDateTime> {
             .ok()?
     };
     let time = time::Time::from_hms_milli(hour, minute, second, millis).ok()?;
-    Some(
-        date.with_time(time)
-            .assume_offset(offset)
-            .to_offset(UtcOffset::UTC),
-    )
+    // Checked: an offset can push a date past the last representable year.
+    date.with_time(time)
+        .assume_offset(offset)
+        .checked_to_offset(UtcOffset::UTC)
 }
 
 fn split_offset(rest: &str) -> Option<(&str, UtcOffset)> {

@@ -279,7 +279,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let app = App::open(&cli.database)
         .await
         .map_err(explain)
-        .with_context(|| format!("cannot open {}", cli.database))?;
+        .with_context(|| format!("cannot open {}", app::redact_url(&cli.database)))?;
     let result = dispatch(&app, cli.command).await;
     app.close().await;
     result
@@ -464,10 +464,16 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             }
             if !app.store().backup_sqlite(&file).await? {
                 // PostgreSQL: pg_dump takes a consistent snapshot while others write.
-                let status = tokio::process::Command::new("pg_dump")
-                    .arg(format!("--dbname={}", app.store().url()))
+                let (url, password) = app::split_password(app.store().url());
+                let mut pg_dump = tokio::process::Command::new("pg_dump");
+                pg_dump
+                    .arg(format!("--dbname={url}"))
                     .arg(format!("--file={file}"))
-                    .arg("--no-owner")
+                    .arg("--no-owner");
+                if let Some(password) = password {
+                    pg_dump.env("PGPASSWORD", password);
+                }
+                let status = pg_dump
                     .status()
                     .await
                     .context("backing up PostgreSQL needs pg_dump on the PATH")?;
@@ -551,7 +557,7 @@ async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, database = %app.store().url().split('@').next_back().unwrap_or(""), "rapport is listening on http://{address}");
+    tracing::info!(%address, database = %app::redact_url(app.store().url()), "rapport is listening on http://{address}");
     let purger = app.clone();
     let purge_task = tokio::spawn(async move {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));

@@ -76,7 +76,7 @@ impl Store {
                     .await?,
             )
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
+            return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
         Ok(Store {
             pool,
@@ -396,4 +396,70 @@ fn decode_pg(row: &PgRow, cols: &[Col]) -> Result<Vec<Value>> {
         values.push(value);
     }
     Ok(values)
+}
+
+/// A database URL with its password taken out, and the password: for logs, error messages
+/// and command lines (where `ps` would show it).
+pub fn split_password(url: &str) -> (String, Option<String>) {
+    let mut password = None;
+    let mut out = url.to_string();
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, tail) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        if let Some((credentials, host)) = authority.rsplit_once('@')
+            && let Some((user, secret)) = credentials.split_once(':')
+        {
+            password = Some(secret.to_string());
+            out = format!("{scheme}://{user}@{host}{tail}");
+        }
+    }
+    // `?password=…` in the query string.
+    if let Some((base, query)) = out.clone().split_once('?') {
+        let mut kept = Vec::new();
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some((key, value)) if key.eq_ignore_ascii_case("password") => {
+                    password = Some(value.to_string())
+                }
+                _ => kept.push(pair),
+            }
+        }
+        out = if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+    }
+    (out, password)
+}
+
+/// The URL as it may be shown: without its password.
+pub fn redact_url(url: &str) -> String {
+    split_password(url).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_taken_out_of_urls() {
+        assert_eq!(
+            split_password("postgres://u:s3cret@db:5432/crm"),
+            ("postgres://u@db:5432/crm".into(), Some("s3cret".into()))
+        );
+        assert_eq!(
+            split_password("postgres://u@db/crm?password=x&sslmode=require"),
+            (
+                "postgres://u@db/crm?sslmode=require".into(),
+                Some("x".into())
+            )
+        );
+        assert_eq!(
+            split_password("sqlite://rapport.db"),
+            ("sqlite://rapport.db".into(), None)
+        );
+    }
 }

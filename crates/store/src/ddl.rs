@@ -6,7 +6,7 @@ use model::{FieldDef, FieldType, ObjectDef};
 
 use crate::Result;
 use crate::backend::Tx;
-use crate::error::unique_index_name;
+use crate::error::{index_name, unique_index_name};
 use crate::sql::{Col, Dialect};
 
 fn column_type(dialect: Dialect, field: &FieldDef) -> String {
@@ -64,7 +64,7 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
     } else if wants_index(field) {
         let mut sql = tx.sql();
         sql.push("CREATE INDEX ")
-            .ident(&format!("ix_{}_{}", object.table, field.column))
+            .ident(&index_name("ix", &object.table, &field.column))
             .push(" ON ")
             .ident(&object.table)
             .push(" (")
@@ -79,7 +79,7 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
 pub async fn drop_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
     for name in [
         unique_index_name(&object.table, &field.column),
-        format!("ix_{}_{}", object.table, field.column),
+        index_name("ix", &object.table, &field.column),
     ] {
         let mut sql = tx.sql();
         sql.push("DROP INDEX IF EXISTS ").ident(&name);
@@ -137,23 +137,27 @@ pub async fn change_number_scale(
         }
         Dialect::Sqlite if new_scale != old_scale => {
             let mut sql = tx.sql();
+            let column = &new.column;
             sql.push("UPDATE ")
                 .ident(&object.table)
                 .push(" SET ")
-                .ident(&new.column)
+                .ident(column)
                 .push(" = ");
             if new_scale > old_scale {
-                sql.ident(&new.column)
+                sql.ident(column)
                     .push(" * ")
                     .int_param(10i64.pow((new_scale - old_scale) as u32));
             } else {
-                // Round half away from zero, as the API does on input.
+                // Integer arithmetic, rounding half away from zero as the API does on input
+                // (through REAL, integers past 2^53 would lose digits).
                 let factor = 10i64.pow((old_scale - new_scale) as u32);
-                sql.push("CAST(ROUND(CAST(")
-                    .ident(&new.column)
-                    .push(" AS REAL) / ")
-                    .int_param(factor)
-                    .push(") AS INTEGER)");
+                sql.push("(")
+                    .ident(column)
+                    .push(" + SIGN(")
+                    .ident(column)
+                    .push(") * ")
+                    .int_param(factor / 2);
+                sql.push(") / ").int_param(factor);
             }
             tx.execute(sql).await.map(drop)
         }

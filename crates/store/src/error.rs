@@ -49,7 +49,21 @@ impl From<sqlx::Error> for StoreError {
 
 /// The name of the unique index on `table.column`.
 pub(crate) fn unique_index_name(table: &str, column: &str) -> String {
-    format!("ux_{table}_{column}")
+    index_name("ux", table, column)
+}
+
+/// `<kind>_<table>_<column>`, or, past PostgreSQL's 63-byte identifier limit (which would
+/// silently truncate it and make two long names collide), `<kind>_` and a hash of both.
+pub(crate) fn index_name(kind: &str, table: &str, column: &str) -> String {
+    let name = format!("{kind}_{table}_{column}");
+    if name.len() <= 63 {
+        return name;
+    }
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{kind}_{}_{hash:016x}", &table[..table.len().min(24)])
 }
 
 #[cfg(test)]

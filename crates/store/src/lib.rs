@@ -15,7 +15,7 @@ mod backend;
 mod error;
 mod ids;
 
-pub use backend::{Store, Tx};
+pub use backend::{Store, Tx, redact_url, split_password};
 pub use error::StoreError;
 pub use plan::{Filter, Op, Select};
 pub use sql::{Col, Dialect, Param, Sql};

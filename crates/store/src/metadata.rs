@@ -123,6 +123,7 @@ pub async fn write_object(tx: &mut Tx, object: &ObjectDef, position: i64) -> Res
             "custom",
             "owned",
             "createable",
+            "deletable",
             "history",
             "history_parent",
         ],
@@ -137,6 +138,7 @@ pub async fn write_object(tx: &mut Tx, object: &ObjectDef, position: i64) -> Res
             flag(object.custom),
             flag(object.owned),
             flag(object.createable),
+            flag(object.deletable),
             opt_text(object.history.as_deref()),
             opt_text(object.history_parent.as_deref()),
         ],
@@ -458,21 +460,21 @@ impl Store {
         let mut sql = self.sql();
         sql.push(
             "SELECT api_name, key_prefix, label_en, plural_en, label_zh, plural_zh, custom, owned, createable, \
-             history, history_parent FROM rapport_object ORDER BY position",
+             deletable, history, history_parent FROM rapport_object ORDER BY position",
         );
         let mut objects = Vec::new();
         for r in self
             .fetch(
                 sql,
                 &[
-                    Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Text,
+                    Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Text, Text,
                 ],
             )
             .await?
         {
             let name = text_of(&r[0]).unwrap_or_default();
             let object_fields = fields.remove(&name).unwrap_or_default();
-            objects.push(ObjectDef::new(
+            let mut object = ObjectDef::new(
                 &name,
                 &text_of(&r[1]).unwrap_or_default(),
                 Label::new(
@@ -486,10 +488,12 @@ impl Store {
                 bool_of(&r[6]),
                 bool_of(&r[7]),
                 bool_of(&r[8]),
-                text_of(&r[9]),
                 text_of(&r[10]),
+                text_of(&r[11]),
                 object_fields,
-            ));
+            );
+            object.deletable = bool_of(&r[9]);
+            objects.push(object);
         }
         self.set_schema_version(version);
         Ok(Schema::new(version, objects, value_sets))

@@ -17,7 +17,7 @@ INSERT INTO rapport_sequence (name, next_value) VALUES ('record', 1);
 CREATE TABLE rapport_object (
     api_name TEXT PRIMARY KEY, position BIGINT NOT NULL, key_prefix TEXT NOT NULL,
     label_en TEXT NOT NULL, plural_en TEXT NOT NULL, label_zh TEXT NOT NULL, plural_zh TEXT NOT NULL,
-    custom BIGINT NOT NULL, owned BIGINT NOT NULL, createable BIGINT NOT NULL,
+    custom BIGINT NOT NULL, owned BIGINT NOT NULL, createable BIGINT NOT NULL, deletable BIGINT NOT NULL,
     history TEXT, history_parent TEXT);
 CREATE TABLE rapport_field (
     object TEXT NOT NULL, api_name TEXT NOT NULL, position BIGINT NOT NULL, field_type TEXT NOT NULL,

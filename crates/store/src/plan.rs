@@ -78,9 +78,21 @@ pub struct Select<'a> {
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     pub deleted: Deleted,
-    /// Lock the rows for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite's
-    /// write transaction already excludes other writers).
-    pub for_update: bool,
+    /// Row locks held for the rest of the transaction (PostgreSQL; SQLite's write
+    /// transaction already excludes other writers).
+    pub lock: Lock,
+}
+
+/// Row locks a read takes on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lock {
+    #[default]
+    None,
+    /// The rows are about to change (`FOR UPDATE`).
+    Update,
+    /// The rows must not disappear while the transaction points at them (`FOR KEY SHARE`:
+    /// a reference check against a concurrent delete).
+    KeyShare,
 }
 
 impl<'a> Select<'a> {
@@ -93,7 +105,7 @@ impl<'a> Select<'a> {
             limit: None,
             offset: None,
             deleted: Deleted::Exclude,
-            for_update: false,
+            lock: Lock::None,
         }
     }
 
@@ -121,6 +133,10 @@ impl<'a> Select<'a> {
             sql.push(" WHERE ");
             self.condition(&mut sql, &Filter::And(conditions))?;
         }
+        if self.order_by.is_empty() && self.lock != Lock::None && dialect == Dialect::Postgres {
+            // Lock in one order everywhere, so that two overlapping bulk writes cannot deadlock.
+            sql.push(" ORDER BY ").ident("id");
+        }
         if !self.order_by.is_empty() {
             sql.push(" ORDER BY ");
             for (i, (name, descending)) in self.order_by.iter().enumerate() {
@@ -141,8 +157,14 @@ impl<'a> Select<'a> {
             }
             sql.push(" OFFSET ").int_param(clamp(offset));
         }
-        if self.for_update && dialect == Dialect::Postgres {
-            sql.push(" FOR UPDATE");
+        match (self.lock, dialect) {
+            (Lock::Update, Dialect::Postgres) => {
+                sql.push(" FOR UPDATE");
+            }
+            (Lock::KeyShare, Dialect::Postgres) => {
+                sql.push(" FOR KEY SHARE");
+            }
+            _ => {}
         }
         Ok(sql)
     }

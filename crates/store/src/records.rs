@@ -95,6 +95,9 @@ pub async fn update(
     Ok(tx.execute(sql).await? == 1)
 }
 
+/// Ids bound per statement by the id-list writes below.
+const IDS_PER_STATEMENT: usize = 10_000;
+
 /// Moves records into or out of the recycle bin (the IsDeleted flag and the audit fields).
 pub async fn set_deleted(
     tx: &mut Tx,
@@ -104,68 +107,76 @@ pub async fn set_deleted(
     by: Option<&RecordId>,
     at: OffsetDateTime,
 ) -> Result<u64> {
-    if ids.is_empty() {
-        return Ok(0);
+    let mut changed = 0;
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut sql = tx.sql();
+        sql.push("UPDATE ")
+            .ident(&object.table)
+            .push(" SET isdeleted = ")
+            .param(Param::Bool(Some(deleted)))
+            .push(", lastmodifieddate = ")
+            .param(Param::DateTime(Some(at)))
+            .push(", systemmodstamp = ")
+            .param(Param::DateTime(Some(at)))
+            .push(", lastmodifiedbyid = ")
+            .param(Param::Text(by.map(|id| id.as_str15().to_string())))
+            .push(" WHERE id IN (");
+        sql.comma_list(chunk, |s, id| {
+            s.id_param(id);
+        });
+        sql.push(") AND isdeleted = ")
+            .param(Param::Bool(Some(!deleted)));
+        changed += tx.execute(sql).await?;
     }
-    let mut sql = tx.sql();
-    sql.push("UPDATE ")
-        .ident(&object.table)
-        .push(" SET isdeleted = ")
-        .param(Param::Bool(Some(deleted)))
-        .push(", lastmodifieddate = ")
-        .param(Param::DateTime(Some(at)))
-        .push(", systemmodstamp = ")
-        .param(Param::DateTime(Some(at)))
-        .push(", lastmodifiedbyid = ")
-        .param(Param::Text(by.map(|id| id.as_str15().to_string())))
-        .push(" WHERE id IN (");
-    sql.comma_list(ids, |s, id| {
-        s.id_param(id);
-    });
-    sql.push(") AND isdeleted = ")
-        .param(Param::Bool(Some(!deleted)));
-    tx.execute(sql).await
+    Ok(changed)
 }
 
 /// Removes records for good.
 pub async fn purge(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<u64> {
-    if ids.is_empty() {
-        return Ok(0);
+    let mut removed = 0;
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut sql = tx.sql();
+        sql.push("DELETE FROM ")
+            .ident(&object.table)
+            .push(" WHERE id IN (");
+        sql.comma_list(chunk, |s, id| {
+            s.id_param(id);
+        });
+        sql.push(")");
+        removed += tx.execute(sql).await?;
     }
-    let mut sql = tx.sql();
-    sql.push("DELETE FROM ")
-        .ident(&object.table)
-        .push(" WHERE id IN (");
-    sql.comma_list(ids, |s, id| {
-        s.id_param(id);
-    });
-    sql.push(")");
-    tx.execute(sql).await
+    Ok(removed)
 }
 
 /// Sets `field` to null on every record of `object` that points to one of `ids` (a purged
-/// parent leaves no dangling lookups).
+/// parent leaves no dangling lookups), stamping the records as changed.
 pub async fn clear_references(
     tx: &mut Tx,
     object: &ObjectDef,
     field: &FieldDef,
     ids: &[RecordId],
+    at: OffsetDateTime,
 ) -> Result<u64> {
-    if ids.is_empty() {
-        return Ok(0);
+    let mut changed = 0;
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut sql = tx.sql();
+        sql.push("UPDATE ")
+            .ident(&object.table)
+            .push(" SET ")
+            .ident(&field.column)
+            .push(" = NULL");
+        if object.field("SystemModstamp").is_some() {
+            sql.push(", systemmodstamp = ")
+                .param(Param::DateTime(Some(at)));
+        }
+        sql.push(" WHERE ").ident(&field.column).push(" IN (");
+        sql.comma_list(chunk, |s, id| {
+            s.id_param(id);
+        });
+        sql.push(")");
+        changed += tx.execute(sql).await?;
     }
-    let mut sql = tx.sql();
-    sql.push("UPDATE ")
-        .ident(&object.table)
-        .push(" SET ")
-        .ident(&field.column)
-        .push(" = NULL WHERE ");
-    sql.ident(&field.column).push(" IN (");
-    sql.comma_list(ids, |s, id| {
-        s.id_param(id);
-    });
-    sql.push(")");
-    tx.execute(sql).await
+    Ok(changed)
 }
 
 /// One entry of the recycle bin.
@@ -284,8 +295,17 @@ pub async fn select(store: &Store, select: &Select<'_>) -> Result<Vec<Vec<Value>
     store.fetch(sql, &select.cols()).await
 }
 
-/// Takes the next value of an auto-number field.
+/// Takes `count` values of an auto-number field; returns the first. The counter row is
+/// created on first use without a race (two first inserts at once both succeed).
 pub async fn next_autonumber(tx: &mut Tx, object: &str, field: &str, count: i64) -> Result<i64> {
+    let mut create = tx.sql();
+    create
+        .push("INSERT INTO rapport_autonumber (object, field, next_value) VALUES (")
+        .text_param(object)
+        .push(", ")
+        .text_param(field)
+        .push(", 1) ON CONFLICT (object, field) DO NOTHING");
+    tx.execute(create).await?;
     let mut sql = tx.sql();
     sql.push("UPDATE rapport_autonumber SET next_value = next_value + ")
         .int_param(count)
@@ -295,19 +315,6 @@ pub async fn next_autonumber(tx: &mut Tx, object: &str, field: &str, count: i64)
         .text_param(field)
         .push(" RETURNING next_value");
     let rows = tx.fetch(sql, &[Col::Int]).await?;
-    if rows.is_empty() {
-        let mut insert = tx.sql();
-        insert
-            .push("INSERT INTO rapport_autonumber (object, field, next_value) VALUES (")
-            .text_param(object)
-            .push(", ")
-            .text_param(field)
-            .push(", ")
-            .int_param(count + 1)
-            .push(")");
-        tx.execute(insert).await?;
-        return Ok(1);
-    }
     Ok(crate::metadata::int_at(&rows, 0) - count)
 }
 

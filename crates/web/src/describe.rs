@@ -123,7 +123,8 @@ fn field_json(field: &FieldDef, lang: Lang) -> Json {
         "calculated": field.readonly && !field.is_system(),
         "autoNumber": field.field_type == FieldType::AutoNumber,
         "unique": field.unique,
-        "caseSensitive": false,
+        // Unique indexes compare text exactly.
+        "caseSensitive": field.unique && is_text,
         "externalId": field.external_id,
         "idLookup": field.field_type == FieldType::Id || field.external_id || field.name_field,
         "filterable": !long_text,

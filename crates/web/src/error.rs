@@ -66,3 +66,38 @@ impl IntoResponse for ApiError {
 pub async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "The requested resource does not exist")
 }
+
+/// Answers that axum makes itself (405, extractor rejections) have plain-text bodies; clients
+/// expect Salesforce's JSON error array on every error, so they are rewritten here.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let code = match status.as_u16() {
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        s if s >= 500 => ErrorCode::UnknownException,
+        _ => ErrorCode::JsonParserError,
+    };
+    let text = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = match String::from_utf8_lossy(&text).trim() {
+        "" => status.canonical_reason().unwrap_or("error").to_string(),
+        text => text.to_string(),
+    };
+    ApiError {
+        status,
+        errors: vec![RecordError::new(code, message)],
+    }
+    .into_response()
+}

@@ -58,6 +58,7 @@ pub fn router(app: app::App) -> Router {
                 .delete(sobjects::sobject_delete),
         )
         .fallback(error::not_found)
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(AppState { app })
 }
 

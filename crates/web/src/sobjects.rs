@@ -148,10 +148,7 @@ pub async fn sobject_get(
         .app
         .get(&caller, &object.name, &id, fields.as_deref())
         .await
-        .map_err(|e| match e.code() {
-            ErrorCode::MalformedId => not_found(),
-            _ => e.into(),
-        })?;
+        .map_err(id_errors_are_not_found)?;
     Ok(json_response(StatusCode::OK, &record_json(&base, &record)))
 }
 
@@ -166,17 +163,27 @@ fn unmodified_since(headers: &HeaderMap) -> Result<Option<time::OffsetDateTime>,
             "If-Unmodified-Since is not text",
         )
     })?;
-    model::value::parse_datetime(text)
-        .or_else(|| {
-            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc2822).ok()
-        })
-        .map(Some)
-        .ok_or_else(|| {
+    if let Some(t) = model::value::parse_datetime(text) {
+        return Ok(Some(t));
+    }
+    // An HTTP date counts whole seconds: the record is unmodified if it last changed at any
+    // moment of that second.
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc2822)
+        .map(|t| Some(t + time::Duration::milliseconds(999)))
+        .map_err(|_| {
             ApiError::new(
                 ErrorCode::JsonParserError,
                 format!("If-Unmodified-Since is not a date: {text}"),
             )
         })
+}
+
+/// Ids in a URL that are not ids of the object answer 404, as Salesforce does.
+fn id_errors_are_not_found(error: app::AppError) -> ApiError {
+    match error.code() {
+        ErrorCode::MalformedId => not_found(),
+        _ => error.into(),
+    }
 }
 
 pub async fn sobject_update(
@@ -195,7 +202,11 @@ pub async fn sobject_update(
         input,
         if_unmodified_since: unmodified_since(&headers)?,
     };
-    state.app.update(&caller, &object.name, update).await?;
+    state
+        .app
+        .update(&caller, &object.name, update)
+        .await
+        .map_err(id_errors_are_not_found)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

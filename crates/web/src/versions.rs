@@ -45,14 +45,8 @@ pub async fn resources_list(Path(version): Path<String>) -> Result<Response, Api
         ApiError::new(ErrorCode::NotFound, "The requested resource does not exist")
     })?;
     let base = format!("/services/data/v{major}.0");
-    let body = json!({
-        "sobjects": format!("{base}/sobjects"),
-        "query": format!("{base}/query"),
-        "queryAll": format!("{base}/queryAll"),
-        "search": format!("{base}/search"),
-        "composite": format!("{base}/composite"),
-        "limits": format!("{base}/limits"),
-    });
+    // Only what is implemented: clients discover resources here.
+    let body = json!({"sobjects": format!("{base}/sobjects")});
     Ok(json_response(StatusCode::OK, &body))
 }
 

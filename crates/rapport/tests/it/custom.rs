@@ -489,6 +489,39 @@ async fn custom_object_lifecycle(db: TestDb) {
         ErrorCode::InvalidOperation
     );
 
+    // An auto number added later numbers the existing records too.
+    let second = app
+        .create(&admin, "Project__c", input(json!({"Name": "Second"})))
+        .await
+        .unwrap();
+    app.add_field(NewField {
+        default: Some("PRJ-{0000}".into()),
+        ..field("Project__c", "Number__c", FieldType::AutoNumber)
+    })
+    .await
+    .unwrap();
+    let third = app
+        .create(&admin, "Project__c", input(json!({"Name": "Third"})))
+        .await
+        .unwrap();
+    let numbers: Vec<_> = [&project, &second, &third]
+        .iter()
+        .map(|id| async {
+            app.get(&admin, "Project__c", &id18(id), None)
+                .await
+                .unwrap()
+                .to_json()["Number__c"]
+                .clone()
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for number in numbers {
+        seen.push(number.await);
+    }
+    assert_eq!(
+        seen,
+        vec![json!("PRJ-0001"), json!("PRJ-0002"), json!("PRJ-0003")]
+    );
     app.remove_object("Project__c").await.unwrap();
     let schema = app.schema().await.unwrap();
     assert!(schema.object("Project__c").is_none());

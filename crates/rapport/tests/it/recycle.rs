@@ -9,7 +9,8 @@ use crate::support::{TestDb, id18, input};
 
 crate::both_backends!(
     delete_undelete_purge,
-    deleting_a_parent_takes_its_details_along
+    deleting_a_parent_takes_its_details_along,
+    deletes_that_reach_a_record_twice_and_users,
 );
 
 async fn delete_undelete_purge(db: TestDb) {
@@ -164,4 +165,53 @@ async fn deleting_a_parent_takes_its_details_along(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(members.len(), 1);
+}
+
+async fn deletes_that_reach_a_record_twice_and_users(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let account = app
+        .create(&admin, "Account", input(json!({"Name": "Parent"})))
+        .await
+        .unwrap();
+    let note = app
+        .create(
+            &admin,
+            "Note",
+            input(json!({"Title": "Call notes", "ParentId": id18(&account)})),
+        )
+        .await
+        .unwrap();
+    // The same id twice, and a parent with a required child: one bin row each, no error.
+    let results = app
+        .delete_many(
+            &admin,
+            vec![id18(&account), id18(&account)],
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(
+        app.get(&admin, "Note", &id18(&note), None)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound,
+        "a note goes with its parent"
+    );
+    app.undelete(&admin, &id18(&account)).await.unwrap();
+    app.get(&admin, "Note", &id18(&note), None).await.unwrap();
+    app.delete(&admin, &id18(&account)).await.unwrap();
+    app.purge(&admin, &id18(&account)).await.unwrap();
+    assert_eq!(
+        app.undelete(&admin, &id18(&note)).await.unwrap_err().code(),
+        ErrorCode::NotFound,
+        "purged with its parent"
+    );
+    // Users are deactivated, never deleted.
+    let error = app
+        .delete(&admin, &id18(admin.user_id.as_ref().unwrap()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::InvalidOperation);
 }
