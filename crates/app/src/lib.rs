@@ -2,15 +2,18 @@
 //! [`App`]: record operations, setup (metadata), users and tokens, seeding and benchmarks.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod bench;
 pub mod derive;
 pub mod error;
 pub mod org;
 pub mod records;
-mod recycle;
+pub(crate) mod recycle;
 pub mod seed;
 pub mod setup;
+pub mod upsert;
 pub mod users;
+pub mod work;
 
 mod schema_cache;
 
@@ -52,6 +55,8 @@ impl Caller {
 pub struct App {
     store: Store,
     schema: Arc<schema_cache::SchemaCache>,
+    /// Tokens already checked.
+    tokens: Arc<auth::TokenCache>,
     /// Serialises metadata changes made by this process (DDL must not interleave).
     setup_lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -65,6 +70,7 @@ impl App {
         let app = App {
             store,
             schema: Arc::new(schema_cache::SchemaCache::new(schema)),
+            tokens: Arc::new(auth::TokenCache::default()),
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
         };
         org::ensure_seeded(&app).await?;

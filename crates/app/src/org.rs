@@ -143,13 +143,21 @@ pub(crate) async fn ensure_seeded(app: &App) -> Result<()> {
     // The organisation and its profiles in one transaction: a crash leaves neither.
     let system = Caller::system();
     let schema = app.schema().await?;
-    app.store()
-        .prefetch_record_numbers(1 + STANDARD_PROFILES.len() as u64)
+    let mut numbers = app
+        .store()
+        .reserve_record_numbers(1 + STANDARD_PROFILES.len() as u64)
         .await?;
     let mut tx = app.store().begin().await?;
-    app.insert_all_in(&mut tx, &schema, &system, "Organization", vec![org])
-        .await?;
-    app.insert_all_in(&mut tx, &schema, &system, "Profile", profiles)
+    app.insert_all_in(
+        &mut tx,
+        &schema,
+        &system,
+        "Organization",
+        vec![org],
+        &mut numbers,
+    )
+    .await?;
+    app.insert_all_in(&mut tx, &schema, &system, "Profile", profiles, &mut numbers)
         .await?;
     tx.commit().await?;
     Ok(())

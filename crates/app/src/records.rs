@@ -3,6 +3,7 @@
 //! record changes nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
@@ -503,7 +504,7 @@ pub(crate) struct PreparedUpdates {
 
 impl PreparedUpdates {
     /// The most history rows the updates can write (one per tracked field per record).
-    fn history_rows(&self) -> u64 {
+    pub(crate) fn history_rows(&self) -> u64 {
         if self.object.history.is_none() {
             return 0;
         }
@@ -527,14 +528,17 @@ pub(crate) async fn finish(
 
 /// Every record of a bulk write fails when one does and the caller asked for all or none.
 pub(crate) fn roll_back_all(results: &mut [RecordResult]) {
-    for result in results.iter_mut() {
-        if result.is_ok() {
-            *result = Err(vec![RecordError::new(
-                ErrorCode::AllOrNoneOperationRolledBack,
-                "Record rolled back because not all records were valid and the request was using AllOrNone header",
-            )]);
-        }
+    for result in results.iter_mut().filter(|r| r.is_ok()) {
+        *result = Err(vec![rolled_back_error()]);
     }
+}
+
+/// The error of a record that was valid but rolled back with an all-or-none write.
+pub(crate) fn rolled_back_error() -> RecordError {
+    RecordError::new(
+        ErrorCode::AllOrNoneOperationRolledBack,
+        "Record rolled back because not all records were valid and the request was using AllOrNone header",
+    )
 }
 
 fn first_error(results: Vec<RecordResult>) -> Result<RecordId> {
@@ -589,7 +593,7 @@ fn reference_positions(object: &ObjectDef) -> Vec<usize> {
         .collect()
 }
 
-fn new_id(object: &ObjectDef, numbers: &mut std::ops::Range<u64>) -> Result<RecordId> {
+fn new_id(object: &ObjectDef, numbers: &mut Range<u64>) -> Result<RecordId> {
     numbers
         .next()
         .and_then(|n| RecordId::from_number(&object.key_prefix, n))
@@ -694,18 +698,21 @@ impl App {
         if prepared.rows.is_empty() {
             return Ok(prepared.results);
         }
-        self.store
-            .prefetch_record_numbers(prepared.rows.len() as u64)
+        // Numbers are reserved before the transaction: on SQLite, reserving inside it would
+        // wait for the write lock the transaction itself holds.
+        let mut numbers = self
+            .store
+            .reserve_record_numbers(prepared.rows.len() as u64)
             .await?;
         let mut tx = self.store.begin().await?;
         let results = self
-            .write_inserts(&mut tx, &schema, prepared, options)
+            .write_inserts(&mut tx, &schema, prepared, options, &mut numbers)
             .await?;
         finish(tx, results, options).await
     }
 
-    /// Creates records all-or-none inside `tx` (the caller has prefetched record numbers);
-    /// returns their ids, or the errors of the records that failed.
+    /// Creates records all-or-none inside `tx`, with ids from `numbers` (reserved before the
+    /// transaction began); returns their ids, or the errors of the records that failed.
     pub(crate) async fn insert_all_in(
         &self,
         tx: &mut Tx,
@@ -713,12 +720,15 @@ impl App {
         caller: &Caller,
         object: &str,
         inputs: Vec<RecordInput>,
+        numbers: &mut Range<u64>,
     ) -> Result<Vec<RecordId>> {
         let options = WriteOptions { all_or_none: true };
         let prepared = self
             .prepare_inserts(schema, caller, object, inputs, options)
             .await?;
-        let results = self.write_inserts(tx, schema, prepared, options).await?;
+        let results = self
+            .write_inserts(tx, schema, prepared, options, numbers)
+            .await?;
         let mut ids = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
         for result in results {
@@ -791,6 +801,7 @@ impl App {
         schema: &Schema,
         prepared: PreparedInserts,
         options: WriteOptions,
+        numbers: &mut Range<u64>,
     ) -> Result<Vec<RecordResult>> {
         let PreparedInserts {
             object,
@@ -802,11 +813,10 @@ impl App {
             return Ok(results);
         }
 
-        let mut numbers = self.store.reserve_record_numbers(rows.len() as u64).await?;
         let id_position = object.field_position("Id").unwrap_or(0);
         let mut ids = Vec::with_capacity(rows.len());
         for (row, &original) in rows.iter_mut().zip(&index_map) {
-            let id = new_id(&object, &mut numbers)?;
+            let id = new_id(&object, numbers)?;
             row[id_position] = Value::Id(id.clone());
             results[original] = Ok(id.clone());
             ids.push(id);
@@ -1025,12 +1035,13 @@ impl App {
         if prepared.parsed.is_empty() {
             return Ok(prepared.results);
         }
-        self.store
-            .prefetch_record_numbers(prepared.history_rows())
+        let mut numbers = self
+            .store
+            .reserve_record_numbers(prepared.history_rows())
             .await?;
         let mut tx = self.store.begin().await?;
         let results = self
-            .write_updates(&mut tx, &schema, caller, prepared, options)
+            .write_updates(&mut tx, &schema, caller, prepared, options, &mut numbers)
             .await?;
         finish(tx, results, options).await
     }
@@ -1083,8 +1094,8 @@ impl App {
         caller: &Caller,
         prepared: PreparedUpdates,
         options: WriteOptions,
+        numbers: &mut Range<u64>,
     ) -> Result<Vec<RecordResult>> {
-        let history_rows = prepared.history_rows();
         let PreparedUpdates {
             object,
             fiscal_start,
@@ -1095,7 +1106,6 @@ impl App {
             return Ok(results);
         }
         let now = model::value::now_millis();
-        let mut numbers = self.store.reserve_record_numbers(history_rows).await?;
         let all_fields: Vec<&FieldDef> = object.fields.iter().collect();
         let mut current: HashMap<RecordId, Vec<Value>> = HashMap::new();
         let id_position = object.field_position("Id").unwrap_or(0);
@@ -1248,7 +1258,7 @@ impl App {
             roll_back_all(&mut results);
             return Ok(results);
         }
-        write_history(tx, schema, &object, history, &mut numbers, caller, now).await?;
+        write_history(tx, schema, &object, history, numbers, caller, now).await?;
         Ok(results)
     }
 }

@@ -3,8 +3,6 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
-use sha2::{Digest, Sha256};
-use time::{Duration, OffsetDateTime};
 
 use model::{ErrorCode, Lang, RecordId, Value};
 use store::Filter;
@@ -24,9 +22,6 @@ pub struct NewUser {
     pub language: Lang,
 }
 
-/// How long a token from `rapport token` lasts unless told otherwise.
-pub const DEFAULT_TOKEN_DAYS: i64 = 30;
-
 /// The rules a password must meet.
 pub fn check_password_policy(password: &str) -> std::result::Result<(), String> {
     let long_enough = password.chars().count() >= 8;
@@ -37,25 +32,6 @@ pub fn check_password_policy(password: &str) -> std::result::Result<(), String> 
     } else {
         Err("a password needs at least 8 characters, with at least one letter and one digit".into())
     }
-}
-
-fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn random_token() -> Result<String> {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut bytes = [0u8; 40];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| AppError::one(ErrorCode::UnknownException, format!("no randomness: {e}")))?;
-    // 40 characters of base 62 (≈238 bits); the modulo bias of 256 % 62 is irrelevant at this length.
-    Ok(bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect())
 }
 
 fn split_name(name: &str) -> (Option<String>, String) {
@@ -210,10 +186,10 @@ impl App {
         // The user and the password hash are written together: no user without a password.
         let hash = hash_password(user.password).await?;
         let schema = self.schema().await?;
-        self.store().prefetch_record_numbers(1).await?;
+        let mut numbers = self.store().reserve_record_numbers(1).await?;
         let mut tx = self.store().begin().await?;
         let id = self
-            .insert_all_in(&mut tx, &schema, caller, "User", vec![input])
+            .insert_all_in(&mut tx, &schema, caller, "User", vec![input], &mut numbers)
             .await?
             .pop()
             .ok_or_else(crate::records::not_found)?;
@@ -241,69 +217,6 @@ impl App {
         .await
         .unwrap_or(false);
         Ok(ok.then_some(user))
-    }
-
-    /// Issues an API token for a user; only its hash is stored. Returns the token.
-    pub async fn issue_token(&self, email: &str, days: i64, label: &str) -> Result<String> {
-        let user = self.user_id_by_email(email).await?.ok_or_else(|| {
-            AppError::one(
-                ErrorCode::NotFound,
-                format!("no user with the login {email}"),
-            )
-        })?;
-        let token = format!(
-            "{}!{}",
-            self.org_settings().await?.id.as_str15(),
-            random_token()?
-        );
-        let now = model::value::now_millis();
-        let expires = now + Duration::days(days.clamp(1, 3650));
-        store::auth::insert_token(
-            self.store(),
-            &hash_token(&token),
-            &user,
-            label,
-            &model::value::format_datetime(now),
-            &model::value::format_datetime(expires),
-        )
-        .await?;
-        Ok(token)
-    }
-
-    /// The caller a token stands for, if the token is valid (known, not revoked, not expired,
-    /// its user active).
-    pub async fn authenticate_token(&self, token: &str) -> Result<Option<Caller>> {
-        let Some(row) = store::auth::token(self.store(), &hash_token(token)).await? else {
-            return Ok(None);
-        };
-        let expired = model::value::parse_datetime(&row.expires_at)
-            .is_none_or(|t| t <= OffsetDateTime::now_utc());
-        if row.revoked || expired {
-            return Ok(None);
-        }
-        let user = self
-            .get(
-                &Caller::system(),
-                "User",
-                &row.user_id.to_18(),
-                Some(&["IsActive".into(), "LanguageLocaleKey".into()]),
-            )
-            .await;
-        let Ok(user) = user else { return Ok(None) };
-        if user.get("IsActive") != Some(&Value::Bool(true)) {
-            return Ok(None);
-        }
-        let lang = user
-            .get("LanguageLocaleKey")
-            .and_then(Value::as_text)
-            .and_then(Lang::parse)
-            .unwrap_or_default();
-        Ok(Some(Caller::user(row.user_id, lang)))
-    }
-
-    /// Revokes a token; returns whether it existed.
-    pub async fn revoke_token(&self, token: &str) -> Result<bool> {
-        Ok(store::auth::revoke_token(self.store(), &hash_token(token)).await?)
     }
 
     /// Adds a role under an optional parent role.

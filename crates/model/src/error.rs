@@ -45,6 +45,13 @@ error_codes! {
     JsonParserError = "JSON_PARSER_ERROR", 400, "The request body is not valid JSON of the expected shape.";
     AllOrNoneOperationRolledBack = "ALL_OR_NONE_OPERATION_ROLLED_BACK", 400, "Another record of an all-or-none operation failed.";
     InsufficientAccessOrReadonly = "INSUFFICIENT_ACCESS_OR_READONLY", 400, "The caller may not do this.";
+    RequestLimitExceeded = "REQUEST_LIMIT_EXCEEDED", 429, "Too many requests: the token's rate or the day's allowance is spent.";
+    RequestEntityTooLarge = "REQUEST_ENTITY_TOO_LARGE", 413, "The request body is larger than the server accepts.";
+    MultipleChoices = "MULTIPLE_CHOICES", 300, "An external id matches several records.";
+    DuplicateExternalId = "DUPLICATE_EXTERNAL_ID", 300, "An external id matches several records, or is given twice.";
+    ProcessingHalted = "PROCESSING_HALTED", 400, "The transaction was rolled back since another operation in the same transaction failed.";
+    BatchProcessingHalted = "BATCH_PROCESSING_HALTED", 412, "A batch stopped at an earlier failing request.";
+    InvalidQueryLocator = "INVALID_QUERY_LOCATOR", 400, "The query locator is unknown or expired.";
     MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, "The resource does not answer this HTTP method.";
     UnknownException = "UNKNOWN_EXCEPTION", 500, "An internal error; the cause is in the server log.";
 }

@@ -6,8 +6,9 @@ use std::io::Write;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
+use app::auth::DEFAULT_TOKEN_DAYS;
 use app::setup::{FieldChange, NewField};
-use app::users::{DEFAULT_TOKEN_DAYS, NewUser};
+use app::users::NewUser;
 use app::{App, AppError};
 use model::{FieldType, Lang};
 
@@ -330,7 +331,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Token { user, days } => writeln!(
             out,
             "{}",
-            app.issue_token(&user, days, "cli").await.map_err(explain)?
+            app.issue_token(&user, days).await.map_err(explain)?
         )?,
         Command::RevokeToken { token } => {
             if !app.revoke_token(&token).await.map_err(explain)? {

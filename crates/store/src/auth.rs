@@ -1,4 +1,5 @@
-//! Credentials and API tokens: password hashes and token hashes, never the secrets.
+//! Credentials, API tokens and OAuth client applications: hashes of passwords, tokens and
+//! client secrets, never the secrets themselves.
 
 use model::{RecordId, Value};
 
@@ -35,50 +36,82 @@ pub async fn password_hash(store: &Store, user: &RecordId) -> Result<Option<Stri
         .and_then(|v| v.as_text().map(str::to_string)))
 }
 
+/// What a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Sent as `Authorization: Bearer` on API calls.
+    Access,
+    /// Exchanged for new access tokens at the OAuth token endpoint.
+    Refresh,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+}
+
 /// A stored token.
 #[derive(Debug, Clone)]
 pub struct TokenRow {
     pub user_id: RecordId,
+    pub client_id: Option<String>,
     pub expires_at: String,
     pub revoked: bool,
 }
 
-pub async fn insert_token(
-    store: &Store,
-    hash: &str,
-    user: &RecordId,
-    label: &str,
-    created: &str,
-    expires: &str,
-) -> Result<()> {
+/// A new token's record.
+pub struct NewToken<'a> {
+    pub hash: &'a str,
+    pub kind: TokenKind,
+    pub user: &'a RecordId,
+    pub client_id: Option<&'a str>,
+    pub created_at: &'a str,
+    pub expires_at: &'a str,
+}
+
+pub async fn insert_token(store: &Store, token: NewToken<'_>) -> Result<()> {
     let mut sql = store.sql();
-    sql.push("INSERT INTO rapport_token (token_hash, user_id, label, created_at, expires_at, revoked) VALUES (")
-        .text_param(hash)
+    sql.push("INSERT INTO rapport_token (token_hash, kind, user_id, client_id, created_at, expires_at, revoked) VALUES (")
+        .text_param(token.hash)
         .push(", ")
-        .id_param(user)
+        .text_param(token.kind.as_str())
         .push(", ")
-        .text_param(label)
+        .id_param(token.user)
         .push(", ")
-        .text_param(created)
+        .param(Param::Text(token.client_id.map(str::to_string)))
         .push(", ")
-        .text_param(expires)
+        .text_param(token.created_at)
+        .push(", ")
+        .text_param(token.expires_at)
         .push(", ")
         .param(Param::Int(Some(0)))
         .push(")");
     store.execute(sql).await.map(drop)
 }
 
-pub async fn token(store: &Store, hash: &str) -> Result<Option<TokenRow>> {
+/// The token with this hash and kind.
+pub async fn token(store: &Store, hash: &str, kind: TokenKind) -> Result<Option<TokenRow>> {
     let mut sql = store.sql();
-    sql.push("SELECT user_id, expires_at, revoked FROM rapport_token WHERE token_hash = ")
-        .text_param(hash);
-    let rows = store.fetch(sql, &[Col::Id, Col::Text, Col::Int]).await?;
+    sql.push(
+        "SELECT user_id, client_id, expires_at, revoked FROM rapport_token WHERE token_hash = ",
+    )
+    .text_param(hash)
+    .push(" AND kind = ")
+    .text_param(kind.as_str());
+    let rows = store
+        .fetch(sql, &[Col::Id, Col::Text, Col::Text, Col::Int])
+        .await?;
     Ok(rows
         .into_iter()
         .next()
         .and_then(|row| match row.as_slice() {
-            [Value::Id(user), Value::Text(expires), revoked] => Some(TokenRow {
+            [Value::Id(user), client, Value::Text(expires), revoked] => Some(TokenRow {
                 user_id: user.clone(),
+                client_id: client.as_text().map(str::to_string),
                 expires_at: expires.clone(),
                 revoked: *revoked != Value::Decimal(0.into()),
             }),
@@ -86,10 +119,96 @@ pub async fn token(store: &Store, hash: &str) -> Result<Option<TokenRow>> {
         }))
 }
 
-/// Revokes a token; returns whether it existed.
+/// Revokes a token of any kind; returns whether it existed.
 pub async fn revoke_token(store: &Store, hash: &str) -> Result<bool> {
     let mut sql = store.sql();
     sql.push("UPDATE rapport_token SET revoked = 1 WHERE token_hash = ")
         .text_param(hash);
     Ok(store.execute(sql).await? > 0)
+}
+
+/// A registered OAuth client application.
+#[derive(Debug, Clone)]
+pub struct ClientApp {
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    /// The user the client-credentials grant acts as.
+    pub run_as: RecordId,
+}
+
+pub async fn insert_client_app(store: &Store, app: &ClientApp, created_at: &str) -> Result<()> {
+    let mut sql = store.sql();
+    sql.push("INSERT INTO rapport_client_app (client_id, name, secret_hash, run_as_user_id, created_at) VALUES (")
+        .text_param(&app.client_id)
+        .push(", ")
+        .text_param(&app.name)
+        .push(", ")
+        .text_param(&app.secret_hash)
+        .push(", ")
+        .id_param(&app.run_as)
+        .push(", ")
+        .text_param(created_at)
+        .push(")");
+    store.execute(sql).await.map(drop)
+}
+
+pub async fn client_app(store: &Store, client_id: &str) -> Result<Option<ClientApp>> {
+    let mut sql = store.sql();
+    sql.push("SELECT client_id, name, secret_hash, run_as_user_id FROM rapport_client_app WHERE client_id = ")
+        .text_param(client_id);
+    let rows = store
+        .fetch(sql, &[Col::Text, Col::Text, Col::Text, Col::Id])
+        .await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|row| match row.as_slice() {
+            [
+                Value::Text(client_id),
+                Value::Text(name),
+                Value::Text(secret_hash),
+                Value::Id(run_as),
+            ] => Some(ClientApp {
+                client_id: client_id.clone(),
+                name: name.clone(),
+                secret_hash: secret_hash.clone(),
+                run_as: run_as.clone(),
+            }),
+            _ => None,
+        }))
+}
+
+impl Store {
+    /// The schema and security versions, in one read (see `app`'s version watch).
+    pub async fn versions(&self) -> Result<(i64, i64)> {
+        let mut sql = self.sql();
+        sql.push("SELECT name, value FROM rapport_setting WHERE name IN ('schema_version', 'security_version')");
+        let rows = self.fetch(sql, &[Col::Text, Col::Text]).await?;
+        let mut versions = (0, 0);
+        for row in rows {
+            let number = row[1].as_text().and_then(|v| v.parse().ok()).unwrap_or(0);
+            match row[0].as_text() {
+                Some("schema_version") => versions.0 = number,
+                Some("security_version") => versions.1 = number,
+                _ => {}
+            }
+        }
+        Ok(versions)
+    }
+
+    /// Moves the security version on after a revocation or a user change, so that every
+    /// process drops the tokens it has cached.
+    pub async fn bump_security_version(&self) -> Result<()> {
+        let mut sql = self.sql();
+        sql.push(match self.dialect() {
+            crate::Dialect::Sqlite => {
+                "UPDATE rapport_setting SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'security_version'"
+            }
+            crate::Dialect::Postgres => {
+                "UPDATE rapport_setting SET value = (value::bigint + 1)::text WHERE name = 'security_version'"
+            }
+        });
+        self.execute(sql).await.map(drop)
+    }
 }

@@ -62,31 +62,3 @@ impl Store {
         Ok(block.start..block.start + count)
     }
 }
-
-impl Store {
-    /// Makes sure at least `count` record numbers are cached, so that reservations made inside
-    /// a transaction that follows need not touch the sequence row (which, on SQLite, would
-    /// wait for the very write lock that transaction holds).
-    pub async fn prefetch_record_numbers(&self, count: u64) -> Result<()> {
-        let cached = {
-            let cached = self
-                .ids
-                .cached
-                .lock()
-                .map_err(|_| StoreError::Corrupt("id allocator lock poisoned".into()))?;
-            cached.end - cached.start
-        };
-        if cached >= count {
-            return Ok(());
-        }
-        let block = self.reserve_record_numbers(count).await?;
-        let mut cached = self
-            .ids
-            .cached
-            .lock()
-            .map_err(|_| StoreError::Corrupt("id allocator lock poisoned".into()))?;
-        // Put the reserved numbers back in front of the rest of their block.
-        *cached = block.start..cached.end.max(block.end);
-        Ok(())
-    }
-}

@@ -12,6 +12,7 @@ const SYSTEM_TABLES: &str = "
 CREATE TABLE rapport_migration (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
 CREATE TABLE rapport_setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO rapport_setting (name, value) VALUES ('schema_version', '1');
+INSERT INTO rapport_setting (name, value) VALUES ('security_version', '1');
 CREATE TABLE rapport_sequence (name TEXT PRIMARY KEY, next_value BIGINT NOT NULL);
 INSERT INTO rapport_sequence (name, next_value) VALUES ('record', 1);
 CREATE TABLE rapport_object (
@@ -40,8 +41,11 @@ CREATE INDEX ix_recycle_bin_root ON rapport_recycle_bin (root_id);
 CREATE INDEX ix_recycle_bin_deleted_at ON rapport_recycle_bin (deleted_at);
 CREATE TABLE rapport_credential (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL);
 CREATE TABLE rapport_token (
-    token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, label TEXT NOT NULL,
+    token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT NOT NULL, client_id TEXT,
     created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked BIGINT NOT NULL);
+CREATE TABLE rapport_client_app (
+    client_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL,
+    run_as_user_id TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE INDEX ix_token_user ON rapport_token (user_id);
 CREATE TABLE rapport_autonumber (object TEXT NOT NULL, field TEXT NOT NULL, next_value BIGINT NOT NULL,
     PRIMARY KEY (object, field))

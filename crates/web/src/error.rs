@@ -74,12 +74,13 @@ pub async fn json_errors(response: Response) -> Response {
     if !status.is_client_error() && !status.is_server_error() {
         return response;
     }
-    let is_json = response
+    // Only axum's own plain-text (or empty) answers are rewritten; JSON and SOAP stay.
+    let plain = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !plain {
         return response;
     }
     let code = match status.as_u16() {

@@ -6,6 +6,8 @@
 mod auth;
 mod describe;
 mod error;
+mod oauth;
+mod soap;
 mod sobjects;
 mod versions;
 
@@ -27,6 +29,17 @@ pub struct AppState {
 pub fn router(app: app::App) -> Router {
     Router::new()
         .route("/healthz", get(versions::health))
+        .route("/services/oauth2/token", post(oauth::token))
+        .route(
+            "/services/oauth2/revoke",
+            post(oauth::revoke).get(oauth::revoke),
+        )
+        .route(
+            "/services/oauth2/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
+        .route("/id/{org}/{user}", get(oauth::identity))
+        .route("/services/Soap/u/{version}", post(soap::login))
         .route("/services/data", get(versions::versions_list))
         .route("/services/data/", get(versions::versions_list))
         .route("/services/data/{version}", get(versions::resources_list))
