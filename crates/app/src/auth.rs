@@ -63,10 +63,13 @@ pub fn random_text(count: usize) -> Result<String> {
         .collect())
 }
 
-/// Tokens already checked, by hash: the caller and when the token expires.
+/// Checked tokens by hash: the caller and when the token expires.
+type CheckedTokens = HashMap<String, (Caller, OffsetDateTime)>;
+
+/// Tokens already checked, valid while the security version they were checked at holds.
 #[derive(Default)]
 pub(crate) struct TokenCache {
-    entries: Mutex<(i64, HashMap<String, (Caller, OffsetDateTime)>)>,
+    entries: Mutex<(i64, CheckedTokens)>,
 }
 
 impl TokenCache {
@@ -275,13 +278,13 @@ impl App {
                 "client identifier invalid",
             )));
         };
-        if let Some(secret) = secret {
-            if sha256_hex(secret) != client.secret_hash {
-                return Ok(Err(OAuthError::new(
-                    "invalid_client",
-                    "invalid client credentials",
-                )));
-            }
+        if let Some(secret) = secret
+            && sha256_hex(secret) != client.secret_hash
+        {
+            return Ok(Err(OAuthError::new(
+                "invalid_client",
+                "invalid client credentials",
+            )));
         }
         Ok(Ok(client))
     }

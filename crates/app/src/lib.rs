@@ -11,6 +11,7 @@ pub mod records;
 pub(crate) mod recycle;
 pub mod seed;
 pub mod setup;
+pub mod sync;
 pub mod upsert;
 pub mod users;
 pub mod work;
@@ -24,7 +25,7 @@ use store::Store;
 
 pub use error::{AppError, Result};
 pub use records::{Record, RecordResult, WriteOptions};
-pub use store::{redact_url, split_password};
+pub use store::{Filter, Op, redact_url, split_password};
 
 /// Who a use case runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]

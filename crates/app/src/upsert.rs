@@ -133,18 +133,18 @@ impl App {
             if results[i].is_some() {
                 continue;
             }
-            if let Some(value) = &keys[i] {
-                if let Some(first) = first_with_key.insert(value.clone(), i) {
-                    results[i] = Some(Err(vec![RecordError::on_field(
-                        ErrorCode::DuplicateExternalId,
-                        &key.name,
-                        format!(
-                            "{} is given twice in this request (records {first} and {i})",
-                            key.name
-                        ),
-                    )]));
-                    continue;
-                }
+            if let Some(value) = &keys[i]
+                && let Some(first) = first_with_key.insert(value.clone(), i)
+            {
+                results[i] = Some(Err(vec![RecordError::on_field(
+                    ErrorCode::DuplicateExternalId,
+                    &key.name,
+                    format!(
+                        "{} is given twice in this request (records {first} and {i})",
+                        key.name
+                    ),
+                )]));
+                continue;
             }
             let found = keys[i]
                 .as_ref()

@@ -51,6 +51,7 @@ error_codes! {
     DuplicateExternalId = "DUPLICATE_EXTERNAL_ID", 300, "An external id matches several records, or is given twice.";
     ProcessingHalted = "PROCESSING_HALTED", 400, "The transaction was rolled back since another operation in the same transaction failed.";
     BatchProcessingHalted = "BATCH_PROCESSING_HALTED", 412, "A batch stopped at an earlier failing request.";
+    InvalidReplicationDate = "INVALID_REPLICATION_DATE", 400, "The start or end of a replication window is missing or out of order.";
     InvalidQueryLocator = "INVALID_QUERY_LOCATOR", 400, "The query locator is unknown or expired.";
     MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, "The resource does not answer this HTTP method.";
     UnknownException = "UNKNOWN_EXCEPTION", 500, "An internal error; the cause is in the server log.";

@@ -37,6 +37,15 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// API requests per second allowed per token (0: no limit).
+        #[arg(long, default_value_t = 0)]
+        rate_limit: u32,
+        /// API requests allowed a day (reported by /limits).
+        #[arg(long, default_value_t = 5_000_000)]
+        daily_requests: u64,
+        /// Largest request body, in megabytes.
+        #[arg(long, default_value_t = 20)]
+        max_body_mb: usize,
     },
     /// Creates or migrates the database, then exits.
     Migrate,
@@ -56,6 +65,9 @@ enum Command {
     },
     /// Revokes an API token.
     RevokeToken { token: String },
+    /// OAuth client applications.
+    #[command(subcommand)]
+    App(AppCommand),
     /// Custom fields.
     #[command(subcommand)]
     Field(FieldCommand),
@@ -97,6 +109,18 @@ enum UserCommand {
         /// en or zh_CN.
         #[arg(long, default_value = "en")]
         language: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Registers a client application; prints its client id and secret (shown once).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// The user the client-credentials grant acts as (default: the first administrator).
+        #[arg(long)]
+        run_as: Option<String>,
     },
 }
 
@@ -289,9 +313,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            rate_limit,
+            daily_requests,
+            max_body_mb,
+        } => {
             drop(out);
-            serve(app.clone(), &listen).await?;
+            let limits = web::LimitSettings {
+                requests_per_second: rate_limit,
+                daily_requests,
+                max_body_bytes: max_body_mb.saturating_mul(1024 * 1024),
+            };
+            serve(app.clone(), &listen, limits).await?;
+        }
+        Command::App(AppCommand::Add { name, run_as }) => {
+            let (client_id, secret) = app
+                .add_client_app(&name, run_as.as_deref())
+                .await
+                .map_err(explain)?;
+            writeln!(out, "client_id: {client_id}\nclient_secret: {secret}")?;
         }
         Command::Migrate => writeln!(
             out,
@@ -553,7 +594,7 @@ async fn seed(app: &App, args: SeedArgs, out: &mut impl Write) -> anyhow::Result
     Ok(())
 }
 
-async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
+async fn serve(app: App, listen: &str, limits: web::LimitSettings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -569,7 +610,7 @@ async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
             }
         }
     });
-    web::serve(app, listener, shutdown_signal()).await?;
+    web::serve(app, listener, limits, shutdown_signal()).await?;
     purge_task.abort();
     tracing::info!("rapport stopped");
     Ok(())

@@ -325,3 +325,24 @@ pub async fn remove_bin_entries_of_object(tx: &mut Tx, object: &str) -> Result<(
         .text_param(object);
     tx.execute(sql).await.map(drop)
 }
+
+/// The bin entries of `object` deleted in `[start, end)`, oldest first.
+pub async fn bin_entries_between(
+    store: &Store,
+    object: &str,
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+) -> Result<Vec<BinEntry>> {
+    let mut sql = store.sql();
+    sql.push("SELECT record_id, object, root_id, deleted_by, deleted_at FROM rapport_recycle_bin WHERE object = ")
+        .text_param(object)
+        .push(" AND deleted_at >= ")
+        .text_param(&model::value::format_datetime(start))
+        .push(" AND deleted_at < ")
+        .text_param(&model::value::format_datetime(end))
+        .push(" ORDER BY deleted_at, record_id");
+    let rows = store
+        .fetch(sql, &[Col::Id, Col::Text, Col::Id, Col::Id, Col::Text])
+        .await?;
+    Ok(rows.into_iter().filter_map(bin_row).collect())
+}

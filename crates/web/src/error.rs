@@ -24,6 +24,11 @@ impl ApiError {
             errors: vec![RecordError::new(code, message)],
         }
     }
+
+    pub fn with_status(mut self, status: StatusCode) -> ApiError {
+        self.status = status;
+        self
+    }
 }
 
 fn status_of(code: ErrorCode) -> StatusCode {
@@ -100,5 +105,21 @@ pub async fn json_errors(response: Response) -> Response {
         status,
         errors: vec![RecordError::new(code, message)],
     }
+    .into_response()
+}
+
+/// A handler panicked: the server stays up and answers 500 UNKNOWN_EXCEPTION; the cause goes
+/// to the log only.
+pub fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("panic");
+    tracing::error!(%detail, "handler panicked");
+    ApiError::new(
+        ErrorCode::UnknownException,
+        "An unexpected error occurred; the cause is in the server log.",
+    )
     .into_response()
 }

@@ -4,84 +4,89 @@
 #![recursion_limit = "256"]
 
 mod auth;
+mod collections;
+mod composite;
 mod describe;
 mod error;
+mod limits;
 mod oauth;
+pub mod routes;
 mod soap;
 mod sobjects;
+mod sync;
 mod versions;
 
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::extract::Request;
+use axum::http::header::HeaderName;
+use axum::response::Response;
 use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
 
 pub use error::ApiError;
+pub use limits::LimitSettings;
 
 /// The state every handler sees.
 #[derive(Clone)]
 pub struct AppState {
     pub app: app::App,
+    pub limits: Arc<limits::Limits>,
+    /// The router itself, for `/composite` to send subrequests through.
+    router: Arc<OnceLock<Router>>,
 }
 
-/// All routes.
-pub fn router(app: app::App) -> Router {
-    Router::new()
-        .route("/healthz", get(versions::health))
-        .route("/services/oauth2/token", post(oauth::token))
-        .route(
-            "/services/oauth2/revoke",
-            post(oauth::revoke).get(oauth::revoke),
-        )
-        .route(
-            "/services/oauth2/userinfo",
-            get(oauth::userinfo).post(oauth::userinfo),
-        )
-        .route("/id/{org}/{user}", get(oauth::identity))
-        .route("/services/Soap/u/{version}", post(soap::login))
-        .route("/services/data", get(versions::versions_list))
-        .route("/services/data/", get(versions::versions_list))
-        .route("/services/data/{version}", get(versions::resources_list))
-        .route("/services/data/{version}/", get(versions::resources_list))
-        .route(
-            "/services/data/{version}/sobjects",
-            get(sobjects::describe_global),
-        )
-        .route(
-            "/services/data/{version}/sobjects/",
-            get(sobjects::describe_global),
-        )
-        .route(
-            "/services/data/{version}/sobjects/{object}",
-            get(sobjects::sobject_info).merge(post(sobjects::sobject_create)),
-        )
-        .route(
-            "/services/data/{version}/sobjects/{object}/describe",
-            get(sobjects::sobject_describe),
-        )
-        .route(
-            "/services/data/{version}/sobjects/{object}/describe/",
-            get(sobjects::sobject_describe),
-        )
-        .route(
-            "/services/data/{version}/sobjects/{object}/{id}",
-            get(sobjects::sobject_get)
-                .patch(sobjects::sobject_update)
-                .delete(sobjects::sobject_delete),
-        )
+/// All routes, with their middleware.
+pub fn router(app: app::App, settings: LimitSettings) -> Router {
+    let state = AppState {
+        app,
+        limits: Arc::new(limits::Limits::new(settings)),
+        router: Arc::new(OnceLock::new()),
+    };
+    let router = routes::router()
         .fallback(error::not_found)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            settings.max_body_bytes,
+        ))
         .layer(axum::middleware::map_response(error::json_errors))
-        .with_state(AppState { app })
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            usage_header,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            error::panic_response,
+        ))
+        .with_state(state.clone());
+    let _ = state.router.set(router.clone());
+    router
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// `Sforce-Limit-Info` on every answer, as clients read it.
+async fn usage_header(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut response: Response,
+) -> Response {
+    response.headers_mut().insert(
+        HeaderName::from_static("sforce-limit-info"),
+        state.limits.usage_header(),
+    );
+    response
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight. A trailing slash
+/// never changes the answer (simple-salesforce sends `…/sobjects/Account/`).
 pub async fn serve(
     app: app::App,
     listener: TcpListener,
+    settings: LimitSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
+    let service = NormalizePathLayer::trim_trailing_slash().layer(router(app, settings));
+    let service = axum::ServiceExt::<Request>::into_make_service(service);
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

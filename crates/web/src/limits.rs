@@ -31,7 +31,11 @@ pub struct LimitSettings {
 
 impl Default for LimitSettings {
     fn default() -> LimitSettings {
-        LimitSettings { requests_per_second: 0, daily_requests: 5_000_000, max_body_bytes: 20 * 1024 * 1024 }
+        LimitSettings {
+            requests_per_second: 0,
+            daily_requests: 5_000_000,
+            max_body_bytes: 20 * 1024 * 1024,
+        }
     }
 }
 
@@ -50,7 +54,12 @@ pub struct Limits {
 
 impl Limits {
     pub fn new(settings: LimitSettings) -> Limits {
-        Limits { settings, buckets: Mutex::new(HashMap::new()), day: Mutex::new((0, 0)), used_today: AtomicU64::new(0) }
+        Limits {
+            settings,
+            buckets: Mutex::new(HashMap::new()),
+            day: Mutex::new((0, 0)),
+            used_today: AtomicU64::new(0),
+        }
     }
 
     /// Counts one API request by `token`; refuses it when the token is over its rate or the
@@ -85,11 +94,18 @@ impl Limits {
         }
         let now = Instant::now();
         // A burst of up to one second's worth of requests.
-        let bucket = buckets.entry(token.to_string()).or_insert(Bucket { tokens: rate, refilled: now });
-        bucket.tokens = (bucket.tokens + now.duration_since(bucket.refilled).as_secs_f64() * rate).min(rate);
+        let bucket = buckets.entry(token.to_string()).or_insert(Bucket {
+            tokens: rate,
+            refilled: now,
+        });
+        bucket.tokens =
+            (bucket.tokens + now.duration_since(bucket.refilled).as_secs_f64() * rate).min(rate);
         bucket.refilled = now;
         if bucket.tokens < 1.0 {
-            return Err(exceeded(&format!("Request rate limit exceeded: at most {} requests per second per token", self.settings.requests_per_second)));
+            return Err(exceeded(&format!(
+                "Request rate limit exceeded: at most {} requests per second per token",
+                self.settings.requests_per_second
+            )));
         }
         bucket.tokens -= 1.0;
         Ok(())
@@ -97,17 +113,31 @@ impl Limits {
 
     /// `api-usage=USED/MAX`.
     pub fn usage_header(&self) -> HeaderValue {
-        let text = format!("api-usage={}/{}", self.used_today.load(Ordering::Relaxed), self.settings.daily_requests);
+        let text = format!(
+            "api-usage={}/{}",
+            self.used_today.load(Ordering::Relaxed),
+            self.settings.daily_requests
+        );
         HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("api-usage=0/0"))
     }
 }
 
 fn exceeded(message: &str) -> ApiError {
-    ApiError { status: StatusCode::TOO_MANY_REQUESTS, errors: vec![model::RecordError::new(ErrorCode::RequestLimitExceeded, message)] }
+    ApiError {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        errors: vec![model::RecordError::new(
+            ErrorCode::RequestLimitExceeded,
+            message,
+        )],
+    }
 }
 
 /// `GET /limits`.
-pub async fn limits(State(state): State<AppState>, ApiCaller(_): ApiCaller, Path(version): Path<String>) -> Result<Response, ApiError> {
+pub async fn limits(
+    State(state): State<AppState>,
+    ApiCaller(_): ApiCaller,
+    Path(version): Path<String>,
+) -> Result<Response, ApiError> {
     crate::sobjects::base(&version)?;
     let max = state.limits.settings.daily_requests;
     let used = state.limits.used_today.load(Ordering::Relaxed);

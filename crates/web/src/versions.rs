@@ -46,7 +46,11 @@ pub async fn resources_list(Path(version): Path<String>) -> Result<Response, Api
     })?;
     let base = format!("/services/data/v{major}.0");
     // Only what is implemented: clients discover resources here.
-    let body = json!({"sobjects": format!("{base}/sobjects")});
+    let body = json!({
+        "sobjects": format!("{base}/sobjects"),
+        "composite": format!("{base}/composite"),
+        "limits": format!("{base}/limits"),
+    });
     Ok(json_response(StatusCode::OK, &body))
 }
 
