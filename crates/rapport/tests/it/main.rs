@@ -5,6 +5,7 @@
 
 mod support;
 
+mod clients;
 mod custom;
 mod processes;
 mod records;
