@@ -46,7 +46,7 @@ pub struct RecordsBody {
 }
 
 fn parse_body(body: Result<Json<JsonValue>, JsonRejection>) -> Result<RecordsBody, ApiError> {
-    let Json(value) = body.map_err(|r| ApiError::new(ErrorCode::JsonParserError, r.body_text()))?;
+    let Json(value) = body.map_err(crate::sobjects::json_rejection)?;
     let body: RecordsBody = serde_json::from_value(value).map_err(|e| {
         ApiError::new(
             ErrorCode::JsonParserError,
@@ -433,6 +433,6 @@ pub async fn collection_retrieve_post(
     Path((_, object)): Path<(String, String)>,
     body: Result<Json<RetrieveBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|r| ApiError::new(ErrorCode::JsonParserError, r.body_text()))?;
+    let Json(body) = body.map_err(crate::sobjects::json_rejection)?;
     retrieve(&ctx, &object, body.ids, body.fields).await
 }

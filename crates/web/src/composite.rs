@@ -239,7 +239,7 @@ pub async fn composite(
     headers: HeaderMap,
     body: Result<Json<CompositeBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|r| ApiError::new(ErrorCode::JsonParserError, r.body_text()))?;
+    let Json(body) = body.map_err(crate::sobjects::json_rejection)?;
     if body.composite_request.is_empty() || body.composite_request.len() > MAX_SUBREQUESTS {
         return Err(ApiError::new(
             ErrorCode::JsonParserError,
@@ -391,7 +391,7 @@ pub async fn batch(
     headers: HeaderMap,
     body: Result<Json<BatchBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|r| ApiError::new(ErrorCode::JsonParserError, r.body_text()))?;
+    let Json(body) = body.map_err(crate::sobjects::json_rejection)?;
     if body.batch_requests.is_empty() || body.batch_requests.len() > MAX_SUBREQUESTS {
         return Err(ApiError::new(
             ErrorCode::JsonParserError,

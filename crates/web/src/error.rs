@@ -91,6 +91,7 @@ pub async fn json_errors(response: Response) -> Response {
     let code = match status.as_u16() {
         404 => ErrorCode::NotFound,
         405 => ErrorCode::MethodNotAllowed,
+        413 => ErrorCode::RequestEntityTooLarge,
         s if s >= 500 => ErrorCode::UnknownException,
         _ => ErrorCode::JsonParserError,
     };

@@ -51,11 +51,16 @@ pub fn body_object(body: Result<Json<JsonValue>, JsonRejection>) -> Result<Recor
             ErrorCode::JsonParserError,
             "The request body must be a JSON object of field values",
         )),
-        Err(rejection) => Err(ApiError::new(
-            ErrorCode::JsonParserError,
-            rejection.body_text(),
-        )),
+        Err(rejection) => Err(json_rejection(rejection)),
     }
+}
+
+/// A body that is not JSON, or too large.
+pub fn json_rejection(rejection: JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(ErrorCode::RequestEntityTooLarge, rejection.body_text());
+    }
+    ApiError::new(ErrorCode::JsonParserError, rejection.body_text())
 }
 
 /// The object a path names, or 404.

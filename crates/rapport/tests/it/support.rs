@@ -188,6 +188,11 @@ pub struct Server {
 
 impl Server {
     pub async fn start(db: &TestDb) -> Server {
+        Server::start_with(db, &[]).await
+    }
+
+    /// Starts `rapport serve` with extra arguments.
+    pub async fn start_with(db: &TestDb, extra: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -195,6 +200,7 @@ impl Server {
             .port();
         let child = rapport(db)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
