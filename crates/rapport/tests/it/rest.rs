@@ -560,11 +560,11 @@ async fn random_bodies_never_cause_a_server_error(db: TestDb) {
     fn value(next: &mut impl FnMut() -> u64, depth: u32) -> Json {
         match next() % if depth > 2 { 6 } else { 8 } {
             0 => Json::Null,
-            1 => json!(next() % 2 == 0),
+            1 => json!(next().is_multiple_of(2)),
             2 => json!((next() % 2_000_001) as i64 - 1_000_000),
             3 => json!(
                 f64::from_bits(next() & 0x7FEF_FFFF_FFFF_FFFF)
-                    * if next() % 2 == 0 { 1.0 } else { -1.0 }
+                    * if next().is_multiple_of(2) { 1.0 } else { -1.0 }
             ),
             4 => json!(
                 [
