@@ -251,8 +251,25 @@ struct SeedArgs {
     batch: u64,
 }
 
+#[derive(Subcommand)]
+enum BenchTarget {
+    /// Load over HTTP: N keep-alive connections against a server of this process.
+    Http {
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Seconds per round.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// The server's per-token rate limit (0: none).
+        #[arg(long, default_value_t = 0)]
+        rate_limit: u32,
+    },
+}
+
 #[derive(Args)]
 struct BenchArgs {
+    #[command(subcommand)]
+    target: Option<BenchTarget>,
     #[arg(long, default_value_t = 100_000)]
     bulk_records: u64,
     #[arg(long, default_value_t = 200)]
@@ -282,7 +299,7 @@ fn field_type(text: &str) -> anyhow::Result<FieldType> {
 }
 
 /// Turns an application error into a message naming the code, the message and the fields.
-fn explain(error: AppError) -> anyhow::Error {
+pub(crate) fn explain(error: AppError) -> anyhow::Error {
     let lines: Vec<String> = error
         .errors()
         .iter()
@@ -524,6 +541,22 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 }
             }
             writeln!(out, "wrote {file}")?;
+        }
+        Command::Bench(BenchArgs {
+            target:
+                Some(BenchTarget::Http {
+                    connections,
+                    seconds,
+                    rate_limit,
+                }),
+            ..
+        }) => {
+            let options = crate::load::LoadOptions {
+                connections: connections.max(1),
+                seconds: seconds.max(0.5),
+                rate_limit,
+            };
+            crate::load::run(app, options, &mut out).await?;
         }
         Command::Bench(args) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

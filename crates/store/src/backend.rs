@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Sqlite, SqlitePool, Transaction};
+use tokio::sync::OwnedMutexGuard;
 
 use model::{RecordId, Value};
 
@@ -40,6 +41,8 @@ pub struct Store {
     /// The schema version statements are tagged with (see [`Store::tag`]).
     schema_version: Arc<AtomicI64>,
     pub(crate) ids: Arc<IdAllocator>,
+    /// Serialises this process's SQLite write transactions (see [`Store::begin`]).
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -83,6 +86,7 @@ impl Store {
             url: Arc::from(url),
             schema_version: Arc::new(AtomicI64::new(0)),
             ids: Arc::new(IdAllocator::default()),
+            writer: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -123,7 +127,17 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.pool {
             Pool::Sqlite(pool) => {
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, self.clone())
+                // One writer at a time within the process, queued on an async lock: SQLite
+                // allows one writer anyway, and its own busy handler waits by sleeping and
+                // polling, which under load costs far more than an orderly queue.
+                let writer = tokio::time::timeout(WRITER_WAIT, self.writer.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Busy)?;
+                Tx::Sqlite(
+                    pool.begin_with("BEGIN IMMEDIATE").await?,
+                    self.clone(),
+                    writer,
+                )
             }
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?, self.clone()),
         })
@@ -200,9 +214,14 @@ impl Store {
     }
 }
 
+/// How long a write waits for the SQLite writer before giving up (a transaction that outlives
+/// this is a bug: a nested transaction, or a stuck client).
+const WRITER_WAIT: Duration = Duration::from_secs(30);
+
 /// An open write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>, Store),
+    /// On SQLite the process's writer lock is held for the transaction's life.
+    Sqlite(Transaction<'static, Sqlite>, Store, OwnedMutexGuard<()>),
     Postgres(Transaction<'static, Postgres>, Store),
 }
 
@@ -220,14 +239,14 @@ impl Tx {
 
     pub fn store(&self) -> &Store {
         match self {
-            Tx::Sqlite(_, store) | Tx::Postgres(_, store) => store,
+            Tx::Sqlite(_, store, _) | Tx::Postgres(_, store) => store,
         }
     }
 
     pub async fn execute(&mut self, sql: Sql) -> Result<u64> {
         let text = self.store().tag(&sql);
         Ok(match self {
-            Tx::Sqlite(tx, _) => sqlite_query(text, sql.params)
+            Tx::Sqlite(tx, _, _) => sqlite_query(text, sql.params)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
@@ -241,7 +260,7 @@ impl Tx {
     pub async fn fetch(&mut self, sql: Sql, cols: &[Col]) -> Result<Vec<Vec<Value>>> {
         let text = self.store().tag(&sql);
         match self {
-            Tx::Sqlite(tx, _) => {
+            Tx::Sqlite(tx, _, _) => {
                 let rows = sqlite_query(text, sql.params).fetch_all(&mut **tx).await?;
                 rows.iter().map(|row| decode_sqlite(row, cols)).collect()
             }
@@ -273,7 +292,7 @@ impl Tx {
 
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(tx, _) => tx.commit().await?,
+            Tx::Sqlite(tx, _, _) => tx.commit().await?,
             Tx::Postgres(tx, _) => tx.commit().await?,
         }
         Ok(())

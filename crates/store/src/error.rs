@@ -12,6 +12,9 @@ pub enum StoreError {
     /// names against the same schema first).
     #[error("no such field {0}")]
     UnknownField(String),
+    /// The database stayed busy with other writers for too long.
+    #[error("the database is busy: another write held it too long")]
+    Busy,
     /// Stored data that Rapport cannot read back (a bug or a hand edit).
     #[error("unreadable stored data: {0}")]
     Corrupt(String),
