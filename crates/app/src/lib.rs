@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bench;
+mod combine;
 pub mod derive;
 pub mod error;
 pub mod org;
@@ -58,6 +59,8 @@ pub struct App {
     schema: Arc<schema_cache::SchemaCache>,
     /// Tokens already checked.
     tokens: Arc<auth::TokenCache>,
+    /// Single-record creates waiting for a group commit.
+    creates: Arc<combine::CreateQueue>,
     /// Serialises metadata changes made by this process (DDL must not interleave).
     setup_lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -72,6 +75,7 @@ impl App {
             store,
             schema: Arc::new(schema_cache::SchemaCache::new(schema)),
             tokens: Arc::new(auth::TokenCache::default()),
+            creates: Arc::new(combine::CreateQueue::default()),
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
         };
         org::ensure_seeded(&app).await?;

@@ -512,6 +512,13 @@ impl PreparedUpdates {
     }
 }
 
+impl PreparedInserts {
+    /// How many records will be written (the valid ones).
+    pub(crate) fn row_count(&self) -> usize {
+        self.rows.len()
+    }
+}
+
 /// Commits a bulk write's transaction unless all-or-none failed (then it rolls back).
 pub(crate) async fn finish(
     tx: Tx,

@@ -122,6 +122,34 @@ impl Ctx {
         }
     }
 
+    /// Creates one record: inside the unit of work when there is one, else by group commit.
+    pub async fn create_one(
+        &self,
+        object: &str,
+        input: RecordInput,
+    ) -> app::Result<model::RecordId> {
+        match &self.work {
+            Some(work) => {
+                let results = self
+                    .app
+                    .create_many_in(
+                        &mut *work.0.lock().await,
+                        &self.caller,
+                        object,
+                        vec![input],
+                        WriteOptions { all_or_none: true },
+                    )
+                    .await?;
+                match results.into_iter().next() {
+                    Some(Ok(id)) => Ok(id),
+                    Some(Err(errors)) => Err(app::AppError::Rejected(errors)),
+                    None => Err(app::AppError::one(ErrorCode::UnknownException, "no result")),
+                }
+            }
+            None => self.app.create_one(&self.caller, object, input).await,
+        }
+    }
+
     pub async fn update_many(
         &self,
         object: &str,

@@ -138,14 +138,7 @@ pub async fn sobject_create(
 ) -> Result<Response, ApiError> {
     let input = body_object(body)?;
     let object = object_named(&ctx, &object).await?;
-    let id = single(
-        ctx.create_many(
-            &object.name,
-            vec![input],
-            WriteOptions { all_or_none: true },
-        )
-        .await?,
-    )?;
+    let id = ctx.create_one(&object.name, input).await?;
     Ok(created(&ctx, &object.name, &id))
 }
 

@@ -15,6 +15,7 @@ crate::both_backends!(
     stale_updates_are_refused,
     stages_drive_probability_and_history_is_written,
     ids_are_accepted_in_both_forms,
+    concurrent_single_creates_share_commits_but_not_fates,
 );
 
 async fn create_read_update(db: TestDb) {
@@ -612,4 +613,51 @@ async fn ids_are_accepted_in_both_forms(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(record.to_json()["AccountId"], json!(eighteen));
+}
+
+/// Single creates arriving together are committed together; each still gets its own result.
+async fn concurrent_single_creates_share_commits_but_not_fates(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let (app, admin) = (app.clone(), admin.clone());
+            tokio::spawn(async move {
+                let body = match i % 3 {
+                    0 => json!({"Name": format!("Group {i}")}),
+                    1 => json!({"LastName": format!("Person {i}")}),
+                    _ => json!({"Industry": "Energy"}),
+                };
+                let object = if i % 3 == 1 { "Contact" } else { "Account" };
+                (i, app.create_one(&admin, object, input(body)).await)
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        let (i, result) = task.await.unwrap();
+        match i % 3 {
+            2 => assert_eq!(
+                result.unwrap_err().code(),
+                ErrorCode::RequiredFieldMissing,
+                "record {i}"
+            ),
+            _ => {
+                let id = result.unwrap();
+                assert_eq!(id.key_prefix(), if i % 3 == 1 { "003" } else { "001" });
+                created += 1;
+            }
+        }
+    }
+    assert_eq!(created, 40);
+    assert_eq!(
+        count(&app, &admin, "Account").await + count(&app, &admin, "Contact").await,
+        40
+    );
+    assert_eq!(
+        app.create_one(&admin, "Organization", input(json!({"Name": "x"})))
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidOperation
+    );
 }
