@@ -647,29 +647,76 @@ crate::both_backends!(oauth_grants_and_more_resources);
 async fn oauth_grants_and_more_resources(db: TestDb) {
     let (token, server) = admin_token_and_server(&db, &[]).await;
     let app_text = rapport_ok(&db, &["app", "add", "--name", "Integration"]);
-    let field = |name: &str| app_text.lines().find_map(|l| l.strip_prefix(name)).unwrap().trim().to_string();
+    let field = |name: &str| {
+        app_text
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
     let (client_id, secret) = (field("client_id:"), field("client_secret:"));
     let client = reqwest::Client::new();
     let token_url = format!("{}/services/oauth2/token", server.base);
-    let form = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| format!("{k}={}", v.replace('@', "%40").replace('+', "%2B"))).collect::<Vec<_>>().join("&");
+    let form = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace('@', "%40").replace('+', "%2B")))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
     let grant = async |body: String| {
-        let response = client.post(&token_url).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+        let response = client
+            .post(&token_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.json::<Json>().await.unwrap())
     };
-    let (status, password) = grant(form(&[("grant_type", "password"), ("client_id", &client_id), ("client_secret", &secret), ("username", "admin@example.com"), ("password", "secret123")])).await;
+    let (status, password) = grant(form(&[
+        ("grant_type", "password"),
+        ("client_id", &client_id),
+        ("client_secret", &secret),
+        ("username", "admin@example.com"),
+        ("password", "secret123"),
+    ]))
+    .await;
     assert_eq!(status, 200, "{password}");
     assert_eq!(password["token_type"], "Bearer");
     assert_eq!(password["instance_url"], server.base);
     assert!(password["id"].as_str().unwrap().contains("/id/00D"));
-    assert!(password["issued_at"].as_str().unwrap().parse::<u64>().is_ok());
+    assert!(
+        password["issued_at"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok()
+    );
     assert!(!password["signature"].as_str().unwrap().is_empty());
     let access = password["access_token"].as_str().unwrap().to_string();
     let refresh = password["refresh_token"].as_str().unwrap().to_string();
     let api = format!("{}/services/data/v59.0", server.base);
-    assert_eq!(client.get(format!("{api}/limits")).bearer_auth(&access).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client
+            .get(format!("{api}/limits"))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
-    let (status, refreshed) = grant(form(&[("grant_type", "refresh_token"), ("client_id", &client_id), ("client_secret", &secret), ("refresh_token", &refresh)])).await;
+    let (status, refreshed) = grant(form(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", &client_id),
+        ("client_secret", &secret),
+        ("refresh_token", &refresh),
+    ]))
+    .await;
     assert_eq!(status, 200, "{refreshed}");
     let refreshed_token = refreshed["access_token"].as_str().unwrap().to_string();
     assert_ne!(refreshed_token, access);
@@ -682,34 +729,124 @@ async fn oauth_grants_and_more_resources(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(basic.status(), 200);
-    let (status, error) = grant(form(&[("grant_type", "password"), ("client_id", &client_id), ("client_secret", "wrong"), ("username", "admin@example.com"), ("password", "secret123")])).await;
-    assert_eq!((status, error["error"].as_str().unwrap()), (400, "invalid_client"));
-    let (status, error) = grant(form(&[("grant_type", "password"), ("client_id", &client_id), ("client_secret", &secret), ("username", "admin@example.com"), ("password", "wrong")])).await;
-    assert_eq!((status, error["error"].as_str().unwrap()), (400, "invalid_grant"));
-    let (status, error) = grant(form(&[("grant_type", "authorization_code"), ("client_id", &client_id)])).await;
-    assert_eq!((status, error["error"].as_str().unwrap()), (400, "unsupported_grant_type"));
+    let (status, error) = grant(form(&[
+        ("grant_type", "password"),
+        ("client_id", &client_id),
+        ("client_secret", "wrong"),
+        ("username", "admin@example.com"),
+        ("password", "secret123"),
+    ]))
+    .await;
+    assert_eq!(
+        (status, error["error"].as_str().unwrap()),
+        (400, "invalid_client")
+    );
+    let (status, error) = grant(form(&[
+        ("grant_type", "password"),
+        ("client_id", &client_id),
+        ("client_secret", &secret),
+        ("username", "admin@example.com"),
+        ("password", "wrong"),
+    ]))
+    .await;
+    assert_eq!(
+        (status, error["error"].as_str().unwrap()),
+        (400, "invalid_grant")
+    );
+    let (status, error) = grant(form(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", &client_id),
+    ]))
+    .await;
+    assert_eq!(
+        (status, error["error"].as_str().unwrap()),
+        (400, "unsupported_grant_type")
+    );
 
-    let userinfo: Json = client.get(format!("{}/services/oauth2/userinfo", server.base)).bearer_auth(&access).send().await.unwrap().json().await.unwrap();
+    let userinfo: Json = client
+        .get(format!("{}/services/oauth2/userinfo", server.base))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(userinfo["preferred_username"], "admin@example.com");
-    let identity = client.get(password["id"].as_str().unwrap()).bearer_auth(&access).send().await.unwrap();
+    let identity = client
+        .get(password["id"].as_str().unwrap())
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(identity.status(), 200);
     // Revoked: refused within a quarter second, here at once.
-    let revoked = client.post(format!("{}/services/oauth2/revoke", server.base)).header("content-type", "application/x-www-form-urlencoded").body(format!("token={access}")).send().await.unwrap();
+    let revoked = client
+        .post(format!("{}/services/oauth2/revoke", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={access}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), 200);
-    let after = client.get(format!("{api}/limits")).bearer_auth(&access).send().await.unwrap();
+    let after = client
+        .get(format!("{api}/limits"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(after.status(), 401);
-    assert_eq!(client.get(format!("{api}/limits")).bearer_auth(&refreshed_token).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client
+            .get(format!("{api}/limits"))
+            .bearer_auth(&refreshed_token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     // Child records and /composite/batch.
-    let account: Json = client.post(format!("{api}/sobjects/Account")).bearer_auth(&token).json(&json!({"Name": "Parent"})).send().await.unwrap().json().await.unwrap();
+    let account: Json = client
+        .post(format!("{api}/sobjects/Account"))
+        .bearer_auth(&token)
+        .json(&json!({"Name": "Parent"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let account_id = account["id"].as_str().unwrap().to_string();
     for name in ["Li", "Wang"] {
-        client.post(format!("{api}/sobjects/Contact")).bearer_auth(&token).json(&json!({"LastName": name, "AccountId": account_id})).send().await.unwrap();
+        client
+            .post(format!("{api}/sobjects/Contact"))
+            .bearer_auth(&token)
+            .json(&json!({"LastName": name, "AccountId": account_id}))
+            .send()
+            .await
+            .unwrap();
     }
-    let children: Json = client.get(format!("{api}/sobjects/Account/{account_id}/Contacts?fields=LastName")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let children: Json = client
+        .get(format!(
+            "{api}/sobjects/Account/{account_id}/Contacts?fields=LastName"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(children["totalSize"], 2, "{children}");
     assert_eq!(children["done"], true);
-    let unknown = client.get(format!("{api}/sobjects/Account/{account_id}/Nothing")).bearer_auth(&token).send().await.unwrap();
+    let unknown = client
+        .get(format!("{api}/sobjects/Account/{account_id}/Nothing"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
     let batch: Json = client
         .post(format!("{api}/composite/batch"))
@@ -726,7 +863,12 @@ async fn oauth_grants_and_more_resources(db: TestDb) {
         .json()
         .await
         .unwrap();
-    let statuses: Vec<u64> = batch["results"].as_array().unwrap().iter().map(|r| r["statusCode"].as_u64().unwrap()).collect();
+    let statuses: Vec<u64> = batch["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["statusCode"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, vec![204, 200, 400, 412], "{batch}");
     assert_eq!(batch["hasErrors"], true);
     assert_eq!(batch["results"][1]["result"]["Phone"], "123");
