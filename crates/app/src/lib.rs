@@ -59,8 +59,9 @@ pub struct App {
     schema: Arc<schema_cache::SchemaCache>,
     /// Tokens already checked.
     tokens: Arc<auth::TokenCache>,
-    /// Single-record creates waiting for a group commit.
-    creates: Arc<combine::CreateQueue>,
+    /// Single-record creates and updates waiting for a group commit.
+    creates: Arc<combine::Queue<records::RecordInput>>,
+    updates: Arc<combine::Queue<records::Update>>,
     /// Serialises metadata changes made by this process (DDL must not interleave).
     setup_lock: Arc<tokio::sync::Mutex<()>>,
 }
@@ -75,7 +76,8 @@ impl App {
             store,
             schema: Arc::new(schema_cache::SchemaCache::new(schema)),
             tokens: Arc::new(auth::TokenCache::default()),
-            creates: Arc::new(combine::CreateQueue::default()),
+            creates: Arc::new(combine::Queue::default()),
+            updates: Arc::new(combine::Queue::default()),
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
         };
         org::ensure_seeded(&app).await?;

@@ -150,6 +150,30 @@ impl Ctx {
         }
     }
 
+    /// Updates one record: inside the unit of work when there is one, else by group commit.
+    pub async fn update_one(&self, object: &str, update: Update) -> app::Result<()> {
+        match &self.work {
+            Some(work) => {
+                let results = self
+                    .app
+                    .update_many_in(
+                        &mut *work.0.lock().await,
+                        &self.caller,
+                        object,
+                        vec![update],
+                        WriteOptions { all_or_none: true },
+                    )
+                    .await?;
+                match results.into_iter().next() {
+                    Some(Ok(_)) => Ok(()),
+                    Some(Err(errors)) => Err(app::AppError::Rejected(errors)),
+                    None => Err(app::AppError::one(ErrorCode::UnknownException, "no result")),
+                }
+            }
+            None => self.app.update_one(&self.caller, object, update).await,
+        }
+    }
+
     pub async fn update_many(
         &self,
         object: &str,

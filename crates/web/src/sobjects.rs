@@ -233,25 +233,9 @@ pub async fn sobject_update(
         input,
         if_unmodified_since: unmodified_since(&headers)?,
     };
-    single(
-        ctx.update_many(
-            &object.name,
-            vec![update],
-            WriteOptions { all_or_none: true },
-        )
+    ctx.update_one(&object.name, update)
         .await
-        .map_err(id_errors_are_not_found)?,
-    )
-    .map_err(|e| {
-        if e.errors
-            .first()
-            .is_some_and(|e| e.code == ErrorCode::MalformedId)
-        {
-            not_found()
-        } else {
-            e
-        }
-    })?;
+        .map_err(id_errors_are_not_found)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

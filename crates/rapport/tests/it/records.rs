@@ -649,9 +649,55 @@ async fn concurrent_single_creates_share_commits_but_not_fates(db: TestDb) {
         }
     }
     assert_eq!(created, 40);
+    // Updates too, including several of one record at once: none is taken for stale.
+    let target = app
+        .create(&admin, "Account", input(json!({"Name": "Busy"})))
+        .await
+        .unwrap();
+    let updates: Vec<_> = (0..30)
+        .map(|i| {
+            let (app, admin, id) = (app.clone(), admin.clone(), id18(&target));
+            tokio::spawn(async move {
+                let body = if i == 7 {
+                    json!({"NumberOfEmployees": "many"})
+                } else {
+                    json!({"Phone": format!("{i}")})
+                };
+                (
+                    i,
+                    app.update_one(
+                        &admin,
+                        "Account",
+                        Update {
+                            id,
+                            input: input(body),
+                            if_unmodified_since: None,
+                        },
+                    )
+                    .await,
+                )
+            })
+        })
+        .collect();
+    for task in updates {
+        let (i, result) = task.await.unwrap();
+        if i == 7 {
+            assert_eq!(
+                result.unwrap_err().code(),
+                ErrorCode::InvalidTypeOnFieldInRecord
+            );
+        } else {
+            result.unwrap();
+        }
+    }
+    let busy = app
+        .get(&admin, "Account", &id18(&target), None)
+        .await
+        .unwrap();
+    assert!(matches!(busy.get("Phone"), Some(Value::Text(_))));
     assert_eq!(
         count(&app, &admin, "Account").await + count(&app, &admin, "Contact").await,
-        40
+        41
     );
     assert_eq!(
         app.create_one(&admin, "Organization", input(json!({"Name": "x"})))
