@@ -5,9 +5,11 @@
 pub mod auth;
 pub mod bench;
 mod combine;
+pub mod dates;
 pub mod derive;
 pub mod error;
 pub mod org;
+pub mod query;
 pub mod records;
 pub(crate) mod recycle;
 pub mod seed;

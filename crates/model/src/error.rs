@@ -52,6 +52,7 @@ error_codes! {
     ProcessingHalted = "PROCESSING_HALTED", 400, "The transaction was rolled back since another operation in the same transaction failed.";
     BatchProcessingHalted = "BATCH_PROCESSING_HALTED", 412, "A batch stopped at an earlier failing request.";
     InvalidReplicationDate = "INVALID_REPLICATION_DATE", 400, "The start or end of a replication window is missing or out of order.";
+    InvalidQueryFilterOperator = "INVALID_QUERY_FILTER_OPERATOR", 400, "A condition's value does not suit its field.";
     InvalidQueryLocator = "INVALID_QUERY_LOCATOR", 400, "The query locator is unknown or expired.";
     MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, "The resource does not answer this HTTP method.";
     UnknownException = "UNKNOWN_EXCEPTION", 500, "An internal error; the cause is in the server log.";

@@ -89,6 +89,19 @@ enum Command {
     Bench(BenchArgs),
     /// Empties the recycle bin of records deleted more than 15 days ago.
     PurgeRecycleBin,
+    /// Runs a SOQL query and prints the result.
+    Query {
+        soql: String,
+        /// Run as this user (default: the first administrator).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+        /// table, csv or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Include records in the recycle bin (queryAll).
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -586,6 +599,15 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             })
             .await
             .map_err(explain)?;
+        }
+        Command::Query {
+            soql,
+            as_user,
+            format,
+            all,
+        } => {
+            let caller = app.cli_caller(as_user.as_deref()).await.map_err(explain)?;
+            crate::output::query(app, &caller, &soql, all, &format, &mut out).await?;
         }
         Command::PurgeRecycleBin => writeln!(
             out,

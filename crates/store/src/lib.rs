@@ -8,6 +8,7 @@ pub mod ddl;
 pub mod metadata;
 pub mod migrate;
 pub mod plan;
+pub mod query;
 pub mod records;
 pub mod sql;
 

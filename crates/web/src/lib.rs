@@ -10,6 +10,7 @@ mod describe;
 mod error;
 mod limits;
 mod oauth;
+mod query;
 pub mod routes;
 mod soap;
 mod sobjects;

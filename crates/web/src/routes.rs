@@ -11,7 +11,9 @@ use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde_json::{Value as JsonValue, json};
 
 use crate::error::json_response;
-use crate::{AppState, collections, composite, limits, oauth, soap, sobjects, sync, versions};
+use crate::{
+    AppState, collections, composite, limits, oauth, query, soap, sobjects, sync, versions,
+};
 
 /// One endpoint.
 pub struct Endpoint {
@@ -74,6 +76,9 @@ endpoints! {
         Some(r#"{"allOrNone": true, "compositeRequest": [{"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "acct", "body": {"Name": "A"}}, {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "con", "body": {"LastName": "B", "AccountId": "@{acct.id}"}}]}"#),
         post(composite::composite);
     "POST" "/services/data/{version}/composite/batch", true, "Up to 25 independent subrequests.", Some(r#"{"haltOnError": false, "batchRequests": [{"method": "GET", "url": "v59.0/sobjects/Account/describe"}]}"#), post(composite::batch);
+    "GET" "/services/data/{version}/query", true, "Runs a SOQL query (?q=SELECT …); pages of up to 2,000 rows.", None, get(query::query);
+    "GET" "/services/data/{version}/queryAll", true, "Runs a SOQL query including recycle-bin records.", None, get(query::query_all);
+    "GET" "/services/data/{version}/query/{locator}", true, "The next page of a query (its nextRecordsUrl).", None, get(query::query_more);
     "GET" "/services/data/{version}/limits", true, "API limits and what is left of them.", None, get(limits::limits);
 }
 

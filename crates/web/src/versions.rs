@@ -48,6 +48,8 @@ pub async fn resources_list(Path(version): Path<String>) -> Result<Response, Api
     // Only what is implemented: clients discover resources here.
     let body = json!({
         "sobjects": format!("{base}/sobjects"),
+        "query": format!("{base}/query"),
+        "queryAll": format!("{base}/queryAll"),
         "composite": format!("{base}/composite"),
         "limits": format!("{base}/limits"),
     });

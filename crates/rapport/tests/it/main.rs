@@ -8,6 +8,7 @@ mod support;
 mod clients;
 mod custom;
 mod processes;
+mod query;
 mod records;
 mod recycle;
 mod rest;

@@ -1,0 +1,676 @@
+//! SOQL in: parse, resolve names against the schema (case-insensitively), compile to a
+//! [`QueryPlan`] (parents reached by paths become joins, only the ones needed), run, and
+//! assemble rows with nested parents; paging by offset. The one read path of the API.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use model::{ErrorCode, FieldDef, FieldType, ObjectDef, RecordId, Schema, Value};
+use soql::{CompareOp, Condition, Expr, Literal, LiteralKind, Path, SelectItem};
+use store::plan::Deleted;
+use store::query::{Column, Compare, Cond, Order, QueryPlan, Source};
+
+use crate::{App, AppError, Caller, Result};
+
+/// Most rows a page holds (Salesforce's default and maximum).
+pub const MAX_PAGE: usize = 2000;
+/// Largest OFFSET a query may give.
+pub const MAX_OFFSET: u64 = 2000;
+/// Deepest parent path (`Account.Owner.Manager.Name` is 3 levels).
+const MAX_DEPTH: usize = 5;
+
+/// What to read and which page.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryOptions {
+    /// `queryAll`: records in the recycle bin too.
+    pub include_deleted: bool,
+    /// Rows of the result to skip (the position a `nextRecordsUrl` points at).
+    pub start: u64,
+    pub page_size: usize,
+}
+
+/// A value in a result row: a field, or a parent record (null when the lookup is empty).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Value(Value),
+    Parent(Option<Row>),
+}
+
+/// A record of a result: its object, id, and the selected values in select order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub object: String,
+    pub id: Option<RecordId>,
+    pub cells: Vec<(String, Cell)>,
+}
+
+/// One page of a result.
+#[derive(Debug, Clone)]
+pub struct QueryPage {
+    pub object: String,
+    pub rows: Vec<Row>,
+    /// Rows in the whole result.
+    pub total_size: u64,
+    /// Where the next page starts, when there is one.
+    pub next_start: Option<u64>,
+}
+
+fn malformed(message: impl Into<String>) -> AppError {
+    AppError::one(ErrorCode::MalformedQuery, message)
+}
+
+fn no_such_column(name: &str, object: &str) -> AppError {
+    AppError::one(
+        ErrorCode::InvalidField,
+        format!(
+            "No such column '{name}' on entity '{object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names."
+        ),
+    )
+}
+
+/// A parent reached from a source through a lookup: node of the select tree.
+#[derive(Debug, Default)]
+struct Node {
+    /// Child entries in first-seen order: a field (column position) or a parent node.
+    entries: Vec<(String, Entry)>,
+}
+
+#[derive(Debug)]
+enum Entry {
+    Field(usize),
+    Parent {
+        source: usize,
+        id_column: usize,
+        node: Node,
+    },
+}
+
+/// Builds the plan: sources (with joins), columns, and the select tree.
+struct Planner<'s> {
+    schema: &'s Schema,
+    sources: Vec<Source>,
+    columns: Vec<Column>,
+    joins: HashMap<(usize, String), usize>,
+    alias: Option<String>,
+    fiscal_start: u8,
+    today: time::Date,
+}
+
+impl Planner<'_> {
+    fn object(&self, source: usize) -> &ObjectDef {
+        &self.sources[source].object
+    }
+
+    /// The source a relationship of `source` leads to, joined once.
+    fn join(&mut self, source: usize, relationship: &str) -> Result<usize> {
+        let object = self.object(source).clone();
+        let field = object
+            .fields
+            .iter()
+            .find(|f| f.relationship.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(relationship)))
+            .cloned()
+            .ok_or_else(|| {
+                AppError::one(
+                    ErrorCode::InvalidField,
+                    format!("Didn't understand relationship '{relationship}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name."),
+                )
+            })?;
+        if let Some(&joined) = self.joins.get(&(source, field.name.clone())) {
+            return Ok(joined);
+        }
+        let [target] = field.reference_to.as_slice() else {
+            return Err(AppError::one(
+                ErrorCode::InvalidField,
+                format!(
+                    "{relationship} is polymorphic: read its Id, or use TYPEOF (not supported yet)"
+                ),
+            ));
+        };
+        let parent = self.schema.object(target).ok_or_else(|| {
+            AppError::one(
+                ErrorCode::InvalidType,
+                format!("sObject type '{target}' is not supported."),
+            )
+        })?;
+        self.sources.push(Source {
+            object: (**parent).clone(),
+            parent_of: Some((source, field.clone())),
+        });
+        let joined = self.sources.len() - 1;
+        self.joins.insert((source, field.name), joined);
+        Ok(joined)
+    }
+
+    /// The path's parts without a leading alias of the root.
+    fn parts<'p>(&self, path: &'p Path) -> &'p [soql::Ident] {
+        match (&self.alias, path.parts.split_first()) {
+            (Some(alias), Some((first, rest)))
+                if !rest.is_empty() && first.text.eq_ignore_ascii_case(alias) =>
+            {
+                rest
+            }
+            _ => &path.parts,
+        }
+    }
+
+    /// Resolves a field path to (source, field), joining parents on the way.
+    fn resolve(&mut self, path: &Path) -> Result<(usize, FieldDef)> {
+        let parts = self.parts(path).to_vec();
+        let Some((last, relationships)) = parts.split_last() else {
+            return Err(malformed("empty field path"));
+        };
+        if relationships.len() > MAX_DEPTH {
+            return Err(malformed(format!(
+                "a field path may cross at most {MAX_DEPTH} relationships at {}",
+                path.span
+            )));
+        }
+        let mut source = 0;
+        for relationship in relationships {
+            source = self.join(source, &relationship.text)?;
+        }
+        let object = self.object(source);
+        let field = object
+            .field(&last.text)
+            .cloned()
+            .ok_or_else(|| no_such_column(&last.text, &object.name))?;
+        Ok((source, field))
+    }
+
+    fn add_column(&mut self, source: usize, field: FieldDef) -> usize {
+        if let Some(i) = self
+            .columns
+            .iter()
+            .position(|c| c.source == source && c.field.name == field.name)
+        {
+            return i;
+        }
+        self.columns.push(Column { source, field });
+        self.columns.len() - 1
+    }
+
+    /// Adds a selected path to the select tree.
+    fn select(&mut self, root: &mut Node, path: &Path) -> Result<()> {
+        let (source, field) = self.resolve(path)?;
+        let column = self.add_column(source, field.clone());
+        // Walk the tree along the path's relationships, creating parent nodes as needed.
+        let parts = self.parts(path).to_vec();
+        let mut node = root;
+        let mut at = 0usize;
+        for relationship in &parts[..parts.len() - 1] {
+            let next = self.join(at, &relationship.text)?;
+            let name = self.sources[at]
+                .object
+                .fields
+                .iter()
+                .find_map(|f| {
+                    f.relationship
+                        .clone()
+                        .filter(|r| r.eq_ignore_ascii_case(&relationship.text))
+                })
+                .unwrap_or_else(|| relationship.text.clone());
+            let id_field = self.sources[next]
+                .object
+                .field("Id")
+                .cloned()
+                .ok_or_else(|| malformed("parent has no Id"))?;
+            let id_column = self.add_column(next, id_field);
+            let position = node
+                .entries
+                .iter()
+                .position(|(n, e)| n == &name && matches!(e, Entry::Parent { .. }));
+            let position = match position {
+                Some(p) => p,
+                None => {
+                    node.entries.push((
+                        name,
+                        Entry::Parent {
+                            source: next,
+                            id_column,
+                            node: Node::default(),
+                        },
+                    ));
+                    node.entries.len() - 1
+                }
+            };
+            node = match &mut node.entries[position].1 {
+                Entry::Parent { node, .. } => node,
+                Entry::Field(_) => return Err(malformed("a path crosses a field")),
+            };
+            at = next;
+        }
+        if !node.entries.iter().any(|(n, _)| n == &field.name) {
+            node.entries
+                .push((field.name.clone(), Entry::Field(column)));
+        }
+        Ok(())
+    }
+
+    /// A literal as a value of `field`'s type.
+    fn value(&self, field: &FieldDef, literal: &Literal) -> Result<Value> {
+        let wrong = || {
+            AppError::one(
+                ErrorCode::InvalidQueryFilterOperator,
+                format!(
+                    "value of filter criterion for field '{}' must be of type {} and should not be enclosed in quotes at {}",
+                    field.name,
+                    describe_kind(field),
+                    literal.span
+                ),
+            )
+        };
+        Ok(match (&literal.kind, field.field_type) {
+            (LiteralKind::Null, _) => Value::Null,
+            (LiteralKind::String(text), FieldType::Id | FieldType::Reference) => {
+                match RecordId::parse(text) {
+                    Ok(id) => Value::Id(id),
+                    Err(_) => {
+                        return Err(AppError::one(
+                            ErrorCode::InvalidQueryFilterOperator,
+                            format!("invalid ID field: {text}"),
+                        ));
+                    }
+                }
+            }
+            (LiteralKind::String(text), t)
+                if !t.is_numeric()
+                    && !matches!(
+                        t,
+                        FieldType::Checkbox | FieldType::Date | FieldType::DateTime
+                    ) =>
+            {
+                Value::Text(text.clone())
+            }
+            (LiteralKind::Boolean(b), FieldType::Checkbox) => Value::Bool(*b),
+            (LiteralKind::Number(text), t) if t.is_numeric() => text
+                .parse::<Decimal>()
+                .map(Value::Decimal)
+                .map_err(|_| wrong())?,
+            (LiteralKind::Currency { amount, .. }, FieldType::Currency) => amount
+                .parse::<Decimal>()
+                .map(Value::Decimal)
+                .map_err(|_| wrong())?,
+            (LiteralKind::Date(text), FieldType::Date) => model::value::parse_date(text)
+                .map(Value::Date)
+                .ok_or_else(wrong)?,
+            (LiteralKind::DateTime(text), FieldType::DateTime) => {
+                model::value::parse_datetime(text)
+                    .map(Value::DateTime)
+                    .ok_or_else(wrong)?
+            }
+            _ => return Err(wrong()),
+        })
+    }
+
+    /// The `[start, end)` of a relative date literal, typed for `field`.
+    fn date_range(&self, field: &FieldDef, name: &str, n: Option<i64>) -> Result<(Value, Value)> {
+        let (start, end) = crate::dates::range(name, n, self.today, self.fiscal_start)
+            .ok_or_else(|| malformed(format!("unknown date literal {name}")))?;
+        Ok(match field.field_type {
+            FieldType::Date => (Value::Date(start), Value::Date(end)),
+            FieldType::DateTime => (
+                Value::DateTime(start.midnight().assume_utc()),
+                Value::DateTime(end.midnight().assume_utc()),
+            ),
+            _ => {
+                return Err(AppError::one(
+                    ErrorCode::InvalidQueryFilterOperator,
+                    format!(
+                        "a date literal needs a date or datetime field, and '{}' is not one",
+                        field.name
+                    ),
+                ));
+            }
+        })
+    }
+
+    fn condition(&mut self, condition: &Condition) -> Result<Cond> {
+        Ok(match condition {
+            Condition::And(parts) => Cond::And(
+                parts
+                    .iter()
+                    .map(|p| self.condition(p))
+                    .collect::<Result<_>>()?,
+            ),
+            Condition::Or(parts) => Cond::Or(
+                parts
+                    .iter()
+                    .map(|p| self.condition(p))
+                    .collect::<Result<_>>()?,
+            ),
+            Condition::Not(inner) => Cond::Not(Box::new(self.condition(inner)?)),
+            Condition::Compare {
+                left, op, right, ..
+            } => {
+                let column = self.column_of(left)?;
+                let compare = match op {
+                    CompareOp::Eq => Compare::Eq,
+                    CompareOp::Ne => Compare::Ne,
+                    CompareOp::Lt => Compare::Lt,
+                    CompareOp::Le => Compare::Le,
+                    CompareOp::Gt => Compare::Gt,
+                    CompareOp::Ge => Compare::Ge,
+                };
+                if let LiteralKind::DateLiteral { name, n } = &right.kind {
+                    let (start, end) = self.date_range(&column.field, name, *n)?;
+                    let at = |op: Compare, value: Value| Cond::Compare {
+                        column: column.clone(),
+                        op,
+                        value,
+                    };
+                    return Ok(match compare {
+                        Compare::Eq => {
+                            Cond::And(vec![at(Compare::Ge, start), at(Compare::Lt, end)])
+                        }
+                        Compare::Ne => Cond::Or(vec![
+                            at(Compare::Lt, start),
+                            at(Compare::Ge, end),
+                            at(Compare::Eq, Value::Null),
+                        ]),
+                        Compare::Lt => at(Compare::Lt, start),
+                        Compare::Le => at(Compare::Lt, end),
+                        Compare::Gt => at(Compare::Ge, end),
+                        Compare::Ge => at(Compare::Ge, start),
+                    });
+                }
+                let value = self.value(&column.field, right)?;
+                Cond::Compare {
+                    column,
+                    op: compare,
+                    value,
+                }
+            }
+            Condition::Like {
+                left,
+                negated,
+                pattern,
+                ..
+            } => {
+                let column = self.column_of(left)?;
+                let LiteralKind::String(text) = &pattern.kind else {
+                    return Err(AppError::one(
+                        ErrorCode::InvalidQueryFilterOperator,
+                        "LIKE needs a quoted pattern",
+                    ));
+                };
+                let like = Cond::Like {
+                    column,
+                    pattern: text.clone(),
+                };
+                if *negated {
+                    Cond::Not(Box::new(like))
+                } else {
+                    like
+                }
+            }
+            Condition::In {
+                left,
+                negated,
+                values,
+                ..
+            } => {
+                let column = self.column_of(left)?;
+                let values = values
+                    .iter()
+                    .map(|v| self.value(&column.field, v))
+                    .collect::<Result<Vec<_>>>()?;
+                let within = Cond::In { column, values };
+                if *negated {
+                    Cond::Not(Box::new(within))
+                } else {
+                    within
+                }
+            }
+            Condition::InQuery { span, .. } => {
+                return Err(malformed(format!(
+                    "semi-join subqueries are not supported yet at {span}"
+                )));
+            }
+            Condition::Includes { span, .. } => {
+                return Err(malformed(format!(
+                    "INCLUDES and EXCLUDES are not supported yet at {span}"
+                )));
+            }
+        })
+    }
+
+    fn column_of(&mut self, expr: &Expr) -> Result<Column> {
+        match expr {
+            Expr::Field(path) => {
+                let (source, field) = self.resolve(path)?;
+                Ok(Column { source, field })
+            }
+            Expr::Function { name, span, .. } => Err(malformed(format!(
+                "{} is not supported in this position yet at {span}",
+                name.text
+            ))),
+        }
+    }
+}
+
+fn describe_kind(field: &FieldDef) -> &'static str {
+    match field.field_type {
+        FieldType::Checkbox => "boolean",
+        FieldType::Date => "date",
+        FieldType::DateTime => "dateTime",
+        t if t.is_numeric() => "number",
+        FieldType::Id | FieldType::Reference => "id",
+        _ => "string",
+    }
+}
+
+/// Turns a raw row into a result row by the select tree.
+fn assemble(object: &str, node: &Node, raw: &[Value], id_column: Option<usize>) -> Row {
+    let id = id_column
+        .and_then(|i| raw.get(i))
+        .and_then(Value::as_id)
+        .cloned();
+    let cells = node
+        .entries
+        .iter()
+        .map(|(name, entry)| {
+            let cell = match entry {
+                Entry::Field(i) => Cell::Value(raw.get(*i).cloned().unwrap_or(Value::Null)),
+                Entry::Parent {
+                    source: _,
+                    id_column,
+                    node: child,
+                } => {
+                    if raw.get(*id_column).is_none_or(Value::is_null) {
+                        Cell::Parent(None)
+                    } else {
+                        Cell::Parent(Some(assemble("", child, raw, Some(*id_column))))
+                    }
+                }
+            };
+            (name.clone(), cell)
+        })
+        .collect();
+    Row {
+        object: object.to_string(),
+        id,
+        cells,
+    }
+}
+
+/// Fills in the object names of parent rows (known from the plan's sources).
+fn name_parents(row: &mut Row, node: &Node, sources: &[Source]) {
+    for ((_, cell), (_, entry)) in row.cells.iter_mut().zip(&node.entries) {
+        if let (Cell::Parent(Some(parent)), Entry::Parent { source, node, .. }) = (cell, entry) {
+            parent.object = sources[*source].object.name.clone();
+            name_parents(parent, node, sources);
+        }
+    }
+}
+
+impl App {
+    /// Runs a SOQL query and returns one page of its result.
+    pub async fn query(
+        &self,
+        _caller: &Caller,
+        text: &str,
+        options: QueryOptions,
+    ) -> Result<QueryPage> {
+        let query = soql::parse(text).map_err(|e| malformed(e.to_string()))?;
+        let schema = self.schema().await?;
+        let root: Arc<ObjectDef> = schema.object(&query.from.text).cloned().ok_or_else(|| {
+            AppError::one(
+                ErrorCode::InvalidType,
+                format!(
+                    "sObject type '{}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
+                    query.from.text
+                ),
+            )
+        })?;
+        if query.group_by.is_some() || query.having.is_some() {
+            return Err(malformed("GROUP BY and HAVING are not supported yet"));
+        }
+        let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
+        let mut planner = Planner {
+            schema: &schema,
+            sources: vec![Source {
+                object: (*root).clone(),
+                parent_of: None,
+            }],
+            columns: Vec::new(),
+            joins: HashMap::new(),
+            alias: query.alias.as_ref().map(|a| a.text.clone()),
+            fiscal_start,
+            today: OffsetDateTime::now_utc().date(),
+        };
+        let mut tree = Node::default();
+        let mut count_only = false;
+        for item in &query.select {
+            match item {
+                SelectItem::Expr {
+                    expr: Expr::Field(path),
+                    alias: None,
+                } => planner.select(&mut tree, path)?,
+                SelectItem::Expr {
+                    expr: Expr::Function { name, args, .. },
+                    ..
+                } if name.text.eq_ignore_ascii_case("COUNT")
+                    && args.is_empty()
+                    && query.select.len() == 1 =>
+                {
+                    count_only = true;
+                }
+                SelectItem::Fields { kind, .. } => {
+                    let wanted = kind.text.to_ascii_uppercase();
+                    for field in root.fields.iter().filter(|f| match wanted.as_str() {
+                        "CUSTOM" => f.custom,
+                        "STANDARD" => !f.custom,
+                        _ => true,
+                    }) {
+                        let path = Path {
+                            parts: vec![soql::Ident {
+                                text: field.name.clone(),
+                                span: soql::Span::default(),
+                            }],
+                            span: soql::Span::default(),
+                        };
+                        planner.select(&mut tree, &path)?;
+                    }
+                }
+                SelectItem::Expr { expr, .. } => {
+                    return Err(malformed(format!(
+                        "aggregate and date functions are not supported yet at {}",
+                        expr.span()
+                    )));
+                }
+                SelectItem::Subquery(sub) => {
+                    return Err(malformed(format!(
+                        "child relationship subqueries are not supported yet at {}",
+                        sub.span
+                    )));
+                }
+                SelectItem::TypeOf { span, .. } => {
+                    return Err(malformed(format!("TYPEOF is not supported yet at {span}")));
+                }
+            }
+        }
+        let filter = query
+            .filter
+            .as_ref()
+            .map(|c| planner.condition(c))
+            .transpose()?;
+        let mut order = Vec::with_capacity(query.order_by.len());
+        for item in &query.order_by {
+            let column = planner.column_of(&item.expr)?;
+            // Salesforce puts nulls first unless told otherwise, in either direction.
+            order.push(Order {
+                column,
+                descending: item.descending,
+                nulls_last: item.nulls_last.unwrap_or(false),
+            });
+        }
+        let offset = query.offset.unwrap_or(0);
+        if offset > MAX_OFFSET {
+            return Err(malformed(format!(
+                "Maximum SOQL offset allowed is {MAX_OFFSET}"
+            )));
+        }
+        let root_id = root
+            .field("Id")
+            .cloned()
+            .ok_or_else(|| malformed("the object has no Id"))?;
+        let id_column = planner.add_column(0, root_id);
+        let Planner {
+            sources, columns, ..
+        } = planner;
+        let mut plan = QueryPlan {
+            sources,
+            columns,
+            filter,
+            order,
+            limit: None,
+            offset: None,
+            deleted: if options.include_deleted {
+                Deleted::Include
+            } else {
+                Deleted::Exclude
+            },
+        };
+        // The whole result's size: the matching rows, less OFFSET, at most LIMIT.
+        let matching = self.store().query_count(&plan).await?;
+        let total = matching
+            .saturating_sub(offset)
+            .min(query.limit.unwrap_or(u64::MAX));
+        if count_only {
+            return Ok(QueryPage {
+                object: root.name.clone(),
+                rows: Vec::new(),
+                total_size: total,
+                next_start: None,
+            });
+        }
+        let page = options.page_size.clamp(1, MAX_PAGE) as u64;
+        let start = options.start.min(total);
+        let take = page.min(total - start);
+        plan.offset = Some(offset + start);
+        plan.limit = Some(take);
+        let raw = if take == 0 {
+            Vec::new()
+        } else {
+            self.store().query_rows(&plan).await?
+        };
+        let rows = raw
+            .iter()
+            .map(|values| {
+                let mut row = assemble(&root.name, &tree, values, Some(id_column));
+                name_parents(&mut row, &tree, &plan.sources);
+                row
+            })
+            .collect();
+        let next = start + take;
+        Ok(QueryPage {
+            object: root.name.clone(),
+            rows,
+            total_size: total,
+            next_start: (next < total).then_some(next),
+        })
+    }
+}

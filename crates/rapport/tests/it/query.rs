@@ -1,0 +1,607 @@
+//! SOQL through `/query`, `/queryAll` and `/query/{locator}`: results checked row by row over a
+//! seeded dataset, on both backends.
+
+use serde_json::{Value as Json, json};
+
+use crate::support::{Server, TestDb, rapport_ok};
+
+crate::both_backends!(soql_queries);
+
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: Json) -> Json {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    async fn create(&self, object: &str, body: Json) -> String {
+        self.post(&format!("/sobjects/{object}"), body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn query(&self, soql: &str) -> Json {
+        let response = self
+            .client
+            .get(format!("{}/query", self.base))
+            .query_pairs(soql)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Json = response.json().await.unwrap();
+        assert!(status.is_success(), "{soql}: {status} {body}");
+        body
+    }
+
+    async fn error(&self, soql: &str) -> (u16, String, String) {
+        let response = self
+            .client
+            .get(format!("{}/query", self.base))
+            .query_pairs(soql)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Json = response.json().await.unwrap();
+        (
+            status,
+            body[0]["errorCode"].as_str().unwrap_or("").to_string(),
+            body[0]["message"].as_str().unwrap_or("").to_string(),
+        )
+    }
+
+    /// The values of `field` in the records of a query, in order.
+    async fn column(&self, soql: &str, field: &str) -> Vec<Json> {
+        self.query(soql).await["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[field].clone())
+            .collect()
+    }
+}
+
+/// reqwest is built without its `query` feature: encode `?q=` by hand.
+trait QueryPairs {
+    fn query_pairs(self, soql: &str) -> Self;
+}
+
+impl QueryPairs for reqwest::RequestBuilder {
+    fn query_pairs(self, soql: &str) -> Self {
+        let (client, request) = self.build_split();
+        let mut request = request.unwrap();
+        let encoded: String = soql
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        request.url_mut().set_query(Some(&format!("q={encoded}")));
+        reqwest::RequestBuilder::from_parts(client, request)
+    }
+}
+
+fn names(values: Vec<Json>) -> Vec<String> {
+    values
+        .into_iter()
+        .map(|v| v.as_str().unwrap_or("<null>").to_string())
+        .collect()
+}
+
+async fn soql_queries(db: TestDb) {
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--password",
+            "secret123",
+            "--name",
+            "Ada Admin",
+        ],
+    );
+    let token = rapport_ok(&db, &["token", "--user", "admin@example.com"])
+        .trim()
+        .to_string();
+    let server = Server::start(&db).await;
+    let api = Api {
+        client: reqwest::Client::new(),
+        base: format!("{}/services/data/v59.0", server.base),
+        token,
+    };
+
+    let acme = api.create("Account", json!({"Name": "Acme", "Industry": "Technology", "AnnualRevenue": 5000000, "Rating": "Hot"})).await;
+    let huawei = api.create("Account", json!({"Name": "华为技术有限公司", "Industry": "Technology", "AnnualRevenue": 900000000})).await;
+    let globex = api
+        .create(
+            "Account",
+            json!({"Name": "Globex", "Industry": "Energy", "ParentId": acme}),
+        )
+        .await;
+    let initech = api
+        .create(
+            "Account",
+            json!({"Name": "initech", "Industry": "Retail", "AnnualRevenue": 100}),
+        )
+        .await;
+    api.create("Contact", json!({"FirstName": "Ann", "LastName": "Lee", "AccountId": acme, "Email": "ann@acme.example.com"})).await;
+    api.create(
+        "Contact",
+        json!({"FirstName": "伟", "LastName": "王", "AccountId": huawei}),
+    )
+    .await;
+    api.create("Contact", json!({"LastName": "Loner"})).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |offset: i64| model::value::format_date(today + time::Duration::days(offset));
+    api.create("Opportunity", json!({"Name": "Big", "StageName": "Prospecting", "CloseDate": day(0), "Amount": 1000.5, "AccountId": acme})).await;
+    api.create("Opportunity", json!({"Name": "Won", "StageName": "Closed Won", "CloseDate": day(-400), "Amount": 200, "AccountId": huawei})).await;
+    api.create("Opportunity", json!({"Name": "Later", "StageName": "Qualification", "CloseDate": "2030-01-01", "AccountId": globex})).await;
+
+    // Text equality and LIKE are case-insensitive; Chinese text matches.
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Industry = 'technology' ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["Acme", "华为技术有限公司"]
+    );
+    assert_eq!(
+        names(
+            api.column("SELECT Name FROM Account WHERE Name LIKE 'ACME%'", "Name")
+                .await
+        ),
+        ["Acme"]
+    );
+    assert_eq!(
+        names(
+            api.column("SELECT Name FROM Account WHERE Name LIKE '华为%'", "Name")
+                .await
+        ),
+        ["华为技术有限公司"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Name LIKE '%tech' ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["initech"]
+    );
+    // Ordering: case-insensitive text, nulls first unless told otherwise, DESC, LIMIT/OFFSET.
+    assert_eq!(
+        names(
+            api.column("SELECT Name FROM Account ORDER BY Name", "Name")
+                .await
+        ),
+        ["Acme", "Globex", "initech", "华为技术有限公司"]
+    );
+    assert_eq!(
+        names(
+            api.column("SELECT Name FROM Account ORDER BY AnnualRevenue", "Name")
+                .await
+        ),
+        ["Globex", "initech", "Acme", "华为技术有限公司"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account ORDER BY AnnualRevenue DESC NULLS LAST",
+                "Name"
+            )
+            .await
+        ),
+        ["华为技术有限公司", "Acme", "initech", "Globex"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account ORDER BY Name DESC LIMIT 2 OFFSET 1",
+                "Name"
+            )
+            .await
+        ),
+        ["initech", "Globex"]
+    );
+    // Numbers, nulls, IN, NOT, AND/OR.
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE AnnualRevenue > 1000 ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["Acme", "华为技术有限公司"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE AnnualRevenue = null",
+                "Name"
+            )
+            .await
+        ),
+        ["Globex"]
+    );
+    assert_eq!(
+        names(
+            api.column("SELECT Name FROM Account WHERE ParentId != null", "Name")
+                .await
+        ),
+        ["Globex"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Industry IN ('Energy', 'retail') ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["Globex", "initech"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Industry NOT IN ('Technology') ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["Globex", "initech"]
+    );
+    assert_eq!(
+        names(api.column("SELECT Name FROM Account WHERE (Industry = 'Technology' AND AnnualRevenue < 10000000) OR Name = 'initech' ORDER BY Name", "Name").await),
+        ["Acme", "initech"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE NOT (Industry = 'Technology') ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["Globex", "initech"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Rating != 'Hot' ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["Globex", "initech", "华为技术有限公司"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                &format!("SELECT Name FROM Account WHERE Id = '{}'", &acme[..15]),
+                "Name"
+            )
+            .await
+        ),
+        ["Acme"]
+    );
+    // Dates: literals and relative literals.
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Opportunity WHERE CloseDate = 2030-01-01",
+                "Name"
+            )
+            .await
+        ),
+        ["Later"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Opportunity WHERE CloseDate = TODAY",
+                "Name"
+            )
+            .await
+        ),
+        ["Big"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Opportunity WHERE CloseDate = LAST_N_DAYS:500 ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["Big", "Won"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Opportunity WHERE CloseDate > NEXT_N_YEARS:1",
+                "Name"
+            )
+            .await
+        ),
+        ["Later"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Opportunity WHERE CloseDate < THIS_YEAR",
+                "Name"
+            )
+            .await
+        ),
+        ["Won"]
+    );
+    assert_eq!(
+        api.column(
+            "SELECT Name FROM Opportunity WHERE CreatedDate > 2020-01-01T00:00:00Z",
+            "Name"
+        )
+        .await
+        .len(),
+        3
+    );
+    assert_eq!(
+        api.column(
+            "SELECT Name FROM Opportunity WHERE CreatedDate = TODAY",
+            "Name"
+        )
+        .await
+        .len(),
+        3
+    );
+    // Booleans and derived fields.
+    assert_eq!(
+        names(
+            api.column("SELECT Name FROM Opportunity WHERE IsWon = true", "Name")
+                .await
+        ),
+        ["Won"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Opportunity WHERE Amount >= 1000.5",
+                "Name"
+            )
+            .await
+        ),
+        ["Big"]
+    );
+
+    // Parent paths: nested records, null lookups, filters through joins, aliases.
+    let contacts = api
+        .query("SELECT LastName, Account.Name, Account.Owner.Name FROM Contact ORDER BY LastName")
+        .await;
+    let records = contacts["records"].as_array().unwrap();
+    assert_eq!(contacts["totalSize"], 3);
+    assert_eq!(records[0]["LastName"], "Lee");
+    assert_eq!(records[0]["Account"]["attributes"]["type"], "Account");
+    assert_eq!(
+        records[0]["Account"]["attributes"]["url"],
+        format!("/services/data/v59.0/sobjects/Account/{acme}")
+    );
+    assert_eq!(records[0]["Account"]["Name"], "Acme");
+    assert_eq!(records[0]["Account"]["Owner"]["attributes"]["type"], "User");
+    assert_eq!(records[0]["Account"]["Owner"]["Name"], "Ada Admin");
+    assert_eq!(records[1]["LastName"], "Loner");
+    assert_eq!(records[1]["Account"], Json::Null);
+    assert_eq!(records[2]["LastName"], "王");
+    assert_eq!(records[2]["Account"]["Name"], "华为技术有限公司");
+    assert_eq!(names(api.column("SELECT LastName FROM Contact WHERE Account.Industry = 'Technology' ORDER BY LastName", "LastName").await), ["Lee", "王"]);
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT LastName FROM Contact WHERE Account.Parent.Name = null ORDER BY LastName",
+                "LastName"
+            )
+            .await
+        ),
+        ["Lee", "Loner", "王"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Parent.Name = 'Acme'",
+                "Name"
+            )
+            .await
+        ),
+        ["Globex"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT c.LastName FROM Contact c WHERE c.Account.Name = 'Acme'",
+                "LastName"
+            )
+            .await
+        ),
+        ["Lee"]
+    );
+    assert_eq!(
+        names(
+            api.column("SELECT name FROM ACCOUNT where INDUSTRY = 'Energy'", "Name")
+                .await
+        ),
+        ["Globex"],
+        "names in any case; canonical in the answer"
+    );
+    let opportunity = api
+        .query("SELECT Name, Account.Name FROM Opportunity ORDER BY Account.Name NULLS LAST")
+        .await;
+    assert_eq!(opportunity["records"][0]["Account"]["Name"], "Acme");
+
+    // COUNT(), FIELDS(), attributes.
+    let count = api
+        .query("SELECT COUNT() FROM Account WHERE Industry = 'Technology'")
+        .await;
+    assert_eq!(
+        (count["totalSize"].clone(), count["records"].clone()),
+        (json!(2), json!([]))
+    );
+    let fields = api
+        .query("SELECT FIELDS(STANDARD) FROM Account WHERE Name = 'Acme'")
+        .await;
+    assert_eq!(fields["records"][0]["Rating"], "Hot");
+    assert_eq!(
+        fields["records"][0]["attributes"]["url"],
+        format!("/services/data/v59.0/sobjects/Account/{acme}")
+    );
+
+    // queryAll includes the recycle bin.
+    api.client
+        .delete(format!("{}/sobjects/Account/{initech}", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.column("SELECT Name FROM Account", "Name").await.len(),
+        3
+    );
+    let all = api
+        .client
+        .get(format!("{}/queryAll", api.base))
+        .query_pairs("SELECT Name, IsDeleted FROM Account WHERE Name = 'initech'")
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let all: Json = all.json().await.unwrap();
+    assert_eq!(all["records"][0]["IsDeleted"], true);
+
+    // Paging: 2,000 a page by default, batchSize honoured, locators answer from any page.
+    let records: Vec<Json> = (0..200).map(|i| json!({"attributes": {"type": "Lead"}, "LastName": format!("L{i:04}"), "Company": "Paging"})).collect();
+    for _ in 0..11 {
+        api.post(
+            "/composite/sobjects",
+            json!({"allOrNone": true, "records": records}),
+        )
+        .await;
+    }
+    let first = api
+        .query("SELECT LastName FROM Lead WHERE Company = 'Paging' ORDER BY LastName, Id")
+        .await;
+    assert_eq!(first["totalSize"], 2200);
+    assert_eq!(first["done"], false);
+    assert_eq!(first["records"].as_array().unwrap().len(), 2000);
+    let next = first["nextRecordsUrl"].as_str().unwrap();
+    assert!(next.starts_with("/services/data/v59.0/query/"));
+    let second: Json = api
+        .client
+        .get(format!("{}{next}", server.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["done"], true);
+    assert_eq!(second["records"].as_array().unwrap().len(), 200);
+    assert!(second.get("nextRecordsUrl").is_none());
+    let small = api
+        .client
+        .get(format!("{}/query", api.base))
+        .query_pairs("SELECT Id FROM Lead WHERE Company = 'Paging' LIMIT 700")
+        .header("Sforce-Query-Options", "batchSize=300")
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let small: Json = small.json().await.unwrap();
+    assert_eq!(
+        (
+            small["totalSize"].clone(),
+            small["records"].as_array().unwrap().len()
+        ),
+        (json!(700), 300)
+    );
+
+    // Errors: Salesforce's codes, with positions for syntax.
+    let (status, code, message) = api.error("SELECT Id FORM Account").await;
+    assert_eq!((status, code.as_str()), (400, "MALFORMED_QUERY"));
+    assert!(
+        message.contains("FORM") && message.contains("Row:1:Column:11"),
+        "{message}"
+    );
+    let (_, code, message) = api.error("SELECT Colour__c FROM Account").await;
+    assert_eq!(code, "INVALID_FIELD");
+    assert!(
+        message.contains("No such column 'Colour__c' on entity 'Account'"),
+        "{message}"
+    );
+    assert_eq!(
+        api.error("SELECT Id FROM Nothing__c").await.1,
+        "INVALID_TYPE"
+    );
+    assert_eq!(
+        api.error("SELECT Id FROM Account WHERE AnnualRevenue = 'lots'")
+            .await
+            .1,
+        "INVALID_QUERY_FILTER_OPERATOR"
+    );
+    assert_eq!(
+        api.error("SELECT Id FROM Account WHERE Id = 'not-an-id'")
+            .await
+            .1,
+        "INVALID_QUERY_FILTER_OPERATOR"
+    );
+    assert_eq!(
+        api.error("SELECT Id FROM Contact WHERE Account.Nope.Name = 'x'")
+            .await
+            .1,
+        "INVALID_FIELD"
+    );
+    assert_eq!(
+        api.error("SELECT Id FROM Account OFFSET 2001").await.1,
+        "MALFORMED_QUERY"
+    );
+    let bad_locator = api
+        .client
+        .get(format!("{}/query/zzz-10", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let body: Json = bad_locator.json().await.unwrap();
+    assert_eq!(body[0]["errorCode"], "INVALID_QUERY_LOCATOR");
+    let _ = huawei;
+    assert!(server.stop().success());
+}

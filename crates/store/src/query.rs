@@ -1,0 +1,351 @@
+//! The query plan SOQL compiles to: a root object, the parents its paths reach (each a LEFT
+//! JOIN, only the ones needed), the columns to read, a typed condition tree, order, limit and
+//! offset; compiled here to SQL for either backend, every value bound.
+
+use model::{FieldDef, FieldType, ObjectDef, Value};
+
+use crate::plan::Deleted;
+use crate::sql::{Col, Dialect, Param, Sql};
+
+/// A table in the query: the root (index 0) or a parent reached through a lookup.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub object: ObjectDef,
+    /// For a parent: the source it hangs off and the lookup field there.
+    pub parent_of: Option<(usize, FieldDef)>,
+}
+
+/// A column of one source.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub source: usize,
+    pub field: FieldDef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A condition on columns, with values already typed for their fields.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    Compare {
+        column: Column,
+        op: Compare,
+        value: Value,
+    },
+    /// `value` is a SQL LIKE pattern (`%`, `_`, escaped with `\`).
+    Like {
+        column: Column,
+        pattern: String,
+    },
+    In {
+        column: Column,
+        values: Vec<Value>,
+    },
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+}
+
+/// One ORDER BY item.
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub column: Column,
+    pub descending: bool,
+    pub nulls_last: bool,
+}
+
+/// A compiled SOQL query over one object and its parents.
+#[derive(Debug, Clone)]
+pub struct QueryPlan {
+    pub sources: Vec<Source>,
+    pub columns: Vec<Column>,
+    pub filter: Option<Cond>,
+    pub order: Vec<Order>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+    pub deleted: Deleted,
+}
+
+/// Text-like fields compare case-insensitively in SOQL.
+fn is_text(field: &FieldDef) -> bool {
+    matches!(
+        field.field_type,
+        FieldType::Text
+            | FieldType::TextArea
+            | FieldType::LongTextArea
+            | FieldType::Email
+            | FieldType::Phone
+            | FieldType::Url
+            | FieldType::Picklist
+            | FieldType::MultiPicklist
+            | FieldType::AutoNumber
+    )
+}
+
+fn alias(source: usize) -> String {
+    format!("t{source}")
+}
+
+impl QueryPlan {
+    /// The column kinds of a row, in `columns` order.
+    pub fn cols(&self) -> Vec<Col> {
+        self.columns.iter().map(|c| Col::of(&c.field)).collect()
+    }
+
+    fn column(&self, sql: &mut Sql, column: &Column) {
+        sql.ident(&alias(column.source))
+            .push(".")
+            .ident(&column.field.column);
+    }
+
+    fn tables_and_conditions(&self, sql: &mut Sql) {
+        let Some(root) = self.sources.first() else {
+            return;
+        };
+        sql.push(" FROM ")
+            .ident(&root.object.table)
+            .push(" ")
+            .ident(&alias(0));
+        for (i, source) in self.sources.iter().enumerate().skip(1) {
+            let Some((parent_of, field)) = &source.parent_of else {
+                continue;
+            };
+            sql.push(" LEFT JOIN ")
+                .ident(&source.object.table)
+                .push(" ")
+                .ident(&alias(i))
+                .push(" ON ");
+            sql.ident(&alias(i))
+                .push(".")
+                .ident("id")
+                .push(" = ")
+                .ident(&alias(*parent_of))
+                .push(".")
+                .ident(&field.column);
+        }
+        let deleted = match self.deleted {
+            Deleted::Exclude => Some(false),
+            Deleted::Only => Some(true),
+            Deleted::Include => None,
+        };
+        let mut clauses = 0;
+        if let Some(deleted) = deleted {
+            sql.push(" WHERE ")
+                .ident(&alias(0))
+                .push(".")
+                .ident("isdeleted")
+                .push(" = ")
+                .param(Param::Bool(Some(deleted)));
+            clauses += 1;
+        }
+        if let Some(filter) = &self.filter {
+            sql.push(if clauses == 0 { " WHERE " } else { " AND " });
+            self.condition(sql, filter);
+        }
+    }
+
+    /// `SELECT columns FROM … WHERE … ORDER BY … LIMIT … OFFSET …`.
+    pub fn to_sql(&self, dialect: Dialect) -> Sql {
+        let mut sql = Sql::new(dialect);
+        sql.push("SELECT ");
+        for (i, column) in self.columns.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            self.column(&mut sql, column);
+        }
+        self.tables_and_conditions(&mut sql);
+        if !self.order.is_empty() {
+            sql.push(" ORDER BY ");
+            for (i, order) in self.order.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                if is_text(&order.column.field) {
+                    // Text sorts case-insensitively in SOQL.
+                    sql.push("LOWER(");
+                    self.column(&mut sql, &order.column);
+                    sql.push(")");
+                } else {
+                    self.column(&mut sql, &order.column);
+                }
+                sql.push(if order.descending { " DESC" } else { " ASC" });
+                sql.push(if order.nulls_last {
+                    " NULLS LAST"
+                } else {
+                    " NULLS FIRST"
+                });
+            }
+        }
+        if let Some(limit) = self.limit {
+            sql.push(" LIMIT ")
+                .int_param(i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+        if let Some(offset) = self.offset {
+            if self.limit.is_none() && dialect == Dialect::Sqlite {
+                sql.push(" LIMIT -1");
+            }
+            sql.push(" OFFSET ")
+                .int_param(i64::try_from(offset).unwrap_or(i64::MAX));
+        }
+        sql
+    }
+
+    /// `SELECT COUNT(*)` of the same rows (without limit and offset).
+    pub fn to_count_sql(&self, dialect: Dialect) -> Sql {
+        let mut sql = Sql::new(dialect);
+        sql.push("SELECT COUNT(*)");
+        self.tables_and_conditions(&mut sql);
+        sql
+    }
+
+    fn condition(&self, sql: &mut Sql, cond: &Cond) {
+        match cond {
+            Cond::Compare { column, op, value } => {
+                let col = Col::of(&column.field);
+                if value.is_null() {
+                    self.column(sql, column);
+                    sql.push(match op {
+                        Compare::Ne => " IS NOT NULL",
+                        _ => " IS NULL",
+                    });
+                    return;
+                }
+                let operator = match op {
+                    Compare::Eq => " = ",
+                    Compare::Ne => " <> ",
+                    Compare::Lt => " < ",
+                    Compare::Le => " <= ",
+                    Compare::Gt => " > ",
+                    Compare::Ge => " >= ",
+                };
+                if *op == Compare::Ne {
+                    // SOQL's != also matches nulls.
+                    sql.push("(");
+                    self.column(sql, column);
+                    sql.push(" IS NULL OR ");
+                }
+                if is_text(&column.field) {
+                    sql.push("LOWER(");
+                    self.column(sql, column);
+                    sql.push(")")
+                        .push(operator)
+                        .push("LOWER(")
+                        .param(Param::from_value(value, col))
+                        .push(")");
+                } else {
+                    self.column(sql, column);
+                    sql.push(operator).param(Param::from_value(value, col));
+                }
+                if *op == Compare::Ne {
+                    sql.push(")");
+                }
+            }
+            Cond::Like { column, pattern } => {
+                self.column(sql, column);
+                let like = match sql.dialect {
+                    Dialect::Sqlite => " LIKE ",
+                    Dialect::Postgres => " ILIKE ",
+                };
+                sql.push(like);
+                sql.param(Param::Text(Some(pattern.clone())))
+                    .push(" ESCAPE '\\'");
+            }
+            Cond::In { column, values } => {
+                let col = Col::of(&column.field);
+                let nulls = values.iter().any(Value::is_null);
+                let present: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
+                sql.push("(");
+                if present.is_empty() {
+                    sql.push("1 = 0");
+                } else {
+                    let text = is_text(&column.field);
+                    if text {
+                        sql.push("LOWER(");
+                        self.column(sql, column);
+                        sql.push(")");
+                    } else {
+                        self.column(sql, column);
+                    }
+                    sql.push(" IN (");
+                    for (i, value) in present.iter().enumerate() {
+                        if i > 0 {
+                            sql.push(", ");
+                        }
+                        if text {
+                            sql.push("LOWER(")
+                                .param(Param::from_value(value, col))
+                                .push(")");
+                        } else {
+                            sql.param(Param::from_value(value, col));
+                        }
+                    }
+                    sql.push(")");
+                }
+                if nulls {
+                    sql.push(" OR ");
+                    self.column(sql, column);
+                    sql.push(" IS NULL");
+                }
+                sql.push(")");
+            }
+            Cond::And(parts) | Cond::Or(parts) => {
+                let joiner = if matches!(cond, Cond::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                if parts.is_empty() {
+                    sql.push(if matches!(cond, Cond::And(_)) {
+                        "1 = 1"
+                    } else {
+                        "1 = 0"
+                    });
+                    return;
+                }
+                sql.push("(");
+                for (i, part) in parts.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(joiner);
+                    }
+                    self.condition(sql, part);
+                }
+                sql.push(")");
+            }
+            Cond::Not(inner) => {
+                // NOT over a comparison with a null column would be null in SQL (neither true
+                // nor false); SOQL treats the row as not matching the inner condition.
+                sql.push("NOT COALESCE((");
+                self.condition(sql, inner);
+                let false_value = match sql.dialect {
+                    Dialect::Sqlite => "0",
+                    Dialect::Postgres => "FALSE",
+                };
+                sql.push("), ").push(false_value).push(")");
+            }
+        }
+    }
+}
+
+impl crate::backend::Store {
+    /// Runs a query plan.
+    pub async fn query_rows(&self, plan: &QueryPlan) -> crate::Result<Vec<Vec<Value>>> {
+        let sql = plan.to_sql(self.dialect());
+        self.fetch(sql, &plan.cols()).await
+    }
+
+    /// Counts the rows a plan matches (ignoring its limit and offset).
+    pub async fn query_count(&self, plan: &QueryPlan) -> crate::Result<u64> {
+        let sql = plan.to_count_sql(self.dialect());
+        let rows = self.fetch(sql, &[Col::Int]).await?;
+        Ok(u64::try_from(crate::metadata::int_at(&rows, 0)).unwrap_or(0))
+    }
+}

@@ -1,0 +1,134 @@
+//! `GET /query?q=SOQL`, `GET /queryAll?q=SOQL` and the pages after the first,
+//! `GET /query/{locator}`. A locator is self-contained (the query and where the next page
+//! starts), so any server process can answer it.
+
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Map, Value as JsonValue, json};
+
+use app::query::{Cell, QueryOptions, QueryPage, Row};
+use model::ErrorCode;
+
+use crate::auth::Ctx;
+use crate::error::{ApiError, json_response};
+
+#[derive(Deserialize)]
+pub struct QueryParams {
+    q: Option<String>,
+}
+
+/// `batchSize=N` of `Sforce-Query-Options` (200–2000; a hint).
+fn page_size(headers: &HeaderMap) -> usize {
+    headers
+        .get("sforce-query-options")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .find_map(|part| part.trim().strip_prefix("batchSize="))
+        })
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .map_or(app::query::MAX_PAGE, |n| n.clamp(200, app::query::MAX_PAGE))
+}
+
+fn row_json(base: &str, row: &Row) -> JsonValue {
+    let mut map = Map::new();
+    let url = row
+        .id
+        .as_ref()
+        .map(|id| format!("{base}/sobjects/{}/{}", row.object, id.to_18()));
+    map.insert("attributes".into(), json!({"type": row.object, "url": url}));
+    for (name, cell) in &row.cells {
+        let value = match cell {
+            Cell::Value(value) => value.to_json(),
+            Cell::Parent(None) => JsonValue::Null,
+            Cell::Parent(Some(parent)) => row_json(base, parent),
+        };
+        map.insert(name.clone(), value);
+    }
+    JsonValue::Object(map)
+}
+
+fn locator(all: bool, text: &str, start: u64) -> String {
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes());
+    format!("{}{encoded}-{start}", if all { 'a' } else { 'q' })
+}
+
+fn page_json(base: &str, all: bool, text: &str, page: &QueryPage) -> JsonValue {
+    let records: Vec<JsonValue> = page.rows.iter().map(|r| row_json(base, r)).collect();
+    let mut body = json!({"totalSize": page.total_size, "done": page.next_start.is_none(), "records": records});
+    if let (Some(next), JsonValue::Object(map)) = (page.next_start, &mut body) {
+        map.insert(
+            "nextRecordsUrl".into(),
+            json!(format!("{base}/query/{}", locator(all, text, next))),
+        );
+    }
+    body
+}
+
+async fn run(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    text: &str,
+    all: bool,
+    start: u64,
+) -> Result<Response, ApiError> {
+    let options = QueryOptions {
+        include_deleted: all,
+        start,
+        page_size: page_size(headers),
+    };
+    let page = ctx.app.query(&ctx.caller, text, options).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &page_json(&ctx.base, all, text, &page),
+    ))
+}
+
+fn query_text(params: QueryParams) -> Result<String, ApiError> {
+    params.q.filter(|q| !q.trim().is_empty()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::MalformedQuery,
+            "A query string is required: ?q=SELECT …",
+        )
+    })
+}
+
+pub async fn query(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(params): Query<QueryParams>,
+) -> Result<Response, ApiError> {
+    run(&ctx, &headers, &query_text(params)?, false, 0).await
+}
+
+pub async fn query_all(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(params): Query<QueryParams>,
+) -> Result<Response, ApiError> {
+    run(&ctx, &headers, &query_text(params)?, true, 0).await
+}
+
+/// The next page: `/query/{locator}` (jsforce asks here for queryAll cursors too).
+pub async fn query_more(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path((_, locator)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let invalid = || ApiError::new(ErrorCode::InvalidQueryLocator, "invalid query locator");
+    let (head, start) = locator.rsplit_once('-').ok_or_else(invalid)?;
+    let start: u64 = start.parse().map_err(|_| invalid())?;
+    let all = match head.chars().next() {
+        Some('q') => false,
+        Some('a') => true,
+        _ => return Err(invalid()),
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&head[1..])
+        .map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    run(&ctx, &headers, &text, all, start).await
+}
