@@ -71,6 +71,20 @@ check("composite all-or-none rolls back", codes.every((c) => c === 400), codes);
 const halted = composite.compositeResponse[0].body[0].errorCode;
 check("composite halted", halted === "PROCESSING_HALTED", composite.compositeResponse[0]);
 
+// Queries: a page, autoFetch across pages, the find() builder, parent paths.
+const leads = Array.from({ length: 2100 }, (_, i) => ({ LastName: `J${i}`, Company: "Js Paging" }));
+const createdLeads = await conn.sobject("Lead").create(leads, { allowRecursive: true });
+check("recursive create", createdLeads.length === 2100 && createdLeads.every((r) => r.success), createdLeads.length);
+const page = await conn.query("SELECT Id, LastName FROM Lead WHERE Company = 'Js Paging'");
+check("query page", page.totalSize === 2100 && page.records.length === 2000 && !page.done, { totalSize: page.totalSize, done: page.done });
+const fetched = await conn.query("SELECT Id FROM Lead WHERE Company = 'Js Paging'").run({ autoFetch: true, maxFetch: 5000 });
+check("autoFetch", fetched.records.length === 2100, fetched.records.length);
+const found = await conn.sobject("Account").find({ Name: { $like: "Js%" } }, ["Id", "Name"]).sort("Name").limit(10);
+check("find builder", found.length >= 1 && found.every((r) => r.Name.startsWith("Js")), found);
+const nested = await conn.query("SELECT LastName, Account.Name FROM Contact WHERE Account.Name = 'Js Co'");
+check("parent path", nested.totalSize === 0 || nested.records[0].Account.Name === "Js Co", nested);
+await expectError("malformed query", () => conn.query("SELECT Id FORM Account"), "MALFORMED_QUERY");
+
 const limits = await conn.limits();
 check("limits", limits.DailyApiRequests.Max > 0, limits);
 check("limit info", conn.limitInfo && conn.limitInfo.apiUsage && conn.limitInfo.apiUsage.limit > 0, conn.limitInfo);

@@ -113,6 +113,20 @@ check("composite reference", contact["AccountId"] == composite["compositeRespons
 check("limits", sf.limits()["DailyApiRequests"]["Max"] > 0)
 check("api usage header", "api-usage" in sf.api_usage, sf.api_usage)
 
+# Queries: a first page, query_all following nextRecordsUrl, parent paths, errors.
+for batch in range(11):
+    sf.restful("composite/sobjects", method="POST", json={"allOrNone": True, "records": [
+        {"attributes": {"type": "Lead"}, "LastName": f"P{batch}-{i}", "Company": "Paging Co"} for i in range(200)]})
+first = sf.query("SELECT Id, LastName FROM Lead WHERE Company = 'Paging Co'")
+check("query first page", first["totalSize"] == 2200 and len(first["records"]) == 2000 and not first["done"], first["totalSize"])
+everything = sf.query_all("SELECT Id FROM Lead WHERE Company = 'Paging Co'")
+check("query_all follows nextRecordsUrl", len(everything["records"]) == 2200, len(everything["records"]))
+nested = sf.query("SELECT LastName, Account.Name FROM Contact WHERE Account.Name = 'Composite Co'")
+check("parent path", nested["records"][0]["Account"]["Name"] == "Composite Co", nested)
+check("count()", sf.query("SELECT COUNT() FROM Lead WHERE Company = 'Paging Co'")["totalSize"] == 2200)
+expect_error("malformed query", lambda: sf.query("SELECT Id FORM Account"), SalesforceMalformedRequest, "MALFORMED_QUERY")
+expect_error("unknown column", lambda: sf.query("SELECT Nope__c FROM Account"), SalesforceMalformedRequest, "INVALID_FIELD")
+
 # Errors.
 expect_error("unknown field", lambda: sf.Account.create({"Name": "x", "Nope__c": 1}), SalesforceMalformedRequest, "INVALID_FIELD")
 expect_error("required field", lambda: sf.Account.create({"Industry": "Energy"}), SalesforceMalformedRequest, "REQUIRED_FIELD_MISSING")
@@ -120,6 +134,9 @@ expect_error("read-only field", lambda: sf.Account.update(account_id, {"CreatedD
              SalesforceMalformedRequest, "INVALID_FIELD_FOR_INSERT_UPDATE")
 check("delete", sf.Account.delete(account_id) == 204)
 expect_error("deleted record", lambda: sf.Account.get(account_id), SalesforceResourceNotFound, "NOT_FOUND")
+in_bin = sf.query_all(f"SELECT Id, IsDeleted FROM Account WHERE Id = '{account_id}'", include_deleted=True)
+check("query_all include_deleted", in_bin["records"][0]["IsDeleted"] is True, in_bin)
+check("query skips the bin", sf.query(f"SELECT Id FROM Account WHERE Id = '{account_id}'")["totalSize"] == 0)
 bad = Salesforce(instance_url=BASE, session_id="00D!not-a-token", version=VERSION, session=session())
 expect_error("bad token", lambda: bad.describe(), SalesforceExpiredSession, "INVALID_SESSION_ID")
 
