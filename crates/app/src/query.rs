@@ -37,6 +37,8 @@ pub struct QueryOptions {
 pub enum Cell {
     Value(Value),
     Parent(Option<Row>),
+    /// A child subquery's records (`None` when there are none, as Salesforce answers null).
+    Children(Option<Vec<Row>>),
 }
 
 /// A record of a result: its object, id, and the selected values in select order.
@@ -81,6 +83,8 @@ struct Node {
 #[derive(Debug)]
 enum Entry {
     Field(usize),
+    /// A child subquery, by its position in the query's subqueries.
+    Children(usize),
     Parent {
         source: usize,
         id_column: usize,
@@ -238,7 +242,9 @@ impl Planner<'_> {
             };
             node = match &mut node.entries[position].1 {
                 Entry::Parent { node, .. } => node,
-                Entry::Field(_) => return Err(malformed("a path crosses a field")),
+                Entry::Field(_) | Entry::Children(_) => {
+                    return Err(malformed("a path crosses a field"));
+                }
             };
             at = next;
         }
@@ -474,6 +480,7 @@ fn assemble(object: &str, node: &Node, raw: &[Value], id_column: Option<usize>) 
         .map(|(name, entry)| {
             let cell = match entry {
                 Entry::Field(i) => Cell::Value(raw.get(*i).cloned().unwrap_or(Value::Null)),
+                Entry::Children(_) => Cell::Children(None),
                 Entry::Parent {
                     source: _,
                     id_column,
@@ -506,6 +513,196 @@ fn name_parents(row: &mut Row, node: &Node, sources: &[Source]) {
     }
 }
 
+/// A child subquery, planned: the child object's query, the lookup that links it to the
+/// parent, and the per-parent limit.
+struct ChildQuery {
+    plan: QueryPlan,
+    tree: Node,
+    id_column: usize,
+    link_column: usize,
+    link: Column,
+    limit: Option<u64>,
+}
+
+/// A planned query: what to read and how to shape it.
+struct Planned {
+    plan: QueryPlan,
+    tree: Node,
+    id_column: usize,
+    children: Vec<ChildQuery>,
+    count_only: bool,
+}
+
+/// The object of a query's FROM.
+fn object_named(schema: &Schema, name: &str) -> Result<Arc<ObjectDef>> {
+    schema.object(name).cloned().ok_or_else(|| {
+        AppError::one(
+            ErrorCode::InvalidType,
+            format!(
+                "sObject type '{name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names."
+            ),
+        )
+    })
+}
+
+/// Plans a query over `root`; `nested` is true for a child subquery (no deeper subqueries).
+fn plan_query(
+    schema: &Schema,
+    root: &Arc<ObjectDef>,
+    query: &soql::Query,
+    nested: bool,
+    fiscal_start: u8,
+    today: time::Date,
+) -> Result<Planned> {
+    if query.group_by.is_some() || query.having.is_some() {
+        return Err(malformed("GROUP BY and HAVING are not supported yet"));
+    }
+    let mut planner = Planner {
+        schema,
+        sources: vec![Source {
+            object: (**root).clone(),
+            parent_of: None,
+        }],
+        columns: Vec::new(),
+        joins: HashMap::new(),
+        alias: query.alias.as_ref().map(|a| a.text.clone()),
+        fiscal_start,
+        today,
+    };
+    let mut tree = Node::default();
+    let mut count_only = false;
+    let mut children = Vec::new();
+    for item in &query.select {
+        match item {
+            SelectItem::Expr {
+                expr: Expr::Field(path),
+                alias: None,
+            } => planner.select(&mut tree, path)?,
+            SelectItem::Expr {
+                expr: Expr::Function { name, args, .. },
+                ..
+            } if name.text.eq_ignore_ascii_case("COUNT")
+                && args.is_empty()
+                && query.select.len() == 1
+                && !nested =>
+            {
+                count_only = true;
+            }
+            SelectItem::Fields { kind, .. } => {
+                let wanted = kind.text.to_ascii_uppercase();
+                for field in root.fields.iter().filter(|f| match wanted.as_str() {
+                    "CUSTOM" => f.custom,
+                    "STANDARD" => !f.custom,
+                    _ => true,
+                }) {
+                    let path = Path {
+                        parts: vec![soql::Ident {
+                            text: field.name.clone(),
+                            span: soql::Span::default(),
+                        }],
+                        span: soql::Span::default(),
+                    };
+                    planner.select(&mut tree, &path)?;
+                }
+            }
+            SelectItem::Subquery(sub) if !nested => {
+                let relation = schema
+                    .child_relationships(&root.name)
+                    .iter()
+                    .find(|c| c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&sub.from.text)))
+                    .cloned()
+                    .ok_or_else(|| {
+                        AppError::one(
+                            ErrorCode::InvalidType,
+                            format!("Didn't understand relationship '{}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name.", sub.from.text),
+                        )
+                    })?;
+                let child_object = object_named(schema, &relation.child_object)?;
+                let mut child = plan_query(schema, &child_object, sub, true, fiscal_start, today)?;
+                let link_field = child_object
+                    .field(&relation.field)
+                    .cloned()
+                    .ok_or_else(|| malformed("the child relationship has no field"))?;
+                let link = Column {
+                    source: 0,
+                    field: link_field,
+                };
+                child.plan.columns.push(link.clone());
+                let link_column = child.plan.columns.len() - 1;
+                tree.entries.push((
+                    relation
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| sub.from.text.clone()),
+                    Entry::Children(children.len()),
+                ));
+                children.push(ChildQuery {
+                    plan: child.plan,
+                    tree: child.tree,
+                    id_column: child.id_column,
+                    link_column,
+                    link,
+                    limit: sub.limit,
+                });
+            }
+            SelectItem::Subquery(sub) => {
+                return Err(malformed(format!(
+                    "subqueries cannot be nested at {}",
+                    sub.span
+                )));
+            }
+            SelectItem::Expr { expr, .. } => {
+                return Err(malformed(format!(
+                    "aggregate and date functions are not supported yet at {}",
+                    expr.span()
+                )));
+            }
+            SelectItem::TypeOf { span, .. } => {
+                return Err(malformed(format!("TYPEOF is not supported yet at {span}")));
+            }
+        }
+    }
+    let filter = query
+        .filter
+        .as_ref()
+        .map(|c| planner.condition(c))
+        .transpose()?;
+    let mut order = Vec::with_capacity(query.order_by.len());
+    for item in &query.order_by {
+        let column = planner.column_of(&item.expr)?;
+        // Salesforce puts nulls first unless told otherwise, in either direction.
+        order.push(Order {
+            column,
+            descending: item.descending,
+            nulls_last: item.nulls_last.unwrap_or(false),
+        });
+    }
+    let root_id = root
+        .field("Id")
+        .cloned()
+        .ok_or_else(|| malformed("the object has no Id"))?;
+    let id_column = planner.add_column(0, root_id);
+    let Planner {
+        sources, columns, ..
+    } = planner;
+    let plan = QueryPlan {
+        sources,
+        columns,
+        filter,
+        order,
+        limit: None,
+        offset: None,
+        deleted: Deleted::Exclude,
+    };
+    Ok(Planned {
+        plan,
+        tree,
+        id_column,
+        children,
+        count_only,
+    })
+}
+
 impl App {
     /// Runs a SOQL query and returns one page of its result.
     pub async fn query(
@@ -516,96 +713,24 @@ impl App {
     ) -> Result<QueryPage> {
         let query = soql::parse(text).map_err(|e| malformed(e.to_string()))?;
         let schema = self.schema().await?;
-        let root: Arc<ObjectDef> = schema.object(&query.from.text).cloned().ok_or_else(|| {
-            AppError::one(
-                ErrorCode::InvalidType,
-                format!(
-                    "sObject type '{}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
-                    query.from.text
-                ),
-            )
-        })?;
-        if query.group_by.is_some() || query.having.is_some() {
-            return Err(malformed("GROUP BY and HAVING are not supported yet"));
-        }
+        let root = object_named(&schema, &query.from.text)?;
         let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
-        let mut planner = Planner {
-            schema: &schema,
-            sources: vec![Source {
-                object: (*root).clone(),
-                parent_of: None,
-            }],
-            columns: Vec::new(),
-            joins: HashMap::new(),
-            alias: query.alias.as_ref().map(|a| a.text.clone()),
+        let Planned {
+            mut plan,
+            tree,
+            id_column,
+            children,
+            count_only,
+        } = plan_query(
+            &schema,
+            &root,
+            &query,
+            false,
             fiscal_start,
-            today: OffsetDateTime::now_utc().date(),
-        };
-        let mut tree = Node::default();
-        let mut count_only = false;
-        for item in &query.select {
-            match item {
-                SelectItem::Expr {
-                    expr: Expr::Field(path),
-                    alias: None,
-                } => planner.select(&mut tree, path)?,
-                SelectItem::Expr {
-                    expr: Expr::Function { name, args, .. },
-                    ..
-                } if name.text.eq_ignore_ascii_case("COUNT")
-                    && args.is_empty()
-                    && query.select.len() == 1 =>
-                {
-                    count_only = true;
-                }
-                SelectItem::Fields { kind, .. } => {
-                    let wanted = kind.text.to_ascii_uppercase();
-                    for field in root.fields.iter().filter(|f| match wanted.as_str() {
-                        "CUSTOM" => f.custom,
-                        "STANDARD" => !f.custom,
-                        _ => true,
-                    }) {
-                        let path = Path {
-                            parts: vec![soql::Ident {
-                                text: field.name.clone(),
-                                span: soql::Span::default(),
-                            }],
-                            span: soql::Span::default(),
-                        };
-                        planner.select(&mut tree, &path)?;
-                    }
-                }
-                SelectItem::Expr { expr, .. } => {
-                    return Err(malformed(format!(
-                        "aggregate and date functions are not supported yet at {}",
-                        expr.span()
-                    )));
-                }
-                SelectItem::Subquery(sub) => {
-                    return Err(malformed(format!(
-                        "child relationship subqueries are not supported yet at {}",
-                        sub.span
-                    )));
-                }
-                SelectItem::TypeOf { span, .. } => {
-                    return Err(malformed(format!("TYPEOF is not supported yet at {span}")));
-                }
-            }
-        }
-        let filter = query
-            .filter
-            .as_ref()
-            .map(|c| planner.condition(c))
-            .transpose()?;
-        let mut order = Vec::with_capacity(query.order_by.len());
-        for item in &query.order_by {
-            let column = planner.column_of(&item.expr)?;
-            // Salesforce puts nulls first unless told otherwise, in either direction.
-            order.push(Order {
-                column,
-                descending: item.descending,
-                nulls_last: item.nulls_last.unwrap_or(false),
-            });
+            OffsetDateTime::now_utc().date(),
+        )?;
+        if options.include_deleted {
+            plan.deleted = Deleted::Include;
         }
         let offset = query.offset.unwrap_or(0);
         if offset > MAX_OFFSET {
@@ -613,27 +738,6 @@ impl App {
                 "Maximum SOQL offset allowed is {MAX_OFFSET}"
             )));
         }
-        let root_id = root
-            .field("Id")
-            .cloned()
-            .ok_or_else(|| malformed("the object has no Id"))?;
-        let id_column = planner.add_column(0, root_id);
-        let Planner {
-            sources, columns, ..
-        } = planner;
-        let mut plan = QueryPlan {
-            sources,
-            columns,
-            filter,
-            order,
-            limit: None,
-            offset: None,
-            deleted: if options.include_deleted {
-                Deleted::Include
-            } else {
-                Deleted::Exclude
-            },
-        };
         // The whole result's size: the matching rows, less OFFSET, at most LIMIT.
         let matching = self.store().query_count(&plan).await?;
         let total = matching
@@ -657,7 +761,7 @@ impl App {
         } else {
             self.store().query_rows(&plan).await?
         };
-        let rows = raw
+        let mut rows: Vec<Row> = raw
             .iter()
             .map(|values| {
                 let mut row = assemble(&root.name, &tree, values, Some(id_column));
@@ -665,6 +769,25 @@ impl App {
                 row
             })
             .collect();
+        // Each child subquery is one more query for the whole page, never one per row.
+        let ids: Vec<Value> = rows
+            .iter()
+            .filter_map(|r| r.id.clone())
+            .map(Value::Id)
+            .collect();
+        for (index, child) in children.into_iter().enumerate() {
+            let by_parent = self.child_rows(&child, &ids).await?;
+            for row in &mut rows {
+                let found = row.id.as_ref().and_then(|id| by_parent.get(id)).cloned();
+                let position = tree
+                    .entries
+                    .iter()
+                    .position(|(_, e)| matches!(e, Entry::Children(i) if *i == index));
+                if let Some(position) = position {
+                    row.cells[position].1 = Cell::Children(found.filter(|rows| !rows.is_empty()));
+                }
+            }
+        }
         let next = start + take;
         Ok(QueryPage {
             object: root.name.clone(),
@@ -672,5 +795,45 @@ impl App {
             total_size: total,
             next_start: (next < total).then_some(next),
         })
+    }
+
+    /// The rows of a child subquery for all `parents`, grouped by parent, each group cut to
+    /// the subquery's LIMIT.
+    async fn child_rows(
+        &self,
+        child: &ChildQuery,
+        parents: &[Value],
+    ) -> Result<HashMap<RecordId, Vec<Row>>> {
+        let mut grouped: HashMap<RecordId, Vec<Row>> = HashMap::new();
+        let object = child
+            .plan
+            .sources
+            .first()
+            .map(|s| s.object.name.clone())
+            .unwrap_or_default();
+        for chunk in parents.chunks(1000) {
+            let mut plan = child.plan.clone();
+            let within = Cond::In {
+                column: child.link.clone(),
+                values: chunk.to_vec(),
+            };
+            plan.filter = Some(match plan.filter.take() {
+                Some(filter) => Cond::And(vec![within, filter]),
+                None => within,
+            });
+            for values in self.store().query_rows(&plan).await? {
+                let Some(Value::Id(parent)) = values.get(child.link_column).cloned() else {
+                    continue;
+                };
+                let rows = grouped.entry(parent).or_default();
+                if child.limit.is_some_and(|limit| rows.len() as u64 >= limit) {
+                    continue;
+                }
+                let mut row = assemble(&object, &child.tree, &values, Some(child.id_column));
+                name_parents(&mut row, &child.tree, &plan.sources);
+                rows.push(row);
+            }
+        }
+        Ok(grouped)
     }
 }

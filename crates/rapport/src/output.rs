@@ -18,7 +18,8 @@ fn flatten(prefix: &str, row: &Row, out: &mut Vec<(String, String)>) {
         match cell {
             Cell::Value(value) => out.push((column, value.to_display())),
             Cell::Parent(Some(parent)) => flatten(&column, parent, out),
-            Cell::Parent(None) => out.push((column, String::new())),
+            Cell::Parent(None) | Cell::Children(None) => out.push((column, String::new())),
+            Cell::Children(Some(rows)) => out.push((column, format!("{} record(s)", rows.len()))),
         }
     }
 }
@@ -30,6 +31,10 @@ fn json_of(row: &Row) -> serde_json::Value {
             Cell::Value(value) => value.to_json(),
             Cell::Parent(None) => serde_json::Value::Null,
             Cell::Parent(Some(parent)) => json_of(parent),
+            Cell::Children(None) => serde_json::Value::Null,
+            Cell::Children(Some(rows)) => {
+                serde_json::Value::Array(rows.iter().map(json_of).collect())
+            }
         };
         map.insert(name.clone(), value);
     }

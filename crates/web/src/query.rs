@@ -45,6 +45,11 @@ fn row_json(base: &str, row: &Row) -> JsonValue {
             Cell::Value(value) => value.to_json(),
             Cell::Parent(None) => JsonValue::Null,
             Cell::Parent(Some(parent)) => row_json(base, parent),
+            Cell::Children(None) => JsonValue::Null,
+            Cell::Children(Some(rows)) => {
+                let records: Vec<JsonValue> = rows.iter().map(|r| row_json(base, r)).collect();
+                json!({"totalSize": records.len(), "done": true, "records": records})
+            }
         };
         map.insert(name.clone(), value);
     }

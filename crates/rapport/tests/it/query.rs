@@ -409,7 +409,7 @@ async fn soql_queries(db: TestDb) {
         .query("SELECT LastName, Account.Name, Account.Owner.Name FROM Contact ORDER BY LastName")
         .await;
     let records = contacts["records"].as_array().unwrap();
-    assert_eq!(contacts["totalSize"], 3);
+    assert_eq!(contacts["totalSize"], 3, "{contacts}");
     assert_eq!(records[0]["LastName"], "Lee");
     assert_eq!(records[0]["Account"]["attributes"]["type"], "Account");
     assert_eq!(
@@ -466,6 +466,53 @@ async fn soql_queries(db: TestDb) {
         .query("SELECT Name, Account.Name FROM Opportunity ORDER BY Account.Name NULLS LAST")
         .await;
     assert_eq!(opportunity["records"][0]["Account"]["Name"], "Acme");
+
+    // Child subqueries: a nested result per parent, null when there are none.
+    api.create(
+        "Contact",
+        json!({"FirstName": "Bob", "LastName": "Adams", "AccountId": acme}),
+    )
+    .await;
+    let with_children = api.query("SELECT Name, (SELECT LastName, Account.Name FROM Contacts ORDER BY LastName) FROM Account WHERE Industry IN ('Technology', 'Energy') ORDER BY Name").await;
+    let parents = with_children["records"].as_array().unwrap();
+    assert_eq!(parents[0]["Name"], "Acme");
+    assert_eq!(parents[0]["Contacts"]["totalSize"], 2);
+    assert_eq!(parents[0]["Contacts"]["done"], true);
+    assert_eq!(parents[0]["Contacts"]["records"][0]["LastName"], "Adams");
+    assert_eq!(parents[0]["Contacts"]["records"][1]["LastName"], "Lee");
+    assert_eq!(
+        parents[0]["Contacts"]["records"][0]["Account"]["Name"],
+        "Acme"
+    );
+    assert_eq!(
+        parents[0]["Contacts"]["records"][0]["attributes"]["type"],
+        "Contact"
+    );
+    assert_eq!(parents[1]["Name"], "Globex");
+    assert_eq!(parents[1]["Contacts"], Json::Null);
+    assert_eq!(parents[2]["Contacts"]["records"][0]["LastName"], "王");
+    let limited = api.query("SELECT Name, (SELECT LastName FROM Contacts WHERE LastName != 'Adams' LIMIT 1), (SELECT Name FROM Opportunities) FROM Account WHERE Name = 'Acme'").await;
+    assert_eq!(limited["records"][0]["Contacts"]["totalSize"], 1);
+    assert_eq!(
+        limited["records"][0]["Contacts"]["records"][0]["LastName"],
+        "Lee"
+    );
+    assert_eq!(
+        limited["records"][0]["Opportunities"]["records"][0]["Name"],
+        "Big"
+    );
+    assert_eq!(
+        api.error("SELECT Name, (SELECT Id FROM Nothings) FROM Account")
+            .await
+            .1,
+        "INVALID_TYPE"
+    );
+    assert_eq!(
+        api.error("SELECT Name, (SELECT Id, (SELECT Id FROM Notes) FROM Contacts) FROM Account")
+            .await
+            .1,
+        "MALFORMED_QUERY"
+    );
 
     // COUNT(), FIELDS(), attributes.
     let count = api
