@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 use model::{ErrorCode, FieldDef, FieldType, ObjectDef, RecordId, Schema, Value};
 use soql::{CompareOp, Condition, Expr, Literal, LiteralKind, Path, SelectItem};
 use store::plan::Deleted;
-use store::query::{Column, Compare, Cond, Order, QueryPlan, Source};
+use store::query::{
+    Aggregate, Column, Compare, Cond, GroupPlan, Having, Order, Output, QueryPlan, Source,
+};
 
 use crate::{App, AppError, Caller, Result};
 
@@ -524,6 +526,288 @@ struct ChildQuery {
     limit: Option<u64>,
 }
 
+/// The aggregate function a name stands for.
+fn aggregate(name: &str) -> Option<Aggregate> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "COUNT" => Aggregate::Count,
+        "COUNT_DISTINCT" => Aggregate::CountDistinct,
+        "SUM" => Aggregate::Sum,
+        "AVG" => Aggregate::Avg,
+        "MIN" => Aggregate::Min,
+        "MAX" => Aggregate::Max,
+        _ => return None,
+    })
+}
+
+/// Whether a query groups or aggregates (then it answers AggregateResult rows).
+fn is_aggregate(query: &soql::Query) -> bool {
+    query.group_by.is_some()
+        || query.select.iter().any(|item| {
+            matches!(item, SelectItem::Expr { expr: Expr::Function { name, args, .. }, .. }
+                if aggregate(&name.text).is_some() && !(args.is_empty() && query.select.len() == 1 && query.group_by.is_none()))
+        })
+}
+
+impl Planner<'_> {
+    /// An output of a grouped query: a field, or an aggregate of one.
+    fn output(&mut self, expr: &Expr) -> Result<Output> {
+        match expr {
+            Expr::Field(path) => {
+                let (source, field) = self.resolve(path)?;
+                Ok(Output::Column(Column { source, field }))
+            }
+            Expr::Function { name, args, span } => {
+                let function = aggregate(&name.text).ok_or_else(|| {
+                    malformed(format!("{} is not supported yet at {span}", name.text))
+                })?;
+                let column = match args.as_slice() {
+                    [] if function == Aggregate::Count => None,
+                    [Expr::Field(path)] => {
+                        let (source, field) = self.resolve(path)?;
+                        if matches!(function, Aggregate::Sum | Aggregate::Avg)
+                            && !field.field_type.is_numeric()
+                        {
+                            return Err(malformed(format!(
+                                "field {} does not support aggregate operator {} at {span}",
+                                field.name,
+                                name.text.to_ascii_uppercase()
+                            )));
+                        }
+                        Some(Column { source, field })
+                    }
+                    _ => {
+                        return Err(malformed(format!(
+                            "{} takes one field at {span}",
+                            name.text
+                        )));
+                    }
+                };
+                Ok(Output::Aggregate { function, column })
+            }
+        }
+    }
+
+    fn having(&mut self, condition: &Condition) -> Result<Having> {
+        Ok(match condition {
+            Condition::And(parts) => Having::And(
+                parts
+                    .iter()
+                    .map(|p| self.having(p))
+                    .collect::<Result<_>>()?,
+            ),
+            Condition::Or(parts) => Having::Or(
+                parts
+                    .iter()
+                    .map(|p| self.having(p))
+                    .collect::<Result<_>>()?,
+            ),
+            Condition::Not(inner) => Having::Not(Box::new(self.having(inner)?)),
+            Condition::Compare {
+                left, op, right, ..
+            } => {
+                let output = self.output(left)?;
+                let value = match (&output, &right.kind) {
+                    (_, LiteralKind::Null) => Value::Null,
+                    (
+                        Output::Aggregate {
+                            function: Aggregate::Count | Aggregate::CountDistinct,
+                            ..
+                        }
+                        | Output::Aggregate { column: None, .. },
+                        LiteralKind::Number(n),
+                    ) => n
+                        .parse::<Decimal>()
+                        .map(Value::Decimal)
+                        .map_err(|_| malformed(format!("not a number: {n}")))?,
+                    (
+                        Output::Column(column)
+                        | Output::Aggregate {
+                            column: Some(column),
+                            ..
+                        },
+                        _,
+                    ) => self.value(&column.field, right)?,
+                    _ => {
+                        return Err(AppError::one(
+                            ErrorCode::InvalidQueryFilterOperator,
+                            "a count compares with a number",
+                        ));
+                    }
+                };
+                let op = match op {
+                    CompareOp::Eq => Compare::Eq,
+                    CompareOp::Ne => Compare::Ne,
+                    CompareOp::Lt => Compare::Lt,
+                    CompareOp::Le => Compare::Le,
+                    CompareOp::Gt => Compare::Gt,
+                    CompareOp::Ge => Compare::Ge,
+                };
+                Having::Compare { output, op, value }
+            }
+            _ => return Err(malformed("HAVING takes comparisons")),
+        })
+    }
+}
+
+/// Two outputs are the same column or the same aggregate of the same column.
+fn same_output(a: &Output, b: &Output) -> bool {
+    let same_column = |x: &Column, y: &Column| x.source == y.source && x.field.name == y.field.name;
+    match (a, b) {
+        (Output::Column(x), Output::Column(y)) => same_column(x, y),
+        (
+            Output::Aggregate {
+                function: f,
+                column: x,
+            },
+            Output::Aggregate {
+                function: g,
+                column: y,
+            },
+        ) => {
+            f == g
+                && match (x, y) {
+                    (Some(x), Some(y)) => same_column(x, y),
+                    (None, None) => true,
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}
+
+/// A planned aggregate query: the plan, and the names of the visible outputs.
+struct Grouped {
+    plan: GroupPlan,
+    names: Vec<String>,
+}
+
+fn plan_grouped(
+    schema: &Schema,
+    root: &Arc<ObjectDef>,
+    query: &soql::Query,
+    fiscal_start: u8,
+    today: time::Date,
+) -> Result<Grouped> {
+    let mut planner = Planner {
+        schema,
+        sources: vec![Source {
+            object: (**root).clone(),
+            parent_of: None,
+        }],
+        columns: Vec::new(),
+        joins: HashMap::new(),
+        alias: query.alias.as_ref().map(|a| a.text.clone()),
+        fiscal_start,
+        today,
+    };
+    let mut outputs = Vec::new();
+    let mut names = Vec::new();
+    let mut unnamed = 0;
+    for item in &query.select {
+        let SelectItem::Expr { expr, alias } = item else {
+            return Err(malformed(
+                "an aggregate query selects fields and aggregates only",
+            ));
+        };
+        let output = planner.output(expr)?;
+        let name = match (alias, expr) {
+            (Some(alias), _) => alias.text.clone(),
+            (None, Expr::Field(_)) => match &output {
+                Output::Column(column) => column.field.name.clone(),
+                Output::Aggregate { .. } => String::new(),
+            },
+            (None, Expr::Function { .. }) => {
+                unnamed += 1;
+                format!("expr{}", unnamed - 1)
+            }
+        };
+        outputs.push(output);
+        names.push(name);
+    }
+    let mut group_by = Vec::new();
+    match &query.group_by {
+        Some(soql::GroupBy::Plain(exprs)) => {
+            for expr in exprs {
+                match planner.output(expr)? {
+                    Output::Column(column) => group_by.push(column),
+                    Output::Aggregate { .. } => {
+                        return Err(malformed("cannot GROUP BY an aggregate"));
+                    }
+                }
+            }
+        }
+        Some(_) => return Err(malformed("GROUP BY ROLLUP and CUBE are not supported yet")),
+        None => {}
+    }
+    for (output, name) in outputs.iter().zip(&names) {
+        if let Output::Column(column) = output
+            && !group_by
+                .iter()
+                .any(|g| g.source == column.source && g.field.name == column.field.name)
+        {
+            return Err(malformed(format!(
+                "Field must be grouped or aggregated: {name}"
+            )));
+        }
+    }
+    let filter = query
+        .filter
+        .as_ref()
+        .map(|c| planner.condition(c))
+        .transpose()?;
+    let having = query
+        .having
+        .as_ref()
+        .map(|c| planner.having(c))
+        .transpose()?;
+    let mut order = Vec::new();
+    for item in &query.order_by {
+        let wanted = planner.output(&item.expr)?;
+        let position = match outputs.iter().position(|o| same_output(o, &wanted)) {
+            Some(position) => position,
+            None => {
+                if let Output::Column(column) = &wanted
+                    && !group_by
+                        .iter()
+                        .any(|g| g.source == column.source && g.field.name == column.field.name)
+                {
+                    return Err(malformed(format!(
+                        "Ordered field must be grouped or aggregated: {}",
+                        column.field.name
+                    )));
+                }
+                outputs.push(wanted);
+                outputs.len() - 1
+            }
+        };
+        order.push((position, item.descending, item.nulls_last.unwrap_or(false)));
+    }
+    let Planner {
+        sources, columns, ..
+    } = planner;
+    let base = QueryPlan {
+        sources,
+        columns,
+        filter,
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+        deleted: Deleted::Exclude,
+    };
+    Ok(Grouped {
+        plan: GroupPlan {
+            base,
+            outputs,
+            group_by,
+            having,
+            order,
+            limit: query.limit,
+            offset: query.offset,
+        },
+        names,
+    })
+}
+
 /// A planned query: what to read and how to shape it.
 struct Planned {
     plan: QueryPlan,
@@ -554,9 +838,6 @@ fn plan_query(
     fiscal_start: u8,
     today: time::Date,
 ) -> Result<Planned> {
-    if query.group_by.is_some() || query.having.is_some() {
-        return Err(malformed("GROUP BY and HAVING are not supported yet"));
-    }
     let mut planner = Planner {
         schema,
         sources: vec![Source {
@@ -715,6 +996,40 @@ impl App {
         let schema = self.schema().await?;
         let root = object_named(&schema, &query.from.text)?;
         let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
+        if is_aggregate(&query) {
+            let Grouped { mut plan, names } = plan_grouped(
+                &schema,
+                &root,
+                &query,
+                fiscal_start,
+                OffsetDateTime::now_utc().date(),
+            )?;
+            if options.include_deleted {
+                plan.base.deleted = Deleted::Include;
+            }
+            let rows: Vec<Row> = self
+                .store()
+                .group_rows(&plan)
+                .await?
+                .into_iter()
+                .take(MAX_PAGE)
+                .map(|values| Row {
+                    object: "AggregateResult".into(),
+                    id: None,
+                    cells: names
+                        .iter()
+                        .cloned()
+                        .zip(values.into_iter().map(Cell::Value))
+                        .collect(),
+                })
+                .collect();
+            return Ok(QueryPage {
+                object: "AggregateResult".into(),
+                total_size: rows.len() as u64,
+                rows,
+                next_start: None,
+            });
+        }
         let Planned {
             mut plan,
             tree,

@@ -369,6 +369,15 @@ fn decode_sqlite(row: &SqliteRow, cols: &[Col]) -> Result<Vec<Value>> {
             Col::Int => row
                 .try_get::<Option<i64>, _>(i)?
                 .map_or(Value::Null, |n| Value::Decimal(Decimal::from(n))),
+            Col::Average(scale) => match row.try_get::<Option<f64>, _>(i)? {
+                None => Value::Null,
+                Some(units) => {
+                    use rust_decimal::prelude::FromPrimitive;
+                    let value = Decimal::from_f64(units / 10f64.powi(i32::from(*scale)))
+                        .unwrap_or_default();
+                    Value::Decimal(value.round_dp(u32::from(*scale) + 6))
+                }
+            },
             Col::Date => match row.try_get::<Option<String>, _>(i)? {
                 None => Value::Null,
                 Some(text) => Value::Date(
@@ -405,6 +414,11 @@ fn decode_pg(row: &PgRow, cols: &[Col]) -> Result<Vec<Value>> {
             Col::Int => row
                 .try_get::<Option<i64>, _>(i)?
                 .map_or(Value::Null, |n| Value::Decimal(Decimal::from(n))),
+            Col::Average(scale) => row
+                .try_get::<Option<Decimal>, _>(i)?
+                .map_or(Value::Null, |d| {
+                    Value::Decimal(d.round_dp(u32::from(*scale) + 6))
+                }),
             Col::Date => row
                 .try_get::<Option<time::Date>, _>(i)?
                 .map_or(Value::Null, Value::Date),

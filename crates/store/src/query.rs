@@ -335,7 +335,224 @@ impl QueryPlan {
     }
 }
 
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Count,
+    CountDistinct,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// One output of a grouped query: a grouped column or an aggregate (`COUNT()` has no column).
+#[derive(Debug, Clone)]
+pub enum Output {
+    Column(Column),
+    Aggregate {
+        function: Aggregate,
+        column: Option<Column>,
+    },
+}
+
+impl Output {
+    /// The column kind of the output.
+    pub fn col(&self) -> Col {
+        match self {
+            Output::Column(column) => Col::of(&column.field),
+            Output::Aggregate {
+                function: Aggregate::Count | Aggregate::CountDistinct,
+                ..
+            }
+            | Output::Aggregate { column: None, .. } => Col::Int,
+            Output::Aggregate {
+                function: Aggregate::Avg,
+                column: Some(column),
+            } => match Col::of(&column.field) {
+                Col::Decimal(scale) => Col::Average(scale),
+                other => other,
+            },
+            Output::Aggregate {
+                column: Some(column),
+                ..
+            } => Col::of(&column.field),
+        }
+    }
+}
+
+/// A condition of HAVING: outputs against values.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // a handful per query; boxing would only add noise
+pub enum Having {
+    Compare {
+        output: Output,
+        op: Compare,
+        value: Value,
+    },
+    And(Vec<Having>),
+    Or(Vec<Having>),
+    Not(Box<Having>),
+}
+
+/// A grouped (aggregate) query: the rows of `base` (its sources, filter and recycle-bin
+/// scope), grouped, aggregated, filtered by HAVING, ordered by outputs.
+#[derive(Debug, Clone)]
+pub struct GroupPlan {
+    pub base: QueryPlan,
+    pub outputs: Vec<Output>,
+    pub group_by: Vec<Column>,
+    pub having: Option<Having>,
+    /// (output position, descending, nulls last).
+    pub order: Vec<(usize, bool, bool)>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+impl GroupPlan {
+    pub fn cols(&self) -> Vec<Col> {
+        self.outputs.iter().map(Output::col).collect()
+    }
+
+    fn output(&self, sql: &mut Sql, output: &Output) {
+        match output {
+            Output::Column(column) => self.base.column(sql, column),
+            Output::Aggregate { function, column } => {
+                let name = match function {
+                    Aggregate::Count | Aggregate::CountDistinct => "COUNT(",
+                    Aggregate::Sum => "SUM(",
+                    Aggregate::Avg => "AVG(",
+                    Aggregate::Min => "MIN(",
+                    Aggregate::Max => "MAX(",
+                };
+                sql.push(name);
+                if *function == Aggregate::CountDistinct {
+                    sql.push("DISTINCT ");
+                }
+                match column {
+                    Some(column) => self.base.column(sql, column),
+                    None => {
+                        sql.push("*");
+                    }
+                }
+                sql.push(")");
+            }
+        }
+    }
+
+    fn having(&self, sql: &mut Sql, having: &Having) {
+        match having {
+            Having::Compare { output, op, value } => {
+                if value.is_null() {
+                    self.output(sql, output);
+                    sql.push(if *op == Compare::Ne {
+                        " IS NOT NULL"
+                    } else {
+                        " IS NULL"
+                    });
+                    return;
+                }
+                self.output(sql, output);
+                sql.push(match op {
+                    Compare::Eq => " = ",
+                    Compare::Ne => " <> ",
+                    Compare::Lt => " < ",
+                    Compare::Le => " <= ",
+                    Compare::Gt => " > ",
+                    Compare::Ge => " >= ",
+                });
+                // Aggregates of fixed-point columns compare in the column's stored units.
+                let col = match output.col() {
+                    Col::Average(scale) => Col::Decimal(scale),
+                    other => other,
+                };
+                sql.param(Param::from_value(value, col));
+            }
+            Having::And(parts) | Having::Or(parts) => {
+                let joiner = if matches!(having, Having::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                sql.push("(");
+                for (i, part) in parts.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(joiner);
+                    }
+                    self.having(sql, part);
+                }
+                sql.push(")");
+            }
+            Having::Not(inner) => {
+                sql.push("NOT (");
+                self.having(sql, inner);
+                sql.push(")");
+            }
+        }
+    }
+
+    pub fn to_sql(&self, dialect: Dialect) -> Sql {
+        let mut sql = Sql::new(dialect);
+        sql.push("SELECT ");
+        for (i, output) in self.outputs.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            self.output(&mut sql, output);
+        }
+        self.base.tables_and_conditions(&mut sql);
+        if !self.group_by.is_empty() {
+            sql.push(" GROUP BY ");
+            for (i, column) in self.group_by.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                self.base.column(&mut sql, column);
+            }
+        }
+        if let Some(having) = &self.having {
+            sql.push(" HAVING ");
+            self.having(&mut sql, having);
+        }
+        if !self.order.is_empty() {
+            sql.push(" ORDER BY ");
+            for (i, (output, descending, nulls_last)) in self.order.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                if let Some(output) = self.outputs.get(*output) {
+                    self.output(&mut sql, output);
+                }
+                sql.push(if *descending { " DESC" } else { " ASC" });
+                sql.push(if *nulls_last {
+                    " NULLS LAST"
+                } else {
+                    " NULLS FIRST"
+                });
+            }
+        }
+        if let Some(limit) = self.limit {
+            sql.push(" LIMIT ")
+                .int_param(i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+        if let Some(offset) = self.offset {
+            if self.limit.is_none() && dialect == Dialect::Sqlite {
+                sql.push(" LIMIT -1");
+            }
+            sql.push(" OFFSET ")
+                .int_param(i64::try_from(offset).unwrap_or(i64::MAX));
+        }
+        sql
+    }
+}
+
 impl crate::backend::Store {
+    /// Runs a grouped query.
+    pub async fn group_rows(&self, plan: &GroupPlan) -> crate::Result<Vec<Vec<Value>>> {
+        let sql = plan.to_sql(self.dialect());
+        self.fetch(sql, &plan.cols()).await
+    }
+
     /// Runs a query plan.
     pub async fn query_rows(&self, plan: &QueryPlan) -> crate::Result<Vec<Vec<Value>>> {
         let sql = plan.to_sql(self.dialect());

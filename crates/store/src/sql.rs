@@ -27,6 +27,9 @@ pub enum Col {
     DateTime,
     /// A plain integer (metadata and bookkeeping tables).
     Int,
+    /// The average of a fixed-point column: a floating-point value in 10^-scale units on
+    /// SQLite, NUMERIC on PostgreSQL.
+    Average(u8),
 }
 
 impl Col {
@@ -54,6 +57,7 @@ impl Col {
             (Dialect::Postgres, Col::Int) => "BIGINT".into(),
             (Dialect::Postgres, Col::Date) => "DATE".into(),
             (Dialect::Postgres, Col::DateTime) => "TIMESTAMPTZ(3)".into(),
+            (_, Col::Average(_)) => "REAL".into(),
         }
     }
 }
@@ -92,7 +96,7 @@ impl Param {
             Col::Decimal(scale) => Param::Decimal(None, scale),
             Col::Date => Param::Date(None),
             Col::DateTime => Param::DateTime(None),
-            Col::Int => Param::Int(None),
+            Col::Int | Col::Average(_) => Param::Int(None),
         }
     }
 }

@@ -35,11 +35,14 @@ fn page_size(headers: &HeaderMap) -> usize {
 
 fn row_json(base: &str, row: &Row) -> JsonValue {
     let mut map = Map::new();
-    let url = row
-        .id
-        .as_ref()
-        .map(|id| format!("{base}/sobjects/{}/{}", row.object, id.to_18()));
-    map.insert("attributes".into(), json!({"type": row.object, "url": url}));
+    let attributes = match &row.id {
+        Some(id) => {
+            json!({"type": row.object, "url": format!("{base}/sobjects/{}/{}", row.object, id.to_18())})
+        }
+        // Aggregate rows have a type and no url.
+        None => json!({"type": row.object}),
+    };
+    map.insert("attributes".into(), attributes);
     for (name, cell) in &row.cells {
         let value = match cell {
             Cell::Value(value) => value.to_json(),

@@ -514,6 +514,54 @@ async fn soql_queries(db: TestDb) {
         "MALFORMED_QUERY"
     );
 
+    // Aggregates: GROUP BY, HAVING, aliases and exprN names, ordering by aggregates.
+    let stages = api.query("SELECT StageName, COUNT(Id), SUM(Amount) total FROM Opportunity GROUP BY StageName ORDER BY StageName").await;
+    assert_eq!(stages["totalSize"], 3);
+    let rows = stages["records"].as_array().unwrap();
+    assert_eq!(
+        rows[0],
+        json!({"attributes": {"type": "AggregateResult"}, "StageName": "Closed Won", "expr0": 1, "total": 200.0})
+    );
+    assert_eq!(rows[1]["StageName"], "Prospecting");
+    assert_eq!(rows[1]["total"], 1000.5);
+    assert_eq!(rows[2]["total"], Json::Null);
+    let overall = api.query("SELECT COUNT(Id) cnt, MAX(AnnualRevenue) top, MIN(Name), AVG(AnnualRevenue) FROM Account").await;
+    assert_eq!(overall["records"][0]["expr1"].as_f64(), Some(301_666_700.0));
+    assert_eq!(overall["records"][0]["cnt"], 4);
+    assert_eq!(overall["records"][0]["top"], 900000000);
+    assert_eq!(overall["records"][0]["expr0"], "Acme");
+    let average = api
+        .query("SELECT AVG(Amount) average FROM Opportunity WHERE Amount != null")
+        .await;
+    assert_eq!(average["records"][0]["average"], 600.25);
+    let busy = api
+        .query("SELECT Industry, COUNT(Id) FROM Account GROUP BY Industry HAVING COUNT(Id) > 1")
+        .await;
+    assert_eq!(
+        busy["records"],
+        json!([{"attributes": {"type": "AggregateResult"}, "Industry": "Technology", "expr0": 2}])
+    );
+    let by_parent = api.query("SELECT Account.Name, COUNT(Id) n FROM Contact GROUP BY Account.Name ORDER BY COUNT(Id) DESC, Account.Name").await;
+    assert_eq!(by_parent["records"][0]["Name"], "Acme");
+    assert_eq!(by_parent["records"][0]["n"], 2);
+    let big_sums = api.query("SELECT AccountId, SUM(Amount) FROM Opportunity GROUP BY AccountId HAVING SUM(Amount) > 500").await;
+    assert_eq!(big_sums["records"].as_array().unwrap().len(), 1);
+    assert_eq!(big_sums["records"][0]["AccountId"], acme);
+    assert_eq!(
+        api.error("SELECT Name, COUNT(Id) FROM Account").await.1,
+        "MALFORMED_QUERY"
+    );
+    assert_eq!(
+        api.error("SELECT SUM(Name) FROM Account").await.1,
+        "MALFORMED_QUERY"
+    );
+    assert_eq!(
+        api.error("SELECT Industry FROM Account GROUP BY ROLLUP(Industry)")
+            .await
+            .1,
+        "MALFORMED_QUERY"
+    );
+
     // COUNT(), FIELDS(), attributes.
     let count = api
         .query("SELECT COUNT() FROM Account WHERE Industry = 'Technology'")
