@@ -85,6 +85,8 @@ struct Node {
 #[derive(Debug)]
 enum Entry {
     Field(usize),
+    /// `toLabel(field)`: the picklist value's label in the caller's language.
+    Label(usize, Box<FieldDef>),
     /// A child subquery, by its position in the query's subqueries.
     Children(usize),
     Parent {
@@ -244,7 +246,7 @@ impl Planner<'_> {
             };
             node = match &mut node.entries[position].1 {
                 Entry::Parent { node, .. } => node,
-                Entry::Field(_) | Entry::Children(_) => {
+                Entry::Field(_) | Entry::Label(..) | Entry::Children(_) => {
                     return Err(malformed("a path crosses a field"));
                 }
             };
@@ -437,10 +439,48 @@ impl Planner<'_> {
                     "semi-join subqueries are not supported yet at {span}"
                 )));
             }
-            Condition::Includes { span, .. } => {
-                return Err(malformed(format!(
-                    "INCLUDES and EXCLUDES are not supported yet at {span}"
-                )));
+            Condition::Includes {
+                left,
+                excludes,
+                values,
+                ..
+            } => {
+                let column = self.column_of(left)?;
+                if column.field.field_type != FieldType::MultiPicklist {
+                    return Err(AppError::one(
+                        ErrorCode::InvalidQueryFilterOperator,
+                        format!(
+                            "INCLUDES and EXCLUDES work on multi-select picklists only, and '{}' is not one",
+                            column.field.name
+                        ),
+                    ));
+                }
+                // 'a;b' means both a and b; several literals mean any of them.
+                let mut any = Vec::with_capacity(values.len());
+                for value in values {
+                    let LiteralKind::String(text) = &value.kind else {
+                        return Err(AppError::one(
+                            ErrorCode::InvalidQueryFilterOperator,
+                            "INCLUDES takes quoted values",
+                        ));
+                    };
+                    let all: Vec<Cond> = text
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| Cond::Holds {
+                            column: column.clone(),
+                            value: v.to_string(),
+                        })
+                        .collect();
+                    any.push(Cond::And(all));
+                }
+                let includes = Cond::Or(any);
+                if *excludes {
+                    Cond::Not(Box::new(includes))
+                } else {
+                    includes
+                }
             }
         })
     }
@@ -471,7 +511,13 @@ fn describe_kind(field: &FieldDef) -> &'static str {
 }
 
 /// Turns a raw row into a result row by the select tree.
-fn assemble(object: &str, node: &Node, raw: &[Value], id_column: Option<usize>) -> Row {
+fn assemble(
+    object: &str,
+    node: &Node,
+    raw: &[Value],
+    id_column: Option<usize>,
+    lang: model::Lang,
+) -> Row {
     let id = id_column
         .and_then(|i| raw.get(i))
         .and_then(Value::as_id)
@@ -482,6 +528,15 @@ fn assemble(object: &str, node: &Node, raw: &[Value], id_column: Option<usize>) 
         .map(|(name, entry)| {
             let cell = match entry {
                 Entry::Field(i) => Cell::Value(raw.get(*i).cloned().unwrap_or(Value::Null)),
+                Entry::Label(i, field) => Cell::Value(match raw.get(*i) {
+                    Some(Value::Text(text)) => Value::Text(
+                        text.split(';')
+                            .map(|v| field.picklist_value(v).map_or(v, |p| p.label.get(lang)))
+                            .collect::<Vec<_>>()
+                            .join(";"),
+                    ),
+                    other => other.cloned().unwrap_or(Value::Null),
+                }),
                 Entry::Children(_) => Cell::Children(None),
                 Entry::Parent {
                     source: _,
@@ -491,7 +546,7 @@ fn assemble(object: &str, node: &Node, raw: &[Value], id_column: Option<usize>) 
                     if raw.get(*id_column).is_none_or(Value::is_null) {
                         Cell::Parent(None)
                     } else {
-                        Cell::Parent(Some(assemble("", child, raw, Some(*id_column))))
+                        Cell::Parent(Some(assemble("", child, raw, Some(*id_column), lang)))
                     }
                 }
             };
@@ -886,6 +941,29 @@ fn plan_query(
                     planner.select(&mut tree, &path)?;
                 }
             }
+            SelectItem::Expr {
+                expr: Expr::Function { name, args, span },
+                alias: None,
+            } if name.text.eq_ignore_ascii_case("toLabel") => {
+                let [Expr::Field(path)] = args.as_slice() else {
+                    return Err(malformed(format!("toLabel takes one field at {span}")));
+                };
+                let (source, field) = planner.resolve(path)?;
+                if source != 0
+                    || !matches!(
+                        field.field_type,
+                        FieldType::Picklist | FieldType::MultiPicklist
+                    )
+                {
+                    return Err(malformed(format!(
+                        "toLabel takes a picklist field of {} at {span}",
+                        root.name
+                    )));
+                }
+                let column = planner.add_column(0, field.clone());
+                tree.entries
+                    .push((field.name.clone(), Entry::Label(column, Box::new(field))));
+            }
             SelectItem::Subquery(sub) if !nested => {
                 let relation = schema
                     .child_relationships(&root.name)
@@ -988,7 +1066,7 @@ impl App {
     /// Runs a SOQL query and returns one page of its result.
     pub async fn query(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         text: &str,
         options: QueryOptions,
     ) -> Result<QueryPage> {
@@ -1079,7 +1157,7 @@ impl App {
         let mut rows: Vec<Row> = raw
             .iter()
             .map(|values| {
-                let mut row = assemble(&root.name, &tree, values, Some(id_column));
+                let mut row = assemble(&root.name, &tree, values, Some(id_column), caller.lang);
                 name_parents(&mut row, &tree, &plan.sources);
                 row
             })
@@ -1091,7 +1169,7 @@ impl App {
             .map(Value::Id)
             .collect();
         for (index, child) in children.into_iter().enumerate() {
-            let by_parent = self.child_rows(&child, &ids).await?;
+            let by_parent = self.child_rows(&child, &ids, caller.lang).await?;
             for row in &mut rows {
                 let found = row.id.as_ref().and_then(|id| by_parent.get(id)).cloned();
                 let position = tree
@@ -1118,6 +1196,7 @@ impl App {
         &self,
         child: &ChildQuery,
         parents: &[Value],
+        lang: model::Lang,
     ) -> Result<HashMap<RecordId, Vec<Row>>> {
         let mut grouped: HashMap<RecordId, Vec<Row>> = HashMap::new();
         let object = child
@@ -1144,7 +1223,7 @@ impl App {
                 if child.limit.is_some_and(|limit| rows.len() as u64 >= limit) {
                     continue;
                 }
-                let mut row = assemble(&object, &child.tree, &values, Some(child.id_column));
+                let mut row = assemble(&object, &child.tree, &values, Some(child.id_column), lang);
                 name_parents(&mut row, &child.tree, &plan.sources);
                 rows.push(row);
             }

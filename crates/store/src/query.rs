@@ -40,6 +40,11 @@ pub enum Cond {
         op: Compare,
         value: Value,
     },
+    /// A multi-select picklist holds `value` among its `;`-separated values.
+    Holds {
+        column: Column,
+        value: String,
+    },
     /// `value` is a SQL LIKE pattern (`%`, `_`, escaped with `\`).
     Like {
         column: Column,
@@ -248,6 +253,22 @@ impl QueryPlan {
                 if *op == Compare::Ne {
                     sql.push(")");
                 }
+            }
+            Cond::Holds { column, value } => {
+                // ';a;b;c;' LIKE '%;b;%', case-insensitively, wildcards in the value escaped.
+                let escaped: String = value
+                    .to_lowercase()
+                    .chars()
+                    .flat_map(|c| match c {
+                        '%' | '_' | '\\' => vec!['\\', c],
+                        c => vec![c],
+                    })
+                    .collect();
+                sql.push("(';' || LOWER(");
+                self.column(sql, column);
+                sql.push(") || ';') LIKE ")
+                    .param(Param::Text(Some(format!("%;{escaped};%"))))
+                    .push(" ESCAPE '\\'");
             }
             Cond::Like { column, pattern } => {
                 self.column(sql, column);

@@ -130,6 +130,37 @@ async fn soql_queries(db: TestDb) {
     let token = rapport_ok(&db, &["token", "--user", "admin@example.com"])
         .trim()
         .to_string();
+    rapport_ok(
+        &db,
+        &[
+            "field",
+            "add",
+            "Account",
+            "Interests__c",
+            "--type",
+            "MultiPicklist",
+            "--values",
+            "Golf,Tennis,Chess",
+        ],
+    );
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "zh@example.com",
+            "--password",
+            "secret123",
+            "--name",
+            "四 李",
+            "--language",
+            "zh_CN",
+        ],
+    );
+    let zh_token = rapport_ok(&db, &["token", "--user", "zh@example.com"])
+        .trim()
+        .to_string();
     let server = Server::start(&db).await;
     let api = Api {
         client: reqwest::Client::new(),
@@ -137,8 +168,8 @@ async fn soql_queries(db: TestDb) {
         token,
     };
 
-    let acme = api.create("Account", json!({"Name": "Acme", "Industry": "Technology", "AnnualRevenue": 5000000, "Rating": "Hot"})).await;
-    let huawei = api.create("Account", json!({"Name": "华为技术有限公司", "Industry": "Technology", "AnnualRevenue": 900000000})).await;
+    let acme = api.create("Account", json!({"Name": "Acme", "Industry": "Technology", "AnnualRevenue": 5000000, "Rating": "Hot", "Interests__c": "Golf;Chess"})).await;
+    let huawei = api.create("Account", json!({"Name": "华为技术有限公司", "Industry": "Technology", "AnnualRevenue": 900000000, "Interests__c": "Tennis"})).await;
     let globex = api
         .create(
             "Account",
@@ -402,6 +433,67 @@ async fn soql_queries(db: TestDb) {
             .await
         ),
         ["Big"]
+    );
+
+    // Multi-select picklists: 'a;b' needs both, a list needs any.
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Interests__c INCLUDES ('golf')",
+                "Name"
+            )
+            .await
+        ),
+        ["Acme"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Interests__c INCLUDES ('Golf;Tennis')",
+                "Name"
+            )
+            .await
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(names(api.column("SELECT Name FROM Account WHERE Interests__c INCLUDES ('Golf;Chess', 'Tennis') ORDER BY Name", "Name").await), ["Acme", "华为技术有限公司"]);
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Name FROM Account WHERE Interests__c EXCLUDES ('Tennis') ORDER BY Name",
+                "Name"
+            )
+            .await
+        ),
+        ["Acme", "Globex", "initech"]
+    );
+    assert_eq!(
+        api.error("SELECT Name FROM Account WHERE Industry INCLUDES ('Energy')")
+            .await
+            .1,
+        "INVALID_QUERY_FILTER_OPERATOR"
+    );
+    // toLabel: the value's label in the caller's language.
+    let zh = Api {
+        client: api.client.clone(),
+        base: api.base.clone(),
+        token: zh_token,
+    };
+    let labelled = zh
+        .query("SELECT Name, toLabel(StageName) FROM Opportunity WHERE Name = 'Won'")
+        .await;
+    let label = labelled["records"][0]["StageName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        label != "Closed Won" && label.chars().any(|c| c as u32 >= 0x4E00),
+        "{label}"
+    );
+    assert_eq!(
+        api.query("SELECT toLabel(StageName) FROM Opportunity WHERE Name = 'Won'")
+            .await["records"][0]["StageName"],
+        "Closed Won"
     );
 
     // Parent paths: nested records, null lookups, filters through joins, aliases.
