@@ -434,10 +434,31 @@ impl Planner<'_> {
                     within
                 }
             }
-            Condition::InQuery { span, .. } => {
-                return Err(malformed(format!(
-                    "semi-join subqueries are not supported yet at {span}"
-                )));
+            Condition::InQuery {
+                left,
+                negated,
+                query,
+                span,
+            } => {
+                let column = self.column_of(left)?;
+                let plan = self.semi_join(query, *span)?;
+                let (wanted, given) = (&column.field, &plan.columns[0].field);
+                let id_like =
+                    |f: &FieldDef| matches!(f.field_type, FieldType::Id | FieldType::Reference);
+                if !id_like(wanted) || !id_like(given) {
+                    return Err(AppError::one(
+                        ErrorCode::InvalidQueryFilterOperator,
+                        format!(
+                            "a semi-join compares ids: {} IN (SELECT {} …) at {span}",
+                            wanted.name, given.name
+                        ),
+                    ));
+                }
+                Cond::InQuery {
+                    column,
+                    plan: Box::new(plan),
+                    negated: *negated,
+                }
             }
             Condition::Includes {
                 left,
@@ -485,6 +506,61 @@ impl Planner<'_> {
         })
     }
 
+    /// The plan of a semi-join's subquery: one id or lookup field of one object.
+    fn semi_join(&self, query: &soql::Query, span: soql::Span) -> Result<QueryPlan> {
+        let object = object_named(self.schema, &query.from.text)?;
+        let [
+            SelectItem::Expr {
+                expr: Expr::Field(path),
+                alias: None,
+            },
+        ] = query.select.as_slice()
+        else {
+            return Err(malformed(format!(
+                "a semi-join selects exactly one id or lookup field at {span}"
+            )));
+        };
+        let mut inner = Planner {
+            schema: self.schema,
+            sources: vec![Source {
+                object: (*object).clone(),
+                parent_of: None,
+            }],
+            columns: Vec::new(),
+            joins: HashMap::new(),
+            alias: query.alias.as_ref().map(|a| a.text.clone()),
+            fiscal_start: self.fiscal_start,
+            today: self.today,
+        };
+        let (source, field) = inner.resolve(path)?;
+        let mut conditions = vec![Cond::Compare {
+            column: Column {
+                source,
+                field: field.clone(),
+            },
+            op: Compare::Ne,
+            value: Value::Null,
+        }];
+        if let Some(filter) = &query.filter {
+            if contains_subquery(filter) {
+                return Err(malformed(format!("semi-joins cannot be nested at {span}")));
+            }
+            conditions.push(inner.condition(filter)?);
+        }
+        let Planner { sources, .. } = inner;
+        Ok(QueryPlan {
+            sources,
+            columns: vec![Column { source, field }],
+            filter: Some(Cond::And(conditions)),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            deleted: Deleted::Exclude,
+            // Apart from the outer query's tables.
+            alias_base: 50,
+        })
+    }
+
     fn column_of(&mut self, expr: &Expr) -> Result<Column> {
         match expr {
             Expr::Field(path) => {
@@ -496,6 +572,15 @@ impl Planner<'_> {
                 name.text
             ))),
         }
+    }
+}
+
+fn contains_subquery(condition: &Condition) -> bool {
+    match condition {
+        Condition::InQuery { .. } => true,
+        Condition::And(parts) | Condition::Or(parts) => parts.iter().any(contains_subquery),
+        Condition::Not(inner) => contains_subquery(inner),
+        _ => false,
     }
 }
 
@@ -848,6 +933,7 @@ fn plan_grouped(
         limit: None,
         offset: None,
         deleted: Deleted::Exclude,
+        alias_base: 0,
     };
     Ok(Grouped {
         plan: GroupPlan {
@@ -1052,6 +1138,7 @@ fn plan_query(
         limit: None,
         offset: None,
         deleted: Deleted::Exclude,
+        alias_base: 0,
     };
     Ok(Planned {
         plan,

@@ -50,6 +50,12 @@ pub enum Cond {
         column: Column,
         pattern: String,
     },
+    /// The column's value is (or, `negated`, is not) among a nested query's single column.
+    InQuery {
+        column: Column,
+        plan: Box<QueryPlan>,
+        negated: bool,
+    },
     In {
         column: Column,
         values: Vec<Value>,
@@ -77,6 +83,8 @@ pub struct QueryPlan {
     pub limit: Option<u64>,
     pub offset: Option<u64>,
     pub deleted: Deleted,
+    /// Table aliases count from here (`t0`, or `t50` for a plan nested in another).
+    pub alias_base: usize,
 }
 
 /// Text-like fields compare case-insensitively in SOQL.
@@ -95,8 +103,8 @@ fn is_text(field: &FieldDef) -> bool {
     )
 }
 
-fn alias(source: usize) -> String {
-    format!("t{source}")
+fn alias(base: usize, source: usize) -> String {
+    format!("t{}", base + source)
 }
 
 impl QueryPlan {
@@ -106,7 +114,7 @@ impl QueryPlan {
     }
 
     fn column(&self, sql: &mut Sql, column: &Column) {
-        sql.ident(&alias(column.source))
+        sql.ident(&alias(self.alias_base, column.source))
             .push(".")
             .ident(&column.field.column);
     }
@@ -118,7 +126,7 @@ impl QueryPlan {
         sql.push(" FROM ")
             .ident(&root.object.table)
             .push(" ")
-            .ident(&alias(0));
+            .ident(&alias(self.alias_base, 0));
         for (i, source) in self.sources.iter().enumerate().skip(1) {
             let Some((parent_of, field)) = &source.parent_of else {
                 continue;
@@ -126,13 +134,13 @@ impl QueryPlan {
             sql.push(" LEFT JOIN ")
                 .ident(&source.object.table)
                 .push(" ")
-                .ident(&alias(i))
+                .ident(&alias(self.alias_base, i))
                 .push(" ON ");
-            sql.ident(&alias(i))
+            sql.ident(&alias(self.alias_base, i))
                 .push(".")
                 .ident("id")
                 .push(" = ")
-                .ident(&alias(*parent_of))
+                .ident(&alias(self.alias_base, *parent_of))
                 .push(".")
                 .ident(&field.column);
         }
@@ -144,7 +152,7 @@ impl QueryPlan {
         let mut clauses = 0;
         if let Some(deleted) = deleted {
             sql.push(" WHERE ")
-                .ident(&alias(0))
+                .ident(&alias(self.alias_base, 0))
                 .push(".")
                 .ident("isdeleted")
                 .push(" = ")
@@ -160,14 +168,21 @@ impl QueryPlan {
     /// `SELECT columns FROM … WHERE … ORDER BY … LIMIT … OFFSET …`.
     pub fn to_sql(&self, dialect: Dialect) -> Sql {
         let mut sql = Sql::new(dialect);
+        self.write_select(&mut sql);
+        sql
+    }
+
+    /// Writes the SELECT into `sql` (also inside another statement: parameters keep counting).
+    pub fn write_select(&self, sql: &mut Sql) {
+        let dialect = sql.dialect;
         sql.push("SELECT ");
         for (i, column) in self.columns.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            self.column(&mut sql, column);
+            self.column(sql, column);
         }
-        self.tables_and_conditions(&mut sql);
+        self.tables_and_conditions(sql);
         if !self.order.is_empty() {
             sql.push(" ORDER BY ");
             for (i, order) in self.order.iter().enumerate() {
@@ -177,10 +192,10 @@ impl QueryPlan {
                 if is_text(&order.column.field) {
                     // Text sorts case-insensitively in SOQL.
                     sql.push("LOWER(");
-                    self.column(&mut sql, &order.column);
+                    self.column(sql, &order.column);
                     sql.push(")");
                 } else {
-                    self.column(&mut sql, &order.column);
+                    self.column(sql, &order.column);
                 }
                 sql.push(if order.descending { " DESC" } else { " ASC" });
                 sql.push(if order.nulls_last {
@@ -201,7 +216,6 @@ impl QueryPlan {
             sql.push(" OFFSET ")
                 .int_param(i64::try_from(offset).unwrap_or(i64::MAX));
         }
-        sql
     }
 
     /// `SELECT COUNT(*)` of the same rows (without limit and offset).
@@ -253,6 +267,22 @@ impl QueryPlan {
                 if *op == Compare::Ne {
                     sql.push(")");
                 }
+            }
+            Cond::InQuery {
+                column,
+                plan,
+                negated,
+            } => {
+                sql.push("(");
+                if *negated {
+                    // NOT IN over a null is unknown in SQL; in SOQL a null is not among them.
+                    self.column(sql, column);
+                    sql.push(" IS NULL OR ");
+                }
+                self.column(sql, column);
+                sql.push(if *negated { " NOT IN (" } else { " IN (" });
+                plan.write_select(sql);
+                sql.push("))");
             }
             Cond::Holds { column, value } => {
                 // ';a;b;c;' LIKE '%;b;%', case-insensitively, wildcards in the value escaped.

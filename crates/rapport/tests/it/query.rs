@@ -435,6 +435,17 @@ async fn soql_queries(db: TestDb) {
         ["Big"]
     );
 
+    // Semi- and anti-joins.
+    assert_eq!(names(api.column("SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact WHERE LastName = 'Lee')", "Name").await), ["Acme"]);
+    assert_eq!(names(api.column("SELECT Name FROM Account WHERE Id NOT IN (SELECT AccountId FROM Opportunity) ORDER BY Name", "Name").await), ["initech"]);
+    assert_eq!(names(api.column("SELECT LastName FROM Contact WHERE AccountId IN (SELECT Id FROM Account WHERE Industry = 'Technology') ORDER BY LastName", "LastName").await), ["Lee", "王"]);
+    assert_eq!(
+        api.error("SELECT Name FROM Account WHERE Name IN (SELECT LastName FROM Contact)")
+            .await
+            .1,
+        "INVALID_QUERY_FILTER_OPERATOR"
+    );
+
     // Multi-select picklists: 'a;b' needs both, a list needs any.
     assert_eq!(
         names(
