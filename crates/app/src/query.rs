@@ -89,6 +89,12 @@ enum Entry {
     Label(usize, Box<FieldDef>),
     /// A child subquery, by its position in the query's subqueries.
     Children(usize),
+    /// A polymorphic parent (`What`, `Who`, `Owner` of a lead): the lookup's column and the
+    /// fields asked of it, read after the page by one query per object the ids point to.
+    Polymorphic {
+        id_column: usize,
+        fields: Vec<String>,
+    },
     Parent {
         source: usize,
         id_column: usize,
@@ -202,6 +208,28 @@ impl Planner<'_> {
 
     /// Adds a selected path to the select tree.
     fn select(&mut self, root: &mut Node, path: &Path) -> Result<()> {
+        if let Some((lookup, wanted)) = self.polymorphic(path) {
+            let column = self.add_column(0, lookup.clone());
+            let name = lookup
+                .relationship
+                .clone()
+                .unwrap_or_else(|| lookup.name.clone());
+            match root.entries.iter_mut().find(|(n, _)| n == &name) {
+                Some((_, Entry::Polymorphic { fields, .. })) => {
+                    if !fields.iter().any(|f| f.eq_ignore_ascii_case(&wanted)) {
+                        fields.push(wanted);
+                    }
+                }
+                _ => root.entries.push((
+                    name,
+                    Entry::Polymorphic {
+                        id_column: column,
+                        fields: vec![wanted],
+                    },
+                )),
+            }
+            return Ok(());
+        }
         let (source, field) = self.resolve(path)?;
         let column = self.add_column(source, field.clone());
         // Walk the tree along the path's relationships, creating parent nodes as needed.
@@ -246,7 +274,10 @@ impl Planner<'_> {
             };
             node = match &mut node.entries[position].1 {
                 Entry::Parent { node, .. } => node,
-                Entry::Field(_) | Entry::Label(..) | Entry::Children(_) => {
+                Entry::Field(_)
+                | Entry::Label(..)
+                | Entry::Children(_)
+                | Entry::Polymorphic { .. } => {
                     return Err(malformed("a path crosses a field"));
                 }
             };
@@ -257,6 +288,19 @@ impl Planner<'_> {
                 .push((field.name.clone(), Entry::Field(column)));
         }
         Ok(())
+    }
+
+    /// `What.Name`: a root lookup to several objects and the field asked of it.
+    fn polymorphic(&self, path: &Path) -> Option<(FieldDef, String)> {
+        let [relationship, field] = self.parts(path) else {
+            return None;
+        };
+        let lookup = self.sources[0].object.fields.iter().find(|f| {
+            f.relationship
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(&relationship.text))
+        })?;
+        (lookup.reference_to.len() > 1).then(|| (lookup.clone(), field.text.clone()))
     }
 
     /// A literal as a value of `field`'s type.
@@ -623,6 +667,15 @@ fn assemble(
                     other => other.cloned().unwrap_or(Value::Null),
                 }),
                 Entry::Children(_) => Cell::Children(None),
+                // Filled in after the page is read (see `App::resolve_polymorphic`).
+                Entry::Polymorphic { id_column, .. } => match raw.get(*id_column) {
+                    Some(Value::Id(id)) => Cell::Parent(Some(Row {
+                        object: String::new(),
+                        id: Some(id.clone()),
+                        cells: Vec::new(),
+                    })),
+                    _ => Cell::Parent(None),
+                },
                 Entry::Parent {
                     source: _,
                     id_column,
@@ -1249,6 +1302,7 @@ impl App {
                 row
             })
             .collect();
+        self.resolve_polymorphic(&schema, &tree, &mut rows).await?;
         // Each child subquery is one more query for the whole page, never one per row.
         let ids: Vec<Value> = rows
             .iter()
@@ -1275,6 +1329,120 @@ impl App {
             total_size: total,
             next_start: (next < total).then_some(next),
         })
+    }
+
+    /// Fills the polymorphic parents of a page: one query per object the ids point to.
+    async fn resolve_polymorphic(
+        &self,
+        schema: &Schema,
+        tree: &Node,
+        rows: &mut [Row],
+    ) -> Result<()> {
+        for (position, (_, entry)) in tree.entries.iter().enumerate() {
+            let Entry::Polymorphic { fields, .. } = entry else {
+                continue;
+            };
+            let mut by_object: HashMap<String, Vec<Value>> = HashMap::new();
+            for row in rows.iter() {
+                let Some((_, Cell::Parent(Some(stub)))) = row.cells.get(position) else {
+                    continue;
+                };
+                let Some(id) = stub.id.clone() else { continue };
+                if let Some(object) = schema.object_by_prefix(id.key_prefix()) {
+                    by_object
+                        .entry(object.name.clone())
+                        .or_default()
+                        .push(Value::Id(id));
+                }
+            }
+            let mut found: HashMap<RecordId, Row> = HashMap::new();
+            for (object_name, ids) in by_object {
+                let Some(object) = schema.object(&object_name) else {
+                    continue;
+                };
+                // The fields the object has; `Type` is the object's name; others stay null.
+                let present: Vec<FieldDef> = fields
+                    .iter()
+                    .filter_map(|f| object.field(f).cloned())
+                    .collect();
+                let mut columns = vec![Column {
+                    source: 0,
+                    field: object
+                        .field("Id")
+                        .cloned()
+                        .ok_or_else(|| malformed("no Id"))?,
+                }];
+                columns.extend(present.iter().map(|f| Column {
+                    source: 0,
+                    field: f.clone(),
+                }));
+                for chunk in ids.chunks(1000) {
+                    let plan = QueryPlan {
+                        sources: vec![Source {
+                            object: (**object).clone(),
+                            parent_of: None,
+                        }],
+                        columns: columns.clone(),
+                        filter: Some(Cond::In {
+                            column: columns[0].clone(),
+                            values: chunk.to_vec(),
+                        }),
+                        order: Vec::new(),
+                        limit: None,
+                        offset: None,
+                        deleted: Deleted::Include,
+                        alias_base: 0,
+                    };
+                    for values in self.store().query_rows(&plan).await? {
+                        let Some(Value::Id(id)) = values.first().cloned() else {
+                            continue;
+                        };
+                        let cells = fields
+                            .iter()
+                            .map(|wanted| {
+                                let value = if wanted.eq_ignore_ascii_case("Type") {
+                                    Value::Text(object.name.clone())
+                                } else {
+                                    present
+                                        .iter()
+                                        .position(|f| f.name.eq_ignore_ascii_case(wanted))
+                                        .and_then(|i| values.get(i + 1).cloned())
+                                        .unwrap_or(Value::Null)
+                                };
+                                let name = object
+                                    .field(wanted)
+                                    .map_or_else(|| wanted.clone(), |f| f.name.clone());
+                                (
+                                    if wanted.eq_ignore_ascii_case("Type") {
+                                        "Type".to_string()
+                                    } else {
+                                        name
+                                    },
+                                    Cell::Value(value),
+                                )
+                            })
+                            .collect();
+                        found.insert(
+                            id.clone(),
+                            Row {
+                                object: object.name.clone(),
+                                id: Some(id),
+                                cells,
+                            },
+                        );
+                    }
+                }
+            }
+            for row in rows.iter_mut() {
+                if let Some((_, cell)) = row.cells.get_mut(position) {
+                    if let Cell::Parent(Some(stub)) = cell {
+                        let resolved = stub.id.as_ref().and_then(|id| found.get(id)).cloned();
+                        *cell = Cell::Parent(resolved);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The rows of a child subquery for all `parents`, grouped by parent, each group cut to

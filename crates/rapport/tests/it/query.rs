@@ -435,6 +435,40 @@ async fn soql_queries(db: TestDb) {
         ["Big"]
     );
 
+    // Polymorphic parents: Who, What and a lead's Owner (a user or a queue), read after the page.
+    api.create(
+        "Task",
+        json!({"Subject": "Call Ann", "WhatId": acme, "Status": "Not Started", "Priority": "High"}),
+    )
+    .await;
+    let lead = api
+        .create("Lead", json!({"LastName": "Poly", "Company": "Poly Co"}))
+        .await;
+    api.create(
+        "Task",
+        json!({"Subject": "Qualify", "WhoId": lead, "Status": "Not Started", "Priority": "Normal"}),
+    )
+    .await;
+    let tasks = api
+        .query(
+            "SELECT Subject, What.Name, What.Type, Who.Name, Owner.Name FROM Task ORDER BY Subject",
+        )
+        .await;
+    let tasks = tasks["records"].as_array().unwrap();
+    assert_eq!(tasks[0]["Subject"], "Call Ann");
+    assert_eq!(tasks[0]["What"]["attributes"]["type"], "Account");
+    assert_eq!(tasks[0]["What"]["Name"], "Acme");
+    assert_eq!(tasks[0]["What"]["Type"], "Account");
+    assert_eq!(tasks[0]["Who"], Json::Null);
+    assert_eq!(tasks[0]["Owner"]["Name"], "Ada Admin");
+    assert_eq!(tasks[1]["Who"]["attributes"]["type"], "Lead");
+    assert_eq!(tasks[1]["Who"]["Name"], "Poly");
+    assert_eq!(tasks[1]["What"], Json::Null);
+    let leads = api
+        .query("SELECT LastName, Owner.Name FROM Lead WHERE Company = 'Poly Co'")
+        .await;
+    assert_eq!(leads["records"][0]["Owner"]["Name"], "Ada Admin");
+
     // Semi- and anti-joins.
     assert_eq!(names(api.column("SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact WHERE LastName = 'Lee')", "Name").await), ["Acme"]);
     assert_eq!(names(api.column("SELECT Name FROM Account WHERE Id NOT IN (SELECT AccountId FROM Opportunity) ORDER BY Name", "Name").await), ["initech"]);
