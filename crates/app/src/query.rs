@@ -1434,11 +1434,11 @@ impl App {
                 }
             }
             for row in rows.iter_mut() {
-                if let Some((_, cell)) = row.cells.get_mut(position) {
-                    if let Cell::Parent(Some(stub)) = cell {
-                        let resolved = stub.id.as_ref().and_then(|id| found.get(id)).cloned();
-                        *cell = Cell::Parent(resolved);
-                    }
+                if let Some((_, cell)) = row.cells.get_mut(position)
+                    && let Cell::Parent(Some(stub)) = cell
+                {
+                    let resolved = stub.id.as_ref().and_then(|id| found.get(id)).cloned();
+                    *cell = Cell::Parent(resolved);
                 }
             }
         }
