@@ -12,7 +12,7 @@ use model::{ErrorCode, FieldDef, FieldType, ObjectDef, RecordId, Schema, Value};
 use soql::{CompareOp, Condition, Expr, Literal, LiteralKind, Path, SelectItem};
 use store::plan::Deleted;
 use store::query::{
-    Aggregate, Column, Compare, Cond, GroupPlan, Having, Order, Output, QueryPlan, Source,
+    Aggregate, Column, Compare, Cond, DatePart, GroupPlan, Having, Order, Output, QueryPlan, Source,
 };
 
 use crate::{App, AppError, Caller, Result};
@@ -397,8 +397,47 @@ impl Planner<'_> {
             ),
             Condition::Not(inner) => Cond::Not(Box::new(self.condition(inner)?)),
             Condition::Compare {
-                left, op, right, ..
+                left,
+                op,
+                right,
+                span,
             } => {
+                if let Expr::Function { name, args, .. } = left
+                    && let Some((part, column)) = self.date_function(name, args, *span)?
+                {
+                    let value = match (&right.kind, part) {
+                        (LiteralKind::Null, _) => Value::Null,
+                        (LiteralKind::Date(text), DatePart::DayOnly) => {
+                            model::value::parse_date(text)
+                                .map(Value::Date)
+                                .ok_or_else(|| malformed(format!("not a date: {text}")))?
+                        }
+                        (LiteralKind::Number(n), part) if part != DatePart::DayOnly => n
+                            .parse::<Decimal>()
+                            .map(Value::Decimal)
+                            .map_err(|_| malformed(format!("not a number: {n}")))?,
+                        _ => {
+                            return Err(AppError::one(
+                                ErrorCode::InvalidQueryFilterOperator,
+                                format!(
+                                    "{} compares with a {} at {span}",
+                                    name.text,
+                                    if part == DatePart::DayOnly {
+                                        "date"
+                                    } else {
+                                        "number"
+                                    }
+                                ),
+                            ));
+                        }
+                    };
+                    return Ok(Cond::DatePart {
+                        part,
+                        column,
+                        op: compare_op(*op),
+                        value,
+                    });
+                }
                 let column = self.column_of(left)?;
                 let compare = match op {
                     CompareOp::Eq => Compare::Eq,
@@ -619,6 +658,17 @@ impl Planner<'_> {
     }
 }
 
+fn compare_op(op: CompareOp) -> Compare {
+    match op {
+        CompareOp::Eq => Compare::Eq,
+        CompareOp::Ne => Compare::Ne,
+        CompareOp::Lt => Compare::Lt,
+        CompareOp::Le => Compare::Le,
+        CompareOp::Gt => Compare::Gt,
+        CompareOp::Ge => Compare::Ge,
+    }
+}
+
 fn contains_subquery(condition: &Condition) -> bool {
     match condition {
         Condition::InQuery { .. } => true,
@@ -732,6 +782,24 @@ fn aggregate(name: &str) -> Option<Aggregate> {
     })
 }
 
+/// The date function a name stands for, with the org's fiscal-year start.
+fn date_part(name: &str, fiscal_start: u8) -> Option<DatePart> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "CALENDAR_YEAR" => DatePart::CalendarYear,
+        "CALENDAR_QUARTER" => DatePart::CalendarQuarter,
+        "CALENDAR_MONTH" => DatePart::CalendarMonth,
+        "DAY_IN_MONTH" => DatePart::DayInMonth,
+        "DAY_IN_WEEK" => DatePart::DayInWeek,
+        "DAY_IN_YEAR" => DatePart::DayInYear,
+        "HOUR_IN_DAY" => DatePart::HourInDay,
+        "DAY_ONLY" => DatePart::DayOnly,
+        "FISCAL_YEAR" => DatePart::FiscalYear(fiscal_start),
+        "FISCAL_QUARTER" => DatePart::FiscalQuarter(fiscal_start),
+        "FISCAL_MONTH" => DatePart::FiscalMonth(fiscal_start),
+        _ => return None,
+    })
+}
+
 /// Whether a query groups or aggregates (then it answers AggregateResult rows).
 fn is_aggregate(query: &soql::Query) -> bool {
     query.group_by.is_some()
@@ -742,8 +810,53 @@ fn is_aggregate(query: &soql::Query) -> bool {
 }
 
 impl Planner<'_> {
-    /// An output of a grouped query: a field, or an aggregate of one.
+    /// The date part and the date or datetime column of `CALENDAR_YEAR(CloseDate)`; the
+    /// argument may be wrapped in `convertTimezone()` (times are UTC for now).
+    fn date_function(
+        &mut self,
+        name: &soql::Ident,
+        args: &[Expr],
+        span: soql::Span,
+    ) -> Result<Option<(DatePart, Column)>> {
+        let Some(part) = date_part(&name.text, self.fiscal_start) else {
+            return Ok(None);
+        };
+        let argument = match args {
+            [Expr::Function { name, args, .. }]
+                if name.text.eq_ignore_ascii_case("convertTimezone") =>
+            {
+                args.first()
+            }
+            [argument] => Some(argument),
+            _ => None,
+        };
+        let Some(Expr::Field(path)) = argument else {
+            return Err(malformed(format!(
+                "{} takes one date or datetime field at {span}",
+                name.text
+            )));
+        };
+        let (source, field) = self.resolve(path)?;
+        let fits = match part {
+            DatePart::DayOnly | DatePart::HourInDay => field.field_type == FieldType::DateTime,
+            _ => matches!(field.field_type, FieldType::Date | FieldType::DateTime),
+        };
+        if !fits {
+            return Err(malformed(format!(
+                "{} cannot be applied to {} at {span}",
+                name.text, field.name
+            )));
+        }
+        Ok(Some((part, Column { source, field })))
+    }
+
+    /// An output of a grouped query: a field, a date part of one, or an aggregate.
     fn output(&mut self, expr: &Expr) -> Result<Output> {
+        if let Expr::Function { name, args, span } = expr
+            && let Some((part, column)) = self.date_function(name, args, *span)?
+        {
+            return Ok(Output::DatePart { part, column });
+        }
         match expr {
             Expr::Field(path) => {
                 let (source, field) = self.resolve(path)?;
@@ -847,6 +960,9 @@ fn same_output(a: &Output, b: &Output) -> bool {
     let same_column = |x: &Column, y: &Column| x.source == y.source && x.field.name == y.field.name;
     match (a, b) {
         (Output::Column(x), Output::Column(y)) => same_column(x, y),
+        (Output::DatePart { part: p, column: x }, Output::DatePart { part: q, column: y }) => {
+            p == q && same_column(x, y)
+        }
         (
             Output::Aggregate {
                 function: f,
@@ -907,7 +1023,7 @@ fn plan_grouped(
             (Some(alias), _) => alias.text.clone(),
             (None, Expr::Field(_)) => match &output {
                 Output::Column(column) => column.field.name.clone(),
-                Output::Aggregate { .. } => String::new(),
+                Output::Aggregate { .. } | Output::DatePart { .. } => String::new(),
             },
             (None, Expr::Function { .. }) => {
                 unnamed += 1;
@@ -922,10 +1038,10 @@ fn plan_grouped(
         Some(soql::GroupBy::Plain(exprs)) => {
             for expr in exprs {
                 match planner.output(expr)? {
-                    Output::Column(column) => group_by.push(column),
                     Output::Aggregate { .. } => {
                         return Err(malformed("cannot GROUP BY an aggregate"));
                     }
+                    key => group_by.push(key),
                 }
             }
         }
@@ -933,11 +1049,9 @@ fn plan_grouped(
         None => {}
     }
     for (output, name) in outputs.iter().zip(&names) {
-        if let Output::Column(column) = output
-            && !group_by
-                .iter()
-                .any(|g| g.source == column.source && g.field.name == column.field.name)
-        {
+        let grouped = matches!(output, Output::Aggregate { .. })
+            || group_by.iter().any(|key| same_output(key, output));
+        if !grouped {
             return Err(malformed(format!(
                 "Field must be grouped or aggregated: {name}"
             )));
@@ -959,15 +1073,10 @@ fn plan_grouped(
         let position = match outputs.iter().position(|o| same_output(o, &wanted)) {
             Some(position) => position,
             None => {
-                if let Output::Column(column) = &wanted
-                    && !group_by
-                        .iter()
-                        .any(|g| g.source == column.source && g.field.name == column.field.name)
-                {
-                    return Err(malformed(format!(
-                        "Ordered field must be grouped or aggregated: {}",
-                        column.field.name
-                    )));
+                let grouped = matches!(wanted, Output::Aggregate { .. })
+                    || group_by.iter().any(|key| same_output(key, &wanted));
+                if !grouped {
+                    return Err(malformed("Ordered field must be grouped or aggregated"));
                 }
                 outputs.push(wanted);
                 outputs.len() - 1
@@ -1151,7 +1260,7 @@ fn plan_query(
             }
             SelectItem::Expr { expr, .. } => {
                 return Err(malformed(format!(
-                    "aggregate and date functions are not supported yet at {}",
+                    "this function needs GROUP BY, or is not supported yet, at {}",
                     expr.span()
                 )));
             }

@@ -40,6 +40,13 @@ pub enum Cond {
         op: Compare,
         value: Value,
     },
+    /// A date part of a column compared with a value (`CALENDAR_YEAR(CloseDate) = 2024`).
+    DatePart {
+        part: DatePart,
+        column: Column,
+        op: Compare,
+        value: Value,
+    },
     /// A multi-select picklist holds `value` among its `;`-separated values.
     Holds {
         column: Column,
@@ -165,6 +172,103 @@ impl QueryPlan {
         }
     }
 
+    /// A part of a date or datetime column, as an integer (a date for DAY_ONLY). SQLite keeps
+    /// dates as `YYYY-MM-DD…` text, PostgreSQL as DATE/TIMESTAMPTZ (read in UTC).
+    pub fn date_part(&self, sql: &mut Sql, part: DatePart, column: &Column) {
+        let sqlite = sql.dialect == Dialect::Sqlite;
+        let text = |sql: &mut Sql, from: usize, length: usize| {
+            sql.push("CAST(SUBSTR(");
+            self.column(sql, column);
+            sql.push(&format!(", {from}, {length}) AS INTEGER)"));
+        };
+        let extract = |sql: &mut Sql, what: &str| {
+            sql.push(&format!("CAST(EXTRACT({what} FROM "));
+            if column.field.field_type == FieldType::DateTime {
+                sql.push("(");
+                self.column(sql, column);
+                sql.push(" AT TIME ZONE 'UTC')");
+            } else {
+                self.column(sql, column);
+            }
+            sql.push(") AS BIGINT)");
+        };
+        let month = |sql: &mut Sql| {
+            if sqlite {
+                text(sql, 6, 2)
+            } else {
+                extract(sql, "MONTH")
+            }
+        };
+        let year = |sql: &mut Sql| {
+            if sqlite {
+                text(sql, 1, 4)
+            } else {
+                extract(sql, "YEAR")
+            }
+        };
+        match part {
+            DatePart::CalendarYear => year(sql),
+            DatePart::CalendarMonth => month(sql),
+            DatePart::CalendarQuarter => {
+                sql.push("((");
+                month(sql);
+                sql.push(" + 2) / 3)");
+            }
+            DatePart::DayInMonth if sqlite => text(sql, 9, 2),
+            DatePart::DayInMonth => extract(sql, "DAY"),
+            DatePart::HourInDay if sqlite => text(sql, 12, 2),
+            DatePart::HourInDay => extract(sql, "HOUR"),
+            DatePart::DayInWeek if sqlite => {
+                sql.push("(CAST(STRFTIME('%w', SUBSTR(");
+                self.column(sql, column);
+                sql.push(", 1, 10)) AS INTEGER) + 1)");
+            }
+            DatePart::DayInWeek => {
+                sql.push("(");
+                extract(sql, "DOW");
+                sql.push(" + 1)");
+            }
+            DatePart::DayInYear if sqlite => {
+                sql.push("CAST(STRFTIME('%j', SUBSTR(");
+                self.column(sql, column);
+                sql.push(", 1, 10)) AS INTEGER)");
+            }
+            DatePart::DayInYear => extract(sql, "DOY"),
+            DatePart::DayOnly if sqlite => {
+                sql.push("SUBSTR(");
+                self.column(sql, column);
+                sql.push(", 1, 10)");
+            }
+            DatePart::DayOnly => {
+                sql.push("CAST((");
+                self.column(sql, column);
+                sql.push(" AT TIME ZONE 'UTC') AS DATE)");
+            }
+            DatePart::FiscalMonth(start) => {
+                // Months since the fiscal year began, counted from 1.
+                sql.push("(((");
+                month(sql);
+                sql.push(&format!(" - {start} + 12) % 12) + 1)"));
+            }
+            DatePart::FiscalQuarter(start) => {
+                sql.push("((((");
+                month(sql);
+                sql.push(&format!(" - {start} + 12) % 12) / 3) + 1)"));
+            }
+            DatePart::FiscalYear(start) => {
+                // Named by the calendar year the fiscal year ends in.
+                sql.push("(");
+                year(sql);
+                if start > 1 {
+                    sql.push(" + CASE WHEN ");
+                    month(sql);
+                    sql.push(&format!(" >= {start} THEN 1 ELSE 0 END"));
+                }
+                sql.push(")");
+            }
+        }
+    }
+
     /// `SELECT columns FROM … WHERE … ORDER BY … LIMIT … OFFSET …`.
     pub fn to_sql(&self, dialect: Dialect) -> Sql {
         let mut sql = Sql::new(dialect);
@@ -284,6 +388,36 @@ impl QueryPlan {
                 plan.write_select(sql);
                 sql.push("))");
             }
+            Cond::DatePart {
+                part,
+                column,
+                op,
+                value,
+            } => {
+                self.date_part(sql, *part, column);
+                let col = if *part == DatePart::DayOnly {
+                    Col::Date
+                } else {
+                    Col::Int
+                };
+                if value.is_null() {
+                    sql.push(if *op == Compare::Ne {
+                        " IS NOT NULL"
+                    } else {
+                        " IS NULL"
+                    });
+                    return;
+                }
+                sql.push(match op {
+                    Compare::Eq => " = ",
+                    Compare::Ne => " <> ",
+                    Compare::Lt => " < ",
+                    Compare::Le => " <= ",
+                    Compare::Gt => " > ",
+                    Compare::Ge => " >= ",
+                });
+                sql.param(Param::from_value(value, col));
+            }
             Cond::Holds { column, value } => {
                 // ';a;b;c;' LIKE '%;b;%', case-insensitively, wildcards in the value escaped.
                 let escaped: String = value
@@ -397,10 +531,33 @@ pub enum Aggregate {
     Max,
 }
 
-/// One output of a grouped query: a grouped column or an aggregate (`COUNT()` has no column).
+/// A date function of SOQL: a part of a date or datetime column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePart {
+    CalendarYear,
+    CalendarQuarter,
+    CalendarMonth,
+    DayInMonth,
+    DayInWeek,
+    DayInYear,
+    HourInDay,
+    /// The date of a datetime.
+    DayOnly,
+    /// Fiscal periods, with the org's fiscal-year start month (1–12).
+    FiscalYear(u8),
+    FiscalQuarter(u8),
+    FiscalMonth(u8),
+}
+
+/// One output of a grouped query: a grouped column, a date part of one, or an aggregate
+/// (`COUNT()` has no column).
 #[derive(Debug, Clone)]
 pub enum Output {
     Column(Column),
+    DatePart {
+        part: DatePart,
+        column: Column,
+    },
     Aggregate {
         function: Aggregate,
         column: Option<Column>,
@@ -411,6 +568,11 @@ impl Output {
     /// The column kind of the output.
     pub fn col(&self) -> Col {
         match self {
+            Output::DatePart {
+                part: DatePart::DayOnly,
+                ..
+            } => Col::Date,
+            Output::DatePart { .. } => Col::Int,
             Output::Column(column) => Col::of(&column.field),
             Output::Aggregate {
                 function: Aggregate::Count | Aggregate::CountDistinct,
@@ -452,7 +614,7 @@ pub enum Having {
 pub struct GroupPlan {
     pub base: QueryPlan,
     pub outputs: Vec<Output>,
-    pub group_by: Vec<Column>,
+    pub group_by: Vec<Output>,
     pub having: Option<Having>,
     /// (output position, descending, nulls last).
     pub order: Vec<(usize, bool, bool)>,
@@ -468,6 +630,7 @@ impl GroupPlan {
     fn output(&self, sql: &mut Sql, output: &Output) {
         match output {
             Output::Column(column) => self.base.column(sql, column),
+            Output::DatePart { part, column } => self.base.date_part(sql, *part, column),
             Output::Aggregate { function, column } => {
                 let name = match function {
                     Aggregate::Count | Aggregate::CountDistinct => "COUNT(",
@@ -554,11 +717,11 @@ impl GroupPlan {
         self.base.tables_and_conditions(&mut sql);
         if !self.group_by.is_empty() {
             sql.push(" GROUP BY ");
-            for (i, column) in self.group_by.iter().enumerate() {
+            for (i, key) in self.group_by.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
                 }
-                self.base.column(&mut sql, column);
+                self.output(&mut sql, key);
             }
         }
         if let Some(having) = &self.having {
