@@ -265,6 +265,51 @@ async fn demo_and_scale_seeding(db: TestDb) {
             && out.contains("Opportunity: 3000"),
         "{out}"
     );
+    // rapport query: every page, as a table, CSV or JSON.
+    let table = rapport_ok(
+        &db,
+        &[
+            "query",
+            "SELECT Name, Account.Name FROM Opportunity WHERE Account.Name != null ORDER BY Name LIMIT 3",
+        ],
+    );
+    assert!(
+        table.starts_with("Name")
+            && table.contains("Account.Name")
+            && table.trim_end().ends_with("(3 rows)"),
+        "{table}"
+    );
+    let csv = rapport_ok(
+        &db,
+        &[
+            "query",
+            "SELECT Name FROM Account ORDER BY Name",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(
+        csv.lines().count(),
+        3021,
+        "a header and every account, over two pages"
+    );
+    let json_out = rapport_ok(
+        &db,
+        &[
+            "query",
+            "SELECT COUNT(Id) n FROM Contact",
+            "--format",
+            "json",
+        ],
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&json_out).unwrap();
+    assert_eq!(parsed[0]["n"], 3040);
+    let error = crate::support::rapport_err(&db, &["query", "SELECT Id FORM Account"]);
+    assert!(
+        error.contains("MALFORMED_QUERY") && error.contains("Row:1:Column:11"),
+        "{error}"
+    );
+
     let app = db.app().await;
     let admin = app.cli_caller(None).await.unwrap();
     let opportunities = app
