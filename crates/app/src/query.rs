@@ -94,6 +94,9 @@ enum Entry {
     Polymorphic {
         id_column: usize,
         fields: Vec<String>,
+        /// TYPEOF: the fields asked of each object (`WHEN Account THEN Name, Phone`); an
+        /// object not listed gets `fields` (the ELSE list, or the plain `What.Name` paths).
+        by_type: Vec<(String, Vec<String>)>,
     },
     Parent {
         source: usize,
@@ -225,6 +228,7 @@ impl Planner<'_> {
                     Entry::Polymorphic {
                         id_column: column,
                         fields: vec![wanted],
+                        by_type: Vec::new(),
                     },
                 )),
             }
@@ -1264,8 +1268,67 @@ fn plan_query(
                     expr.span()
                 )));
             }
-            SelectItem::TypeOf { span, .. } => {
-                return Err(malformed(format!("TYPEOF is not supported yet at {span}")));
+            SelectItem::TypeOf {
+                relationship,
+                whens,
+                otherwise,
+                span,
+            } => {
+                let lookup = root
+                    .fields
+                    .iter()
+                    .find(|f| {
+                        f.relationship
+                            .as_deref()
+                            .is_some_and(|r| r.eq_ignore_ascii_case(&relationship.text))
+                    })
+                    .filter(|f| f.reference_to.len() > 1)
+                    .cloned()
+                    .ok_or_else(|| {
+                        malformed(format!(
+                            "TYPEOF needs a polymorphic relationship of {}, not {} at {span}",
+                            root.name, relationship.text
+                        ))
+                    })?;
+                let single = |paths: &[Path]| -> Result<Vec<String>> {
+                    paths
+                        .iter()
+                        .map(|p| match p.parts.as_slice() {
+                            [field] => Ok(field.text.clone()),
+                            _ => Err(malformed(format!(
+                                "TYPEOF lists fields of the object itself at {}",
+                                p.span
+                            ))),
+                        })
+                        .collect()
+                };
+                let mut by_type = Vec::new();
+                for (object, paths) in whens {
+                    let target = lookup
+                        .reference_to
+                        .iter()
+                        .find(|t| t.eq_ignore_ascii_case(&object.text))
+                        .ok_or_else(|| {
+                            malformed(format!(
+                                "{} cannot be a {} at {}",
+                                relationship.text, object.text, object.span
+                            ))
+                        })?;
+                    by_type.push((target.clone(), single(paths)?));
+                }
+                let column = planner.add_column(0, lookup.clone());
+                let name = lookup
+                    .relationship
+                    .clone()
+                    .unwrap_or_else(|| lookup.name.clone());
+                tree.entries.push((
+                    name,
+                    Entry::Polymorphic {
+                        id_column: column,
+                        fields: single(otherwise)?,
+                        by_type,
+                    },
+                ));
             }
         }
     }
@@ -1448,7 +1511,12 @@ impl App {
         rows: &mut [Row],
     ) -> Result<()> {
         for (position, (_, entry)) in tree.entries.iter().enumerate() {
-            let Entry::Polymorphic { fields, .. } = entry else {
+            let Entry::Polymorphic {
+                fields: common,
+                by_type,
+                ..
+            } = entry
+            else {
                 continue;
             };
             let mut by_object: HashMap<String, Vec<Value>> = HashMap::new();
@@ -1469,6 +1537,10 @@ impl App {
                 let Some(object) = schema.object(&object_name) else {
                     continue;
                 };
+                let fields = by_type
+                    .iter()
+                    .find(|(t, _)| t == &object.name)
+                    .map_or(common, |(_, f)| f);
                 // The fields the object has; `Type` is the object's name; others stay null.
                 let present: Vec<FieldDef> = fields
                     .iter()
