@@ -1,0 +1,14 @@
+//! Any text: the SOQL parser answers a query or an error, never a panic; and whatever it
+//! parses, it prints in a form that parses back to the same query.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(query) = soql::parse(text) {
+        let printed = query.to_string();
+        let again = soql::parse(&printed).expect("printed queries parse");
+        assert_eq!(again, query, "print then parse changed the query: {printed}");
+    }
+});
