@@ -5,10 +5,15 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(query) = soql::parse(text) {
         let printed = query.to_string();
         let again = soql::parse(&printed).expect("printed queries parse");
-        assert_eq!(again, query, "print then parse changed the query: {printed}");
+        assert_eq!(
+            again, query,
+            "print then parse changed the query: {printed}"
+        );
     }
 });
