@@ -992,6 +992,18 @@ fn same_output(a: &Output, b: &Output) -> bool {
 struct Grouped {
     plan: GroupPlan,
     names: Vec<String>,
+    /// What each visible item shows, in select order.
+    slots: Vec<Slot>,
+    /// ROLLUP / CUBE: the grouping sets, as positions in `plan.group_by`.
+    sets: Option<Vec<Vec<usize>>>,
+}
+
+/// A visible item of an aggregate query.
+enum Slot {
+    /// An output of the SQL, by position.
+    Output(usize),
+    /// `GROUPING(field)`: 1 on rows where that group key is rolled up.
+    Grouping(Box<Output>),
 }
 
 fn plan_grouped(
@@ -1015,6 +1027,7 @@ fn plan_grouped(
     };
     let mut outputs = Vec::new();
     let mut names = Vec::new();
+    let mut slots = Vec::new();
     let mut unnamed = 0;
     for item in &query.select {
         let SelectItem::Expr { expr, alias } = item else {
@@ -1022,7 +1035,24 @@ fn plan_grouped(
                 "an aggregate query selects fields and aggregates only",
             ));
         };
+        if let Expr::Function { name, args, span } = expr
+            && name.text.eq_ignore_ascii_case("GROUPING")
+        {
+            let [key] = args.as_slice() else {
+                return Err(malformed(format!("GROUPING takes one field at {span}")));
+            };
+            let key = planner.output(key)?;
+            unnamed += 1;
+            names.push(
+                alias
+                    .as_ref()
+                    .map_or_else(|| format!("expr{}", unnamed - 1), |a| a.text.clone()),
+            );
+            slots.push(Slot::Grouping(Box::new(key)));
+            continue;
+        }
         let output = planner.output(expr)?;
+        slots.push(Slot::Output(outputs.len()));
         let name = match (alias, expr) {
             (Some(alias), _) => alias.text.clone(),
             (None, Expr::Field(_)) => match &output {
@@ -1038,21 +1068,48 @@ fn plan_grouped(
         names.push(name);
     }
     let mut group_by = Vec::new();
-    match &query.group_by {
-        Some(soql::GroupBy::Plain(exprs)) => {
-            for expr in exprs {
-                match planner.output(expr)? {
-                    Output::Aggregate { .. } => {
-                        return Err(malformed("cannot GROUP BY an aggregate"));
-                    }
-                    key => group_by.push(key),
-                }
-            }
+    let (keys, kind) = match &query.group_by {
+        Some(soql::GroupBy::Plain(exprs)) => (exprs.as_slice(), None),
+        Some(soql::GroupBy::Rollup(exprs)) => (exprs.as_slice(), Some(false)),
+        Some(soql::GroupBy::Cube(exprs)) => (exprs.as_slice(), Some(true)),
+        None => (&[][..], None),
+    };
+    for expr in keys {
+        match planner.output(expr)? {
+            Output::Aggregate { .. } => return Err(malformed("cannot GROUP BY an aggregate")),
+            key => group_by.push(key),
         }
-        Some(_) => return Err(malformed("GROUP BY ROLLUP and CUBE are not supported yet")),
-        None => {}
     }
-    for (output, name) in outputs.iter().zip(&names) {
+    // ROLLUP(a, b): (a, b), (a), (); CUBE(a, b): every subset.
+    let sets = kind.map(|cube| {
+        let n = group_by.len();
+        if cube {
+            (0..(1u32 << n))
+                .rev()
+                .map(|mask| (0..n).filter(|i| mask & (1 << i) != 0).collect())
+                .collect()
+        } else {
+            (0..=n)
+                .rev()
+                .map(|len| (0..len).collect())
+                .collect::<Vec<Vec<usize>>>()
+        }
+    });
+    if sets.is_some() && !query.order_by.is_empty() {
+        return Err(malformed(
+            "ORDER BY with GROUP BY ROLLUP or CUBE is not supported yet",
+        ));
+    }
+    for slot in &slots {
+        if let Slot::Grouping(key) = slot
+            && !group_by.iter().any(|g| same_output(g, key))
+        {
+            return Err(malformed("GROUPING takes a field of the GROUP BY"));
+        }
+    }
+    for (slot, name) in slots.iter().zip(&names) {
+        let Slot::Output(i) = slot else { continue };
+        let output = &outputs[*i];
         let grouped = matches!(output, Output::Aggregate { .. })
             || group_by.iter().any(|key| same_output(key, output));
         if !grouped {
@@ -1112,6 +1169,8 @@ fn plan_grouped(
             offset: query.offset,
         },
         names,
+        slots,
+        sets,
     })
 }
 
@@ -1387,7 +1446,12 @@ impl App {
         let root = object_named(&schema, &query.from.text)?;
         let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
         if is_aggregate(&query) {
-            let Grouped { mut plan, names } = plan_grouped(
+            let Grouped {
+                mut plan,
+                names,
+                slots,
+                sets,
+            } = plan_grouped(
                 &schema,
                 &root,
                 &query,
@@ -1397,22 +1461,71 @@ impl App {
             if options.include_deleted {
                 plan.base.deleted = Deleted::Include;
             }
-            let rows: Vec<Row> = self
-                .store()
-                .group_rows(&plan)
-                .await?
-                .into_iter()
-                .take(MAX_PAGE)
-                .map(|values| Row {
-                    object: "AggregateResult".into(),
-                    id: None,
-                    cells: names
+            let mut rows: Vec<Row> = Vec::new();
+            let all_keys: Vec<usize> = (0..plan.group_by.len()).collect();
+            for set in sets.unwrap_or_else(|| vec![all_keys.clone()]) {
+                // Keys rolled up in this set are not selected; they read as null.
+                let rolled: Vec<&Output> = all_keys
+                    .iter()
+                    .filter(|k| !set.contains(k))
+                    .map(|&k| &plan.group_by[k])
+                    .collect();
+                let kept: Vec<Option<usize>> = {
+                    let mut next = 0;
+                    plan.outputs
                         .iter()
-                        .cloned()
-                        .zip(values.into_iter().map(Cell::Value))
-                        .collect(),
-                })
-                .collect();
+                        .map(|o| {
+                            if rolled.iter().any(|r| same_output(r, o)) {
+                                None
+                            } else {
+                                next += 1;
+                                Some(next - 1)
+                            }
+                        })
+                        .collect()
+                };
+                let mut level = plan.clone();
+                level.outputs = plan
+                    .outputs
+                    .iter()
+                    .filter(|o| !rolled.iter().any(|r| same_output(r, o)))
+                    .cloned()
+                    .collect();
+                level.group_by = set.iter().map(|&k| plan.group_by[k].clone()).collect();
+                if level.outputs.is_empty() {
+                    // Every selected key is rolled up: SQL still needs something to select.
+                    level.outputs.push(Output::Aggregate {
+                        function: Aggregate::Count,
+                        column: None,
+                    });
+                }
+                for values in self.store().group_rows(&level).await? {
+                    let cells = slots
+                        .iter()
+                        .zip(&names)
+                        .map(|(slot, name)| {
+                            let value = match slot {
+                                Slot::Output(i) => kept
+                                    .get(*i)
+                                    .copied()
+                                    .flatten()
+                                    .and_then(|j| values.get(j).cloned())
+                                    .unwrap_or(Value::Null),
+                                Slot::Grouping(key) => Value::Decimal(Decimal::from(i64::from(
+                                    rolled.iter().any(|r| same_output(r, key)),
+                                ))),
+                            };
+                            (name.clone(), Cell::Value(value))
+                        })
+                        .collect();
+                    rows.push(Row {
+                        object: "AggregateResult".into(),
+                        id: None,
+                        cells,
+                    });
+                }
+            }
+            rows.truncate(MAX_PAGE);
             return Ok(QueryPage {
                 object: "AggregateResult".into(),
                 total_size: rows.len() as u64,

@@ -692,10 +692,42 @@ async fn soql_queries(db: TestDb) {
         api.error("SELECT SUM(Name) FROM Account").await.1,
         "MALFORMED_QUERY"
     );
+    // ROLLUP and CUBE add subtotal rows, with GROUPING() marking them.
+    let rollup = api.query("SELECT Industry, Rating, COUNT(Id) n, GROUPING(Industry) gi FROM Account GROUP BY ROLLUP(Industry, Rating)").await;
+    let rows = rollup["records"].as_array().unwrap();
+    let total = rows
+        .iter()
+        .find(|r| r["Industry"].is_null() && r["Rating"].is_null() && r["gi"] == 1)
+        .expect("a grand total row");
+    assert_eq!(total["n"], 4);
+    let technology = rows.iter().find(|r| {
+        r["Industry"] == "Technology" && r["Rating"].is_null() && r["gi"] == 0 && r["n"] == 2
+    });
+    assert!(technology.is_some(), "a Technology subtotal: {rollup}");
+    let cube = api
+        .query("SELECT Industry, Rating, COUNT(Id) FROM Account GROUP BY CUBE(Industry, Rating)")
+        .await;
+    assert!(
+        cube["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["Industry"].is_null() && r["Rating"] == "Hot" && r["expr0"] == 1),
+        "{cube}"
+    );
+    let keys_only = api
+        .query("SELECT Industry FROM Account GROUP BY ROLLUP(Industry)")
+        .await;
     assert_eq!(
-        api.error("SELECT Industry FROM Account GROUP BY ROLLUP(Industry)")
-            .await
-            .1,
+        keys_only["totalSize"], 4,
+        "three industries and the total: {keys_only}"
+    );
+    assert_eq!(
+        api.error(
+            "SELECT Industry, COUNT(Id) FROM Account GROUP BY ROLLUP(Industry) ORDER BY Industry"
+        )
+        .await
+        .1,
         "MALFORMED_QUERY"
     );
 
