@@ -1556,12 +1556,15 @@ impl App {
                 "Maximum SOQL offset allowed is {MAX_OFFSET}"
             )));
         }
-        // The whole result's size: the matching rows, less OFFSET, at most LIMIT.
-        let matching = self.store().query_count(&plan).await?;
-        let total = matching
-            .saturating_sub(offset)
-            .min(query.limit.unwrap_or(u64::MAX));
+        let limit = query.limit.unwrap_or(u64::MAX);
         if count_only {
+            // The whole result's size: the matching rows, less OFFSET, at most LIMIT.
+            let total = self
+                .store()
+                .query_count(&plan)
+                .await?
+                .saturating_sub(offset)
+                .min(limit);
             return Ok(QueryPage {
                 object: root.name.clone(),
                 rows: Vec::new(),
@@ -1570,14 +1573,23 @@ impl App {
             });
         }
         let page = options.page_size.clamp(1, MAX_PAGE) as u64;
-        let start = options.start.min(total);
-        let take = page.min(total - start);
+        let start = options.start.min(limit);
+        // One row more than a page tells whether there is more; only then is the whole result
+        // counted (a COUNT over a large table costs more than most pages).
         plan.offset = Some(offset + start);
-        plan.limit = Some(take);
-        let raw = if take == 0 {
-            Vec::new()
+        plan.limit = Some(page.saturating_add(1).min(limit - start));
+        let mut raw = self.store().query_rows(&plan).await?;
+        let more = raw.len() as u64 > page;
+        raw.truncate(usize::try_from(page).unwrap_or(usize::MAX));
+        let take = raw.len() as u64;
+        let total = if more || start > 0 {
+            self.store()
+                .query_count(&plan)
+                .await?
+                .saturating_sub(offset)
+                .min(limit)
         } else {
-            self.store().query_rows(&plan).await?
+            take
         };
         let mut rows: Vec<Row> = raw
             .iter()
