@@ -1792,3 +1792,70 @@ impl App {
         Ok(grouped)
     }
 }
+
+/// What `explain` tells about a query: how many rows it matches among how many, whether an
+/// index can lead, which fields the filter reads, and the SQL it runs.
+#[derive(Debug, Clone)]
+pub struct Explain {
+    pub object: String,
+    pub cardinality: u64,
+    pub object_cardinality: u64,
+    pub leading_index: bool,
+    pub fields: Vec<String>,
+    pub sql: String,
+}
+
+/// Fields compared for equality at the top of a filter, and whether one is indexed.
+fn leading_fields(cond: &Cond, out: &mut Vec<(String, bool)>) {
+    match cond {
+        Cond::And(parts) => parts.iter().for_each(|p| leading_fields(p, out)),
+        Cond::Compare {
+            column,
+            op: Compare::Eq,
+            ..
+        }
+        | Cond::In { column, .. } => {
+            let f = &column.field;
+            let indexed = column.source == 0
+                && (matches!(f.field_type, FieldType::Id | FieldType::Reference)
+                    || f.unique
+                    || f.external_id
+                    || f.name_field);
+            out.push((f.name.clone(), indexed));
+        }
+        _ => {}
+    }
+}
+
+impl App {
+    /// Explains a SOQL query without returning its rows (`/query?explain=`).
+    pub async fn explain(&self, _caller: &Caller, text: &str) -> Result<Explain> {
+        let query = soql::parse(text).map_err(|e| malformed(e.to_string()))?;
+        let schema = self.schema().await?;
+        let root = object_named(&schema, &query.from.text)?;
+        let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
+        let today = OffsetDateTime::now_utc().date();
+        let plan = if is_aggregate(&query) {
+            plan_grouped(&schema, &root, &query, fiscal_start, today)?
+                .plan
+                .base
+        } else {
+            plan_query(&schema, &root, &query, false, fiscal_start, today)?.plan
+        };
+        let mut everything = plan.clone();
+        everything.filter = None;
+        everything.sources.truncate(1);
+        let mut leading = Vec::new();
+        if let Some(filter) = &plan.filter {
+            leading_fields(filter, &mut leading);
+        }
+        Ok(Explain {
+            object: root.name.clone(),
+            cardinality: self.store().query_count(&plan).await?,
+            object_cardinality: self.store().query_count(&everything).await?,
+            leading_index: leading.iter().any(|(_, indexed)| *indexed),
+            fields: leading.into_iter().map(|(name, _)| name).collect(),
+            sql: plan.to_sql(self.store().dialect()).text,
+        })
+    }
+}

@@ -18,6 +18,7 @@ use crate::error::{ApiError, json_response};
 #[derive(Deserialize)]
 pub struct QueryParams {
     q: Option<String>,
+    explain: Option<String>,
 }
 
 /// `batchSize=N` of `Sforce-Query-Options` (200–2000; a hint).
@@ -109,7 +110,30 @@ pub async fn query(
     headers: HeaderMap,
     Query(params): Query<QueryParams>,
 ) -> Result<Response, ApiError> {
+    if let Some(text) = params.explain.as_deref().filter(|t| !t.trim().is_empty()) {
+        return explain(&ctx, text).await;
+    }
     run(&ctx, &headers, &query_text(params)?, false, 0).await
+}
+
+/// `?explain=SOQL`: the query plan in Salesforce's shape, with the SQL we run as a note.
+async fn explain(ctx: &Ctx, text: &str) -> Result<Response, ApiError> {
+    let plan = ctx.app.explain(&ctx.caller, text).await?;
+    let relative_cost = if plan.object_cardinality == 0 {
+        0.0
+    } else {
+        plan.cardinality as f64 / plan.object_cardinality as f64
+    };
+    let body = json!({"plans": [{
+        "cardinality": plan.cardinality,
+        "fields": plan.fields,
+        "leadingOperationType": if plan.leading_index { "Index" } else { "TableScan" },
+        "notes": [{"description": plan.sql, "fields": [], "tableEnumOrId": plan.object}],
+        "relativeCost": relative_cost,
+        "sobjectCardinality": plan.object_cardinality,
+        "sobjectType": plan.object,
+    }]});
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 pub async fn query_all(

@@ -85,10 +85,15 @@ impl Api {
 /// reqwest is built without its `query` feature: encode `?q=` by hand.
 trait QueryPairs {
     fn query_pairs(self, soql: &str) -> Self;
+    fn param(self, key: &str, soql: &str) -> Self;
 }
 
 impl QueryPairs for reqwest::RequestBuilder {
     fn query_pairs(self, soql: &str) -> Self {
+        self.param("q", soql)
+    }
+
+    fn param(self, key: &str, soql: &str) -> Self {
         let (client, request) = self.build_split();
         let mut request = request.unwrap();
         let encoded: String = soql
@@ -101,7 +106,9 @@ impl QueryPairs for reqwest::RequestBuilder {
                 }
             })
             .collect();
-        request.url_mut().set_query(Some(&format!("q={encoded}")));
+        request
+            .url_mut()
+            .set_query(Some(&format!("{key}={encoded}")));
         reqwest::RequestBuilder::from_parts(client, request)
     }
 }
@@ -866,6 +873,37 @@ async fn soql_queries(db: TestDb) {
         .unwrap();
     let body: Json = bad_locator.json().await.unwrap();
     assert_eq!(body[0]["errorCode"], "INVALID_QUERY_LOCATOR");
+    // `?explain=`: the plan in Salesforce's shape, counted against the real table.
+    let explain = |soql: &'static str| {
+        api.client
+            .get(format!("{}/query", api.base))
+            .param("explain", soql)
+            .bearer_auth(&api.token)
+            .send()
+    };
+    let all_accounts = api.query("SELECT COUNT() FROM Account").await["totalSize"].clone();
+    let plan: Json = explain("SELECT Id FROM Account WHERE Name = 'Acme'")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let plan = &plan["plans"][0];
+    assert_eq!(plan["sobjectType"], "Account");
+    assert_eq!(plan["sobjectCardinality"], all_accounts);
+    assert_eq!(plan["cardinality"], 1, "{plan}");
+    assert_eq!(plan["leadingOperationType"], "Index");
+    assert_eq!(plan["fields"], json!(["Name"]));
+    let plan: Json = explain("SELECT Id FROM Account WHERE Industry = 'Nope'")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plan["plans"][0]["cardinality"], 0);
+    assert_eq!(plan["plans"][0]["leadingOperationType"], "TableScan");
+    let bad = explain("SELECT Id FROM Nope").await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
     let _ = huawei;
     assert!(server.stop().success());
 }
