@@ -1463,6 +1463,7 @@ impl App {
             }
             let mut rows: Vec<Row> = Vec::new();
             let all_keys: Vec<usize> = (0..plan.group_by.len()).collect();
+            let grouping_sets = sets.is_some();
             for set in sets.unwrap_or_else(|| vec![all_keys.clone()]) {
                 // Keys rolled up in this set are not selected; they read as null.
                 let rolled: Vec<&Output> = all_keys
@@ -1485,6 +1486,11 @@ impl App {
                         .collect()
                 };
                 let mut level = plan.clone();
+                if grouping_sets {
+                    // LIMIT and OFFSET apply to the whole result, not to each grouping set.
+                    level.limit = None;
+                    level.offset = None;
+                }
                 level.outputs = plan
                     .outputs
                     .iter()
@@ -1524,6 +1530,11 @@ impl App {
                         cells,
                     });
                 }
+            }
+            if grouping_sets {
+                let skip = plan.offset.unwrap_or(0) as usize;
+                let take = plan.limit.map_or(usize::MAX, |l| l as usize);
+                rows = rows.into_iter().skip(skip).take(take).collect();
             }
             rows.truncate(MAX_PAGE);
             return Ok(QueryPage {

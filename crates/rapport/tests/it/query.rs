@@ -729,6 +729,18 @@ async fn soql_queries(db: TestDb) {
         keys_only["totalSize"], 4,
         "three industries and the total: {keys_only}"
     );
+    // LIMIT and OFFSET count rows of the whole result, subtotals included.
+    let limited = api
+        .query("SELECT Industry FROM Account GROUP BY ROLLUP(Industry) LIMIT 2")
+        .await;
+    assert_eq!(limited["totalSize"], 2, "{limited}");
+    let last = api
+        .query(
+            "SELECT Industry, COUNT(Id) n FROM Account GROUP BY ROLLUP(Industry) LIMIT 5 OFFSET 3",
+        )
+        .await;
+    assert_eq!(last["totalSize"], 1, "only the grand total is left: {last}");
+    assert_eq!(last["records"][0]["n"], 4, "{last}");
     assert_eq!(
         api.error(
             "SELECT Industry, COUNT(Id) FROM Account GROUP BY ROLLUP(Industry) ORDER BY Industry"
