@@ -32,6 +32,10 @@ pub struct QueryOptions {
     /// Rows of the result to skip (the position a `nextRecordsUrl` points at).
     pub start: u64,
     pub page_size: usize,
+    /// `totalSize` reported by the first page. Later pages repeat it instead of counting the
+    /// whole result again (a COUNT over a large table costs more than most pages), and so
+    /// every page of one cursor reports the same total, as Salesforce's do.
+    pub known_total: Option<u64>,
 }
 
 /// A value in a result row: a field, or a parent record (null when the lookup is empty).
@@ -1585,22 +1589,23 @@ impl App {
         }
         let page = options.page_size.clamp(1, MAX_PAGE) as u64;
         let start = options.start.min(limit);
-        // One row more than a page tells whether there is more; only then is the whole result
-        // counted (a COUNT over a large table costs more than most pages).
+        // One row more than a page tells whether there is more; only then, and only on the
+        // first page, is the whole result counted.
         plan.offset = Some(offset + start);
         plan.limit = Some(page.saturating_add(1).min(limit - start));
         let mut raw = self.store().query_rows(&plan).await?;
         let more = raw.len() as u64 > page;
         raw.truncate(usize::try_from(page).unwrap_or(usize::MAX));
         let take = raw.len() as u64;
-        let total = if more || start > 0 {
-            self.store()
+        let total = match options.known_total {
+            Some(total) if start > 0 => total,
+            _ if !more => start + take,
+            _ => self
+                .store()
                 .query_count(&plan)
                 .await?
                 .saturating_sub(offset)
-                .min(limit)
-        } else {
-            take
+                .min(limit),
         };
         let mut rows: Vec<Row> = raw
             .iter()
@@ -1635,7 +1640,7 @@ impl App {
             object: root.name.clone(),
             rows,
             total_size: total,
-            next_start: (next < total).then_some(next),
+            next_start: more.then_some(next),
         })
     }
 

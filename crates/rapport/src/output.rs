@@ -62,17 +62,20 @@ pub async fn query(
     }
     let mut rows = Vec::new();
     let mut start = 0;
+    let mut known_total = None;
     let total = loop {
         let options = QueryOptions {
             include_deleted: all,
             start,
             page_size: app::query::MAX_PAGE,
+            known_total,
         };
         let page = app
             .query(caller, soql, options)
             .await
             .map_err(crate::cli::explain)?;
         rows.extend(page.rows);
+        known_total = Some(page.total_size);
         match page.next_start {
             Some(next) => start = next,
             None => break page.total_size,

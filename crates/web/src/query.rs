@@ -60,9 +60,17 @@ fn row_json(base: &str, row: &Row) -> JsonValue {
     JsonValue::Object(map)
 }
 
-fn locator(all: bool, text: &str, start: u64) -> String {
+/// Where a page starts, and the total the first page reported (carried in the locator).
+#[derive(Clone, Copy, Default)]
+struct Cursor {
+    start: u64,
+    total: Option<u64>,
+}
+
+/// `q|a` + base64url(query) + `-start.total`; `.` is outside the base64url alphabet.
+fn locator(all: bool, text: &str, start: u64, total: u64) -> String {
     let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes());
-    format!("{}{encoded}-{start}", if all { 'a' } else { 'q' })
+    format!("{}{encoded}-{start}.{total}", if all { 'a' } else { 'q' })
 }
 
 fn page_json(base: &str, all: bool, text: &str, page: &QueryPage) -> JsonValue {
@@ -71,7 +79,10 @@ fn page_json(base: &str, all: bool, text: &str, page: &QueryPage) -> JsonValue {
     if let (Some(next), JsonValue::Object(map)) = (page.next_start, &mut body) {
         map.insert(
             "nextRecordsUrl".into(),
-            json!(format!("{base}/query/{}", locator(all, text, next))),
+            json!(format!(
+                "{base}/query/{}",
+                locator(all, text, next, page.total_size)
+            )),
         );
     }
     body
@@ -82,12 +93,13 @@ async fn run(
     headers: &HeaderMap,
     text: &str,
     all: bool,
-    start: u64,
+    cursor: Cursor,
 ) -> Result<Response, ApiError> {
     let options = QueryOptions {
         include_deleted: all,
-        start,
+        start: cursor.start,
         page_size: page_size(headers),
+        known_total: cursor.total,
     };
     let page = ctx.app.query(&ctx.caller, text, options).await?;
     Ok(json_response(
@@ -113,7 +125,14 @@ pub async fn query(
     if let Some(text) = params.explain.as_deref().filter(|t| !t.trim().is_empty()) {
         return explain(&ctx, text).await;
     }
-    run(&ctx, &headers, &query_text(params)?, false, 0).await
+    run(
+        &ctx,
+        &headers,
+        &query_text(params)?,
+        false,
+        Cursor::default(),
+    )
+    .await
 }
 
 /// `?explain=SOQL`: the query plan in Salesforce's shape, with the SQL we run as a note.
@@ -141,7 +160,14 @@ pub async fn query_all(
     headers: HeaderMap,
     Query(params): Query<QueryParams>,
 ) -> Result<Response, ApiError> {
-    run(&ctx, &headers, &query_text(params)?, true, 0).await
+    run(
+        &ctx,
+        &headers,
+        &query_text(params)?,
+        true,
+        Cursor::default(),
+    )
+    .await
 }
 
 /// The next page: `/query/{locator}` (jsforce asks here for queryAll cursors too).
@@ -151,8 +177,15 @@ pub async fn query_more(
     Path((_, locator)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let invalid = || ApiError::new(ErrorCode::InvalidQueryLocator, "invalid query locator");
-    let (head, start) = locator.rsplit_once('-').ok_or_else(invalid)?;
-    let start: u64 = start.parse().map_err(|_| invalid())?;
+    let (head, position) = locator.rsplit_once('-').ok_or_else(invalid)?;
+    let (start, total) = match position.split_once('.') {
+        Some((start, total)) => (start, Some(total.parse().map_err(|_| invalid())?)),
+        None => (position, None),
+    };
+    let cursor = Cursor {
+        start: start.parse().map_err(|_| invalid())?,
+        total,
+    };
     let all = match head.chars().next() {
         Some('q') => false,
         Some('a') => true,
@@ -162,5 +195,5 @@ pub async fn query_more(
         .decode(&head[1..])
         .map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    run(&ctx, &headers, &text, all, start).await
+    run(&ctx, &headers, &text, all, cursor).await
 }

@@ -819,6 +819,26 @@ async fn soql_queries(db: TestDb) {
     assert_eq!(second["done"], true);
     assert_eq!(second["records"].as_array().unwrap().len(), 200);
     assert!(second.get("nextRecordsUrl").is_none());
+    assert_eq!(
+        second["totalSize"], 2200,
+        "every page reports the cursor's total"
+    );
+    // The first page's total rides in the locator, so later pages need no COUNT; a locator
+    // without it (as issued by earlier builds) is still answered, by counting.
+    let (head, position) = next.rsplit_once('-').unwrap();
+    assert_eq!(position, "2000.2200");
+    let old_style: Json = api
+        .client
+        .get(format!("{}{head}-2000", server.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old_style["totalSize"], 2200, "{old_style}");
+    assert_eq!(old_style["records"].as_array().unwrap().len(), 200);
     let small = api
         .client
         .get(format!("{}/query", api.base))
