@@ -2,6 +2,7 @@
 //! [`QueryPlan`] (parents reached by paths become joins, only the ones needed), run, and
 //! assemble rows with nested parents; paging by offset. The one read path of the API.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -1099,11 +1100,6 @@ fn plan_grouped(
                 .collect::<Vec<Vec<usize>>>()
         }
     });
-    if sets.is_some() && !query.order_by.is_empty() {
-        return Err(malformed(
-            "ORDER BY with GROUP BY ROLLUP or CUBE is not supported yet",
-        ));
-    }
     for slot in &slots {
         if let Slot::Grouping(key) = slot
             && !group_by.iter().any(|g| same_output(g, key))
@@ -1176,6 +1172,41 @@ fn plan_grouped(
         slots,
         sets,
     })
+}
+
+/// Orders two rows by their ORDER BY values as the SQL of a plan would: nulls first unless
+/// NULLS LAST, whatever the direction; text ignoring case. Used for ROLLUP and CUBE, whose
+/// grouping sets are separate queries sorted together here.
+fn order_values(order: &[(usize, bool, bool)], a: &[Value], b: &[Value]) -> Ordering {
+    for (k, &(_, descending, nulls_last)) in order.iter().enumerate() {
+        let (x, y) = (&a[k], &b[k]);
+        let ordering = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) if nulls_last => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, true) if nulls_last => Ordering::Less,
+            (false, true) => Ordering::Greater,
+            (false, false) if descending => compare_values(x, y).reverse(),
+            (false, false) => compare_values(x, y),
+        };
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Two non-null values of one column, in SOQL's order.
+fn compare_values(x: &Value, y: &Value) -> Ordering {
+    match (x, y) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Decimal(x), Value::Decimal(y)) => x.cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Value::Date(x), Value::Date(y)) => x.cmp(y),
+        (Value::DateTime(x), Value::DateTime(y)) => x.cmp(y),
+        (Value::Id(x), Value::Id(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    }
 }
 
 /// A planned query: what to read and how to shape it.
@@ -1466,6 +1497,8 @@ impl App {
                 plan.base.deleted = Deleted::Include;
             }
             let mut rows: Vec<Row> = Vec::new();
+            // The ORDER BY values of each row, for sorting rows of every grouping set together.
+            let mut sort_keys: Vec<Vec<Value>> = Vec::new();
             let all_keys: Vec<usize> = (0..plan.group_by.len()).collect();
             let grouping_sets = sets.is_some();
             for set in sets.unwrap_or_else(|| vec![all_keys.clone()]) {
@@ -1492,8 +1525,11 @@ impl App {
                 let mut level = plan.clone();
                 if grouping_sets {
                     // LIMIT and OFFSET apply to the whole result, not to each grouping set.
+                    // So does ORDER BY, sorted below across the sets (positions in the
+                    // outputs would shift per set anyway).
                     level.limit = None;
                     level.offset = None;
+                    level.order = Vec::new();
                 }
                 level.outputs = plan
                     .outputs
@@ -1510,6 +1546,20 @@ impl App {
                     });
                 }
                 for values in self.store().group_rows(&level).await? {
+                    if grouping_sets {
+                        sort_keys.push(
+                            plan.order
+                                .iter()
+                                .map(|(position, _, _)| {
+                                    kept.get(*position)
+                                        .copied()
+                                        .flatten()
+                                        .and_then(|j| values.get(j).cloned())
+                                        .unwrap_or(Value::Null)
+                                })
+                                .collect(),
+                        );
+                    }
                     let cells = slots
                         .iter()
                         .zip(&names)
@@ -1534,6 +1584,11 @@ impl App {
                         cells,
                     });
                 }
+            }
+            if grouping_sets && !plan.order.is_empty() {
+                let mut keyed: Vec<(Vec<Value>, Row)> = sort_keys.into_iter().zip(rows).collect();
+                keyed.sort_by(|(a, _), (b, _)| order_values(&plan.order, a, b));
+                rows = keyed.into_iter().map(|(_, row)| row).collect();
             }
             if grouping_sets {
                 let skip = plan.offset.unwrap_or(0) as usize;

@@ -741,13 +741,34 @@ async fn soql_queries(db: TestDb) {
         .await;
     assert_eq!(last["totalSize"], 1, "only the grand total is left: {last}");
     assert_eq!(last["records"][0]["n"], 4, "{last}");
+    // ORDER BY sorts subtotal rows in with the rest (each grouping set is its own query).
     assert_eq!(
-        api.error(
-            "SELECT Industry, COUNT(Id) FROM Account GROUP BY ROLLUP(Industry) ORDER BY Industry"
-        )
-        .await
-        .1,
-        "MALFORMED_QUERY"
+        names(
+            api.column(
+                "SELECT Industry, COUNT(Id) n FROM Account GROUP BY ROLLUP(Industry) ORDER BY Industry NULLS LAST",
+                "Industry"
+            )
+            .await
+        ),
+        ["Energy", "Retail", "Technology", "<null>"]
+    );
+    let by_count = api
+        .query("SELECT Industry, COUNT(Id) n FROM Account GROUP BY ROLLUP(Industry) ORDER BY COUNT(Id) DESC, Industry DESC LIMIT 3")
+        .await;
+    let ordered: Vec<(Json, Json)> = by_count["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["Industry"].clone(), r["n"].clone()))
+        .collect();
+    assert_eq!(
+        ordered,
+        [
+            (Json::Null, json!(4)),
+            (json!("Technology"), json!(2)),
+            (json!("Retail"), json!(1))
+        ],
+        "{by_count}"
     );
 
     // COUNT(), FIELDS(), attributes.
