@@ -147,7 +147,7 @@ impl Planner<'_> {
             return Err(AppError::one(
                 ErrorCode::InvalidField,
                 format!(
-                    "{relationship} is polymorphic: read its Id, or use TYPEOF (not supported yet)"
+                    "{relationship} is polymorphic: a filter or ORDER BY through it is not supported yet; compare its Id, or read its fields in the SELECT list (or with TYPEOF)"
                 ),
             ));
         };

@@ -475,6 +475,12 @@ async fn soql_queries(db: TestDb) {
         .query("SELECT LastName, Owner.Name FROM Lead WHERE Company = 'Poly Co'")
         .await;
     assert_eq!(leads["records"][0]["Owner"]["Name"], "Ada Admin");
+    // Filtering through a polymorphic parent is refused by name, not run wrong.
+    let (status, code, message) = api
+        .error("SELECT Subject FROM Task WHERE What.Name = 'Acme'")
+        .await;
+    assert_eq!((status, code.as_str()), (400, "INVALID_FIELD"));
+    assert!(message.contains("What is polymorphic"), "{message}");
 
     // Semi- and anti-joins.
     assert_eq!(names(api.column("SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact WHERE LastName = 'Lee')", "Name").await), ["Acme"]);
