@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use model::{ErrorCode, FieldDef, FieldType, ObjectDef, RecordId, Schema, Value};
-use soql::{CompareOp, Condition, Expr, Literal, LiteralKind, Path, SelectItem};
+use soql::{CompareOp, Condition, Expr, Ident, Literal, LiteralKind, Path, SelectItem};
 use store::plan::Deleted;
 use store::query::{
     Aggregate, Column, Compare, Cond, DatePart, GroupPlan, Having, Order, Output, QueryPlan, Source,
@@ -312,6 +312,98 @@ impl Planner<'_> {
         (lookup.reference_to.len() > 1).then(|| (lookup.clone(), field.text.clone()))
     }
 
+    /// `What.Name = 'Acme'`: no one join reaches a polymorphic parent, so the condition becomes
+    /// the lookup's id among the matching ids of each object it can point to (semi-joins,
+    /// OR-ed). Only conditions that can hold for a set parent are rewritten; the others
+    /// (`!=`, NOT LIKE, NOT IN, which Salesforce also lets match an empty lookup) and `Type`
+    /// are refused by name.
+    fn through_polymorphic(&self, condition: &Condition) -> Result<Option<Condition>> {
+        let (left, span, positive) = match condition {
+            Condition::Compare { left, op, span, .. } => (left, *span, *op != CompareOp::Ne),
+            Condition::Like {
+                left,
+                negated,
+                span,
+                ..
+            }
+            | Condition::In {
+                left,
+                negated,
+                span,
+                ..
+            } => (left, *span, !negated),
+            _ => return Ok(None),
+        };
+        let Expr::Field(path) = left else {
+            return Ok(None);
+        };
+        let Some((lookup, field)) = self.polymorphic(path) else {
+            return Ok(None);
+        };
+        let relationship = lookup.relationship.clone().unwrap_or_default();
+        if !positive || field.eq_ignore_ascii_case("Type") {
+            return Err(AppError::one(
+                ErrorCode::InvalidField,
+                format!(
+                    "{relationship}.{field}: a filter through the polymorphic {relationship} supports =, <, >, LIKE and IN on a field of its objects (not Type, !=, NOT LIKE or NOT IN) at {span}"
+                ),
+            ));
+        }
+        let at = |text: &str| {
+            Expr::Field(Path {
+                parts: vec![Ident {
+                    text: text.to_string(),
+                    span,
+                }],
+                span,
+            })
+        };
+        let mut alternatives = Vec::new();
+        for target in &lookup.reference_to {
+            let Some(object) = self.schema.object(target) else {
+                continue;
+            };
+            if !object
+                .fields
+                .iter()
+                .any(|f| f.name.eq_ignore_ascii_case(&field))
+            {
+                continue;
+            }
+            let mut inner = condition.clone();
+            if let Condition::Compare { left, .. }
+            | Condition::Like { left, .. }
+            | Condition::In { left, .. } = &mut inner
+            {
+                *left = at(&field);
+            }
+            // Parsed, then renamed: an object may be called `Group`, a SOQL keyword.
+            let mut query =
+                soql::parse("SELECT Id FROM Account").map_err(|e| malformed(e.to_string()))?;
+            query.from = Ident {
+                text: object.name.clone(),
+                span,
+            };
+            query.filter = Some(inner);
+            alternatives.push(Condition::InQuery {
+                left: at(&lookup.name),
+                negated: false,
+                query: Box::new(query),
+                span,
+            });
+        }
+        match alternatives.len() {
+            0 => Err(AppError::one(
+                ErrorCode::InvalidField,
+                format!(
+                    "No such column '{field}' on the objects {relationship} can point to at {span}"
+                ),
+            )),
+            1 => Ok(alternatives.pop()),
+            _ => Ok(Some(Condition::Or(alternatives))),
+        }
+    }
+
     /// A literal as a value of `field`'s type.
     fn value(&self, field: &FieldDef, literal: &Literal) -> Result<Value> {
         let wrong = || {
@@ -391,6 +483,9 @@ impl Planner<'_> {
     }
 
     fn condition(&mut self, condition: &Condition) -> Result<Cond> {
+        if let Some(rewritten) = self.through_polymorphic(condition)? {
+            return self.condition(&rewritten);
+        }
         Ok(match condition {
             Condition::And(parts) => Cond::And(
                 parts

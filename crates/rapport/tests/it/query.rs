@@ -475,12 +475,47 @@ async fn soql_queries(db: TestDb) {
         .query("SELECT LastName, Owner.Name FROM Lead WHERE Company = 'Poly Co'")
         .await;
     assert_eq!(leads["records"][0]["Owner"]["Name"], "Ada Admin");
-    // Filtering through a polymorphic parent is refused by name, not run wrong.
+    // Filters through a polymorphic parent: a semi-join per object it can point to.
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT Subject FROM Task WHERE What.Name = 'acme'",
+                "Subject"
+            )
+            .await
+        ),
+        ["Call Ann"]
+    );
+    assert_eq!(
+        names(
+            api.column(
+                "SELECT LastName FROM Lead WHERE Owner.Name LIKE 'Ada%' AND Company = 'Poly Co'",
+                "LastName"
+            )
+            .await
+        ),
+        ["Poly"]
+    );
+    assert!(
+        api.column(
+            "SELECT Subject FROM Task WHERE What.Name IN ('Globex')",
+            "Subject"
+        )
+        .await
+        .is_empty()
+    );
+    // Those that an empty lookup would also match, and Type, are refused by name.
     let (status, code, message) = api
-        .error("SELECT Subject FROM Task WHERE What.Name = 'Acme'")
+        .error("SELECT Subject FROM Task WHERE What.Name != 'Acme'")
         .await;
     assert_eq!((status, code.as_str()), (400, "INVALID_FIELD"));
-    assert!(message.contains("What is polymorphic"), "{message}");
+    assert!(message.contains("polymorphic What"), "{message}");
+    assert_eq!(
+        api.error("SELECT Subject FROM Task WHERE What.Type = 'Account'")
+            .await
+            .1,
+        "INVALID_FIELD"
+    );
 
     // Semi- and anti-joins.
     assert_eq!(names(api.column("SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact WHERE LastName = 'Lee')", "Name").await), ["Acme"]);
