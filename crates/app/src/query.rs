@@ -341,11 +341,35 @@ impl Planner<'_> {
             return Ok(None);
         };
         let relationship = lookup.relationship.clone().unwrap_or_default();
-        if !positive || field.eq_ignore_ascii_case("Type") {
+        // `What.Type = 'Account'`, `IN (…)`: the object names asked for, when that is the form.
+        let types: Option<Vec<&str>> = match condition {
+            _ if !field.eq_ignore_ascii_case("Type") => None,
+            Condition::Compare {
+                op: CompareOp::Eq,
+                right,
+                ..
+            } => Some(vec![right]),
+            Condition::In {
+                values,
+                negated: false,
+                ..
+            } => Some(values.iter().collect()),
+            _ => None,
+        }
+        .and_then(|literals| {
+            literals
+                .into_iter()
+                .map(|l| match &l.kind {
+                    LiteralKind::String(text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect()
+        });
+        if !positive || (field.eq_ignore_ascii_case("Type") && types.is_none()) {
             return Err(AppError::one(
                 ErrorCode::InvalidField,
                 format!(
-                    "{relationship}.{field}: a filter through the polymorphic {relationship} supports =, <, >, LIKE and IN on a field of its objects (not Type, !=, NOT LIKE or NOT IN) at {span}"
+                    "{relationship}.{field}: a filter through the polymorphic {relationship} supports =, <, >, LIKE and IN on a field of its objects and Type = or IN with object names (not !=, NOT LIKE or NOT IN) at {span}"
                 ),
             ));
         }
@@ -363,11 +387,14 @@ impl Planner<'_> {
             let Some(object) = self.schema.object(target) else {
                 continue;
             };
-            if !object
-                .fields
-                .iter()
-                .any(|f| f.name.eq_ignore_ascii_case(&field))
-            {
+            let wanted = match &types {
+                Some(types) => types.iter().any(|t| t.eq_ignore_ascii_case(&object.name)),
+                None => object
+                    .fields
+                    .iter()
+                    .any(|f| f.name.eq_ignore_ascii_case(&field)),
+            };
+            if !wanted {
                 continue;
             }
             let mut inner = condition.clone();
@@ -384,7 +411,8 @@ impl Planner<'_> {
                 text: object.name.clone(),
                 span,
             };
-            query.filter = Some(inner);
+            // Type needs no filter: every record of the object is of that type.
+            query.filter = types.is_none().then_some(inner);
             alternatives.push(Condition::InQuery {
                 left: at(&lookup.name),
                 negated: false,
@@ -393,6 +421,13 @@ impl Planner<'_> {
             });
         }
         match alternatives.len() {
+            0 if types.is_some() => Err(AppError::one(
+                ErrorCode::InvalidQueryFilterOperator,
+                format!(
+                    "{relationship}.Type names no object {relationship} can point to ({}) at {span}",
+                    lookup.reference_to.join(", ")
+                ),
+            )),
             0 => Err(AppError::one(
                 ErrorCode::InvalidField,
                 format!(

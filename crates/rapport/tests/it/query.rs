@@ -511,7 +511,31 @@ async fn soql_queries(db: TestDb) {
     assert_eq!((status, code.as_str()), (400, "INVALID_FIELD"));
     assert!(message.contains("polymorphic What"), "{message}");
     assert_eq!(
-        api.error("SELECT Subject FROM Task WHERE What.Type = 'Account'")
+        names(
+            api.column(
+                "SELECT Subject FROM Task WHERE What.Type = 'account' OR Who.Type IN ('Lead') ORDER BY Subject",
+                "Subject"
+            )
+            .await
+        ),
+        ["Call Ann", "Qualify"]
+    );
+    assert!(
+        api.column(
+            "SELECT Subject FROM Task WHERE What.Type = 'Opportunity'",
+            "Subject"
+        )
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        api.error("SELECT Subject FROM Task WHERE What.Type = 'Nope'")
+            .await
+            .1,
+        "INVALID_QUERY_FILTER_OPERATOR"
+    );
+    assert_eq!(
+        api.error("SELECT Subject FROM Task WHERE What.Type != 'Account'")
             .await
             .1,
         "INVALID_FIELD"
