@@ -121,7 +121,29 @@ struct Planner<'s> {
     today: time::Date,
 }
 
-impl Planner<'_> {
+impl<'s> Planner<'s> {
+    /// A planner for a query over `root`, with no joins made yet.
+    fn new(
+        schema: &'s Schema,
+        root: &ObjectDef,
+        query: &soql::Query,
+        fiscal_start: u8,
+        today: time::Date,
+    ) -> Self {
+        Planner {
+            schema,
+            sources: vec![Source {
+                object: root.clone(),
+                parent_of: None,
+            }],
+            columns: Vec::new(),
+            joins: HashMap::new(),
+            alias: query.alias.as_ref().map(|a| a.text.clone()),
+            fiscal_start,
+            today,
+        }
+    }
+
     fn object(&self, source: usize) -> &ObjectDef {
         &self.sources[source].object
     }
@@ -742,18 +764,7 @@ impl Planner<'_> {
                 "a semi-join selects exactly one id or lookup field at {span}"
             )));
         };
-        let mut inner = Planner {
-            schema: self.schema,
-            sources: vec![Source {
-                object: (*object).clone(),
-                parent_of: None,
-            }],
-            columns: Vec::new(),
-            joins: HashMap::new(),
-            alias: query.alias.as_ref().map(|a| a.text.clone()),
-            fiscal_start: self.fiscal_start,
-            today: self.today,
-        };
+        let mut inner = Planner::new(self.schema, &object, query, self.fiscal_start, self.today);
         let (source, field) = inner.resolve(path)?;
         let mut conditions = vec![Cond::Compare {
             column: Column {
@@ -1148,18 +1159,7 @@ fn plan_grouped(
     fiscal_start: u8,
     today: time::Date,
 ) -> Result<Grouped> {
-    let mut planner = Planner {
-        schema,
-        sources: vec![Source {
-            object: (**root).clone(),
-            parent_of: None,
-        }],
-        columns: Vec::new(),
-        joins: HashMap::new(),
-        alias: query.alias.as_ref().map(|a| a.text.clone()),
-        fiscal_start,
-        today,
-    };
+    let mut planner = Planner::new(schema, root, query, fiscal_start, today);
     let mut outputs = Vec::new();
     let mut names = Vec::new();
     let mut slots = Vec::new();
@@ -1369,18 +1369,7 @@ fn plan_query(
     fiscal_start: u8,
     today: time::Date,
 ) -> Result<Planned> {
-    let mut planner = Planner {
-        schema,
-        sources: vec![Source {
-            object: (**root).clone(),
-            parent_of: None,
-        }],
-        columns: Vec::new(),
-        joins: HashMap::new(),
-        alias: query.alias.as_ref().map(|a| a.text.clone()),
-        fiscal_start,
-        today,
-    };
+    let mut planner = Planner::new(schema, root, query, fiscal_start, today);
     let mut tree = Node::default();
     let mut count_only = false;
     let mut children = Vec::new();
