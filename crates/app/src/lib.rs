@@ -12,6 +12,7 @@ pub mod org;
 pub mod query;
 pub mod records;
 pub(crate) mod recycle;
+pub mod search;
 pub mod seed;
 pub mod setup;
 pub mod sync;

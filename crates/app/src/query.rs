@@ -791,6 +791,7 @@ impl<'s> Planner<'s> {
             deleted: Deleted::Exclude,
             // Apart from the outer query's tables.
             alias_base: 50,
+            search: None,
         })
     }
 
@@ -951,7 +952,7 @@ fn date_part(name: &str, fiscal_start: u8) -> Option<DatePart> {
 }
 
 /// Whether a query groups or aggregates (then it answers AggregateResult rows).
-fn is_aggregate(query: &soql::Query) -> bool {
+pub(crate) fn is_aggregate(query: &soql::Query) -> bool {
     query.group_by.is_some()
         || query.select.iter().any(|item| {
             matches!(item, SelectItem::Expr { expr: Expr::Function { name, args, .. }, .. }
@@ -1287,6 +1288,7 @@ fn plan_grouped(
         offset: None,
         deleted: Deleted::Exclude,
         alias_base: 0,
+        search: None,
     };
     Ok(Grouped {
         plan: GroupPlan {
@@ -1349,7 +1351,7 @@ struct Planned {
 }
 
 /// The object of a query's FROM.
-fn object_named(schema: &Schema, name: &str) -> Result<Arc<ObjectDef>> {
+pub(crate) fn object_named(schema: &Schema, name: &str) -> Result<Arc<ObjectDef>> {
     schema.object(name).cloned().ok_or_else(|| {
         AppError::one(
             ErrorCode::InvalidType,
@@ -1577,6 +1579,7 @@ fn plan_query(
         offset: None,
         deleted: Deleted::Exclude,
         alias_base: 0,
+        search: None,
     };
     Ok(Planned {
         plan,
@@ -1722,6 +1725,22 @@ impl App {
                 next_start: None,
             });
         }
+        self.query_records(caller, &schema, &root, &query, options, |_| {})
+            .await
+    }
+
+    /// Runs a query that is not an aggregate and returns one page of records. `refine`
+    /// adjusts the plan before it runs (SOSL adds its full-text search there).
+    pub(crate) async fn query_records(
+        &self,
+        caller: &Caller,
+        schema: &Schema,
+        root: &Arc<ObjectDef>,
+        query: &soql::Query,
+        options: QueryOptions,
+        refine: impl FnOnce(&mut QueryPlan),
+    ) -> Result<QueryPage> {
+        let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
         let Planned {
             mut plan,
             tree,
@@ -1729,13 +1748,14 @@ impl App {
             children,
             count_only,
         } = plan_query(
-            &schema,
-            &root,
-            &query,
+            schema,
+            root,
+            query,
             false,
             fiscal_start,
             OffsetDateTime::now_utc().date(),
         )?;
+        refine(&mut plan);
         if options.include_deleted {
             plan.deleted = Deleted::Include;
         }
@@ -1789,7 +1809,7 @@ impl App {
                 row
             })
             .collect();
-        self.resolve_polymorphic(&schema, &tree, &mut rows).await?;
+        self.resolve_polymorphic(schema, &tree, &mut rows).await?;
         // Each child subquery is one more query for the whole page, never one per row.
         let ids: Vec<Value> = rows
             .iter()
@@ -1888,6 +1908,7 @@ impl App {
                         offset: None,
                         deleted: Deleted::Include,
                         alias_base: 0,
+                        search: None,
                     };
                     for values in self.store().query_rows(&plan).await? {
                         let Some(Value::Id(id)) = values.first().cloned() else {

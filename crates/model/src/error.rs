@@ -25,6 +25,7 @@ macro_rules! error_codes {
 error_codes! {
     InvalidSessionId = "INVALID_SESSION_ID", 401, "The token is missing, expired or revoked.";
     MalformedQuery = "MALFORMED_QUERY", 400, "The query cannot be parsed.";
+    MalformedSearch = "MALFORMED_SEARCH", 400, "The SOSL search cannot be parsed.";
     InvalidField = "INVALID_FIELD", 400, "No such field on the object.";
     InvalidType = "INVALID_TYPE", 400, "No such object.";
     NotFound = "NOT_FOUND", 404, "The record or resource does not exist.";

@@ -88,6 +88,18 @@ impl RecordId {
         Some(RecordId(body))
     }
 
+    /// The record number of an id Rapport made (the inverse of [`RecordId::from_number`]);
+    /// `None` for an id made elsewhere.
+    pub fn record_number(&self) -> Option<u64> {
+        if &self.0[3..6] != INSTANCE.as_bytes() {
+            return None;
+        }
+        self.0[6..].iter().try_fold(0u64, |n, &c| {
+            let digit = BASE62.iter().position(|&d| d == c)? as u64;
+            Some(n * 62 + digit)
+        })
+    }
+
     /// The object's three-character key prefix.
     pub fn key_prefix(&self) -> &str {
         // The body is ASCII alphanumerics by construction.
@@ -147,6 +159,18 @@ mod tests {
             let id = RecordId::parse(body).unwrap();
             assert_eq!(id.to_18(), format!("{body}{suffix}"));
         }
+    }
+
+    #[test]
+    fn record_numbers_round_trip() {
+        for n in [0, 1, 61, 62, 1_000_000, MAX_RECORD_NUMBER] {
+            let id = RecordId::from_number("001", n).unwrap();
+            assert_eq!(id.record_number(), Some(n));
+        }
+        assert_eq!(
+            RecordId::parse("001A0000006Vm9r").unwrap().record_number(),
+            None
+        );
     }
 
     #[test]

@@ -471,6 +471,12 @@ impl ObjectDef {
             .collect();
     }
 
+    /// Whether records are in the full-text index (SOSL and global search): objects people
+    /// create records of and find by name; not history objects or Organization.
+    pub fn searchable(&self) -> bool {
+        self.createable && self.history_parent.is_none() && self.fields.iter().any(|f| f.name_field)
+    }
+
     /// The field with this API name, case-insensitively.
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.field_position(name).map(|i| &self.fields[i])

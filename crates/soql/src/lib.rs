@@ -8,8 +8,10 @@ pub mod ast;
 mod lexer;
 mod parser;
 mod printer;
+mod sosl;
 #[cfg(test)]
 mod tests;
 
 pub use ast::*;
 pub use parser::{ParseError, parse};
+pub use sosl::{Search, SearchScope, SearchTerm, parse_search};

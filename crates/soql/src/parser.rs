@@ -10,6 +10,7 @@ use crate::ast::{
     SelectItem, Span,
 };
 use crate::lexer::{StringMode, Token, TokenKind, decode_string, split_currency, tokenize};
+use crate::sosl::SearchScope;
 
 /// How deeply parentheses, subqueries and function calls may nest.
 pub(crate) const MAX_DEPTH: usize = 50;
@@ -87,7 +88,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(message: impl Into<String>, span: Span) -> ParseError {
+    pub(crate) fn new(message: impl Into<String>, span: Span) -> ParseError {
         ParseError {
             message: message.into(),
             span,
@@ -147,7 +148,7 @@ fn expecting(token: &Token, what: &str) -> ParseError {
     }
 }
 
-struct Parser {
+pub(crate) struct Parser {
     tokens: Vec<Token>,
     index: usize,
     depth: usize,
@@ -156,7 +157,7 @@ struct Parser {
 }
 
 impl Parser {
-    fn new(tokens: Vec<Token>) -> Parser {
+    pub(crate) fn new(tokens: Vec<Token>) -> Parser {
         let fallback = Token {
             kind: TokenKind::Eof,
             text: String::new(),
@@ -291,6 +292,86 @@ impl Parser {
     /// Whether the current token could be an alias: a non-reserved identifier.
     fn at_alias(&self) -> bool {
         self.at(&TokenKind::Ident) && !is_reserved(&self.peek().text)
+    }
+
+    // ----- SOSL clauses -----
+
+    /// `FIND` (its term already taken out) `[IN … FIELDS] [RETURNING …] [LIMIT n]`.
+    pub(crate) fn search_clauses(&mut self) -> Result<(SearchScope, Vec<Query>, Option<u64>)> {
+        self.expect_kw("FIND")?;
+        let scope = if self.eat_kw("IN") {
+            let token = self.peek().clone();
+            let scope = match token.text.to_ascii_uppercase().as_str() {
+                _ if token.kind != TokenKind::Ident => None,
+                "ALL" => Some(SearchScope::All),
+                "NAME" => Some(SearchScope::Name),
+                "EMAIL" => Some(SearchScope::Email),
+                "PHONE" => Some(SearchScope::Phone),
+                "SIDEBAR" => Some(SearchScope::Sidebar),
+                _ => None,
+            };
+            let Some(scope) = scope else {
+                return Err(expecting(&token, "ALL, NAME, EMAIL, PHONE or SIDEBAR"));
+            };
+            self.bump();
+            self.expect_kw("FIELDS")?;
+            scope
+        } else {
+            SearchScope::All
+        };
+        let mut returning = Vec::new();
+        if self.eat_kw("RETURNING") {
+            returning.push(self.returning_item()?);
+            while self.eat(&TokenKind::Comma) {
+                returning.push(self.returning_item()?);
+            }
+        }
+        let limit = if self.eat_kw("LIMIT") {
+            Some(self.count()?)
+        } else {
+            None
+        };
+        self.expect_end()?;
+        Ok((scope, returning, limit))
+    }
+
+    /// `Account` or `Account(Id, Name [WHERE …] [ORDER BY …] [LIMIT n] [OFFSET n])`.
+    fn returning_item(&mut self) -> Result<Query> {
+        let from = self.object_name()?;
+        let span = from.span;
+        let mut query = Query {
+            select: Vec::new(),
+            from,
+            alias: None,
+            scope: None,
+            filter: None,
+            with: None,
+            group_by: None,
+            having: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            for_clause: None,
+            span,
+        };
+        if self.at(&TokenKind::LParen) {
+            let open = self.expect_lparen()?;
+            self.enter(open)?;
+            query.select = self.select_list()?;
+            if self.eat_kw("WHERE") {
+                query.filter = Some(self.condition()?);
+            }
+            query.order_by = self.order_by()?;
+            if self.eat_kw("LIMIT") {
+                query.limit = Some(self.count()?);
+            }
+            if self.eat_kw("OFFSET") {
+                query.offset = Some(self.count()?);
+            }
+            self.expect_rparen()?;
+            self.leave();
+        }
+        Ok(query)
     }
 
     // ----- query -----

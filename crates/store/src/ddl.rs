@@ -33,10 +33,11 @@ pub async fn create_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     for field in &object.fields {
         create_indexes(tx, object, field).await?;
     }
-    Ok(())
+    crate::search::create_index(tx, object).await
 }
 
 pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    crate::search::drop_index(tx, object).await?;
     let mut sql = tx.sql();
     sql.push("DROP TABLE ").ident(&object.table);
     tx.execute(sql).await.map(drop)

@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod plan;
 pub mod query;
 pub mod records;
+pub mod search;
 pub mod sql;
 
 mod backend;

@@ -55,11 +55,15 @@ enum Step {
     Sql(&'static str),
     /// Loads the standard catalogue: metadata rows and one table per object.
     StandardCatalogue,
+    /// Creates and fills the full-text index of every searchable object (databases made
+    /// before it existed; a new database gets the index tables with the objects' tables).
+    SearchIndex,
 }
 
-const STEPS: [(i64, &str, Step); 2] = [
+const STEPS: [(i64, &str, Step); 3] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
+    (3, "search index", Step::SearchIndex),
 ];
 
 impl Store {
@@ -87,6 +91,13 @@ impl Store {
                     for (position, object) in catalogue.objects.iter().enumerate() {
                         metadata::write_object(&mut tx, object, position as i64).await?;
                         ddl::create_table(&mut tx, object).await?;
+                    }
+                }
+                Step::SearchIndex => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        crate::search::create_index(&mut tx, object).await?;
+                        crate::search::rebuild(&mut tx, object).await?;
                     }
                 }
             }

@@ -5,6 +5,7 @@
 use model::{FieldDef, FieldType, ObjectDef, Value};
 
 use crate::plan::Deleted;
+use crate::search::Search;
 use crate::sql::{Col, Dialect, Param, Sql};
 
 /// A table in the query: the root (index 0) or a parent reached through a lookup.
@@ -92,6 +93,9 @@ pub struct QueryPlan {
     pub deleted: Deleted,
     /// Table aliases count from here (`t0`, or `t50` for a plan nested in another).
     pub alias_base: usize,
+    /// A full-text search the root's records must match (SOSL); without an ORDER BY, the
+    /// best matches come first.
+    pub search: Option<Search>,
 }
 
 /// Text-like fields compare case-insensitively in SOQL.
@@ -134,6 +138,9 @@ impl QueryPlan {
             .ident(&root.object.table)
             .push(" ")
             .ident(&alias(self.alias_base, 0));
+        if let Some(search) = &self.search {
+            search.write_join(sql, &root.object, &alias(self.alias_base, 0));
+        }
         for (i, source) in self.sources.iter().enumerate().skip(1) {
             let Some((parent_of, field)) = &source.parent_of else {
                 continue;
@@ -287,6 +294,12 @@ impl QueryPlan {
             self.column(sql, column);
         }
         self.tables_and_conditions(sql);
+        if let (Some(search), true) = (&self.search, self.order.is_empty()) {
+            sql.push(" ORDER BY ");
+            search.write_rank_order(sql);
+            sql.push(", ");
+            sql.ident(&alias(self.alias_base, 0)).push(".id");
+        }
         if !self.order.is_empty() {
             sql.push(" ORDER BY ");
             for (i, order) in self.order.iter().enumerate() {

@@ -8,6 +8,7 @@ use model::{FieldDef, ObjectDef, RecordId, Value};
 use crate::Result;
 use crate::backend::{Store, Tx};
 use crate::plan::Select;
+use crate::search;
 use crate::sql::{Col, Param};
 
 /// Most parameters one statement binds (SQLite allows 32,766; PostgreSQL 65,535).
@@ -46,6 +47,7 @@ async fn insert_with<R>(
     if rows.is_empty() || fields.is_empty() {
         return Ok(());
     }
+    search::index_new(tx, object, fields, rows, &value).await?;
     let cols: Vec<Col> = fields.iter().map(|f| Col::of(f)).collect();
     let per_statement = (MAX_PARAMS / fields.len()).max(1);
     for chunk in rows.chunks(per_statement) {
@@ -92,7 +94,11 @@ pub async fn update(
             .push(" = ")
             .param(Param::DateTime(Some(stamp)));
     }
-    Ok(tx.execute(sql).await? == 1)
+    let changed = tx.execute(sql).await? == 1;
+    if changed && sets.iter().any(|(f, _)| search::bucket(f).is_some()) {
+        search::reindex(tx, object, std::slice::from_ref(id)).await?;
+    }
+    Ok(changed)
 }
 
 /// Ids bound per statement by the id-list writes below.
@@ -145,6 +151,7 @@ pub async fn purge(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<
         sql.push(")");
         removed += tx.execute(sql).await?;
     }
+    search::remove(tx, object, ids).await?;
     Ok(removed)
 }
 

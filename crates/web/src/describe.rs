@@ -53,7 +53,7 @@ pub fn object_summary(base: &str, object: &ObjectDef, lang: Lang) -> Json {
         "undeletable": object.createable,
         "queryable": true,
         "retrieveable": true,
-        "searchable": !history,
+        "searchable": object.searchable(),
         "replicateable": true,
         "triggerable": !history,
         "mergeable": matches!(object.name.as_str(), "Account" | "Contact" | "Lead"),

@@ -12,6 +12,7 @@ mod limits;
 mod oauth;
 mod query;
 pub mod routes;
+mod search;
 mod soap;
 mod sobjects;
 mod sync;

@@ -34,7 +34,7 @@ fn page_size(headers: &HeaderMap) -> usize {
         .map_or(app::query::MAX_PAGE, |n| n.clamp(200, app::query::MAX_PAGE))
 }
 
-fn row_json(base: &str, row: &Row) -> JsonValue {
+pub(crate) fn row_json(base: &str, row: &Row) -> JsonValue {
     let mut map = Map::new();
     let attributes = match &row.id {
         Some(id) => {

@@ -12,7 +12,7 @@ use serde_json::{Value as JsonValue, json};
 
 use crate::error::json_response;
 use crate::{
-    AppState, collections, composite, limits, oauth, query, soap, sobjects, sync, versions,
+    AppState, collections, composite, limits, oauth, query, search, soap, sobjects, sync, versions,
 };
 
 /// One endpoint.
@@ -79,6 +79,7 @@ endpoints! {
     "GET" "/services/data/{version}/query", true, "Runs a SOQL query (?q=SELECT …); pages of up to 2,000 rows.", None, get(query::query);
     "GET" "/services/data/{version}/queryAll", true, "Runs a SOQL query including recycle-bin records.", None, get(query::query_all);
     "GET" "/services/data/{version}/query/{locator}", true, "The next page of a query (its nextRecordsUrl).", None, get(query::query_more);
+    "GET" "/services/data/{version}/search", true, "Runs a SOSL search (?q=FIND {term} IN ALL FIELDS RETURNING Account(Id, Name), Contact); Chinese text is found without spaces.", None, get(search::search);
     "GET" "/services/data/{version}/limits", true, "API limits and what is left of them.", None, get(limits::limits);
 }
 

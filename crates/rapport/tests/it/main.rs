@@ -12,4 +12,5 @@ mod query;
 mod records;
 mod recycle;
 mod rest;
+mod search;
 mod setup;

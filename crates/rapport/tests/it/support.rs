@@ -9,6 +9,7 @@ use app::records::RecordInput;
 use app::users::NewUser;
 use app::{App, Caller};
 use model::{Lang, RecordId};
+use serde_json::Value as Json;
 
 /// Runs a scenario `async fn(TestDb)` once per backend, as tests `sqlite` and `postgres`.
 #[macro_export]
@@ -248,4 +249,124 @@ pub fn kill9(child: &Child) {
     let _ = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status();
+}
+
+/// A REST client for one user of a running server.
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub async fn post(&self, path: &str, body: Json) -> Json {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    pub async fn create(&self, object: &str, body: Json) -> String {
+        self.post(&format!("/sobjects/{object}"), body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn query(&self, soql: &str) -> Json {
+        let response = self
+            .client
+            .get(format!("{}/query", self.base))
+            .query_pairs(soql)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Json = response.json().await.unwrap();
+        assert!(status.is_success(), "{soql}: {status} {body}");
+        body
+    }
+
+    pub async fn error(&self, soql: &str) -> (u16, String, String) {
+        let response = self
+            .client
+            .get(format!("{}/query", self.base))
+            .query_pairs(soql)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Json = response.json().await.unwrap();
+        (
+            status,
+            body[0]["errorCode"].as_str().unwrap_or("").to_string(),
+            body[0]["message"].as_str().unwrap_or("").to_string(),
+        )
+    }
+
+    /// The values of `field` in the records of a query, in order.
+    pub async fn column(&self, soql: &str, field: &str) -> Vec<Json> {
+        self.query(soql).await["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[field].clone())
+            .collect()
+    }
+    /// GETs `path` with one query parameter: the status and the JSON body.
+    pub async fn get_with(&self, path: &str, key: &str, value: &str) -> (u16, Json) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .param(key, value)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+}
+
+/// reqwest is built without its `query` feature: encode `?q=` by hand.
+pub trait QueryPairs {
+    fn query_pairs(self, soql: &str) -> Self;
+    fn param(self, key: &str, soql: &str) -> Self;
+}
+
+impl QueryPairs for reqwest::RequestBuilder {
+    fn query_pairs(self, soql: &str) -> Self {
+        self.param("q", soql)
+    }
+
+    fn param(self, key: &str, soql: &str) -> Self {
+        let (client, request) = self.build_split();
+        let mut request = request.unwrap();
+        let encoded: String = soql
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        request
+            .url_mut()
+            .set_query(Some(&format!("{key}={encoded}")));
+        reqwest::RequestBuilder::from_parts(client, request)
+    }
 }
