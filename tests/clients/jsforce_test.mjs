@@ -84,6 +84,9 @@ check("find builder", found.length >= 1 && found.every((r) => r.Name.startsWith(
 const nested = await conn.query("SELECT LastName, Account.Name FROM Contact WHERE Account.Name = 'Js Co'");
 check("parent path", nested.totalSize === 0 || nested.records[0].Account.Name === "Js Co", nested);
 await expectError("malformed query", () => conn.query("SELECT Id FORM Account"), "MALFORMED_QUERY");
+const searched = await conn.search("FIND {Js*} IN NAME FIELDS RETURNING Account(Id, Name ORDER BY Name)");
+check("search", searched.searchRecords.length === found.length && searched.searchRecords.every((r, i) => r.Name === found[i].Name && r.attributes.type === "Account"), searched);
+await expectError("malformed search", () => conn.search("FIND Js"), "MALFORMED_SEARCH");
 
 const limits = await conn.limits();
 check("limits", limits.DailyApiRequests.Max > 0, limits);
