@@ -4,10 +4,12 @@
 
 pub mod auth;
 pub mod bench;
+pub mod bench_query;
 mod combine;
 pub mod dates;
 pub mod derive;
 pub mod error;
+mod keyset;
 pub mod org;
 pub mod query;
 pub mod records;

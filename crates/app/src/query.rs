@@ -26,7 +26,7 @@ pub const MAX_OFFSET: u64 = 2000;
 const MAX_DEPTH: usize = 5;
 
 /// What to read and which page.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct QueryOptions {
     /// `queryAll`: records in the recycle bin too.
     pub include_deleted: bool,
@@ -37,6 +37,9 @@ pub struct QueryOptions {
     /// whole result again (a COUNT over a large table costs more than most pages), and so
     /// every page of one cursor reports the same total, as Salesforce's do.
     pub known_total: Option<u64>,
+    /// The sort key of the last row before this page (from the locator): the page starts
+    /// right after it instead of counting `start` rows from the top.
+    pub after: Option<String>,
 }
 
 /// A value in a result row: a field, or a parent record (null when the lookup is empty).
@@ -65,6 +68,8 @@ pub struct QueryPage {
     pub total_size: u64,
     /// Where the next page starts, when there is one.
     pub next_start: Option<u64>,
+    /// The sort key of this page's last row, when the query pages by key.
+    pub next_key: Option<String>,
 }
 
 fn malformed(message: impl Into<String>) -> AppError {
@@ -1601,8 +1606,8 @@ impl App {
         let query = soql::parse(text).map_err(|e| malformed(e.to_string()))?;
         let schema = self.schema().await?;
         let root = object_named(&schema, &query.from.text)?;
-        let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
         if is_aggregate(&query) {
+            let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
             let Grouped {
                 mut plan,
                 names,
@@ -1723,6 +1728,7 @@ impl App {
                 total_size: rows.len() as u64,
                 rows,
                 next_start: None,
+                next_key: None,
             });
         }
         self.query_records(caller, &schema, &root, &query, options, |_| {})
@@ -1779,24 +1785,44 @@ impl App {
                 rows: Vec::new(),
                 total_size: total,
                 next_start: None,
+                next_key: None,
             });
         }
         let page = options.page_size.clamp(1, MAX_PAGE) as u64;
         let start = options.start.min(limit);
+        let keyset = crate::keyset::prepare(&mut plan);
+        // The count (first page only) is of the whole result, before a key narrows it.
+        let counted = plan.clone();
+        let by_key = match (&keyset, options.after.as_deref()) {
+            (Some(keyset), Some(key)) if start > 0 => {
+                if !keyset.start_after(&mut plan, key) {
+                    return Err(AppError::one(
+                        ErrorCode::InvalidQueryLocator,
+                        "invalid query locator",
+                    ));
+                }
+                true
+            }
+            _ => false,
+        };
         // One row more than a page tells whether there is more; only then, and only on the
         // first page, is the whole result counted.
-        plan.offset = Some(offset + start);
+        plan.offset = Some(if by_key { 0 } else { offset + start });
         plan.limit = Some(page.saturating_add(1).min(limit - start));
         let mut raw = self.store().query_rows(&plan).await?;
         let more = raw.len() as u64 > page;
         raw.truncate(usize::try_from(page).unwrap_or(usize::MAX));
         let take = raw.len() as u64;
+        let next_key = match (&keyset, raw.last()) {
+            (Some(keyset), Some(last)) if more => keyset.key_of(last),
+            _ => None,
+        };
         let total = match options.known_total {
             Some(total) if start > 0 => total,
             _ if !more => start + take,
             _ => self
                 .store()
-                .query_count(&plan)
+                .query_count(&counted)
                 .await?
                 .saturating_sub(offset)
                 .min(limit),
@@ -1835,6 +1861,7 @@ impl App {
             rows,
             total_size: total,
             next_start: more.then_some(next),
+            next_key,
         })
     }
 
@@ -1977,7 +2004,8 @@ impl App {
             .first()
             .map(|s| s.object.name.clone())
             .unwrap_or_default();
-        for chunk in parents.chunks(1000) {
+        // A page holds at most MAX_PAGE parents: one query for the whole page.
+        for chunk in parents.chunks(MAX_PAGE) {
             let mut plan = child.plan.clone();
             let within = Cond::In {
                 column: child.link.clone(),

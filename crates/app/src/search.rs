@@ -154,10 +154,8 @@ impl App {
             }
             query.limit = Some(query.limit.map_or(left, |l| l.min(left)));
             let options = QueryOptions {
-                include_deleted: false,
-                start: 0,
                 page_size: MAX_PAGE,
-                known_total: None,
+                ..Default::default()
             };
             let refine = |plan: &mut QueryPlan| {
                 plan.search = Some(search.clone());

@@ -277,6 +277,12 @@ enum BenchTarget {
         #[arg(long, default_value_t = 0)]
         rate_limit: u32,
     },
+    /// SOQL and SOSL on a seeded org (`seed --scale 1000000` first), beside hand-written SQL.
+    Query {
+        /// Timed runs of each side per benchmark (after one warm-up run).
+        #[arg(long, default_value_t = 21)]
+        iterations: usize,
+    },
 }
 
 #[derive(Args)]
@@ -570,6 +576,31 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 rate_limit,
             };
             crate::load::run(app, options, &mut out).await?;
+        }
+        Command::Bench(BenchArgs {
+            target: Some(BenchTarget::Query { iterations }),
+            ..
+        }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            writeln!(out, "backend: {:?}", app.store().dialect())?;
+            writeln!(
+                out,
+                "{:<34} {:>6} {:>12} {:>14} {:>8}",
+                "benchmark (medians)", "rows", "rapport ms", "hand SQL ms", "ratio"
+            )?;
+            app.bench_queries(&caller, iterations.max(1), |line| {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "{:<34} {:>6} {:>12.2} {:>14.2} {:>8.2}",
+                    line.name,
+                    line.rows,
+                    line.rapport.as_secs_f64() * 1000.0,
+                    line.baseline.as_secs_f64() * 1000.0,
+                    line.ratio()
+                );
+            })
+            .await
+            .map_err(explain)?;
         }
         Command::Bench(args) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

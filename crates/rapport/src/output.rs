@@ -63,12 +63,14 @@ pub async fn query(
     let mut rows = Vec::new();
     let mut start = 0;
     let mut known_total = None;
+    let mut after = None;
     let total = loop {
         let options = QueryOptions {
             include_deleted: all,
             start,
             page_size: app::query::MAX_PAGE,
             known_total,
+            after: after.take(),
         };
         let page = app
             .query(caller, soql, options)
@@ -76,6 +78,7 @@ pub async fn query(
             .map_err(crate::cli::explain)?;
         rows.extend(page.rows);
         known_total = Some(page.total_size);
+        after = page.next_key;
         match page.next_start {
             Some(next) => start = next,
             None => break page.total_size,

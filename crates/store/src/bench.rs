@@ -177,3 +177,88 @@ impl Store {
         }
     }
 }
+
+/// How a baseline query's column is decoded (as the driver gives it: the work a hand-written
+/// program does too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Int,
+    /// Currency and numbers: 10^-scale integers on SQLite, NUMERIC on PostgreSQL.
+    Decimal,
+}
+
+impl Store {
+    /// Runs hand-written SQL (`?` placeholders, turned into `$n` for PostgreSQL) with text
+    /// parameters, decoding every column; returns the rows' first column as text (ids, for a
+    /// follow-up query) and the row count.
+    pub async fn baseline_rows(
+        &self,
+        sql: &str,
+        params: &[String],
+        kinds: &[Kind],
+    ) -> Result<(Vec<String>, usize)> {
+        let mut first = Vec::new();
+        let mut count = 0;
+        match self.pool_ref() {
+            crate::backend::PoolRef::Sqlite(pool) => {
+                let mut query = sqlx::query(AssertSqlSafe(sql.to_string()));
+                for p in params {
+                    query = query.bind(p.clone());
+                }
+                for row in query.fetch_all(pool).await? {
+                    for (i, kind) in kinds.iter().enumerate() {
+                        match kind {
+                            Kind::Text => {
+                                let text: Option<String> = row.try_get(i)?;
+                                if i == 0 {
+                                    first.extend(text);
+                                }
+                            }
+                            Kind::Int | Kind::Decimal => {
+                                let _: Option<i64> = row.try_get(i)?;
+                            }
+                        }
+                    }
+                    count += 1;
+                }
+            }
+            crate::backend::PoolRef::Postgres(pool) => {
+                let mut numbered = String::with_capacity(sql.len() + 16);
+                let mut n = 0;
+                for c in sql.chars() {
+                    if c == '?' {
+                        n += 1;
+                        numbered.push_str(&format!("${n}"));
+                    } else {
+                        numbered.push(c);
+                    }
+                }
+                let mut query = sqlx::query(AssertSqlSafe(numbered));
+                for p in params {
+                    query = query.bind(p.clone());
+                }
+                for row in query.fetch_all(pool).await? {
+                    for (i, kind) in kinds.iter().enumerate() {
+                        match kind {
+                            Kind::Text => {
+                                let text: Option<String> = row.try_get(i)?;
+                                if i == 0 {
+                                    first.extend(text);
+                                }
+                            }
+                            Kind::Int => {
+                                let _: Option<i64> = row.try_get(i)?;
+                            }
+                            Kind::Decimal => {
+                                let _: Option<rust_decimal::Decimal> = row.try_get(i)?;
+                            }
+                        }
+                    }
+                    count += 1;
+                }
+            }
+        }
+        Ok((first, count))
+    }
+}

@@ -73,7 +73,32 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
             .push(")");
         tx.execute(sql).await?;
     }
+    if field.name_field && Col::of(field) == Col::Text {
+        create_lower_index(tx, object, field).await?;
+    }
     Ok(())
+}
+
+/// An index on `(LOWER(column), id)`: SOQL compares and sorts text case-insensitively, so
+/// `Name = 'acme'` and `ORDER BY Name` are `LOWER(name)` in SQL, which a plain index cannot
+/// serve. The record name gets one (lists sort by it; lookups search it).
+pub async fn create_lower_index(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    let mut sql = tx.sql();
+    sql.push("CREATE INDEX IF NOT EXISTS ")
+        .ident(&index_name("lx", &object.table, &field.column))
+        .push(" ON ")
+        .ident(&object.table)
+        .push(" (LOWER(")
+        .ident(&field.column)
+        .push(")");
+    if tx.dialect() == Dialect::Postgres {
+        // SOQL sorts nulls first ascending (and last descending, this index read backwards);
+        // PostgreSQL's indexes put them last unless told.
+        sql.push(" NULLS FIRST");
+    }
+    // Then the id: SOQL paging sorts ties by id (see app's keyset paging).
+    sql.push(", id)");
+    tx.execute(sql).await.map(drop)
 }
 
 /// Drops a field's indexes, if any.
@@ -81,6 +106,7 @@ pub async fn drop_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> 
     for name in [
         unique_index_name(&object.table, &field.column),
         index_name("ix", &object.table, &field.column),
+        index_name("lx", &object.table, &field.column),
     ] {
         let mut sql = tx.sql();
         sql.push("DROP INDEX IF EXISTS ").ident(&name);

@@ -58,12 +58,15 @@ enum Step {
     /// Creates and fills the full-text index of every searchable object (databases made
     /// before it existed; a new database gets the index tables with the objects' tables).
     SearchIndex,
+    /// Adds the `LOWER(name)` indexes (databases made before they existed).
+    LowerNameIndexes,
 }
 
-const STEPS: [(i64, &str, Step); 3] = [
+const STEPS: [(i64, &str, Step); 4] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
+    (4, "case-insensitive name indexes", Step::LowerNameIndexes),
 ];
 
 impl Store {
@@ -98,6 +101,16 @@ impl Store {
                     for object in &schema.objects {
                         crate::search::create_index(&mut tx, object).await?;
                         crate::search::rebuild(&mut tx, object).await?;
+                    }
+                }
+                Step::LowerNameIndexes => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        for field in object.fields.iter().filter(|f| f.name_field) {
+                            if crate::sql::Col::of(field) == crate::sql::Col::Text {
+                                ddl::create_lower_index(&mut tx, object, field).await?;
+                            }
+                        }
                     }
                 }
             }

@@ -60,17 +60,25 @@ pub(crate) fn row_json(base: &str, row: &Row) -> JsonValue {
     JsonValue::Object(map)
 }
 
-/// Where a page starts, and the total the first page reported (carried in the locator).
-#[derive(Clone, Copy, Default)]
+/// Where a page starts, the total the first page reported, and the sort key of the row
+/// before it (all carried in the locator).
+#[derive(Clone, Default)]
 struct Cursor {
     start: u64,
     total: Option<u64>,
+    after: Option<String>,
 }
 
-/// `q|a` + base64url(query) + `-start.total`; `.` is outside the base64url alphabet.
-fn locator(all: bool, text: &str, start: u64, total: u64) -> String {
-    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.as_bytes());
-    format!("{}{encoded}-{start}.{total}", if all { 'a' } else { 'q' })
+/// `q|a` + base64url(query) + [`~` + base64url(sort key of the last row)] + `-start.total`;
+/// `~` and `.` are outside the base64url alphabet, and the part after the last `-` is digits.
+fn locator(all: bool, text: &str, key: Option<&str>, start: u64, total: u64) -> String {
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s.as_bytes());
+    let key = key.map(|k| format!("~{}", b64(k))).unwrap_or_default();
+    format!(
+        "{}{}{key}-{start}.{total}",
+        if all { 'a' } else { 'q' },
+        b64(text)
+    )
 }
 
 fn page_json(base: &str, all: bool, text: &str, page: &QueryPage) -> JsonValue {
@@ -81,7 +89,7 @@ fn page_json(base: &str, all: bool, text: &str, page: &QueryPage) -> JsonValue {
             "nextRecordsUrl".into(),
             json!(format!(
                 "{base}/query/{}",
-                locator(all, text, next, page.total_size)
+                locator(all, text, page.next_key.as_deref(), next, page.total_size)
             )),
         );
     }
@@ -100,6 +108,7 @@ async fn run(
         start: cursor.start,
         page_size: page_size(headers),
         known_total: cursor.total,
+        after: cursor.after,
     };
     let page = ctx.app.query(&ctx.caller, text, options).await?;
     Ok(json_response(
@@ -182,18 +191,27 @@ pub async fn query_more(
         Some((start, total)) => (start, Some(total.parse().map_err(|_| invalid())?)),
         None => (position, None),
     };
-    let cursor = Cursor {
-        start: start.parse().map_err(|_| invalid())?,
-        total,
-    };
     let all = match head.chars().next() {
         Some('q') => false,
         Some('a') => true,
         _ => return Err(invalid()),
     };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(&head[1..])
-        .map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let unb64 = |s: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(invalid)
+    };
+    let (query, key) = match head[1..].split_once('~') {
+        Some((query, key)) => (query, Some(unb64(key)?)),
+        None => (&head[1..], None),
+    };
+    let text = unb64(query)?;
+    let cursor = Cursor {
+        start: start.parse().map_err(|_| invalid())?,
+        total,
+        after: key,
+    };
     run(&ctx, &headers, &text, all, cursor).await
 }

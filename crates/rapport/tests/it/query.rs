@@ -786,6 +786,7 @@ async fn soql_queries(db: TestDb) {
     assert_eq!(first["records"].as_array().unwrap().len(), 2000);
     let next = first["nextRecordsUrl"].as_str().unwrap();
     assert!(next.starts_with("/services/data/v59.0/query/"));
+    assert!(next.contains('~'), "a sorted query pages by key: {next}");
     let second: Json = api
         .client
         .get(format!("{}{next}", server.base))
@@ -836,6 +837,86 @@ async fn soql_queries(db: TestDb) {
         ),
         (json!(700), 300)
     );
+
+    // Later pages of a sorted query start after the previous page's last row (its sort key
+    // rides in the locator): with ties (11 leads per LastName), descending and mixed orders,
+    // and null keys (which fall back to counting from the top), every row comes exactly once.
+    let walk = |soql: &'static str, by_key: bool| {
+        let api = &api;
+        let base = server.base.clone();
+        async move {
+            let mut records: Vec<Json> = Vec::new();
+            let mut url = format!("{}/query", api.base);
+            let mut first = true;
+            loop {
+                let mut request = api.client.get(&url);
+                if first {
+                    request = request.query_pairs(soql);
+                }
+                let page: Json = request
+                    .header("Sforce-Query-Options", "batchSize=200")
+                    .bearer_auth(&api.token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(page["totalSize"], 2200, "{soql}: {page}");
+                records.extend(page["records"].as_array().unwrap().iter().cloned());
+                match page["nextRecordsUrl"].as_str() {
+                    Some(next) => {
+                        assert_eq!(next.contains('~'), by_key, "{soql}: {next}");
+                        url = format!("{base}{next}");
+                    }
+                    None => break,
+                }
+                first = false;
+            }
+            records
+        }
+    };
+    let distinct = |records: &[Json]| {
+        let ids: std::collections::HashSet<&str> =
+            records.iter().map(|r| r["Id"].as_str().unwrap()).collect();
+        ids.len()
+    };
+    let names = |records: &[Json]| -> Vec<String> {
+        records
+            .iter()
+            .map(|r| r["LastName"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let by_name = walk(
+        "SELECT Id, LastName FROM Lead WHERE Company = 'Paging' ORDER BY LastName",
+        true,
+    )
+    .await;
+    assert_eq!((by_name.len(), distinct(&by_name)), (2200, 2200));
+    let mut sorted = names(&by_name);
+    sorted.sort();
+    assert_eq!(names(&by_name), sorted);
+    let descending = walk("SELECT Id, LastName FROM Lead WHERE Company = 'Paging' ORDER BY LastName DESC, CreatedDate", true).await;
+    assert_eq!((descending.len(), distinct(&descending)), (2200, 2200));
+    sorted.reverse();
+    assert_eq!(names(&descending), sorted);
+    let null_keys = walk("SELECT Id, LastName FROM Lead WHERE Company = 'Paging' ORDER BY FirstName DESC NULLS FIRST, LastName", false).await;
+    assert_eq!((null_keys.len(), distinct(&null_keys)), (2200, 2200));
+    let bad_key = format!(
+        "{}~{}-200.2200",
+        head.split_once('~').map_or(head, |(q, _)| q),
+        "bm90IGEga2V5"
+    );
+    let response = api
+        .client
+        .get(format!("{}{bad_key}", server.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Json = response.json().await.unwrap();
+    assert_eq!(body[0]["errorCode"], "INVALID_QUERY_LOCATOR");
 
     // Errors: Salesforce's codes, with positions for syntax.
     let (status, code, message) = api.error("SELECT Id FORM Account").await;
