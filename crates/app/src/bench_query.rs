@@ -66,11 +66,13 @@ struct Case {
 }
 
 impl App {
-    /// Runs the read benchmarks as `caller`, `iterations` times each.
+    /// Runs the read benchmarks as `caller`, `iterations` times each; with `only`, just those
+    /// whose name contains it.
     pub async fn bench_queries(
         &self,
         caller: &Caller,
         iterations: usize,
+        only: Option<&str>,
         mut report: impl FnMut(&QueryBenchLine),
     ) -> Result<Vec<QueryBenchLine>> {
         let accounts = self
@@ -175,6 +177,21 @@ impl App {
                 ],
             },
             Case {
+                name: "list: first 200 rows (no count)".into(),
+                work: Work::Query {
+                    soql: format!("{list_soql} LIMIT {LIST_PAGE}"),
+                    options: QueryOptions {
+                        page_size: LIST_PAGE,
+                        ..Default::default()
+                    },
+                },
+                baseline: vec![statement(
+                    &format!("{list_sql}, id LIMIT {LIST_PAGE}"),
+                    &["Energy"],
+                    &[t, t, t, t, t],
+                )],
+            },
+            Case {
                 name: "list: page 50 (nextRecordsUrl)".into(),
                 work: Work::Query {
                     soql: list_soql.into(),
@@ -254,6 +271,9 @@ impl App {
         ];
         let mut lines = Vec::new();
         for case in cases {
+            if only.is_some_and(|only| !case.name.contains(only)) {
+                continue;
+            }
             let mut rapport_times = Vec::new();
             let mut baseline_times = Vec::new();
             let mut rows = 0;

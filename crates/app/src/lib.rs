@@ -69,6 +69,8 @@ pub struct App {
     updates: Arc<combine::Queue<records::Update>>,
     /// Serialises metadata changes made by this process (DDL must not interleave).
     setup_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The org's settings as last read, and when (see `App::org_settings`).
+    org: Arc<std::sync::Mutex<Option<(std::time::Instant, org::OrgSettings)>>>,
 }
 
 impl App {
@@ -84,6 +86,7 @@ impl App {
             creates: Arc::new(combine::Queue::default()),
             updates: Arc::new(combine::Queue::default()),
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
+            org: Arc::default(),
         };
         org::ensure_seeded(&app).await?;
         Ok(app)

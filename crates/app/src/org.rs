@@ -164,8 +164,31 @@ pub(crate) async fn ensure_seeded(app: &App) -> Result<()> {
 }
 
 impl App {
-    /// The org's settings.
+    /// The org's settings. Every query reads them (fiscal year), so they are kept for as long
+    /// as the schema is (`schema_cache::CHECK_EVERY`): a change made by another process is
+    /// seen within that time, one made here at once.
     pub async fn org_settings(&self) -> Result<OrgSettings> {
+        if let Ok(cached) = self.org.lock()
+            && let Some((read, settings)) = cached.as_ref()
+            && read.elapsed() < crate::schema_cache::CHECK_EVERY
+        {
+            return Ok(settings.clone());
+        }
+        let read = std::time::Instant::now();
+        let settings = self.read_org_settings().await?;
+        if let Ok(mut cached) = self.org.lock() {
+            *cached = Some((read, settings.clone()));
+        }
+        Ok(settings)
+    }
+
+    pub(crate) fn forget_org_settings(&self) {
+        if let Ok(mut cached) = self.org.lock() {
+            *cached = None;
+        }
+    }
+
+    async fn read_org_settings(&self) -> Result<OrgSettings> {
         let fields: Vec<&str> = std::iter::once("Id")
             .chain(ORG_KEYS.iter().map(|(_, f)| *f))
             .collect();
@@ -239,15 +262,18 @@ impl App {
         };
         let org = self.org_settings().await?;
         let input = json_map(&[(field, json)]);
-        self.update(
-            caller,
-            "Organization",
-            Update {
-                id: org.id.to_18(),
-                input,
-                if_unmodified_since: None,
-            },
-        )
-        .await
+        let updated = self
+            .update(
+                caller,
+                "Organization",
+                Update {
+                    id: org.id.to_18(),
+                    input,
+                    if_unmodified_since: None,
+                },
+            )
+            .await;
+        self.forget_org_settings();
+        updated
     }
 }

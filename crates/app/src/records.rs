@@ -1050,7 +1050,12 @@ impl App {
         let results = self
             .write_updates(&mut tx, &schema, caller, prepared, options, &mut numbers)
             .await?;
-        finish(tx, results, options).await
+        let finished = finish(tx, results, options).await;
+        if object.eq_ignore_ascii_case("Organization") {
+            // The org's settings are that record, cached by `org_settings`.
+            self.forget_org_settings();
+        }
+        finished
     }
 
     /// Parses updates without touching the database.

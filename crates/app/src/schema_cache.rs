@@ -12,7 +12,7 @@ use store::Store;
 use crate::Result;
 
 /// How stale a process's view may be: changes made elsewhere are seen within this time.
-const CHECK_EVERY: Duration = Duration::from_millis(250);
+pub(crate) const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 pub(crate) struct SchemaCache {
     current: RwLock<(Arc<Schema>, Instant)>,

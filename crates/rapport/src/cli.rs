@@ -282,6 +282,9 @@ enum BenchTarget {
         /// Timed runs of each side per benchmark (after one warm-up run).
         #[arg(long, default_value_t = 21)]
         iterations: usize,
+        /// Only the benchmarks whose name contains this.
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -578,7 +581,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             crate::load::run(app, options, &mut out).await?;
         }
         Command::Bench(BenchArgs {
-            target: Some(BenchTarget::Query { iterations }),
+            target: Some(BenchTarget::Query { iterations, only }),
             ..
         }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;
@@ -588,7 +591,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 "{:<34} {:>6} {:>12} {:>14} {:>8}",
                 "benchmark (medians)", "rows", "rapport ms", "hand SQL ms", "ratio"
             )?;
-            app.bench_queries(&caller, iterations.max(1), |line| {
+            app.bench_queries(&caller, iterations.max(1), only.as_deref(), |line| {
                 let _ = writeln!(
                     std::io::stdout(),
                     "{:<34} {:>6} {:>12.2} {:>14.2} {:>8.2}",

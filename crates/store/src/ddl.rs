@@ -75,8 +75,50 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
     }
     if field.name_field && Col::of(field) == Col::Text {
         create_lower_index(tx, object, field).await?;
+    } else {
+        create_lower_statistics(tx, object, field).await?;
     }
     Ok(())
+}
+
+/// Text that filters compare case-insensitively, as `LOWER(column) = LOWER(value)`.
+fn compared_lower(field: &FieldDef) -> bool {
+    matches!(
+        field.field_type,
+        FieldType::Text
+            | FieldType::Email
+            | FieldType::Phone
+            | FieldType::Url
+            | FieldType::Picklist
+    )
+}
+
+/// PostgreSQL keeps no statistics on `LOWER(column)` by itself, guesses that 0.5% of rows
+/// match `LOWER(stagename) = 'prospecting'` (10% do), and plans a short LIMIT query as a
+/// parallel scan five times slower than the plain one. Statistics on the expression (PostgreSQL
+/// 14 and later; they cost nothing on writes) give it the true figure. SQLite needs none.
+pub async fn create_lower_statistics(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    field: &FieldDef,
+) -> Result<()> {
+    if tx.dialect() != Dialect::Postgres || !compared_lower(field) {
+        return Ok(());
+    }
+    let mut version = tx.sql();
+    version.push("SELECT CAST(current_setting('server_version_num') AS BIGINT)");
+    let rows = tx.fetch(version, &[Col::Int]).await?;
+    if crate::metadata::int_at(&rows, 0) < 140_000 {
+        return Ok(());
+    }
+    let mut sql = tx.sql();
+    sql.push("CREATE STATISTICS IF NOT EXISTS ")
+        .ident(&index_name("sx", &object.table, &field.column))
+        .push(" ON (LOWER(")
+        .ident(&field.column)
+        .push(")) FROM ")
+        .ident(&object.table);
+    tx.execute(sql).await.map(drop)
 }
 
 /// An index on `(LOWER(column), id)`: SOQL compares and sorts text case-insensitively, so
@@ -110,6 +152,15 @@ pub async fn drop_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> 
     ] {
         let mut sql = tx.sql();
         sql.push("DROP INDEX IF EXISTS ").ident(&name);
+        tx.execute(sql).await?;
+    }
+    if tx.dialect() == Dialect::Postgres {
+        let mut sql = tx.sql();
+        sql.push("DROP STATISTICS IF EXISTS ").ident(&index_name(
+            "sx",
+            &object.table,
+            &field.column,
+        ));
         tx.execute(sql).await?;
     }
     Ok(())

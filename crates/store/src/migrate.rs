@@ -58,15 +58,16 @@ enum Step {
     /// Creates and fills the full-text index of every searchable object (databases made
     /// before it existed; a new database gets the index tables with the objects' tables).
     SearchIndex,
-    /// Adds the `LOWER(name)` indexes (databases made before they existed).
-    LowerNameIndexes,
+    /// Adds the `LOWER(name)` indexes and (PostgreSQL) the `LOWER(column)` statistics
+    /// (databases made before they existed).
+    LowerIndexes,
 }
 
 const STEPS: [(i64, &str, Step); 4] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
-    (4, "case-insensitive name indexes", Step::LowerNameIndexes),
+    (4, "case-insensitive indexes", Step::LowerIndexes),
 ];
 
 impl Store {
@@ -103,12 +104,16 @@ impl Store {
                         crate::search::rebuild(&mut tx, object).await?;
                     }
                 }
-                Step::LowerNameIndexes => {
+                Step::LowerIndexes => {
                     let schema = self.load_schema().await?;
                     for object in &schema.objects {
-                        for field in object.fields.iter().filter(|f| f.name_field) {
-                            if crate::sql::Col::of(field) == crate::sql::Col::Text {
+                        for field in &object.fields {
+                            if field.name_field
+                                && crate::sql::Col::of(field) == crate::sql::Col::Text
+                            {
                                 ddl::create_lower_index(&mut tx, object, field).await?;
+                            } else {
+                                ddl::create_lower_statistics(&mut tx, object, field).await?;
                             }
                         }
                     }
