@@ -416,10 +416,7 @@ impl<'s> Planner<'s> {
             };
             let wanted = match &types {
                 Some(types) => types.iter().any(|t| t.eq_ignore_ascii_case(&object.name)),
-                None => object
-                    .fields
-                    .iter()
-                    .any(|f| f.name.eq_ignore_ascii_case(&field)),
+                None => polymorphic_field(object, &field).is_some(),
             };
             if !wanted {
                 continue;
@@ -429,7 +426,7 @@ impl<'s> Planner<'s> {
             | Condition::Like { left, .. }
             | Condition::In { left, .. } = &mut inner
             {
-                *left = at(&field);
+                *left = at(polymorphic_field(object, &field).map_or(&field, |f| &f.name));
             }
             // Parsed, then renamed: an object may be called `Group`, a SOQL keyword.
             let mut query =
@@ -1355,6 +1352,17 @@ struct Planned {
     count_only: bool,
 }
 
+/// A field asked of a polymorphic parent: `Name` is the record's name whatever the object
+/// calls it (a case's `CaseNumber`, a task's `Subject`), as Salesforce's Name object has it.
+fn polymorphic_field<'o>(object: &'o ObjectDef, wanted: &str) -> Option<&'o FieldDef> {
+    object.field(wanted).or_else(|| {
+        wanted
+            .eq_ignore_ascii_case("Name")
+            .then(|| object.fields.iter().find(|f| f.name_field))
+            .flatten()
+    })
+}
+
 /// The object of a query's FROM.
 pub(crate) fn object_named(schema: &Schema, name: &str) -> Result<Arc<ObjectDef>> {
     schema.object(name).cloned().ok_or_else(|| {
@@ -1906,7 +1914,7 @@ impl App {
                 // The fields the object has; `Type` is the object's name; others stay null.
                 let present: Vec<FieldDef> = fields
                     .iter()
-                    .filter_map(|f| object.field(f).cloned())
+                    .filter_map(|f| polymorphic_field(object, f).cloned())
                     .collect();
                 let mut columns = vec![Column {
                     source: 0,
@@ -1947,9 +1955,8 @@ impl App {
                                 let value = if wanted.eq_ignore_ascii_case("Type") {
                                     Value::Text(object.name.clone())
                                 } else {
-                                    present
-                                        .iter()
-                                        .position(|f| f.name.eq_ignore_ascii_case(wanted))
+                                    polymorphic_field(object, wanted)
+                                        .and_then(|w| present.iter().position(|f| f.name == w.name))
                                         .and_then(|i| values.get(i + 1).cloned())
                                         .unwrap_or(Value::Null)
                                 };

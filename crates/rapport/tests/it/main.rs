@@ -6,6 +6,7 @@
 mod support;
 
 mod clients;
+mod conformance;
 mod custom;
 mod processes;
 mod query;
