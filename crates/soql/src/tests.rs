@@ -2351,3 +2351,26 @@ fn deepest_allowed_query_fits_in_a_small_stack() {
     assert_eq!(parse(&printed).unwrap(), query);
     assert!(too_deep.unwrap_err().message.contains("nested too deeply"));
 }
+
+#[test]
+fn random_mutations_of_valid_searches_never_panic() {
+    const SEARCHES: &[&str] = &[
+        "FIND {acme} RETURNING Account(Id, Name WHERE Industry = 'Energy' ORDER BY Name LIMIT 5), Contact LIMIT 20",
+        "FIND {\"big co\" OR glob* AND NOT (x1 OR 华为)} IN NAME FIELDS RETURNING Lead(Company)",
+        "FIND {john\\-smith \\}x} IN EMAIL FIELDS",
+        "FIND {(a1 OR b1) c1*} RETURNING Opportunity(Name, Account.Name OFFSET 3)",
+    ];
+    let mut rng = Rng(0x0BAD_5EED_0BAD_5EED);
+    let mut parsed = 0;
+    for _ in 0..20_000 {
+        let original = rng.pick(SEARCHES);
+        let text = mutate(&mut rng, original);
+        if crate::parse_search(&text).is_ok() {
+            parsed += 1;
+        }
+    }
+    assert!(
+        parsed > 500,
+        "many mutations should still parse, got {parsed}"
+    );
+}
