@@ -203,8 +203,12 @@ impl App {
     }
 
     /// The caller for an active user, in the user's language.
-    async fn active_caller(&self, user: &RecordId) -> Result<Option<Caller>> {
-        let fields = ["IsActive".to_string(), "LanguageLocaleKey".to_string()];
+    pub(crate) async fn active_caller(&self, user: &RecordId) -> Result<Option<Caller>> {
+        let fields = [
+            "IsActive".to_string(),
+            "LanguageLocaleKey".to_string(),
+            "TimeZoneSidKey".to_string(),
+        ];
         let Ok(record) = self
             .get(&Caller::system(), "User", &user.to_18(), Some(&fields))
             .await
@@ -219,7 +223,11 @@ impl App {
             .and_then(Value::as_text)
             .and_then(Lang::parse)
             .unwrap_or_default();
-        Ok(Some(Caller::user(user.clone(), lang)))
+        let zone = record
+            .get("TimeZoneSidKey")
+            .and_then(Value::as_text)
+            .map(str::to_string);
+        Ok(Some(Caller::user(user.clone(), lang).in_time_zone(zone)))
     }
 
     /// Revokes a token (access or refresh); returns whether it existed. Every process stops

@@ -1,9 +1,58 @@
 //! SOQL's relative date literals (`TODAY`, `LAST_N_DAYS:30`, `THIS_FISCAL_QUARTER`…) as
 //! half-open date ranges `[start, end)`, with the org's fiscal-year start month. Weeks start
-//! on Sunday, as in Salesforce's default locale. Days are UTC days for now (the user's time
-//! zone arrives with user settings).
+//! on Sunday, as in Salesforce's default locale. Days are the caller's: "today" is the date in
+//! the user's time zone, and on a datetime field a day runs from midnight there ([`Today`]).
 
-use time::{Date, Duration, Month};
+use time::{Date, Duration, Month, OffsetDateTime};
+
+/// Today as a user sees it, and where their days begin.
+#[derive(Debug, Clone)]
+pub struct Today {
+    pub date: Date,
+    zone: jiff::tz::TimeZone,
+}
+
+fn to_jiff(date: Date) -> Option<jiff::civil::Date> {
+    jiff::civil::Date::new(
+        i16::try_from(date.year()).ok()?,
+        i8::try_from(u8::from(date.month())).ok()?,
+        i8::try_from(date.day()).ok()?,
+    )
+    .ok()
+}
+
+fn from_jiff(date: jiff::civil::Date) -> Option<Date> {
+    let month = Month::try_from(u8::try_from(date.month()).ok()?).ok()?;
+    Date::from_calendar_date(
+        i32::from(date.year()),
+        month,
+        u8::try_from(date.day()).ok()?,
+    )
+    .ok()
+}
+
+impl Today {
+    /// Now, in the IANA time zone `name` (`Asia/Shanghai`); UTC when the name is unknown.
+    pub fn in_zone(name: &str) -> Today {
+        let zone = jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC);
+        Today::at(jiff::Timestamp::now(), zone)
+    }
+
+    fn at(now: jiff::Timestamp, zone: jiff::tz::TimeZone) -> Today {
+        let local = now.to_zoned_datetime(zone.clone()).date();
+        let date = from_jiff(local).unwrap_or_else(|| OffsetDateTime::now_utc().date());
+        Today { date, zone }
+    }
+
+    /// The instant `date` begins in the zone (where a clock change skips midnight, the first
+    /// instant of the day that exists).
+    pub fn start_of(&self, date: Date) -> OffsetDateTime {
+        to_jiff(date)
+            .and_then(|d| d.to_zoned_datetime(self.zone.clone()).ok())
+            .and_then(|z| OffsetDateTime::from_unix_timestamp(z.timestamp().as_second()).ok())
+            .unwrap_or_else(|| date.midnight().assume_utc())
+    }
+}
 
 /// The period a literal counts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,5 +261,32 @@ mod tests {
         assert!(range("TODAY", Some(1), today, 1).is_none());
         assert!(range("LAST_N_DAYS", None, today, 1).is_none());
         assert!(range("LAST_N_FORTNIGHTS", Some(1), today, 1).is_none());
+    }
+
+    #[test]
+    fn days_begin_at_midnight_in_the_users_zone() {
+        use time::macros::datetime;
+        // 2026-11-27 20:00 UTC is already the 28th in Shanghai (UTC+8) but still the 27th in
+        // Los Angeles (UTC-8).
+        let now =
+            jiff::Timestamp::from_second(datetime!(2026-11-27 20:00 UTC).unix_timestamp()).unwrap();
+        let shanghai = Today::at(now, jiff::tz::TimeZone::get("Asia/Shanghai").unwrap());
+        assert_eq!(shanghai.date, date!(2026 - 11 - 28));
+        assert_eq!(
+            shanghai.start_of(shanghai.date),
+            datetime!(2026-11-27 16:00 UTC)
+        );
+        let la = Today::at(now, jiff::tz::TimeZone::get("America/Los_Angeles").unwrap());
+        assert_eq!(la.date, date!(2026 - 11 - 27));
+        assert_eq!(la.start_of(la.date), datetime!(2026-11-27 08:00 UTC));
+        // Summer time: Los Angeles is UTC-7 in July.
+        assert_eq!(
+            la.start_of(date!(2026 - 07 - 01)),
+            datetime!(2026-07-01 07:00 UTC)
+        );
+        assert_eq!(
+            Today::in_zone("Not/AZone").start_of(date!(2026 - 01 - 01)),
+            datetime!(2026-01-01 00:00 UTC)
+        );
     }
 }

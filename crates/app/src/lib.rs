@@ -39,6 +39,9 @@ pub struct Caller {
     /// The user; `None` for the system itself (migrations, seeding before any user exists).
     pub user_id: Option<RecordId>,
     pub lang: Lang,
+    /// The user's IANA time zone (`Asia/Shanghai`): SOQL's TODAY is today there. `None`: the
+    /// org's.
+    pub time_zone: Option<String>,
 }
 
 impl Caller {
@@ -46,6 +49,7 @@ impl Caller {
         Caller {
             user_id: None,
             lang: Lang::En,
+            time_zone: None,
         }
     }
 
@@ -53,7 +57,14 @@ impl Caller {
         Caller {
             user_id: Some(user_id),
             lang,
+            time_zone: None,
         }
+    }
+
+    /// The same caller in a time zone.
+    pub fn in_time_zone(mut self, time_zone: Option<String>) -> Caller {
+        self.time_zone = time_zone;
+        self
     }
 }
 

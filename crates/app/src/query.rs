@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use time::OffsetDateTime;
 
 use model::{ErrorCode, FieldDef, FieldType, ObjectDef, RecordId, Schema, Value};
 use soql::{CompareOp, Condition, Expr, Ident, Literal, LiteralKind, Path, SelectItem};
@@ -16,6 +15,7 @@ use store::query::{
     Aggregate, Column, Compare, Cond, DatePart, GroupPlan, Having, Order, Output, QueryPlan, Source,
 };
 
+use crate::dates::Today;
 use crate::{App, AppError, Caller, Result};
 
 /// Most rows a page holds (Salesforce's default and maximum).
@@ -123,7 +123,7 @@ struct Planner<'s> {
     joins: HashMap<(usize, String), usize>,
     alias: Option<String>,
     fiscal_start: u8,
-    today: time::Date,
+    today: Today,
 }
 
 impl<'s> Planner<'s> {
@@ -133,7 +133,7 @@ impl<'s> Planner<'s> {
         root: &ObjectDef,
         query: &soql::Query,
         fiscal_start: u8,
-        today: time::Date,
+        today: &Today,
     ) -> Self {
         Planner {
             schema,
@@ -145,7 +145,7 @@ impl<'s> Planner<'s> {
             joins: HashMap::new(),
             alias: query.alias.as_ref().map(|a| a.text.clone()),
             fiscal_start,
-            today,
+            today: today.clone(),
         }
     }
 
@@ -521,13 +521,13 @@ impl<'s> Planner<'s> {
 
     /// The `[start, end)` of a relative date literal, typed for `field`.
     fn date_range(&self, field: &FieldDef, name: &str, n: Option<i64>) -> Result<(Value, Value)> {
-        let (start, end) = crate::dates::range(name, n, self.today, self.fiscal_start)
+        let (start, end) = crate::dates::range(name, n, self.today.date, self.fiscal_start)
             .ok_or_else(|| malformed(format!("unknown date literal {name}")))?;
         Ok(match field.field_type {
             FieldType::Date => (Value::Date(start), Value::Date(end)),
             FieldType::DateTime => (
-                Value::DateTime(start.midnight().assume_utc()),
-                Value::DateTime(end.midnight().assume_utc()),
+                Value::DateTime(self.today.start_of(start)),
+                Value::DateTime(self.today.start_of(end)),
             ),
             _ => {
                 return Err(AppError::one(
@@ -766,7 +766,7 @@ impl<'s> Planner<'s> {
                 "a semi-join selects exactly one id or lookup field at {span}"
             )));
         };
-        let mut inner = Planner::new(self.schema, &object, query, self.fiscal_start, self.today);
+        let mut inner = Planner::new(self.schema, &object, query, self.fiscal_start, &self.today);
         let (source, field) = inner.resolve(path)?;
         let mut conditions = vec![Cond::Compare {
             column: Column {
@@ -1160,7 +1160,7 @@ fn plan_grouped(
     root: &Arc<ObjectDef>,
     query: &soql::Query,
     fiscal_start: u8,
-    today: time::Date,
+    today: &Today,
 ) -> Result<Grouped> {
     let mut planner = Planner::new(schema, root, query, fiscal_start, today);
     let mut outputs = Vec::new();
@@ -1382,7 +1382,7 @@ fn plan_query(
     query: &soql::Query,
     nested: bool,
     fiscal_start: u8,
-    today: time::Date,
+    today: &Today,
 ) -> Result<Planned> {
     let mut planner = Planner::new(schema, root, query, fiscal_start, today);
     let mut tree = Node::default();
@@ -1626,7 +1626,7 @@ impl App {
                 &root,
                 &query,
                 fiscal_start,
-                OffsetDateTime::now_utc().date(),
+                &self.today_for(caller).await?,
             )?;
             if options.include_deleted {
                 plan.base.deleted = Deleted::Include;
@@ -1767,7 +1767,7 @@ impl App {
             query,
             false,
             fiscal_start,
-            OffsetDateTime::now_utc().date(),
+            &self.today_for(caller).await?,
         )?;
         refine(&mut plan);
         if options.include_deleted {
@@ -1870,6 +1870,14 @@ impl App {
             total_size: total,
             next_start: more.then_some(next),
             next_key,
+        })
+    }
+
+    /// Today in the caller's time zone (the org's, for a caller without one).
+    pub(crate) async fn today_for(&self, caller: &Caller) -> Result<Today> {
+        Ok(match &caller.time_zone {
+            Some(zone) => Today::in_zone(zone),
+            None => Today::in_zone(&self.org_settings().await?.time_zone),
         })
     }
 
@@ -2075,18 +2083,18 @@ fn leading_fields(cond: &Cond, out: &mut Vec<(String, bool)>) {
 
 impl App {
     /// Explains a SOQL query without returning its rows (`/query?explain=`).
-    pub async fn explain(&self, _caller: &Caller, text: &str) -> Result<Explain> {
+    pub async fn explain(&self, caller: &Caller, text: &str) -> Result<Explain> {
         let query = soql::parse(text).map_err(|e| malformed(e.to_string()))?;
         let schema = self.schema().await?;
         let root = object_named(&schema, &query.from.text)?;
         let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
-        let today = OffsetDateTime::now_utc().date();
+        let today = self.today_for(caller).await?;
         let plan = if is_aggregate(&query) {
-            plan_grouped(&schema, &root, &query, fiscal_start, today)?
+            plan_grouped(&schema, &root, &query, fiscal_start, &today)?
                 .plan
                 .base
         } else {
-            plan_query(&schema, &root, &query, false, fiscal_start, today)?.plan
+            plan_query(&schema, &root, &query, false, fiscal_start, &today)?.plan
         };
         let mut everything = plan.clone();
         everything.filter = None;

@@ -263,7 +263,12 @@ impl App {
                     format!("no user with the login {email}"),
                 )
             })?;
-            return Ok(Caller::user(user, Lang::En));
+            // As the user, in their language and time zone (an inactive user still can be
+            // named here: the CLI is the administrator's).
+            return Ok(self
+                .active_caller(&user)
+                .await?
+                .unwrap_or_else(|| Caller::user(user, Lang::En)));
         }
         let users = self
             .find(

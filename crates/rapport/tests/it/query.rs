@@ -90,7 +90,8 @@ async fn soql_queries(db: TestDb) {
     )
     .await;
     api.create("Contact", json!({"LastName": "Loner"})).await;
-    let today = time::OffsetDateTime::now_utc().date();
+    // Users get the org's time zone (America/Los_Angeles): TODAY is the date there.
+    let today = app::dates::Today::in_zone("America/Los_Angeles").date;
     let day = |offset: i64| model::value::format_date(today + time::Duration::days(offset));
     api.create("Opportunity", json!({"Name": "Big", "StageName": "Prospecting", "CloseDate": day(0), "Amount": 1000.5, "AccountId": acme})).await;
     api.create("Opportunity", json!({"Name": "Won", "StageName": "Closed Won", "CloseDate": day(-400), "Amount": 200, "AccountId": huawei})).await;
@@ -999,4 +1000,104 @@ async fn soql_queries(db: TestDb) {
     assert_eq!(bad.status().as_u16(), 400);
     let _ = huawei;
     assert!(server.stop().success());
+}
+
+crate::both_backends!(date_literals_follow_the_users_time_zone);
+
+/// TODAY is today where the user is: on a datetime field, a day from their midnight to the
+/// next. Shanghai (UTC+8) and Honolulu (UTC-10) keep no summer time, so the test can say
+/// which instants fall on whose today.
+async fn date_literals_follow_the_users_time_zone(db: TestDb) {
+    use app::records::Update;
+    use time::{Duration, OffsetDateTime, UtcOffset};
+
+    let (app, admin) = db.app_with_admin().await;
+    rapport_ok(
+        &db,
+        &[
+            "field",
+            "add",
+            "Account",
+            "Meeting__c",
+            "--type",
+            "DateTime",
+        ],
+    );
+    let app = {
+        drop(app);
+        db.app().await
+    };
+    let now = OffsetDateTime::now_utc();
+    let shanghai = UtcOffset::from_hms(8, 0, 0).unwrap();
+    let honolulu = UtcOffset::from_hms(-10, 0, 0).unwrap();
+    // Instants around the start of today in Shanghai.
+    let shanghai_midnight = now
+        .to_offset(shanghai)
+        .date()
+        .midnight()
+        .assume_offset(shanghai);
+    let instants = [
+        ("before", shanghai_midnight - Duration::minutes(1)),
+        ("after", shanghai_midnight + Duration::minutes(1)),
+        ("late", shanghai_midnight + Duration::hours(23)),
+    ];
+    for (name, at) in &instants {
+        let at = at.to_offset(UtcOffset::UTC);
+        let value = format!(
+            "{}Z",
+            at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+                .trim_end_matches('Z')
+        );
+        app.create(
+            &admin,
+            "Account",
+            crate::support::input(json!({"Name": name, "Meeting__c": value})),
+        )
+        .await
+        .unwrap();
+    }
+    let admin_id = admin.user_id.clone().unwrap();
+    for (zone, offset) in [("Asia/Shanghai", shanghai), ("Pacific/Honolulu", honolulu)] {
+        app.update(
+            &admin,
+            "User",
+            Update {
+                id: admin_id.to_18(),
+                input: crate::support::input(json!({"TimeZoneSidKey": zone})),
+                if_unmodified_since: None,
+            },
+        )
+        .await
+        .unwrap();
+        let caller = app.cli_caller(Some("admin@example.com")).await.unwrap();
+        assert_eq!(caller.time_zone.as_deref(), Some(zone));
+        let page = app
+            .query(
+                &caller,
+                "SELECT Name FROM Account WHERE Meeting__c = TODAY ORDER BY Name",
+                app::query::QueryOptions {
+                    page_size: 200,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let got: Vec<String> = page
+            .rows
+            .iter()
+            .map(|r| match &r.cells[0].1 {
+                app::query::Cell::Value(v) => v.to_display(),
+                _ => String::new(),
+            })
+            .collect();
+        let today = now.to_offset(offset).date();
+        let mut expected: Vec<String> = instants
+            .iter()
+            .filter(|(_, at)| at.to_offset(offset).date() == today)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(got, expected, "{zone}");
+    }
 }
