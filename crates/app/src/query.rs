@@ -130,7 +130,7 @@ impl<'s> Planner<'s> {
     /// A planner for a query over `root`, with no joins made yet.
     fn new(
         schema: &'s Schema,
-        root: &ObjectDef,
+        root: &Arc<ObjectDef>,
         query: &soql::Query,
         fiscal_start: u8,
         today: &Today,
@@ -155,7 +155,7 @@ impl<'s> Planner<'s> {
 
     /// The source a relationship of `source` leads to, joined once.
     fn join(&mut self, source: usize, relationship: &str) -> Result<usize> {
-        let object = self.object(source).clone();
+        let object = self.sources[source].object.clone();
         let field = object
             .fields
             .iter()
@@ -185,7 +185,7 @@ impl<'s> Planner<'s> {
             )
         })?;
         self.sources.push(Source {
-            object: (**parent).clone(),
+            object: parent.clone(),
             parent_of: Some((source, field.clone())),
         });
         let joined = self.sources.len() - 1;
@@ -1938,7 +1938,7 @@ impl App {
                 for chunk in ids.chunks(1000) {
                     let plan = QueryPlan {
                         sources: vec![Source {
-                            object: (**object).clone(),
+                            object: object.clone(),
                             parent_of: None,
                         }],
                         columns: columns.clone(),

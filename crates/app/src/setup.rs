@@ -440,6 +440,40 @@ impl App {
                 || new.values != old.values)
         {
             metadata::write_value_set(&mut tx, set, &new.values).await?;
+            // Values new to the set may already be stored in another case (an unrestricted
+            // picklist keeps what it is given): store them as defined, in every field that
+            // shares the set.
+            let known: Vec<&str> = if new.value_set == old.value_set {
+                old.values.iter().map(|v| v.value.as_str()).collect()
+            } else {
+                Vec::new()
+            };
+            let added: Vec<String> = new
+                .values
+                .iter()
+                .filter(|v| !known.contains(&v.value.as_str()))
+                .map(|v| v.value.clone())
+                .collect();
+            if !added.is_empty() {
+                let at = model::value::now_millis();
+                for other in &schema.objects {
+                    for f in other.fields.iter().filter(|f| {
+                        f.field_type == FieldType::Picklist && f.value_set.as_ref() == Some(set)
+                    }) {
+                        store::records::canonicalize_picklist(&mut tx, other, f, &added, at)
+                            .await?;
+                    }
+                }
+                if new.field_type == FieldType::Picklist
+                    && !object
+                        .fields
+                        .iter()
+                        .any(|f| f.name == new.name && f.value_set.as_ref() == Some(set))
+                {
+                    store::records::canonicalize_picklist(&mut tx, &object, &new, &added, at)
+                        .await?;
+                }
+            }
         }
         let position = metadata::field_position(&mut tx, &object.name, &old.name).await?;
         metadata::delete_field(&mut tx, &object.name, &old.name).await?;

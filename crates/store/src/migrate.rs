@@ -61,13 +61,17 @@ enum Step {
     /// Adds the `LOWER(name)` indexes and (PostgreSQL) the `LOWER(column)` statistics
     /// (databases made before they existed).
     LowerIndexes,
+    /// Stores every defined picklist value in its defined case (filters compare them as
+    /// stored: `store::query`).
+    CanonicalPicklists,
 }
 
-const STEPS: [(i64, &str, Step); 4] = [
+const STEPS: [(i64, &str, Step); 5] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
     (4, "case-insensitive indexes", Step::LowerIndexes),
+    (5, "picklist values as defined", Step::CanonicalPicklists),
 ];
 
 impl Store {
@@ -102,6 +106,23 @@ impl Store {
                     for object in &schema.objects {
                         crate::search::create_index(&mut tx, object).await?;
                         crate::search::rebuild(&mut tx, object).await?;
+                    }
+                }
+                Step::CanonicalPicklists => {
+                    let schema = self.load_schema().await?;
+                    let at = model::value::now_millis();
+                    for object in &schema.objects {
+                        for field in &object.fields {
+                            if field.field_type != model::FieldType::Picklist {
+                                continue;
+                            }
+                            let values: Vec<String> =
+                                field.values.iter().map(|v| v.value.clone()).collect();
+                            crate::records::canonicalize_picklist(
+                                &mut tx, object, field, &values, at,
+                            )
+                            .await?;
+                        }
                     }
                 }
                 Step::LowerIndexes => {

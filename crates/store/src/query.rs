@@ -11,7 +11,8 @@ use crate::sql::{Col, Dialect, Param, Sql};
 /// A table in the query: the root (index 0) or a parent reached through a lookup.
 #[derive(Debug, Clone)]
 pub struct Source {
-    pub object: ObjectDef,
+    /// Shared with the schema: plans are made per query, and objects are large.
+    pub object: std::sync::Arc<ObjectDef>,
     /// For a parent: the source it hangs off and the lookup field there.
     pub parent_of: Option<(usize, FieldDef)>,
 }
@@ -96,6 +97,21 @@ pub struct QueryPlan {
     /// A full-text search the root's records must match (SOSL); without an ORDER BY, the
     /// best matches come first.
     pub search: Option<Search>,
+}
+
+/// The stored form of a value the picklist defines (matched case-insensitively, as SOQL
+/// compares). Writes store a defined value in its defined case, and adding a value to a set
+/// converts the records holding it in another case (`app` setup), so `industry = 'Energy'`
+/// finds exactly what `LOWER(industry) = 'energy'` would, with no LOWER per row (which
+/// PostgreSQL computes slowly) and through a plain index.
+fn canonical_picklist_value(field: &FieldDef, value: &Value) -> Option<String> {
+    if field.field_type != FieldType::Picklist {
+        return None;
+    }
+    let Value::Text(text) = value else {
+        return None;
+    };
+    field.picklist_value(text).map(|v| v.value.clone())
 }
 
 /// Text-like fields compare case-insensitively in SOQL.
@@ -369,7 +385,13 @@ impl QueryPlan {
                     self.column(sql, column);
                     sql.push(" IS NULL OR ");
                 }
-                if is_text(&column.field) {
+                let canonical = matches!(op, Compare::Eq | Compare::Ne)
+                    .then(|| canonical_picklist_value(&column.field, value))
+                    .flatten();
+                if let Some(canonical) = canonical {
+                    self.column(sql, column);
+                    sql.push(operator).text_param(&canonical);
+                } else if is_text(&column.field) {
                     sql.push("LOWER(");
                     self.column(sql, column);
                     sql.push(")")
@@ -462,8 +484,34 @@ impl QueryPlan {
                 let nulls = values.iter().any(Value::is_null);
                 let present: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
                 sql.push("(");
+                // Picklist values the field defines are compared as stored (see
+                // `canonical_picklist_value`); any others case-insensitively.
+                let (exact, present): (Vec<String>, Vec<&Value>) = {
+                    let mut exact = Vec::new();
+                    let mut rest = Vec::new();
+                    for value in present {
+                        match canonical_picklist_value(&column.field, value) {
+                            Some(canonical) => exact.push(canonical),
+                            None => rest.push(value),
+                        }
+                    }
+                    (exact, rest)
+                };
+                if !exact.is_empty() {
+                    self.column(sql, column);
+                    sql.push(" IN (");
+                    sql.comma_list(&exact, |s, v| {
+                        s.text_param(v);
+                    });
+                    sql.push(")");
+                    if !present.is_empty() {
+                        sql.push(" OR ");
+                    }
+                }
                 if present.is_empty() {
-                    sql.push("1 = 0");
+                    if exact.is_empty() {
+                        sql.push("1 = 0");
+                    }
                 } else {
                     let text = is_text(&column.field);
                     if text {

@@ -186,6 +186,57 @@ pub async fn clear_references(
     Ok(changed)
 }
 
+/// Stores each of `values` (defined values of a picklist) in its defined case in `field`'s
+/// column: records holding one in another case (written before the picklist defined it) are
+/// converted, so filters can compare picklist values as stored (`store::query`). Returns the
+/// records changed.
+pub async fn canonicalize_picklist(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    field: &FieldDef,
+    values: &[String],
+    at: OffsetDateTime,
+) -> Result<u64> {
+    let mut changed = 0;
+    for chunk in values.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut sql = tx.sql();
+        sql.push("UPDATE ")
+            .ident(&object.table)
+            .push(" SET ")
+            .ident(&field.column)
+            .push(" = CASE LOWER(")
+            .ident(&field.column)
+            .push(")");
+        for value in chunk {
+            sql.push(" WHEN LOWER(")
+                .text_param(value)
+                .push(") THEN ")
+                .text_param(value);
+        }
+        sql.push(" ELSE ").ident(&field.column).push(" END");
+        if object.field("SystemModstamp").is_some() {
+            sql.push(", systemmodstamp = ")
+                .param(Param::DateTime(Some(at)));
+        }
+        sql.push(" WHERE LOWER(")
+            .ident(&field.column)
+            .push(") IN (");
+        sql.comma_list(chunk, |s, v| {
+            s.push("LOWER(").text_param(v).push(")");
+        });
+        sql.push(") AND ").ident(&field.column).push(" NOT IN (");
+        sql.comma_list(chunk, |s, v| {
+            s.text_param(v);
+        });
+        sql.push(")");
+        changed += tx.execute(sql).await?;
+    }
+    Ok(changed)
+}
+
 /// One entry of the recycle bin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinEntry {

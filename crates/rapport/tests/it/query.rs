@@ -1101,3 +1101,130 @@ async fn date_literals_follow_the_users_time_zone(db: TestDb) {
         assert_eq!(got, expected, "{zone}");
     }
 }
+
+crate::both_backends!(picklist_filters_match_values_in_any_case);
+
+/// Picklist filters compare defined values as stored (fast, indexable) and others
+/// case-insensitively; a value added to a picklist is stored as defined in every record and
+/// every field of the value set that held it in another case.
+async fn picklist_filters_match_values_in_any_case(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let create = |object: &'static str, value: Json| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            app.create(admin, object, crate::support::input(value))
+                .await
+                .unwrap()
+        }
+    };
+    create(
+        "Account",
+        json!({"Name": "Q1", "Industry": "quantum computing"}),
+    )
+    .await;
+    create("Account", json!({"Name": "E1", "Industry": "ENERGY"})).await;
+    create(
+        "Lead",
+        json!({"LastName": "L1", "Company": "C", "Industry": "QUANTUM computing"}),
+    )
+    .await;
+    let rows = |app: &app::App, soql: &'static str| {
+        let app = app.clone();
+        let admin = admin.clone();
+        async move {
+            app.query(
+                &admin,
+                soql,
+                app::query::QueryOptions {
+                    page_size: 200,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| {
+                r.cells
+                    .iter()
+                    .map(|(_, c)| match c {
+                        app::query::Cell::Value(v) => v.to_display(),
+                        _ => String::new(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT Name, Industry FROM Account WHERE Industry = 'energy'"
+        )
+        .await,
+        ["E1|Energy"]
+    );
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT Name FROM Account WHERE Industry = 'Quantum Computing'"
+        )
+        .await,
+        ["Q1"]
+    );
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT Name FROM Account WHERE Industry IN ('energy', 'QUANTUM COMPUTING') ORDER BY Name"
+        )
+        .await,
+        ["E1", "Q1"]
+    );
+    assert_eq!(
+        rows(&app, "SELECT Name FROM Account WHERE Industry != 'Energy'").await,
+        ["Q1"]
+    );
+    let schema = app.schema().await.unwrap();
+    let mut values: Vec<String> = schema
+        .object("Account")
+        .unwrap()
+        .field("Industry")
+        .unwrap()
+        .values
+        .iter()
+        .filter(|v| v.active)
+        .map(|v| v.value.clone())
+        .collect();
+    values.push("Quantum Computing".into());
+    rapport_ok(
+        &db,
+        &[
+            "field",
+            "change",
+            "Account",
+            "Industry",
+            "--values",
+            &values.join(","),
+        ],
+    );
+    let app = db.app().await;
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT Name, Industry FROM Account WHERE Industry = 'quantum computing'"
+        )
+        .await,
+        ["Q1|Quantum Computing"]
+    );
+    assert_eq!(
+        rows(
+            &app,
+            "SELECT LastName, Industry FROM Lead WHERE Industry = 'Quantum Computing'"
+        )
+        .await,
+        ["L1|Quantum Computing"],
+        "the Lead field shares the value set"
+    );
+}
