@@ -1,5 +1,6 @@
 //! Benchmarks of the record path against hand-written SQL through the same driver, in the
-//! same run, interleaved in rounds so that machine noise hits both alike. Figures are
+//! same run, interleaved in rounds so that machine noise hits both alike. The baseline writes
+//! what the product writes: the record and its full-text index entry. Figures are
 //! records per second; the ratio is baseline rate / Rapport rate (1.0 = as fast as
 //! hand-written SQL, 1.5 = takes 50% longer).
 

@@ -43,8 +43,18 @@ fn placeholders(dialect: Dialect, rows: usize) -> String {
     text
 }
 
+/// The search-index entries of baseline accounts: the name and the phone are the indexed
+/// fields the baseline writes (industry is a picklist, which is not indexed).
+fn search_entries(rows: &[BaselineAccount]) -> Vec<crate::search::IndexEntry> {
+    use crate::search::{Bucket, index_entry};
+    rows.iter()
+        .map(|r| index_entry(&r.id, &[(Bucket::Name, &r.name), (Bucket::Phone, &r.phone)]))
+        .collect()
+}
+
 impl Store {
-    /// Inserts accounts with one multi-row INSERT in one transaction.
+    /// Inserts accounts, and their search-index entries, with one multi-row INSERT each in
+    /// one transaction.
     pub async fn baseline_insert_accounts(&self, rows: &[BaselineAccount]) -> Result<()> {
         let sql = format!(
             "INSERT INTO account ({COLUMNS}) VALUES {}",
@@ -71,6 +81,23 @@ impl Store {
                         .bind(r.phone.clone());
                 }
                 query.execute(&mut *tx).await?;
+                // The search index, as the product keeps it: one FTS5 row per account.
+                let entries = search_entries(rows);
+                let mut index = sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO account__search (rowid, id, name, email, phone, other) VALUES {}",
+                    vec!["(?, ?, ?, ?, ?, ?)"; rows.len()].join(", ")
+                )));
+                for (r, entry) in rows.iter().zip(entries) {
+                    let [name, email, phone, other] = entry.columns;
+                    index = index
+                        .bind(entry.rowid)
+                        .bind(r.id.as_str15().to_string())
+                        .bind(name)
+                        .bind(email)
+                        .bind(phone)
+                        .bind(other);
+                }
+                index.execute(&mut *tx).await?;
                 tx.commit().await?;
             }
             crate::backend::PoolRef::Postgres(pool) => {
@@ -92,6 +119,18 @@ impl Store {
                         .bind(r.phone.clone());
                 }
                 query.execute(&mut *tx).await?;
+                let entries = search_entries(rows);
+                let values: Vec<String> = (0..rows.len())
+                    .map(|i| format!("(${}, CAST(${} AS tsvector))", 2 * i + 1, 2 * i + 2))
+                    .collect();
+                let mut index = sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO account__search (id, doc) VALUES {}",
+                    values.join(", ")
+                )));
+                for (r, entry) in rows.iter().zip(entries) {
+                    index = index.bind(r.id.as_str15().to_string()).bind(entry.tsvector);
+                }
+                index.execute(&mut *tx).await?;
                 tx.commit().await?;
             }
         }
