@@ -23,11 +23,11 @@ pub(crate) fn prepare(plan: &mut QueryPlan) -> Option<Keyset> {
     if plan.order.is_empty() || plan.search.is_some() {
         return None;
     }
-    if plan
-        .order
-        .iter()
-        .any(|o| o.column.source != 0 || o.column.field.field_type == FieldType::MultiPicklist)
-    {
+    if plan.order.iter().any(|o| {
+        o.column.source != 0
+            || !o.or_else.is_empty()
+            || o.column.field.field_type == FieldType::MultiPicklist
+    }) {
         return None;
     }
     let id = plan.sources.first()?.object.field("Id")?.clone();
@@ -39,6 +39,7 @@ pub(crate) fn prepare(plan: &mut QueryPlan) -> Option<Keyset> {
             },
             descending: false,
             nulls_last: false,
+            or_else: Vec::new(),
         });
     }
     let mut positions = Vec::with_capacity(plan.order.len());

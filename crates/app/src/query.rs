@@ -797,6 +797,61 @@ impl<'s> Planner<'s> {
         })
     }
 
+    /// `ORDER BY What.Name`: the field of each object the lookup can point to, each reached
+    /// by its own join on the lookup (a record's id matches at most one of them).
+    fn polymorphic_order(&mut self, path: &Path) -> Result<(Column, Vec<Column>)> {
+        let Some((lookup, wanted)) = self.polymorphic(path) else {
+            return Err(malformed("not a polymorphic path"));
+        };
+        if wanted.eq_ignore_ascii_case("Type") {
+            return Err(AppError::one(
+                ErrorCode::InvalidField,
+                format!(
+                    "ORDER BY {}.Type is not supported; order by a field of the objects instead",
+                    lookup.relationship.clone().unwrap_or_default()
+                ),
+            ));
+        }
+        let mut columns: Vec<Column> = Vec::new();
+        for target in &lookup.reference_to {
+            let Some(object) = self.schema.object(target).cloned() else {
+                continue;
+            };
+            let Some(field) = polymorphic_field(&object, &wanted).cloned() else {
+                continue;
+            };
+            let key = (0, format!("{}>{}", lookup.name, object.name));
+            let source = match self.joins.get(&key) {
+                Some(&joined) => joined,
+                None => {
+                    self.sources.push(Source {
+                        object,
+                        parent_of: Some((0, lookup.clone())),
+                    });
+                    let joined = self.sources.len() - 1;
+                    self.joins.insert(key, joined);
+                    joined
+                }
+            };
+            columns.push(Column { source, field });
+        }
+        let relationship = lookup.relationship.clone().unwrap_or_default();
+        if columns.is_empty() {
+            return Err(no_such_column(&wanted, &relationship));
+        }
+        let kinds: Vec<store::Col> = columns.iter().map(|c| store::Col::of(&c.field)).collect();
+        if kinds.iter().any(|k| *k != kinds[0]) {
+            return Err(AppError::one(
+                ErrorCode::InvalidField,
+                format!(
+                    "ORDER BY {relationship}.{wanted}: the objects {relationship} can point to hold different kinds of value there"
+                ),
+            ));
+        }
+        let first = columns.remove(0);
+        Ok((first, columns))
+    }
+
     fn column_of(&mut self, expr: &Expr) -> Result<Column> {
         match expr {
             Expr::Field(path) => {
@@ -1567,12 +1622,18 @@ fn plan_query(
         .transpose()?;
     let mut order = Vec::with_capacity(query.order_by.len());
     for item in &query.order_by {
-        let column = planner.column_of(&item.expr)?;
+        let (column, or_else) = match &item.expr {
+            Expr::Field(path) if planner.polymorphic(path).is_some() => {
+                planner.polymorphic_order(path)?
+            }
+            expr => (planner.column_of(expr)?, Vec::new()),
+        };
         // Salesforce puts nulls first unless told otherwise, in either direction.
         order.push(Order {
             column,
             descending: item.descending,
             nulls_last: item.nulls_last.unwrap_or(false),
+            or_else,
         });
     }
     let root_id = root

@@ -100,24 +100,10 @@ impl App {
                 .iter()
                 .filter(|o| o.searchable())
                 .map(|o| {
-                    let query = soql::Query {
-                        select: Vec::new(),
-                        from: Ident {
-                            text: o.name.clone(),
-                            span,
-                        },
-                        alias: None,
-                        scope: None,
-                        filter: None,
-                        with: None,
-                        group_by: None,
-                        having: None,
-                        order_by: Vec::new(),
-                        limit: None,
-                        offset: None,
-                        for_clause: None,
+                    let query = soql::Query::from(Ident {
+                        text: o.name.clone(),
                         span,
-                    };
+                    });
                     (o.clone(), query)
                 })
                 .collect()

@@ -213,3 +213,26 @@ pub struct Query {
     pub for_clause: Option<ForClause>,
     pub span: Span,
 }
+
+impl Query {
+    /// `FROM from` and nothing else yet (no fields selected): what a SOSL RETURNING item
+    /// starts as.
+    pub fn from(from: Ident) -> Query {
+        let span = from.span;
+        Query {
+            select: Vec::new(),
+            from,
+            alias: None,
+            scope: None,
+            filter: None,
+            with: None,
+            group_by: None,
+            having: None,
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            for_clause: None,
+            span,
+        }
+    }
+}

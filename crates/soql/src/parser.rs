@@ -337,23 +337,7 @@ impl Parser {
 
     /// `Account` or `Account(Id, Name [WHERE …] [ORDER BY …] [LIMIT n] [OFFSET n])`.
     fn returning_item(&mut self) -> Result<Query> {
-        let from = self.object_name()?;
-        let span = from.span;
-        let mut query = Query {
-            select: Vec::new(),
-            from,
-            alias: None,
-            scope: None,
-            filter: None,
-            with: None,
-            group_by: None,
-            having: None,
-            order_by: Vec::new(),
-            limit: None,
-            offset: None,
-            for_clause: None,
-            span,
-        };
+        let mut query = Query::from(self.object_name()?);
         if self.at(&TokenKind::LParen) {
             let open = self.expect_lparen()?;
             self.enter(open)?;

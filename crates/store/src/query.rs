@@ -80,6 +80,9 @@ pub struct Order {
     pub column: Column,
     pub descending: bool,
     pub nulls_last: bool,
+    /// Columns that stand in, in turn, where `column` is null: the same field of each other
+    /// object a polymorphic lookup can point to (`ORDER BY What.Name`). Usually empty.
+    pub or_else: Vec<Column>,
 }
 
 /// A compiled SOQL query over one object and its parents.
@@ -322,13 +325,27 @@ impl QueryPlan {
                 if i > 0 {
                     sql.push(", ");
                 }
-                if is_text(&order.column.field) {
-                    // Text sorts case-insensitively in SOQL.
-                    sql.push("LOWER(");
-                    self.column(sql, &order.column);
+                if !order.or_else.is_empty() {
+                    sql.push("COALESCE(");
+                }
+                for (k, column) in std::iter::once(&order.column)
+                    .chain(&order.or_else)
+                    .enumerate()
+                {
+                    if k > 0 {
+                        sql.push(", ");
+                    }
+                    if is_text(&column.field) {
+                        // Text sorts case-insensitively in SOQL.
+                        sql.push("LOWER(");
+                        self.column(sql, column);
+                        sql.push(")");
+                    } else {
+                        self.column(sql, column);
+                    }
+                }
+                if !order.or_else.is_empty() {
                     sql.push(")");
-                } else {
-                    self.column(sql, &order.column);
                 }
                 sql.push(if order.descending { " DESC" } else { " ASC" });
                 sql.push(if order.nulls_last {

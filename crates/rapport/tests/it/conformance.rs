@@ -952,6 +952,22 @@ const CASES: &[(&str, &str)] = &[
         "SELECT Subject, TYPEOF What WHEN Account THEN Name, Industry WHEN Opportunity THEN Name, Amount ELSE Name END FROM Task WHERE WhatId != null ORDER BY Subject",
         "Call Ann|(Acme|Technology); Review case|(00000003); Send proposal|(Stark - Arc|450000)",
     ),
+    (
+        "SELECT Subject FROM Task WHERE WhatId != null ORDER BY What.Name",
+        "Review case; Call Ann; Send proposal",
+    ),
+    (
+        "SELECT Subject, Who.Name FROM Task ORDER BY Who.Name DESC, Subject",
+        "Review case|null; Send proposal|(Finn Park); Follow up lead|(Brown); Call Ann|(Ann Lee)",
+    ),
+    (
+        "SELECT Subject FROM Task ORDER BY What.Type",
+        "!INVALID_FIELD",
+    ),
+    (
+        "SELECT Subject FROM Task ORDER BY What.Nope",
+        "!INVALID_FIELD",
+    ),
     // ----- errors -----
     ("SELECT Id FORM Account", "!MALFORMED_QUERY"),
     ("SELECT FROM Account", "!MALFORMED_QUERY"),
