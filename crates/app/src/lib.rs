@@ -2,6 +2,7 @@
 //! [`App`]: record operations, setup (metadata), users and tokens, seeding and benchmarks.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod auth;
 pub mod bench;
 pub mod bench_query;
@@ -80,6 +81,8 @@ pub struct App {
     updates: Arc<combine::Queue<records::Update>>,
     /// Serialises metadata changes made by this process (DDL must not interleave).
     setup_lock: Arc<tokio::sync::Mutex<()>>,
+    /// What each user may do, per security version (see `access`).
+    access: Arc<access::AccessCache>,
     /// The org's settings as last read, and when (see `App::org_settings`).
     org: Arc<std::sync::Mutex<Option<(std::time::Instant, org::OrgSettings)>>>,
 }
@@ -98,8 +101,10 @@ impl App {
             updates: Arc::new(combine::Queue::default()),
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
             org: Arc::default(),
+            access: Arc::default(),
         };
         org::ensure_seeded(&app).await?;
+        access::ensure_object_permissions(&app).await?;
         Ok(app)
     }
 

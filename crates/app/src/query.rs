@@ -1689,6 +1689,7 @@ impl App {
                 fiscal_start,
                 &self.today_for(caller).await?,
             )?;
+            self.require_plan(caller, &plan.base).await?;
             if options.include_deleted {
                 plan.base.deleted = Deleted::Include;
             }
@@ -1831,6 +1832,10 @@ impl App {
             &self.today_for(caller).await?,
         )?;
         refine(&mut plan);
+        self.require_plan(caller, &plan).await?;
+        for child in &children {
+            self.require_plan(caller, &child.plan).await?;
+        }
         if options.include_deleted {
             plan.deleted = Deleted::Include;
         }
@@ -1904,7 +1909,8 @@ impl App {
                 row
             })
             .collect();
-        self.resolve_polymorphic(schema, &tree, &mut rows).await?;
+        self.resolve_polymorphic(caller, schema, &tree, &mut rows)
+            .await?;
         // Each child subquery is one more query for the whole page, never one per row.
         let ids: Vec<Value> = rows
             .iter()
@@ -1945,6 +1951,7 @@ impl App {
     /// Fills the polymorphic parents of a page: one query per object the ids point to.
     async fn resolve_polymorphic(
         &self,
+        caller: &Caller,
         schema: &Schema,
         tree: &Node,
         rows: &mut [Row],
@@ -1972,10 +1979,15 @@ impl App {
                 }
             }
             let mut found: HashMap<RecordId, Row> = HashMap::new();
+            let access = self.access(caller).await?;
             for (object_name, ids) in by_object {
                 let Some(object) = schema.object(&object_name) else {
                     continue;
                 };
+                // A parent of an object the caller may not read stays null.
+                if !access.object(object).read {
+                    continue;
+                }
                 let fields = by_type
                     .iter()
                     .find(|(t, _)| t == &object.name)
@@ -2157,6 +2169,7 @@ impl App {
         } else {
             plan_query(&schema, &root, &query, false, fiscal_start, &today)?.plan
         };
+        self.require_plan(caller, &plan).await?;
         let mut everything = plan.clone();
         everything.filter = None;
         everything.sources.truncate(1);

@@ -12,8 +12,18 @@ use model::{ErrorCode, FieldDef, FieldType, ObjectDef, RecordError, RecordId, Sc
 use store::plan::Deleted;
 use store::{Filter, Select, Tx};
 
+use crate::access::{Need, SECURITY_OBJECTS};
 use crate::derive::Derivation;
 use crate::{App, AppError, Caller, Result};
+
+/// A write to a user, profile, role or object permission changes what callers may do: move
+/// the security version in the same transaction, so every process recomputes (see `access`).
+pub(crate) async fn moves_security(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    if SECURITY_OBJECTS.contains(&object.name.as_str()) {
+        store::auth::bump_security_version_in(tx).await?;
+    }
+    Ok(())
+}
 
 /// A record as a caller sends it: field API names (any case) to JSON values.
 pub type RecordInput = serde_json::Map<String, serde_json::Value>;
@@ -764,6 +774,7 @@ impl App {
         options: WriteOptions,
     ) -> Result<PreparedInserts> {
         let object = object_of(schema, object)?.clone();
+        self.require(caller, &object, Need::Create).await?;
         let now = model::value::now_millis();
         let fiscal_start = self.fiscal_year_start_month_for(&object).await?;
         let mut results: Vec<RecordResult> = Vec::with_capacity(inputs.len());
@@ -819,6 +830,7 @@ impl App {
         if rows.is_empty() {
             return Ok(results);
         }
+        moves_security(tx, &object).await?;
 
         let id_position = object.field_position("Id").unwrap_or(0);
         let mut ids = Vec::with_capacity(rows.len());
@@ -942,12 +954,13 @@ impl App {
         &self,
         tx: Option<&mut Tx>,
         schema: &Schema,
-        _caller: &Caller,
+        caller: &Caller,
         object: &str,
         id: &str,
         fields: Option<&[String]>,
     ) -> Result<Record> {
         let object = object_of(schema, object)?.clone();
+        self.require(caller, &object, Need::Read).await?;
         let id = id_of_object(&object, id)?;
         let selected = select_fields(&object, fields)?;
         let mut select = Select::new(&object, selected.clone());
@@ -1114,9 +1127,11 @@ impl App {
             mut results,
             parsed,
         } = prepared;
+        self.require(caller, &object, Need::Edit).await?;
         if parsed.is_empty() {
             return Ok(results);
         }
+        moves_security(tx, &object).await?;
         let now = model::value::now_millis();
         let all_fields: Vec<&FieldDef> = object.fields.iter().collect();
         let mut current: HashMap<RecordId, Vec<Value>> = HashMap::new();

@@ -149,6 +149,8 @@ impl App {
             let Some(object) = schema.object(&object_name).cloned() else {
                 continue;
             };
+            self.require(caller, &object, crate::access::Need::Delete)
+                .await?;
             let ids: Vec<RecordId> = entries.iter().map(|(_, id)| id.clone()).collect();
             let state = states(tx, &object, &ids).await?;
             let mut roots = Vec::new();
@@ -215,6 +217,8 @@ impl App {
             .object_by_prefix(id.key_prefix())
             .cloned()
             .ok_or_else(not_found)?;
+        self.require(caller, &object, crate::access::Need::Delete)
+            .await?;
         let now = model::value::now_millis();
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "undelete").await?;
@@ -236,7 +240,7 @@ impl App {
     }
 
     /// Removes a record in the recycle bin for good, with the records deleted along with it.
-    pub async fn purge(&self, _caller: &Caller, id: &str) -> Result<()> {
+    pub async fn purge(&self, caller: &Caller, id: &str) -> Result<()> {
         let schema = self.schema().await?;
         let id = RecordId::parse(id)
             .map_err(|_| AppError::one(ErrorCode::MalformedId, format!("invalid id: {id}")))?;
@@ -244,6 +248,8 @@ impl App {
             .object_by_prefix(id.key_prefix())
             .cloned()
             .ok_or_else(not_found)?;
+        self.require(caller, &object, crate::access::Need::Delete)
+            .await?;
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "purge").await?;
         purge_entries(&mut tx, &schema, &entries).await?;

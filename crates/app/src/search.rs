@@ -93,12 +93,13 @@ impl App {
             scope: scope(parsed.scope),
         };
         let schema = self.schema().await?;
+        let access = self.access(caller).await?;
         let items: Vec<(Arc<ObjectDef>, soql::Query)> = if parsed.returning.is_empty() {
             let span = soql::Span::default();
             schema
                 .objects
                 .iter()
-                .filter(|o| o.searchable())
+                .filter(|o| o.searchable() && access.object(o).read)
                 .map(|o| {
                     let query = soql::Query::from(Ident {
                         text: o.name.clone(),

@@ -623,6 +623,9 @@ impl App {
         ddl::create_table(&mut tx, &history).await?;
         metadata::bump_schema_version(&mut tx).await?;
         tx.commit().await?;
+        self.reload_schema().await?;
+        self.grant_like_account(&[object.name.as_str(), history.name.as_str()])
+            .await?;
         let schema = self.reload_schema().await?;
         schema
             .object(name)

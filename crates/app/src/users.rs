@@ -44,7 +44,7 @@ fn split_name(name: &str) -> (Option<String>, String) {
 
 impl App {
     /// Finds a record id by its Name, case-insensitively (profiles, roles).
-    async fn id_by_name(&self, object: &str, name: &str) -> Result<Option<RecordId>> {
+    pub(crate) async fn id_by_name(&self, object: &str, name: &str) -> Result<Option<RecordId>> {
         let records = self
             .find(
                 &Caller::system(),

@@ -55,6 +55,9 @@ enum Command {
     /// Roles of the role hierarchy.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Profiles: what their users may do.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Prints a new API bearer token for a user.
     Token {
         #[arg(long)]
@@ -134,6 +137,25 @@ enum AppCommand {
         /// The user the client-credentials grant acts as (default: the first administrator).
         #[arg(long)]
         run_as: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Grants or revokes object permissions: `rapport profile object "Standard User" Account
+    /// --grant read,create,edit,delete,view-all,modify-all` (or `--revoke …`).
+    Object {
+        profile: String,
+        object: String,
+        #[arg(
+            long,
+            value_delimiter = ',',
+            conflicts_with = "revoke",
+            required_unless_present = "revoke"
+        )]
+        grant: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        revoke: Vec<String>,
     },
 }
 
@@ -397,6 +419,37 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             };
             let id = app.add_user(&caller, user).await.map_err(explain)?;
             writeln!(out, "{id}")?;
+        }
+        Command::Profile(ProfileCommand::Object {
+            profile,
+            object,
+            grant,
+            revoke,
+        }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let (names, on) = if grant.is_empty() {
+                (revoke, false)
+            } else {
+                (grant, true)
+            };
+            let access = app
+                .change_object_permissions(&caller, &profile, &object, &names, on)
+                .await
+                .map_err(explain)?;
+            let held: Vec<&str> = app::access::ObjectAccess::NAMES
+                .iter()
+                .filter(|(name, _)| access.has(name))
+                .map(|(name, _)| *name)
+                .collect();
+            writeln!(
+                out,
+                "{profile} on {object}: {}",
+                if held.is_empty() {
+                    "no access".to_string()
+                } else {
+                    held.join(", ")
+                }
+            )?;
         }
         Command::Role(RoleCommand::Add { name, parent }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

@@ -200,15 +200,22 @@ impl Store {
     /// Moves the security version on after a revocation or a user change, so that every
     /// process drops the tokens it has cached.
     pub async fn bump_security_version(&self) -> Result<()> {
-        let mut sql = self.sql();
-        sql.push(match self.dialect() {
-            crate::Dialect::Sqlite => {
-                "UPDATE rapport_setting SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'security_version'"
-            }
-            crate::Dialect::Postgres => {
-                "UPDATE rapport_setting SET value = (value::bigint + 1)::text WHERE name = 'security_version'"
-            }
-        });
-        self.execute(sql).await.map(drop)
+        let mut tx = self.begin().await?;
+        bump_security_version_in(&mut tx).await?;
+        tx.commit().await
     }
+}
+
+/// Moves the security version inside a transaction (with the change that moves it).
+pub async fn bump_security_version_in(tx: &mut crate::Tx) -> Result<()> {
+    let mut sql = tx.sql();
+    sql.push(match tx.dialect() {
+        crate::Dialect::Sqlite => {
+            "UPDATE rapport_setting SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE name = 'security_version'"
+        }
+        crate::Dialect::Postgres => {
+            "UPDATE rapport_setting SET value = (value::bigint + 1)::text WHERE name = 'security_version'"
+        }
+    });
+    tx.execute(sql).await.map(drop)
 }

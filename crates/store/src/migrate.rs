@@ -64,14 +64,18 @@ enum Step {
     /// Stores every defined picklist value in its defined case (filters compare them as
     /// stored: `store::query`).
     CanonicalPicklists,
+    /// Adds the standard objects a newer catalogue has and the database lacks (their
+    /// metadata rows and tables).
+    NewStandardObjects,
 }
 
-const STEPS: [(i64, &str, Step); 5] = [
+const STEPS: [(i64, &str, Step); 6] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
     (4, "case-insensitive indexes", Step::LowerIndexes),
     (5, "picklist values as defined", Step::CanonicalPicklists),
+    (6, "object permissions", Step::NewStandardObjects),
 ];
 
 impl Store {
@@ -106,6 +110,19 @@ impl Store {
                     for object in &schema.objects {
                         crate::search::create_index(&mut tx, object).await?;
                         crate::search::rebuild(&mut tx, object).await?;
+                    }
+                }
+                Step::NewStandardObjects => {
+                    let schema = self.load_schema().await?;
+                    let catalogue =
+                        Catalogue::standard().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    for object in &catalogue.objects {
+                        if schema.object(&object.name).is_some() {
+                            continue;
+                        }
+                        let position = metadata::next_object_position(&mut tx).await?;
+                        metadata::write_object(&mut tx, object, position).await?;
+                        ddl::create_table(&mut tx, object).await?;
                     }
                 }
                 Step::CanonicalPicklists => {

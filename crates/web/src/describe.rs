@@ -1,6 +1,8 @@
 //! Describe: `GET /sobjects`, `/sobjects/{Type}` and `/sobjects/{Type}/describe`, built from
 //! the current schema in the caller's language.
 
+use std::sync::Arc;
+
 use serde_json::{Value as Json, json};
 
 use model::{FieldDef, FieldType, Lang, ObjectDef, Schema};
@@ -165,12 +167,12 @@ fn field_json(field: &FieldDef, lang: Lang) -> Json {
 }
 
 /// `GET /sobjects`.
-pub fn global(base: &str, schema: &Schema, lang: Lang) -> Json {
-    let sobjects: Vec<Json> = schema
-        .objects
-        .iter()
-        .map(|o| object_summary(base, o, lang))
-        .collect();
+pub fn global<'o>(
+    base: &str,
+    objects: impl Iterator<Item = &'o Arc<ObjectDef>>,
+    lang: Lang,
+) -> Json {
+    let sobjects: Vec<Json> = objects.map(|o| object_summary(base, o, lang)).collect();
     json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects})
 }
 

@@ -63,10 +63,16 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
     ApiError::new(ErrorCode::JsonParserError, rejection.body_text())
 }
 
-/// The object a path names, or 404.
+/// The object a path names, or 404 (also for an object the caller's profile cannot read:
+/// to them it does not exist).
 async fn object_named(ctx: &Ctx, name: &str) -> Result<std::sync::Arc<ObjectDef>, ApiError> {
     let schema = ctx.app.schema().await?;
-    schema.object(name).cloned().ok_or_else(not_found)
+    let object = schema.object(name).cloned().ok_or_else(not_found)?;
+    if ctx.app.access(&ctx.caller).await?.object(&object).read {
+        Ok(object)
+    } else {
+        Err(not_found())
+    }
 }
 
 /// Ids in a URL that are not ids of the object answer 404, as Salesforce does.
@@ -104,9 +110,11 @@ pub async fn describe_global(
 ) -> Result<Response, ApiError> {
     let base = base(&version)?;
     let schema = state.app.schema().await?;
+    let access = state.app.access(&caller).await?;
+    let readable = schema.objects.iter().filter(|o| access.object(o).read);
     Ok(json_response(
         StatusCode::OK,
-        &crate::describe::global(&base, &schema, caller.lang),
+        &crate::describe::global(&base, readable, caller.lang),
     ))
 }
 
@@ -124,10 +132,10 @@ pub async fn sobject_describe(
     Path((_, object)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let schema = ctx.app.schema().await?;
-    let object = schema.object(&object).ok_or_else(not_found)?;
+    let object = object_named(&ctx, &object).await?;
     Ok(json_response(
         StatusCode::OK,
-        &crate::describe::object(&ctx.base, &schema, object, ctx.caller.lang),
+        &crate::describe::object(&ctx.base, &schema, &object, ctx.caller.lang),
     ))
 }
 

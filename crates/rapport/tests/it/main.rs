@@ -14,4 +14,5 @@ mod records;
 mod recycle;
 mod rest;
 mod search;
+mod security;
 mod setup;

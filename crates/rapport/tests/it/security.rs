@@ -1,0 +1,362 @@
+//! Object permissions: what a profile may do with each object, enforced on every path that
+//! reads or writes records (SOQL with its parent paths, child subqueries, semi-joins and
+//! aggregates; SOSL; REST reads; creates, updates, deletes, undeletes) and changed by an
+//! administrator with immediate effect. On both backends.
+
+use app::query::{Cell, QueryOptions};
+use app::records::Update;
+use app::users::NewUser;
+use app::{App, Caller};
+use model::Lang;
+use serde_json::json;
+
+use crate::support::{Api, Server, TestDb, input, rapport_ok};
+
+crate::both_backends!(object_permissions_hold_on_every_path);
+
+async fn code(app: &App, caller: &Caller, soql: &str) -> String {
+    match app
+        .query(
+            caller,
+            soql,
+            QueryOptions {
+                page_size: 200,
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Ok(page) => format!("ok:{}", page.total_size),
+        Err(app::AppError::Rejected(errors)) => errors[0].code.as_str().to_string(),
+        Err(other) => panic!("{soql}: {other}"),
+    }
+}
+
+fn error_code<T: std::fmt::Debug>(result: app::Result<T>) -> String {
+    match result {
+        Ok(value) => format!("ok:{value:?}"),
+        Err(app::AppError::Rejected(errors)) => errors[0].code.as_str().to_string(),
+        Err(other) => panic!("{other}"),
+    }
+}
+
+async fn object_permissions_hold_on_every_path(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    for (email, profile) in [
+        ("rep@example.com", "Standard User"),
+        ("reader@example.com", "Read Only"),
+    ] {
+        app.add_user(
+            &admin,
+            NewUser {
+                email: email.into(),
+                password: "secret123".into(),
+                name: "Some One".into(),
+                profile: Some(profile.into()),
+                role: None,
+                language: Lang::En,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let rep = app.cli_caller(Some("rep@example.com")).await.unwrap();
+    let reader = app.cli_caller(Some("reader@example.com")).await.unwrap();
+
+    // A new org's defaults: the rep works with sales records; the reader only reads.
+    let account = app
+        .create(&rep, "Account", input(json!({"Name": "Deal Co"})))
+        .await
+        .unwrap();
+    let opportunity = app
+        .create(
+            &rep,
+            "Opportunity",
+            input(json!({"Name": "Big deal", "StageName": "Prospecting", "CloseDate": "2030-01-01", "AccountId": account.to_18()})),
+        )
+        .await
+        .unwrap();
+    app.create(
+        &rep,
+        "Contact",
+        input(json!({"LastName": "Buyer", "AccountId": account.to_18()})),
+    )
+    .await
+    .unwrap();
+    app.create(
+        &admin,
+        "Task",
+        input(json!({"Subject": "Call about the deal", "WhatId": opportunity.to_18()})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        code(&app, &reader, "SELECT Name FROM Account").await,
+        "ok:1"
+    );
+    assert_eq!(
+        error_code(
+            app.create(&reader, "Account", input(json!({"Name": "Nope"})))
+                .await
+        ),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    assert_eq!(
+        error_code(
+            app.update(
+                &reader,
+                "Account",
+                Update {
+                    id: account.to_18(),
+                    input: input(json!({"Name": "Renamed"})),
+                    if_unmodified_since: None,
+                },
+            )
+            .await
+        ),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    assert_eq!(
+        error_code(app.delete(&reader, &account.to_18()).await),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    // Object permissions are the administrators': a standard user cannot read them, or give
+    // themselves more.
+    assert_eq!(
+        code(&app, &rep, "SELECT Id FROM ObjectPermissions").await,
+        "INVALID_TYPE"
+    );
+    assert_eq!(
+        error_code(
+            app.change_object_permissions(
+                &rep,
+                "Standard User",
+                "Account",
+                &["modify-all".into()],
+                true
+            )
+            .await
+        ),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+
+    // The administrator takes Opportunity away from standard users (read, and with it
+    // everything that needs read).
+    let left = app
+        .change_object_permissions(
+            &admin,
+            "Standard User",
+            "Opportunity",
+            &["read".into()],
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, app::access::ObjectAccess::default());
+    for soql in [
+        "SELECT Id FROM Opportunity",
+        "SELECT COUNT() FROM Opportunity",
+        "SELECT StageName, COUNT(Id) FROM Opportunity GROUP BY StageName",
+        "SELECT Name, (SELECT Name FROM Opportunities) FROM Account",
+        "SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Opportunity)",
+        "SELECT Id, Opportunity.Name FROM OpportunityContactRole",
+    ] {
+        assert_eq!(code(&app, &rep, soql).await, "INVALID_TYPE", "{soql}");
+        assert!(
+            code(&app, &admin, soql).await.starts_with("ok:"),
+            "the administrator still can: {soql}"
+        );
+    }
+    assert_eq!(
+        error_code(app.explain(&rep, "SELECT Id FROM Opportunity").await),
+        "INVALID_TYPE"
+    );
+    assert_eq!(
+        error_code(
+            app.get(&rep, "Opportunity", &opportunity.to_18(), None)
+                .await
+        ),
+        "INVALID_TYPE"
+    );
+    assert_eq!(
+        error_code(
+            app.create(
+                &rep,
+                "Opportunity",
+                input(json!({"Name": "Another", "StageName": "Prospecting", "CloseDate": "2030-01-01"}))
+            )
+            .await
+        ),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    assert_eq!(
+        error_code(app.delete(&rep, &opportunity.to_18()).await),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    // SOSL: named, refused; not named, not searched.
+    assert_eq!(
+        error_code(
+            app.search(&rep, "FIND {deal} RETURNING Opportunity(Name)")
+                .await
+        ),
+        "INVALID_TYPE"
+    );
+    let found: Vec<String> = app
+        .search(&rep, "FIND {deal}")
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.object.clone())
+        .collect();
+    assert_eq!(found, ["Account", "Task"]);
+    let found: Vec<String> = app
+        .search(&admin, "FIND {deal}")
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.object.clone())
+        .collect();
+    assert_eq!(found, ["Account", "Opportunity", "Task"]);
+    // A polymorphic parent the caller may not read reads as empty.
+    let what = |caller: &Caller| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move {
+            let page = app
+                .query(
+                    &caller,
+                    "SELECT Subject, What.Name FROM Task",
+                    QueryOptions {
+                        page_size: 10,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            format!("{:?}", page.rows[0].cells[1].1)
+        }
+    };
+    assert!(what(&admin).await.contains("Big deal"));
+    assert_eq!(what(&rep).await, format!("{:?}", Cell::Parent(None)));
+
+    // Read Only loses Account: a parent path to it is refused, the rest still reads.
+    app.change_object_permissions(&admin, "Read Only", "Account", &["read".into()], false)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&app, &reader, "SELECT LastName FROM Contact").await,
+        "ok:1"
+    );
+    assert_eq!(
+        code(&app, &reader, "SELECT LastName, Account.Name FROM Contact").await,
+        "INVALID_TYPE"
+    );
+    // Over REST the object is not there for them: not in describe, 404 by URL.
+    let token = rapport_ok(&db, &["token", "--user", "reader@example.com"])
+        .trim()
+        .to_string();
+    let server = Server::start(&db).await;
+    let api = Api {
+        client: reqwest::Client::new(),
+        base: format!("{}/services/data/v59.0", server.base),
+        token,
+    };
+    let (status, global) = api.get_with("/sobjects", "x", "").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = global["sobjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Contact") && !names.contains(&"Account"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"ObjectPermissions"));
+    for path in [
+        "/sobjects/Account/describe".to_string(),
+        format!("/sobjects/Account/{}", account.to_18()),
+    ] {
+        let (status, body) = api.get_with(&path, "x", "").await;
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+    drop(server);
+
+    // Granting delete brings read and edit with it, not create; the CLI does the same, and
+    // another process sees it.
+    let back = app
+        .change_object_permissions(
+            &admin,
+            "Standard User",
+            "Opportunity",
+            &["delete".into()],
+            true,
+        )
+        .await
+        .unwrap();
+    assert!(back.read && back.edit && back.delete && !back.create && !back.view_all);
+    assert_eq!(code(&app, &rep, "SELECT Id FROM Opportunity").await, "ok:1");
+    assert_eq!(
+        error_code(
+            app.create(
+                &rep,
+                "Opportunity",
+                input(json!({"Name": "Another", "StageName": "Prospecting", "CloseDate": "2030-01-01"}))
+            )
+            .await
+        ),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    let printed = rapport_ok(
+        &db,
+        &[
+            "profile",
+            "object",
+            "standard user",
+            "opportunity",
+            "--grant",
+            "create",
+        ],
+    );
+    assert_eq!(
+        printed.trim(),
+        "standard user on opportunity: read, create, edit, delete"
+    );
+    // The CLI was another process: this one sees the change within a quarter second.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.create(
+        &rep,
+        "Opportunity",
+        input(json!({"Name": "Another", "StageName": "Prospecting", "CloseDate": "2030-01-01"})),
+    )
+    .await
+    .unwrap();
+    app.delete(&rep, &opportunity.to_18()).await.unwrap();
+    assert_eq!(code(&app, &rep, "SELECT Id FROM Opportunity").await, "ok:1");
+
+    // Custom objects start with each profile's Account permissions.
+    rapport_ok(&db, &["object", "add", "Widget__c", "--label", "Widget"]);
+    let app = db.app().await;
+    app.create(&rep, "Widget__c", input(json!({"Name": "W1"})))
+        .await
+        .unwrap();
+    assert_eq!(code(&app, &rep, "SELECT Name FROM Widget__c").await, "ok:1");
+    assert_eq!(
+        code(&app, &reader, "SELECT Name FROM Widget__c").await,
+        "INVALID_TYPE",
+        "Read Only had lost Account, so it has no Widget access either"
+    );
+    let error = crate::support::rapport_err(
+        &db,
+        &[
+            "profile",
+            "object",
+            "Standard User",
+            "Account",
+            "--grant",
+            "fly",
+        ],
+    );
+    assert!(error.contains("unknown object permission 'fly'"), "{error}");
+}
