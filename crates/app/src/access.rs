@@ -116,9 +116,16 @@ pub struct Access {
     view_all_data: bool,
     /// By object name in lower case.
     objects: HashMap<String, ObjectAccess>,
+    /// Which records: organisation-wide defaults and the role hierarchy.
+    pub(crate) records: crate::sharing::RecordAccess,
 }
 
 impl Access {
+    /// Modify All Data: every object, every record.
+    pub fn modifies_all_data(&self) -> bool {
+        self.modify_all_data
+    }
+
     pub fn object(&self, object: &ObjectDef) -> ObjectAccess {
         if self.modify_all_data {
             return ObjectAccess::ALL;
@@ -257,11 +264,27 @@ impl App {
                 },
             );
         }
+        let (modify_all_data, view_all_data) = (
+            flag("PermissionsModifyAllData"),
+            flag("PermissionsViewAllData"),
+        );
+        let records = self
+            .load_record_access(user, modify_all_data || view_all_data)
+            .await?;
         Ok(Access {
-            modify_all_data: flag("PermissionsModifyAllData"),
-            view_all_data: flag("PermissionsViewAllData"),
+            modify_all_data,
+            view_all_data,
             objects,
+            records,
         })
+    }
+
+    /// Drops what this process computed: after a change it made, so it takes effect here at
+    /// once (other processes follow the security version).
+    pub(crate) fn forget_access(&self) {
+        if let Ok(mut cached) = self.access.by_user.lock() {
+            cached.clear();
+        }
     }
 
     /// Refuses `need` on `object` unless the caller's profile allows it.
@@ -579,9 +602,7 @@ impl App {
         }
         // Other processes see the change when they next read the security version (within
         // a quarter second); this one at once.
-        if let Ok(mut cached) = self.access.by_user.lock() {
-            cached.clear();
-        }
+        self.forget_access();
         Ok(changed)
     }
 }

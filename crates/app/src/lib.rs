@@ -18,6 +18,7 @@ pub(crate) mod recycle;
 pub mod search;
 pub mod seed;
 pub mod setup;
+pub mod sharing;
 pub mod sync;
 pub mod upsert;
 pub mod users;

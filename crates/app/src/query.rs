@@ -140,6 +140,7 @@ impl<'s> Planner<'s> {
             sources: vec![Source {
                 object: root.clone(),
                 parent_of: None,
+                visible: None,
             }],
             columns: Vec::new(),
             joins: HashMap::new(),
@@ -187,6 +188,7 @@ impl<'s> Planner<'s> {
         self.sources.push(Source {
             object: parent.clone(),
             parent_of: Some((source, field.clone())),
+            visible: None,
         });
         let joined = self.sources.len() - 1;
         self.joins.insert((source, field.name), joined);
@@ -827,6 +829,7 @@ impl<'s> Planner<'s> {
                     self.sources.push(Source {
                         object,
                         parent_of: Some((0, lookup.clone())),
+                        visible: None,
                     });
                     let joined = self.sources.len() - 1;
                     self.joins.insert(key, joined);
@@ -1690,6 +1693,7 @@ impl App {
                 &self.today_for(caller).await?,
             )?;
             self.require_plan(caller, &plan.base).await?;
+            self.restrict_plan(caller, &mut plan.base).await?;
             if options.include_deleted {
                 plan.base.deleted = Deleted::Include;
             }
@@ -1833,8 +1837,11 @@ impl App {
         )?;
         refine(&mut plan);
         self.require_plan(caller, &plan).await?;
-        for child in &children {
+        self.restrict_plan(caller, &mut plan).await?;
+        let mut children = children;
+        for child in &mut children {
             self.require_plan(caller, &child.plan).await?;
+            self.restrict_plan(caller, &mut child.plan).await?;
         }
         if options.include_deleted {
             plan.deleted = Deleted::Include;
@@ -2009,10 +2016,11 @@ impl App {
                     field: f.clone(),
                 }));
                 for chunk in ids.chunks(1000) {
-                    let plan = QueryPlan {
+                    let mut plan = QueryPlan {
                         sources: vec![Source {
                             object: object.clone(),
                             parent_of: None,
+                            visible: None,
                         }],
                         columns: columns.clone(),
                         filter: Some(Cond::In {
@@ -2026,6 +2034,8 @@ impl App {
                         alias_base: 0,
                         search: None,
                     };
+                    // A parent the caller may not see reads as null, as a hidden joined one does.
+                    self.restrict_plan(caller, &mut plan).await?;
                     for values in self.store().query_rows(&plan).await? {
                         let Some(Value::Id(id)) = values.first().cloned() else {
                             continue;
@@ -2170,6 +2180,8 @@ impl App {
             plan_query(&schema, &root, &query, false, fiscal_start, &today)?.plan
         };
         self.require_plan(caller, &plan).await?;
+        let mut plan = plan;
+        self.restrict_plan(caller, &mut plan).await?;
         let mut everything = plan.clone();
         everything.filter = None;
         everything.sources.truncate(1);

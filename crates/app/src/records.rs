@@ -952,7 +952,7 @@ impl App {
     /// Reads one record, inside `tx` when given (to see what the transaction wrote).
     pub(crate) async fn get_in(
         &self,
-        tx: Option<&mut Tx>,
+        mut tx: Option<&mut Tx>,
         schema: &Schema,
         caller: &Caller,
         object: &str,
@@ -964,12 +964,13 @@ impl App {
         let id = id_of_object(&object, id)?;
         let selected = select_fields(&object, fields)?;
         let mut select = Select::new(&object, selected.clone());
-        select.filter = Some(Filter::eq("Id", Value::Id(id)));
-        let rows = match tx {
+        select.filter = Some(Filter::eq("Id", Value::Id(id.clone())));
+        let rows = match tx.as_deref_mut() {
             Some(tx) => store::records::select_in(tx, &select).await?,
             None => store::records::select(&self.store, &select).await?,
         };
         let row = rows.into_iter().next().ok_or_else(not_found)?;
+        self.require_readable(tx, caller, &object, &id).await?;
         Ok(Record {
             object: object.clone(),
             values: selected.iter().map(|f| f.name.clone()).zip(row).collect(),
@@ -1131,6 +1132,9 @@ impl App {
         if parsed.is_empty() {
             return Ok(results);
         }
+        let ids: Vec<RecordId> = parsed.iter().map(|p| p.1.clone()).collect();
+        self.require_editable(Some(&mut *tx), caller, &object, &ids)
+            .await?;
         moves_security(tx, &object).await?;
         let now = model::value::now_millis();
         let all_fields: Vec<&FieldDef> = object.fields.iter().collect();

@@ -152,6 +152,8 @@ impl App {
             self.require(caller, &object, crate::access::Need::Delete)
                 .await?;
             let ids: Vec<RecordId> = entries.iter().map(|(_, id)| id.clone()).collect();
+            self.require_editable(Some(&mut *tx), caller, &object, &ids)
+                .await?;
             let state = states(tx, &object, &ids).await?;
             let mut roots = Vec::new();
             for (i, id) in entries {
@@ -219,6 +221,8 @@ impl App {
             .ok_or_else(not_found)?;
         self.require(caller, &object, crate::access::Need::Delete)
             .await?;
+        self.require_editable(None, caller, &object, std::slice::from_ref(&id))
+            .await?;
         let now = model::value::now_millis();
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "undelete").await?;
@@ -249,6 +253,8 @@ impl App {
             .cloned()
             .ok_or_else(not_found)?;
         self.require(caller, &object, crate::access::Need::Delete)
+            .await?;
+        self.require_editable(None, caller, &object, std::slice::from_ref(&id))
             .await?;
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "purge").await?;

@@ -58,6 +58,9 @@ enum Command {
     /// Profiles: what their users may do.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Record sharing: organisation-wide defaults.
+    #[command(subcommand)]
+    Sharing(SharingCommand),
     /// Prints a new API bearer token for a user.
     Token {
         #[arg(long)]
@@ -157,6 +160,13 @@ enum ProfileCommand {
         #[arg(long, value_delimiter = ',')]
         revoke: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum SharingCommand {
+    /// Sets an object's organisation-wide default: private, public-read-only,
+    /// public-read-write or controlled-by-parent.
+    Default { object: String, level: String },
 }
 
 #[derive(Subcommand)]
@@ -450,6 +460,14 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                     held.join(", ")
                 }
             )?;
+        }
+        Command::Sharing(SharingCommand::Default { object, level }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let sharing = app
+                .set_sharing_default(&caller, &object, &level)
+                .await
+                .map_err(explain)?;
+            writeln!(out, "{object}: {}", sharing.name())?;
         }
         Command::Role(RoleCommand::Add { name, parent }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

@@ -197,6 +197,36 @@ impl Store {
         Ok(versions)
     }
 
+    /// The settings whose names start with `prefix`, as (name, value).
+    pub async fn settings_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        let mut sql = self.sql();
+        sql.push("SELECT name, value FROM rapport_setting WHERE name LIKE ")
+            .text_param(&format!("{prefix}%"));
+        let rows = self.fetch(sql, &[Col::Text, Col::Text]).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let name = row.first()?.as_text()?.to_string();
+                let value = row.get(1)?.as_text()?.to_string();
+                Some((name, value))
+            })
+            .collect())
+    }
+
+    /// Sets a setting, in the transaction that moves the security version with it.
+    pub async fn set_security_setting(&self, name: &str, value: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let mut sql = tx.sql();
+        sql.push("INSERT INTO rapport_setting (name, value) VALUES (")
+            .text_param(name)
+            .push(", ")
+            .text_param(value)
+            .push(") ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value");
+        tx.execute(sql).await?;
+        bump_security_version_in(&mut tx).await?;
+        tx.commit().await
+    }
+
     /// Moves the security version on after a revocation or a user change, so that every
     /// process drops the tokens it has cached.
     pub async fn bump_security_version(&self) -> Result<()> {

@@ -15,6 +15,8 @@ pub struct Source {
     pub object: std::sync::Arc<ObjectDef>,
     /// For a parent: the source it hangs off and the lookup field there.
     pub parent_of: Option<(usize, FieldDef)>,
+    /// For a parent: which of its records the caller may see (the others read as null).
+    pub visible: Option<Cond>,
 }
 
 /// A column of one source.
@@ -176,6 +178,10 @@ impl QueryPlan {
                 .ident(&alias(self.alias_base, *parent_of))
                 .push(".")
                 .ident(&field.column);
+            if let Some(visible) = &source.visible {
+                sql.push(" AND ");
+                self.condition(sql, visible);
+            }
         }
         let deleted = match self.deleted {
             Deleted::Exclude => Some(false),
@@ -843,6 +849,15 @@ impl crate::backend::Store {
     pub async fn group_rows(&self, plan: &GroupPlan) -> crate::Result<Vec<Vec<Value>>> {
         let sql = plan.to_sql(self.dialect());
         self.fetch(sql, &plan.cols()).await
+    }
+
+    /// Runs a query plan inside a transaction (seeing what it wrote).
+    pub async fn query_rows_in(
+        tx: &mut crate::Tx,
+        plan: &QueryPlan,
+    ) -> crate::Result<Vec<Vec<Value>>> {
+        let sql = plan.to_sql(tx.dialect());
+        tx.fetch(sql, &plan.cols()).await
     }
 
     /// Runs a query plan.

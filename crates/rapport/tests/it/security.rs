@@ -360,3 +360,244 @@ async fn object_permissions_hold_on_every_path(db: TestDb) {
     );
     assert!(error.contains("unknown object permission 'fly'"), "{error}");
 }
+
+crate::both_backends!(records_are_shared_by_owner_role_and_default);
+
+/// Two branches of a role tree (East and West, each a manager over a rep) under a CEO. With
+/// accounts private, each sees their own and their subordinates' records, on every read path;
+/// implicit sharing, public-read-only opportunities, activities controlled by their parent,
+/// and an administrator's change taking effect at once.
+async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    app.add_role(&admin, "CEO", None).await.unwrap();
+    for (role, parent) in [("East Manager", "CEO"), ("West Manager", "CEO")] {
+        app.add_role(&admin, role, Some(parent)).await.unwrap();
+    }
+    for (role, parent) in [("East Rep", "East Manager"), ("West Rep", "West Manager")] {
+        app.add_role(&admin, role, Some(parent)).await.unwrap();
+    }
+    let mut callers = std::collections::HashMap::new();
+    for (email, role) in [
+        ("ceo@example.com", "CEO"),
+        ("east.manager@example.com", "East Manager"),
+        ("east.rep@example.com", "East Rep"),
+        ("west.rep@example.com", "West Rep"),
+    ] {
+        app.add_user(
+            &admin,
+            NewUser {
+                email: email.into(),
+                password: "secret123".into(),
+                name: format!("User {email}"),
+                profile: Some("Standard User".into()),
+                role: Some(role.into()),
+                language: Lang::En,
+            },
+        )
+        .await
+        .unwrap();
+        callers.insert(email, app.cli_caller(Some(email)).await.unwrap());
+    }
+    let [ceo, manager, east, west] = [
+        "ceo@example.com",
+        "east.manager@example.com",
+        "east.rep@example.com",
+        "west.rep@example.com",
+    ]
+    .map(|e| callers[e].clone());
+    rapport_ok(&db, &["sharing", "default", "Account", "private"]);
+    // The CLI is another process; this one sees the change within a quarter second.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let create = |caller: &Caller, object: &'static str, value: serde_json::Value| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move { app.create(&caller, object, input(value)).await.unwrap() }
+    };
+    let east_account = create(&east, "Account", json!({"Name": "East Co"})).await;
+    let west_account = create(&west, "Account", json!({"Name": "West Co"})).await;
+    create(&manager, "Account", json!({"Name": "Manager Co"})).await;
+    // The east rep owns a contact at West Co: West Co becomes readable to them (implicitly).
+    let shared = create(&west, "Account", json!({"Name": "Shared Co"})).await;
+    create(
+        &east,
+        "Contact",
+        json!({"LastName": "Inside", "AccountId": shared.to_18()}),
+    )
+    .await;
+    let west_deal = create(
+        &west,
+        "Opportunity",
+        json!({"Name": "West deal", "StageName": "Prospecting", "CloseDate": "2030-01-01", "AccountId": west_account.to_18()}),
+    )
+    .await;
+    create(
+        &admin,
+        "Task",
+        json!({"Subject": "Call East", "WhatId": east_account.to_18()}),
+    )
+    .await;
+
+    let names = |caller: &Caller, soql: &'static str| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move {
+            app.query(
+                &caller,
+                soql,
+                QueryOptions {
+                    page_size: 200,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{soql}: {e}"))
+            .rows
+            .iter()
+            .map(|r| match &r.cells[0].1 {
+                Cell::Value(v) => v.to_display(),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<String>>()
+        }
+    };
+    let accounts = "SELECT Name FROM Account ORDER BY Name";
+    assert_eq!(names(&east, accounts).await, ["East Co", "Shared Co"]);
+    assert_eq!(names(&west, accounts).await, ["Shared Co", "West Co"]);
+    assert_eq!(
+        names(&manager, accounts).await,
+        ["East Co", "Manager Co", "Shared Co"],
+        "the manager sees their rep's accounts, and the one shared with the rep"
+    );
+    assert_eq!(
+        names(&ceo, accounts).await,
+        ["East Co", "Manager Co", "Shared Co", "West Co"]
+    );
+    assert_eq!(names(&admin, accounts).await.len(), 4);
+    // Counts, aggregates, semi-joins, parent paths and child subqueries see the same rows.
+    assert_eq!(
+        code(&app, &east, "SELECT COUNT() FROM Account").await,
+        "ok:2"
+    );
+    assert_eq!(names(&west, "SELECT COUNT(Id) FROM Account").await, ["2"]);
+    assert_eq!(
+        names(
+            &east,
+            "SELECT Name FROM Opportunity WHERE AccountId IN (SELECT Id FROM Account)"
+        )
+        .await,
+        Vec::<String>::new(),
+        "the west deal's account is hidden from the east rep"
+    );
+    // Opportunities are public read only: the east rep reads the west deal, with its account
+    // hidden, and cannot change it.
+    let deal = app
+        .query(
+            &east,
+            "SELECT Name, Account.Name FROM Opportunity",
+            QueryOptions {
+                page_size: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(deal.rows.len(), 1);
+    assert_eq!(deal.rows[0].cells[1].1, Cell::Parent(None));
+    assert_eq!(
+        names(&west, "SELECT Account.Name FROM Opportunity").await,
+        [format!(
+            "{:?}",
+            Cell::Parent(Some(app::query::Row {
+                object: "Account".into(),
+                id: Some(west_account.clone()),
+                cells: vec![(
+                    "Name".into(),
+                    Cell::Value(model::Value::Text("West Co".into()))
+                )],
+            }))
+        )]
+    );
+    assert_eq!(
+        error_code(
+            app.update(
+                &east,
+                "Opportunity",
+                Update {
+                    id: west_deal.to_18(),
+                    input: input(json!({"StageName": "Closed Won"})),
+                    if_unmodified_since: None,
+                },
+            )
+            .await
+        ),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    // REST reads and writes of hidden records.
+    assert_eq!(
+        error_code(app.get(&east, "Account", &west_account.to_18(), None).await),
+        "NOT_FOUND"
+    );
+    assert!(
+        app.get(&ceo, "Account", &west_account.to_18(), None)
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        error_code(app.delete(&east, &west_account.to_18()).await),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    assert_eq!(
+        error_code(
+            app.update(
+                &east,
+                "Account",
+                Update {
+                    id: shared.to_18(),
+                    input: input(json!({"Name": "Mine now"})),
+                    if_unmodified_since: None,
+                },
+            )
+            .await
+        ),
+        "INSUFFICIENT_ACCESS_OR_READONLY",
+        "implicit sharing gives read, not edit"
+    );
+    app.update(
+        &manager,
+        "Account",
+        Update {
+            id: east_account.to_18(),
+            input: input(json!({"Phone": "123"})),
+            if_unmodified_since: None,
+        },
+    )
+    .await
+    .expect("a manager edits their rep's account");
+    // SOSL finds only what the caller sees.
+    let found: Vec<String> = app
+        .search(&east, "FIND {co} RETURNING Account(Name ORDER BY Name)")
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| format!("{:?}", r.cells[0].1))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    // Activities follow their record: the task on East Co is the east rep's to see.
+    assert_eq!(
+        names(&east, "SELECT Subject FROM Task").await,
+        ["Call East"]
+    );
+    assert!(names(&west, "SELECT Subject FROM Task").await.is_empty());
+
+    // Back to public: everyone sees every account at once.
+    rapport_ok(&db, &["sharing", "default", "Account", "public-read-write"]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(names(&east, accounts).await.len(), 4);
+    let error = crate::support::rapport_err(&db, &["sharing", "default", "Account", "secret"]);
+    assert!(error.contains("unknown sharing level 'secret'"), "{error}");
+    assert_eq!(
+        error_code(app.set_sharing_default(&east, "Account", "private").await),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+}

@@ -1,0 +1,503 @@
+//! Record-level access: organisation-wide defaults per object (Private, Public Read Only,
+//! Public Read/Write, Controlled by Parent) and the role hierarchy (a user sees and edits what
+//! users in the roles below theirs own). Turned into conditions on plans, so the one query
+//! path applies them: the queried object's rows, joined parents (which read as null when
+//! hidden), child subqueries and semi-joins alike. Implicit sharing: an account is readable
+//! by the owners of its contacts, opportunities and cases.
+
+use std::collections::{HashMap, HashSet};
+
+use model::{ErrorCode, FieldType, ObjectDef, RecordId, Schema, Value};
+use store::plan::Deleted;
+use store::query::{Column, Compare, Cond, QueryPlan, Source};
+
+use crate::access::Access;
+use crate::{App, AppError, Caller, Result};
+
+/// An object's organisation-wide default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    Private,
+    PublicRead,
+    PublicReadWrite,
+    ControlledByParent,
+}
+
+/// Settings are stored as `sharing:<object in lower case>`.
+pub(crate) const SETTING_PREFIX: &str = "sharing:";
+
+/// How deep conditions follow parents (a contact's account, an activity's record): enough
+/// for Salesforce's standard chains, and a stop for cycles.
+const MAX_DEPTH: u8 = 2;
+
+impl Sharing {
+    pub const NAMES: [(&'static str, Sharing); 4] = [
+        ("private", Sharing::Private),
+        ("public-read-only", Sharing::PublicRead),
+        ("public-read-write", Sharing::PublicReadWrite),
+        ("controlled-by-parent", Sharing::ControlledByParent),
+    ];
+
+    pub fn parse(text: &str) -> Option<Sharing> {
+        Sharing::NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(text.trim()))
+            .map(|(_, s)| *s)
+    }
+
+    pub fn name(self) -> &'static str {
+        Sharing::NAMES
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("private", |(name, _)| name)
+    }
+
+    /// A new org's defaults (the reference's table): accounts, leads, cases and custom
+    /// objects public read/write; opportunities public read only; contacts and activities
+    /// follow their parent records.
+    pub fn default_for(object: &ObjectDef) -> Sharing {
+        match object.name.as_str() {
+            "Opportunity" => Sharing::PublicRead,
+            "Contact" | "Task" | "Event" => Sharing::ControlledByParent,
+            _ => Sharing::PublicReadWrite,
+        }
+    }
+}
+
+/// Who may see what, for one user: the owners whose records they see through the hierarchy
+/// (themselves and the users below them), and the defaults.
+#[derive(Debug, Default)]
+pub(crate) struct RecordAccess {
+    /// `None`: every record (View/Modify All Data, or the system).
+    pub owners: Option<Vec<RecordId>>,
+    pub defaults: HashMap<String, Sharing>,
+}
+
+/// What a condition is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Read,
+    Edit,
+}
+
+impl RecordAccess {
+    fn sharing(&self, object: &ObjectDef) -> Sharing {
+        self.defaults
+            .get(&object.name.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_else(|| Sharing::default_for(object))
+    }
+
+    fn owner_in(&self, object: &ObjectDef, source: usize, owners: &[RecordId]) -> Option<Cond> {
+        let field = object.field("OwnerId")?.clone();
+        Some(Cond::In {
+            column: Column { source, field },
+            values: owners.iter().cloned().map(Value::Id).collect(),
+        })
+    }
+
+    /// The records of `object` the caller may read (`want` Read) or edit, as a condition on
+    /// plan source `source`; `None` when that is every record.
+    fn condition(
+        &self,
+        schema: &Schema,
+        access: &Access,
+        object: &ObjectDef,
+        source: usize,
+        want: Want,
+        depth: u8,
+    ) -> Option<Cond> {
+        let owners = self.owners.as_ref()?;
+        let permissions = access.object(object);
+        if permissions.modify_all || (want == Want::Read && permissions.view_all) {
+            return None;
+        }
+        if !object.owned {
+            return None;
+        }
+        let sharing = self.sharing(object);
+        let own = self.owner_in(object, source, owners);
+        match (sharing, want) {
+            (Sharing::PublicReadWrite, _) | (Sharing::PublicRead, Want::Read) => None,
+            (Sharing::PublicRead, Want::Edit) => own,
+            (Sharing::Private, _) => {
+                let mut any: Vec<Cond> = own.into_iter().collect();
+                if want == Want::Read {
+                    any.extend(self.implicit(schema, object, source, owners));
+                }
+                Some(or(any))
+            }
+            (Sharing::ControlledByParent, _) => {
+                let mut any: Vec<Cond> = own.into_iter().collect();
+                if depth < MAX_DEPTH {
+                    for field in parent_lookups(object) {
+                        for target in &field.reference_to {
+                            let Some(parent) = schema.object(target) else {
+                                continue;
+                            };
+                            let column = Column {
+                                source,
+                                field: field.clone(),
+                            };
+                            match self.condition(schema, access, parent, 0, want, depth + 1) {
+                                None if field.reference_to.len() == 1 => any.push(Cond::Compare {
+                                    column,
+                                    op: Compare::Ne,
+                                    value: Value::Null,
+                                }),
+                                parent_condition => any.push(Cond::InQuery {
+                                    column,
+                                    plan: Box::new(id_plan(parent, parent_condition, depth)),
+                                    negated: false,
+                                }),
+                            }
+                        }
+                    }
+                }
+                Some(or(any))
+            }
+        }
+    }
+
+    /// An account is readable by the owners (and those above them) of its contacts,
+    /// opportunities and cases: the children that point to it through `AccountId`.
+    fn implicit(
+        &self,
+        schema: &Schema,
+        object: &ObjectDef,
+        source: usize,
+        owners: &[RecordId],
+    ) -> Vec<Cond> {
+        let Some(id) = object.field("Id") else {
+            return Vec::new();
+        };
+        schema
+            .child_relationships(&object.name)
+            .iter()
+            .filter(|c| c.field == "AccountId")
+            .filter_map(|c| {
+                let child = schema.object(&c.child_object)?;
+                let link = child.field(&c.field)?.clone();
+                let filter = self.owner_in(child, 0, owners)?;
+                let mut plan = id_plan(child, Some(filter), 0);
+                plan.columns = vec![Column {
+                    source: 0,
+                    field: link,
+                }];
+                Some(Cond::InQuery {
+                    column: Column {
+                        source,
+                        field: id.clone(),
+                    },
+                    plan: Box::new(plan),
+                    negated: false,
+                })
+            })
+            .collect()
+    }
+}
+
+fn or(mut any: Vec<Cond>) -> Cond {
+    if any.len() == 1 {
+        any.remove(0)
+    } else {
+        Cond::Or(any)
+    }
+}
+
+/// The lookups a record controlled by its parent follows: the account of a contact, the
+/// related record and person of an activity.
+fn parent_lookups(object: &ObjectDef) -> Vec<&model::FieldDef> {
+    object
+        .fields
+        .iter()
+        .filter(|f| {
+            f.field_type == FieldType::Reference
+                && matches!(
+                    f.name.as_str(),
+                    "AccountId" | "WhatId" | "WhoId" | "ParentId"
+                )
+        })
+        .collect()
+}
+
+/// `SELECT Id FROM object WHERE condition`, nested in another plan.
+fn id_plan(object: &ObjectDef, filter: Option<Cond>, depth: u8) -> QueryPlan {
+    let id = object.field("Id").cloned();
+    QueryPlan {
+        sources: vec![Source {
+            object: std::sync::Arc::new(object.clone()),
+            parent_of: None,
+            visible: None,
+        }],
+        columns: id
+            .map(|field| vec![Column { source: 0, field }])
+            .unwrap_or_default(),
+        filter,
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+        deleted: Deleted::Include,
+        alias_base: 60 + usize::from(depth) * 10,
+        search: None,
+    }
+}
+
+impl App {
+    /// Who `user` sees records of: themselves and the users in the roles below theirs.
+    pub(crate) async fn load_record_access(
+        &self,
+        user: &RecordId,
+        sees_everything: bool,
+    ) -> Result<RecordAccess> {
+        let system = Caller::system();
+        let mut defaults = HashMap::new();
+        for (name, value) in self.store().settings_with_prefix(SETTING_PREFIX).await? {
+            if let Some(sharing) = Sharing::parse(&value) {
+                defaults.insert(name[SETTING_PREFIX.len()..].to_string(), sharing);
+            }
+        }
+        if sees_everything {
+            return Ok(RecordAccess {
+                owners: None,
+                defaults,
+            });
+        }
+        let roles = self
+            .find(
+                &system,
+                "UserRole",
+                &["Id", "ParentRoleId"],
+                None,
+                Vec::new(),
+                None,
+            )
+            .await?;
+        let users = self
+            .find(
+                &system,
+                "User",
+                &["Id", "UserRoleId"],
+                None,
+                Vec::new(),
+                None,
+            )
+            .await?;
+        let role_of = |r: &crate::Record, f: &str| r.get(f).and_then(Value::as_id).cloned();
+        let my_role = users
+            .iter()
+            .find(|u| u.id() == Some(user))
+            .and_then(|u| role_of(u, "UserRoleId"));
+        // The roles below mine, breadth first.
+        let mut below: HashSet<RecordId> = HashSet::new();
+        if let Some(mine) = my_role {
+            let mut frontier = vec![mine];
+            while let Some(role) = frontier.pop() {
+                for child in &roles {
+                    if role_of(child, "ParentRoleId").as_ref() == Some(&role)
+                        && let Some(id) = child.id()
+                        && below.insert(id.clone())
+                    {
+                        frontier.push(id.clone());
+                    }
+                }
+            }
+        }
+        let mut owners = vec![user.clone()];
+        owners.extend(users.iter().filter_map(|u| {
+            let role = role_of(u, "UserRoleId")?;
+            below.contains(&role).then(|| u.id().cloned()).flatten()
+        }));
+        Ok(RecordAccess {
+            owners: Some(owners),
+            defaults,
+        })
+    }
+
+    /// Restricts a plan to the records the caller may read: its root's rows, its joined
+    /// parents (hidden ones read as null), and its semi-joins.
+    pub(crate) async fn restrict_plan(&self, caller: &Caller, plan: &mut QueryPlan) -> Result<()> {
+        if caller.user_id.is_none() {
+            return Ok(());
+        }
+        let access = self.access(caller).await?;
+        let schema = self.schema().await?;
+        restrict(&schema, &access, plan);
+        Ok(())
+    }
+
+    /// Answers `NOT_FOUND` for a record the caller may not see (as if it did not exist).
+    pub(crate) async fn require_readable(
+        &self,
+        tx: Option<&mut store::Tx>,
+        caller: &Caller,
+        object: &ObjectDef,
+        id: &RecordId,
+    ) -> Result<()> {
+        let ids = std::slice::from_ref(id);
+        match self.allowed(tx, caller, object, ids, Want::Read).await? {
+            Some(allowed) if !allowed.contains(id) => Err(AppError::one(
+                ErrorCode::NotFound,
+                "The requested resource does not exist",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses to edit (or delete) records of `object` the caller may not edit.
+    /// Inside the write's transaction when there is one, so records it created are seen.
+    pub(crate) async fn require_editable(
+        &self,
+        tx: Option<&mut store::Tx>,
+        caller: &Caller,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<()> {
+        let Some(editable) = self.allowed(tx, caller, object, ids, Want::Edit).await? else {
+            return Ok(());
+        };
+        match ids.iter().find(|id| !editable.contains(id)) {
+            None => Ok(()),
+            Some(id) => Err(AppError::one(
+                ErrorCode::InsufficientAccessOrReadonly,
+                format!(
+                    "insufficient access rights on object id: you may not change {} {}",
+                    object.name,
+                    id.to_18()
+                ),
+            )),
+        }
+    }
+
+    /// Which of `ids` the caller may read or edit; `None` when all of them.
+    async fn allowed(
+        &self,
+        tx: Option<&mut store::Tx>,
+        caller: &Caller,
+        object: &ObjectDef,
+        ids: &[RecordId],
+        want: Want,
+    ) -> Result<Option<HashSet<RecordId>>> {
+        if caller.user_id.is_none() || ids.is_empty() {
+            return Ok(None);
+        }
+        let access = self.access(caller).await?;
+        let schema = self.schema().await?;
+        let Some(condition) = access
+            .records
+            .condition(&schema, &access, object, 0, want, 0)
+        else {
+            return Ok(None);
+        };
+        let Some(id_field) = object.field("Id").cloned() else {
+            return Ok(None);
+        };
+        let mut plan = id_plan(object, None, 0);
+        plan.alias_base = 0;
+        plan.filter = Some(Cond::And(vec![
+            Cond::In {
+                column: Column {
+                    source: 0,
+                    field: id_field,
+                },
+                values: ids.iter().cloned().map(Value::Id).collect(),
+            },
+            condition,
+        ]));
+        let rows = match tx {
+            Some(tx) => store::Store::query_rows_in(tx, &plan).await?,
+            None => self.store().query_rows(&plan).await?,
+        };
+        let mut allowed = HashSet::new();
+        for row in rows {
+            if let Some(id) = row.first().and_then(Value::as_id) {
+                allowed.insert(id.clone());
+            }
+        }
+        Ok(Some(allowed))
+    }
+
+    /// Sets an object's organisation-wide default (`rapport sharing default`). Only a user
+    /// who may modify all data may.
+    pub async fn set_sharing_default(
+        &self,
+        caller: &Caller,
+        object: &str,
+        level: &str,
+    ) -> Result<Sharing> {
+        let access = self.access(caller).await?;
+        if caller.user_id.is_some() && !access.modifies_all_data() {
+            return Err(AppError::one(
+                ErrorCode::InsufficientAccessOrReadonly,
+                "only an administrator (Modify All Data) sets organisation-wide defaults",
+            ));
+        }
+        let sharing = Sharing::parse(level).ok_or_else(|| {
+            let names: Vec<&str> = Sharing::NAMES.iter().map(|(n, _)| *n).collect();
+            AppError::one(
+                ErrorCode::InvalidField,
+                format!("unknown sharing level '{level}': use {}", names.join(", ")),
+            )
+        })?;
+        let schema = self.schema().await?;
+        let object = crate::query::object_named(&schema, object)?;
+        if !object.owned {
+            return Err(AppError::one(
+                ErrorCode::InvalidOperation,
+                format!(
+                    "{} records have no owner: sharing does not apply",
+                    object.name
+                ),
+            ));
+        }
+        if sharing == Sharing::ControlledByParent && parent_lookups(&object).is_empty() {
+            return Err(AppError::one(
+                ErrorCode::InvalidOperation,
+                format!("{} has no parent record to be controlled by", object.name),
+            ));
+        }
+        self.store()
+            .set_security_setting(
+                &format!("{SETTING_PREFIX}{}", object.name.to_ascii_lowercase()),
+                sharing.name(),
+            )
+            .await?;
+        self.forget_access();
+        Ok(sharing)
+    }
+}
+
+/// Adds the read conditions to a plan and to every plan nested in its filter.
+fn restrict(schema: &Schema, access: &Access, plan: &mut QueryPlan) {
+    if let Some(filter) = &mut plan.filter {
+        restrict_nested(schema, access, filter);
+    }
+    for (i, source) in plan.sources.iter_mut().enumerate() {
+        let condition = access
+            .records
+            .condition(schema, access, &source.object, i, Want::Read, 0);
+        if i == 0 {
+            if let Some(condition) = condition {
+                plan.filter = Some(match plan.filter.take() {
+                    Some(filter) => Cond::And(vec![filter, condition]),
+                    None => condition,
+                });
+            }
+        } else {
+            source.visible = condition;
+        }
+    }
+}
+
+fn restrict_nested(schema: &Schema, access: &Access, cond: &mut Cond) {
+    match cond {
+        Cond::InQuery { plan, .. } => restrict(schema, access, plan),
+        Cond::And(parts) | Cond::Or(parts) => {
+            for part in parts {
+                restrict_nested(schema, access, part);
+            }
+        }
+        Cond::Not(inner) => restrict_nested(schema, access, inner),
+        _ => {}
+    }
+}
