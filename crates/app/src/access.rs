@@ -7,7 +7,7 @@
 //! user, a profile, a role or an object permission does (in the same transaction), so a
 //! change made anywhere takes effect within a quarter second everywhere.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use model::{ErrorCode, ObjectDef, RecordId, Value};
@@ -16,7 +16,38 @@ use crate::{App, AppError, Caller, Result};
 
 /// The objects whose records decide what users may do: a write to one moves the security
 /// version.
-pub(crate) const SECURITY_OBJECTS: [&str; 4] = ["User", "Profile", "UserRole", "ObjectPermissions"];
+pub(crate) const SECURITY_OBJECTS: [&str; 5] = [
+    "User",
+    "Profile",
+    "UserRole",
+    "ObjectPermissions",
+    "FieldPermissions",
+];
+
+/// Field-level security: the fields hidden from a user, and those they may read but not
+/// change. A FieldPermissions record restricts a field for a profile; a field without one is
+/// readable and editable (new fields are visible to every profile until restricted).
+#[derive(Debug, Default, Clone)]
+pub struct FieldRules {
+    hidden: HashSet<(String, String)>,
+    read_only: HashSet<(String, String)>,
+}
+
+fn key(object: &str, field: &str) -> (String, String) {
+    (object.to_ascii_lowercase(), field.to_ascii_lowercase())
+}
+
+impl FieldRules {
+    pub fn hidden(&self, object: &str, field: &str) -> bool {
+        !self.hidden.is_empty() && self.hidden.contains(&key(object, field))
+    }
+
+    /// Whether the user may not write the field (hidden fields included).
+    pub fn read_only(&self, object: &str, field: &str) -> bool {
+        self.hidden(object, field)
+            || (!self.read_only.is_empty() && self.read_only.contains(&key(object, field)))
+    }
+}
 
 /// One object's permissions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -118,6 +149,8 @@ pub struct Access {
     objects: HashMap<String, ObjectAccess>,
     /// Which records: organisation-wide defaults and the role hierarchy.
     pub(crate) records: crate::sharing::RecordAccess,
+    /// Which fields.
+    pub fields: Arc<FieldRules>,
 }
 
 impl Access {
@@ -241,7 +274,7 @@ impl App {
                 &system,
                 "ObjectPermissions",
                 &fields,
-                Some(store::Filter::eq("ParentId", Value::Id(profile))),
+                Some(store::Filter::eq("ParentId", Value::Id(profile.clone()))),
                 Vec::new(),
                 None,
             )
@@ -271,11 +304,38 @@ impl App {
         let records = self
             .load_record_access(user, modify_all_data || view_all_data)
             .await?;
+        let mut fields = FieldRules::default();
+        let rows = self
+            .find(
+                &system,
+                "FieldPermissions",
+                &["Field", "PermissionsRead", "PermissionsEdit"],
+                Some(store::Filter::eq("ParentId", Value::Id(profile.clone()))),
+                Vec::new(),
+                None,
+            )
+            .await?;
+        for row in rows {
+            let Some((object, field)) = row
+                .get("Field")
+                .and_then(Value::as_text)
+                .and_then(|f| f.split_once('.'))
+            else {
+                continue;
+            };
+            let on = |name: &str| row.get(name) == Some(&Value::Bool(true));
+            if !on("PermissionsRead") {
+                fields.hidden.insert(key(object, field));
+            } else if !on("PermissionsEdit") {
+                fields.read_only.insert(key(object, field));
+            }
+        }
         Ok(Access {
             modify_all_data,
             view_all_data,
             objects,
             records,
+            fields: Arc::new(fields),
         })
     }
 
@@ -364,7 +424,10 @@ fn default_access(profile: &str, modify_all_data: bool, object: &ObjectDef) -> O
         read: true,
         ..Default::default()
     };
-    if object.name == "ObjectPermissions" {
+    if matches!(
+        object.name.as_str(),
+        "ObjectPermissions" | "FieldPermissions"
+    ) {
         ObjectAccess::default()
     } else if profile == "Read Only" || !(object.createable && object.deletable) {
         read
@@ -604,5 +667,110 @@ impl App {
         // a quarter second); this one at once.
         self.forget_access();
         Ok(changed)
+    }
+}
+
+/// A field's access for a profile, as `rapport profile field` sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldAccess {
+    Hidden,
+    ReadOnly,
+    Edit,
+}
+
+impl FieldAccess {
+    pub fn parse(text: &str) -> Option<FieldAccess> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "hidden" => Some(FieldAccess::Hidden),
+            "read-only" => Some(FieldAccess::ReadOnly),
+            "edit" => Some(FieldAccess::Edit),
+            _ => None,
+        }
+    }
+}
+
+impl App {
+    /// Sets a field's access for a profile (`Account.Site`): hidden, read-only or editable.
+    /// System fields (Id, the audit fields) and required fields cannot be hidden.
+    pub async fn set_field_access(
+        &self,
+        caller: &Caller,
+        profile: &str,
+        field: &str,
+        access: FieldAccess,
+    ) -> Result<()> {
+        let Some((object_name, field_name)) = field.split_once('.') else {
+            return Err(AppError::one(
+                ErrorCode::InvalidField,
+                format!("name the field with its object: Account.Site, not {field}"),
+            ));
+        };
+        let schema = self.schema().await?;
+        let object = crate::query::object_named(&schema, object_name)?;
+        let field = object.field(field_name).cloned().ok_or_else(|| {
+            AppError::one(
+                ErrorCode::InvalidField,
+                format!("No such column '{field_name}' on entity '{}'", object.name),
+            )
+        })?;
+        if access != FieldAccess::Edit && (field.is_system() || field.required || field.name_field)
+        {
+            return Err(AppError::on_field(
+                ErrorCode::InvalidField,
+                &field.name,
+                format!(
+                    "{}.{} is a system, required or name field: every profile that sees {} sees and sets it",
+                    object.name, field.name, object.name
+                ),
+            ));
+        }
+        let profile_id = self.id_by_name("Profile", profile).await?.ok_or_else(|| {
+            AppError::one(ErrorCode::NotFound, format!("no profile named {profile}"))
+        })?;
+        let qualified = format!("{}.{}", object.name, field.name);
+        let existing = self
+            .find(
+                &Caller::system(),
+                "FieldPermissions",
+                &["Id"],
+                Some(store::Filter::And(vec![
+                    store::Filter::eq("ParentId", Value::Id(profile_id.clone())),
+                    store::Filter::eq("Field", Value::Text(qualified.clone())),
+                ])),
+                Vec::new(),
+                Some(1),
+            )
+            .await?;
+        let mut input = crate::records::RecordInput::new();
+        input.insert("ParentId".into(), profile_id.to_18().into());
+        input.insert("SobjectType".into(), object.name.clone().into());
+        input.insert("Field".into(), qualified.into());
+        input.insert(
+            "PermissionsRead".into(),
+            (access != FieldAccess::Hidden).into(),
+        );
+        input.insert(
+            "PermissionsEdit".into(),
+            (access == FieldAccess::Edit).into(),
+        );
+        match existing.first().and_then(|r| r.id().cloned()) {
+            Some(id) => {
+                self.update(
+                    caller,
+                    "FieldPermissions",
+                    crate::records::Update {
+                        id: id.to_18(),
+                        input,
+                        if_unmodified_since: None,
+                    },
+                )
+                .await?
+            }
+            None => {
+                self.create(caller, "FieldPermissions", input).await?;
+            }
+        }
+        self.forget_access();
+        Ok(())
     }
 }

@@ -15,6 +15,7 @@ use store::query::{
     Aggregate, Column, Compare, Cond, DatePart, GroupPlan, Having, Order, Output, QueryPlan, Source,
 };
 
+use crate::access::FieldRules;
 use crate::dates::Today;
 use crate::{App, AppError, Caller, Result};
 
@@ -115,6 +116,14 @@ enum Entry {
     },
 }
 
+/// What a plan depends on besides the query: the caller's today and their field-level
+/// security.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    today: Today,
+    fields: Arc<FieldRules>,
+}
+
 /// Builds the plan: sources (with joins), columns, and the select tree.
 struct Planner<'s> {
     schema: &'s Schema,
@@ -123,7 +132,7 @@ struct Planner<'s> {
     joins: HashMap<(usize, String), usize>,
     alias: Option<String>,
     fiscal_start: u8,
-    today: Today,
+    context: Context,
 }
 
 impl<'s> Planner<'s> {
@@ -133,7 +142,7 @@ impl<'s> Planner<'s> {
         root: &Arc<ObjectDef>,
         query: &soql::Query,
         fiscal_start: u8,
-        today: &Today,
+        context: &Context,
     ) -> Self {
         Planner {
             schema,
@@ -146,7 +155,7 @@ impl<'s> Planner<'s> {
             joins: HashMap::new(),
             alias: query.alias.as_ref().map(|a| a.text.clone()),
             fiscal_start,
-            today: today.clone(),
+            context: context.clone(),
         }
     }
 
@@ -161,6 +170,7 @@ impl<'s> Planner<'s> {
             .fields
             .iter()
             .find(|f| f.relationship.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(relationship)))
+            .filter(|f| !self.context.fields.hidden(&object.name, &f.name))
             .cloned()
             .ok_or_else(|| {
                 AppError::one(
@@ -226,6 +236,7 @@ impl<'s> Planner<'s> {
         let object = self.object(source);
         let field = object
             .field(&last.text)
+            .filter(|f| !self.context.fields.hidden(&object.name, &f.name))
             .cloned()
             .ok_or_else(|| no_such_column(&last.text, &object.name))?;
         Ok((source, field))
@@ -333,10 +344,12 @@ impl<'s> Planner<'s> {
         let [relationship, field] = self.parts(path) else {
             return None;
         };
-        let lookup = self.sources[0].object.fields.iter().find(|f| {
+        let root = &self.sources[0].object;
+        let lookup = root.fields.iter().find(|f| {
             f.relationship
                 .as_deref()
                 .is_some_and(|r| r.eq_ignore_ascii_case(&relationship.text))
+                && !self.context.fields.hidden(&root.name, &f.name)
         })?;
         (lookup.reference_to.len() > 1).then(|| (lookup.clone(), field.text.clone()))
     }
@@ -418,7 +431,8 @@ impl<'s> Planner<'s> {
             };
             let wanted = match &types {
                 Some(types) => types.iter().any(|t| t.eq_ignore_ascii_case(&object.name)),
-                None => polymorphic_field(object, &field).is_some(),
+                None => polymorphic_field(object, &field)
+                    .is_some_and(|f| !self.context.fields.hidden(&object.name, &f.name)),
             };
             if !wanted {
                 continue;
@@ -523,13 +537,13 @@ impl<'s> Planner<'s> {
 
     /// The `[start, end)` of a relative date literal, typed for `field`.
     fn date_range(&self, field: &FieldDef, name: &str, n: Option<i64>) -> Result<(Value, Value)> {
-        let (start, end) = crate::dates::range(name, n, self.today.date, self.fiscal_start)
+        let (start, end) = crate::dates::range(name, n, self.context.today.date, self.fiscal_start)
             .ok_or_else(|| malformed(format!("unknown date literal {name}")))?;
         Ok(match field.field_type {
             FieldType::Date => (Value::Date(start), Value::Date(end)),
             FieldType::DateTime => (
-                Value::DateTime(self.today.start_of(start)),
-                Value::DateTime(self.today.start_of(end)),
+                Value::DateTime(self.context.today.start_of(start)),
+                Value::DateTime(self.context.today.start_of(end)),
             ),
             _ => {
                 return Err(AppError::one(
@@ -768,7 +782,13 @@ impl<'s> Planner<'s> {
                 "a semi-join selects exactly one id or lookup field at {span}"
             )));
         };
-        let mut inner = Planner::new(self.schema, &object, query, self.fiscal_start, &self.today);
+        let mut inner = Planner::new(
+            self.schema,
+            &object,
+            query,
+            self.fiscal_start,
+            &self.context,
+        );
         let (source, field) = inner.resolve(path)?;
         let mut conditions = vec![Cond::Compare {
             column: Column {
@@ -819,7 +839,10 @@ impl<'s> Planner<'s> {
             let Some(object) = self.schema.object(target).cloned() else {
                 continue;
             };
-            let Some(field) = polymorphic_field(&object, &wanted).cloned() else {
+            let Some(field) = polymorphic_field(&object, &wanted)
+                .filter(|f| !self.context.fields.hidden(&object.name, &f.name))
+                .cloned()
+            else {
                 continue;
             };
             let key = (0, format!("{}>{}", lookup.name, object.name));
@@ -1218,9 +1241,9 @@ fn plan_grouped(
     root: &Arc<ObjectDef>,
     query: &soql::Query,
     fiscal_start: u8,
-    today: &Today,
+    context: &Context,
 ) -> Result<Grouped> {
-    let mut planner = Planner::new(schema, root, query, fiscal_start, today);
+    let mut planner = Planner::new(schema, root, query, fiscal_start, context);
     let mut outputs = Vec::new();
     let mut names = Vec::new();
     let mut slots = Vec::new();
@@ -1440,9 +1463,9 @@ fn plan_query(
     query: &soql::Query,
     nested: bool,
     fiscal_start: u8,
-    today: &Today,
+    context: &Context,
 ) -> Result<Planned> {
-    let mut planner = Planner::new(schema, root, query, fiscal_start, today);
+    let mut planner = Planner::new(schema, root, query, fiscal_start, context);
     let mut tree = Node::default();
     let mut count_only = false;
     let mut children = Vec::new();
@@ -1464,10 +1487,14 @@ fn plan_query(
             }
             SelectItem::Fields { kind, .. } => {
                 let wanted = kind.text.to_ascii_uppercase();
-                for field in root.fields.iter().filter(|f| match wanted.as_str() {
-                    "CUSTOM" => f.custom,
-                    "STANDARD" => !f.custom,
-                    _ => true,
+                let fields = planner.context.fields.clone();
+                for field in root.fields.iter().filter(|f| {
+                    !fields.hidden(&root.name, &f.name)
+                        && match wanted.as_str() {
+                            "CUSTOM" => f.custom,
+                            "STANDARD" => !f.custom,
+                            _ => true,
+                        }
                 }) {
                     let path = Path {
                         parts: vec![soql::Ident {
@@ -1515,7 +1542,8 @@ fn plan_query(
                         )
                     })?;
                 let child_object = object_named(schema, &relation.child_object)?;
-                let mut child = plan_query(schema, &child_object, sub, true, fiscal_start, today)?;
+                let mut child =
+                    plan_query(schema, &child_object, sub, true, fiscal_start, context)?;
                 let link_field = child_object
                     .field(&relation.field)
                     .cloned()
@@ -1690,7 +1718,7 @@ impl App {
                 &root,
                 &query,
                 fiscal_start,
-                &self.today_for(caller).await?,
+                &self.plan_context(caller).await?,
             )?;
             self.require_plan(caller, &plan.base).await?;
             self.restrict_plan(caller, &mut plan.base).await?;
@@ -1833,7 +1861,7 @@ impl App {
             query,
             false,
             fiscal_start,
-            &self.today_for(caller).await?,
+            &self.plan_context(caller).await?,
         )?;
         refine(&mut plan);
         self.require_plan(caller, &plan).await?;
@@ -1955,6 +1983,14 @@ impl App {
         })
     }
 
+    /// What planning needs to know of the caller: their today, and the fields hidden from them.
+    pub(crate) async fn plan_context(&self, caller: &Caller) -> Result<Context> {
+        Ok(Context {
+            today: self.today_for(caller).await?,
+            fields: self.access(caller).await?.fields.clone(),
+        })
+    }
+
     /// Fills the polymorphic parents of a page: one query per object the ids point to.
     async fn resolve_polymorphic(
         &self,
@@ -2003,6 +2039,7 @@ impl App {
                 let present: Vec<FieldDef> = fields
                     .iter()
                     .filter_map(|f| polymorphic_field(object, f).cloned())
+                    .filter(|f| !access.fields.hidden(&object.name, &f.name))
                     .collect();
                 let mut columns = vec![Column {
                     source: 0,
@@ -2171,13 +2208,13 @@ impl App {
         let schema = self.schema().await?;
         let root = object_named(&schema, &query.from.text)?;
         let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
-        let today = self.today_for(caller).await?;
+        let context = self.plan_context(caller).await?;
         let plan = if is_aggregate(&query) {
-            plan_grouped(&schema, &root, &query, fiscal_start, &today)?
+            plan_grouped(&schema, &root, &query, fiscal_start, &context)?
                 .plan
                 .base
         } else {
-            plan_query(&schema, &root, &query, false, fiscal_start, &today)?.plan
+            plan_query(&schema, &root, &query, false, fiscal_start, &context)?.plan
         };
         self.require_plan(caller, &plan).await?;
         let mut plan = plan;

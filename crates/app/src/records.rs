@@ -16,6 +16,27 @@ use crate::access::{Need, SECURITY_OBJECTS};
 use crate::derive::Derivation;
 use crate::{App, AppError, Caller, Result};
 
+/// Refuses a write to fields the caller's profile hides or makes read-only.
+fn refuse_protected<'n>(
+    object: &ObjectDef,
+    rules: &crate::access::FieldRules,
+    names: impl Iterator<Item = &'n str>,
+) -> Result<()> {
+    for name in names {
+        let canonical = object.field(name).map_or(name, |f| f.name.as_str());
+        if rules.read_only(&object.name, canonical) {
+            return Err(AppError::on_field(
+                ErrorCode::InvalidFieldForInsertUpdate,
+                canonical,
+                format!(
+                    "Unable to create/update fields: {canonical}. Please check the security settings of this field and verify that it is read/write for your profile."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A write to a user, profile, role or object permission changes what callers may do: move
 /// the security version in the same transaction, so every process recomputes (see `access`).
 pub(crate) async fn moves_security(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
@@ -775,6 +796,10 @@ impl App {
     ) -> Result<PreparedInserts> {
         let object = object_of(schema, object)?.clone();
         self.require(caller, &object, Need::Create).await?;
+        let rules = self.access(caller).await?.fields.clone();
+        for input in &inputs {
+            refuse_protected(&object, &rules, input.keys().map(String::as_str))?;
+        }
         let now = model::value::now_millis();
         let fiscal_start = self.fiscal_year_start_month_for(&object).await?;
         let mut results: Vec<RecordResult> = Vec::with_capacity(inputs.len());
@@ -962,7 +987,23 @@ impl App {
         let object = object_of(schema, object)?.clone();
         self.require(caller, &object, Need::Read).await?;
         let id = id_of_object(&object, id)?;
-        let selected = select_fields(&object, fields)?;
+        let rules = self.access(caller).await?.fields.clone();
+        let mut selected = select_fields(&object, fields)?;
+        if fields.is_some()
+            && let Some(hidden) = selected
+                .iter()
+                .find(|f| rules.hidden(&object.name, &f.name))
+        {
+            return Err(AppError::on_field(
+                ErrorCode::InvalidField,
+                &hidden.name,
+                format!(
+                    "No such column '{}' on entity '{}'",
+                    hidden.name, object.name
+                ),
+            ));
+        }
+        selected.retain(|f| !rules.hidden(&object.name, &f.name));
         let mut select = Select::new(&object, selected.clone());
         select.filter = Some(Filter::eq("Id", Value::Id(id.clone())));
         let rows = match tx.as_deref_mut() {
@@ -1131,6 +1172,14 @@ impl App {
         self.require(caller, &object, Need::Edit).await?;
         if parsed.is_empty() {
             return Ok(results);
+        }
+        let rules = self.access(caller).await?.fields.clone();
+        for (_, _, sets, _) in &parsed {
+            let names = sets
+                .iter()
+                .filter_map(|(position, _)| object.fields.get(*position))
+                .map(|f| f.name.as_str());
+            refuse_protected(&object, &rules, names)?;
         }
         let ids: Vec<RecordId> = parsed.iter().map(|p| p.1.clone()).collect();
         self.require_editable(Some(&mut *tx), caller, &object, &ids)

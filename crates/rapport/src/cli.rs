@@ -160,6 +160,14 @@ enum ProfileCommand {
         #[arg(long, value_delimiter = ',')]
         revoke: Vec<String>,
     },
+    /// Field-level security: `rapport profile field "Standard User" Account.Site --access
+    /// hidden|read-only|edit`.
+    Field {
+        profile: String,
+        field: String,
+        #[arg(long)]
+        access: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -460,6 +468,20 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                     held.join(", ")
                 }
             )?;
+        }
+        Command::Profile(ProfileCommand::Field {
+            profile,
+            field,
+            access,
+        }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let level = app::access::FieldAccess::parse(&access).with_context(|| {
+                format!("unknown access {access}: use hidden, read-only or edit")
+            })?;
+            app.set_field_access(&caller, &profile, &field, level)
+                .await
+                .map_err(explain)?;
+            writeln!(out, "{profile}: {field} is {}", access.to_ascii_lowercase())?;
         }
         Command::Sharing(SharingCommand::Default { object, level }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

@@ -69,13 +69,14 @@ enum Step {
     NewStandardObjects,
 }
 
-const STEPS: [(i64, &str, Step); 6] = [
+const STEPS: [(i64, &str, Step); 7] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
     (4, "case-insensitive indexes", Step::LowerIndexes),
     (5, "picklist values as defined", Step::CanonicalPicklists),
     (6, "object permissions", Step::NewStandardObjects),
+    (7, "field permissions", Step::NewStandardObjects),
 ];
 
 impl Store {

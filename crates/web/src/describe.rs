@@ -177,9 +177,31 @@ pub fn global<'o>(
 }
 
 /// `GET /sobjects/{Type}/describe`.
-pub fn object(base: &str, schema: &Schema, object: &ObjectDef, lang: Lang) -> Json {
+/// Fields the caller's profile hides are left out; read-only ones are neither createable nor
+/// updateable.
+pub fn object(
+    base: &str,
+    schema: &Schema,
+    object: &ObjectDef,
+    lang: Lang,
+    rules: &app::access::FieldRules,
+) -> Json {
     let mut body = object_summary(base, object, lang);
-    let fields: Vec<Json> = object.fields.iter().map(|f| field_json(f, lang)).collect();
+    let fields: Vec<Json> = object
+        .fields
+        .iter()
+        .filter(|f| !rules.hidden(&object.name, &f.name))
+        .map(|f| {
+            let mut json = field_json(f, lang);
+            if rules.read_only(&object.name, &f.name)
+                && let Json::Object(map) = &mut json
+            {
+                map.insert("createable".into(), Json::Bool(false));
+                map.insert("updateable".into(), Json::Bool(false));
+            }
+            json
+        })
+        .collect();
     let children: Vec<Json> = schema
         .child_relationships(&object.name)
         .iter()

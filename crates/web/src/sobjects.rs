@@ -133,9 +133,10 @@ pub async fn sobject_describe(
 ) -> Result<Response, ApiError> {
     let schema = ctx.app.schema().await?;
     let object = object_named(&ctx, &object).await?;
+    let access = ctx.app.access(&ctx.caller).await?;
     Ok(json_response(
         StatusCode::OK,
-        &crate::describe::object(&ctx.base, &schema, &object, ctx.caller.lang),
+        &crate::describe::object(&ctx.base, &schema, &object, ctx.caller.lang, &access.fields),
     ))
 }
 

@@ -601,3 +601,192 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
         "INSUFFICIENT_ACCESS_OR_READONLY"
     );
 }
+
+crate::both_backends!(fields_are_hidden_or_read_only_by_profile);
+
+/// Field-level security: a hidden field is not there for the profile (not selectable,
+/// filterable, sortable or groupable, through parents and children too; not in REST reads
+/// or describe); a read-only one is read but never written.
+async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    app.add_user(
+        &admin,
+        NewUser {
+            email: "rep@example.com".into(),
+            password: "secret123".into(),
+            name: "Rep One".into(),
+            profile: None,
+            role: None,
+            language: Lang::En,
+        },
+    )
+    .await
+    .unwrap();
+    let rep = app.cli_caller(Some("rep@example.com")).await.unwrap();
+    rapport_ok(
+        &db,
+        &[
+            "profile",
+            "field",
+            "Standard User",
+            "Account.Site",
+            "--access",
+            "hidden",
+        ],
+    );
+    rapport_ok(
+        &db,
+        &[
+            "profile",
+            "field",
+            "Standard User",
+            "account.rating",
+            "--access",
+            "read-only",
+        ],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let account = app
+        .create(
+            &admin,
+            "Account",
+            input(json!({"Name": "Acme", "Site": "HQ", "Rating": "Hot", "ParentId": null})),
+        )
+        .await
+        .unwrap();
+    app.create(
+        &admin,
+        "Contact",
+        input(json!({"LastName": "Lee", "AccountId": account.to_18()})),
+    )
+    .await
+    .unwrap();
+    for soql in [
+        "SELECT Name, Site FROM Account",
+        "SELECT Name FROM Account WHERE Site = 'HQ'",
+        "SELECT Name FROM Account ORDER BY Site",
+        "SELECT Site, COUNT(Id) FROM Account GROUP BY Site",
+        "SELECT LastName, Account.Site FROM Contact",
+        "SELECT Name, (SELECT Site FROM ChildAccounts) FROM Account",
+        "SELECT Id FROM Contact WHERE AccountId IN (SELECT Id FROM Account WHERE Site = 'HQ')",
+    ] {
+        assert_eq!(code(&app, &rep, soql).await, "INVALID_FIELD", "{soql}");
+        assert!(code(&app, &admin, soql).await.starts_with("ok:"), "{soql}");
+    }
+    assert_eq!(
+        code(&app, &rep, "SELECT Name, Rating FROM Account").await,
+        "ok:1"
+    );
+    let all = app
+        .query(
+            &rep,
+            "SELECT FIELDS(ALL) FROM Account LIMIT 1",
+            QueryOptions {
+                page_size: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let names: Vec<&str> = all.rows[0].cells.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"Rating") && !names.contains(&"Site"),
+        "{names:?}"
+    );
+    // REST reads leave it out, and refuse it by name.
+    let record = app
+        .get(&rep, "Account", &account.to_18(), None)
+        .await
+        .unwrap();
+    assert!(record.get("Site").is_none() && record.get("Rating").is_some());
+    assert_eq!(
+        error_code(
+            app.get(
+                &rep,
+                "Account",
+                &account.to_18(),
+                Some(&["Site".to_string()])
+            )
+            .await
+        ),
+        "INVALID_FIELD"
+    );
+    // Writes to either are refused; without them, the write goes through.
+    for body in [
+        json!({"Name": "B", "Site": "x"}),
+        json!({"Name": "B", "rating": "Cold"}),
+    ] {
+        assert_eq!(
+            error_code(app.create(&rep, "Account", input(body.clone())).await),
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            "{body}"
+        );
+    }
+    assert_eq!(
+        error_code(
+            app.update(
+                &rep,
+                "Account",
+                Update {
+                    id: account.to_18(),
+                    input: input(json!({"Rating": "Cold"})),
+                    if_unmodified_since: None,
+                },
+            )
+            .await
+        ),
+        "INVALID_FIELD_FOR_INSERT_UPDATE"
+    );
+    app.create(&rep, "Account", input(json!({"Name": "Fine"})))
+        .await
+        .unwrap();
+    // Describe, over HTTP, for the rep.
+    let token = rapport_ok(&db, &["token", "--user", "rep@example.com"])
+        .trim()
+        .to_string();
+    let server = Server::start(&db).await;
+    let api = Api {
+        client: reqwest::Client::new(),
+        base: format!("{}/services/data/v59.0", server.base),
+        token,
+    };
+    let (status, describe) = api.get_with("/sobjects/Account/describe", "x", "").await;
+    assert_eq!(status, 200);
+    let field = |name: &str| {
+        describe["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .cloned()
+    };
+    assert!(field("Site").is_none());
+    assert_eq!(field("Rating").unwrap()["updateable"], false);
+    assert_eq!(field("Industry").unwrap()["updateable"], true);
+    drop(server);
+    // Back to editable: at once in this process.
+    app.set_field_access(
+        &admin,
+        "Standard User",
+        "Account.Site",
+        app::access::FieldAccess::Edit,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        code(&app, &rep, "SELECT Name, Site FROM Account").await,
+        "ok:2"
+    );
+    let error = crate::support::rapport_err(
+        &db,
+        &[
+            "profile",
+            "field",
+            "Standard User",
+            "Account.Name",
+            "--access",
+            "hidden",
+        ],
+    );
+    assert!(error.contains("system, required or name field"), "{error}");
+}
