@@ -10,6 +10,15 @@ use store::Filter;
 use crate::records::RecordInput;
 use crate::{App, AppError, Caller, Result};
 
+/// What `update_user` changes; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub role: Option<String>,
+    pub profile: Option<String>,
+    pub time_zone: Option<String>,
+    pub active: Option<bool>,
+}
+
 /// A user to add.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -252,6 +261,67 @@ impl App {
             input.insert("ParentRoleId".into(), parent_id.to_18().into());
         }
         self.create(caller, "UserRole", input).await
+    }
+
+    /// Changes a user's role, profile, time zone or active flag (each optional). Validated
+    /// like any write to the User object; what the user may see changes at once.
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        email: &str,
+        change: UserChange,
+    ) -> Result<()> {
+        let user = self.user_id_by_email(email).await?.ok_or_else(|| {
+            AppError::one(
+                ErrorCode::NotFound,
+                format!("no user with the login {email}"),
+            )
+        })?;
+        let mut input = RecordInput::new();
+        if let Some(role) = &change.role {
+            let id = self.id_by_name("UserRole", role).await?.ok_or_else(|| {
+                AppError::on_field(
+                    ErrorCode::InvalidCrossReferenceKey,
+                    "UserRoleId",
+                    format!("no role named {role}"),
+                )
+            })?;
+            input.insert("UserRoleId".into(), id.to_18().into());
+        }
+        if let Some(profile) = &change.profile {
+            let id = self.id_by_name("Profile", profile).await?.ok_or_else(|| {
+                AppError::on_field(
+                    ErrorCode::InvalidCrossReferenceKey,
+                    "ProfileId",
+                    format!("no profile named {profile}"),
+                )
+            })?;
+            input.insert("ProfileId".into(), id.to_18().into());
+        }
+        if let Some(zone) = &change.time_zone {
+            input.insert("TimeZoneSidKey".into(), zone.clone().into());
+        }
+        if let Some(active) = change.active {
+            input.insert("IsActive".into(), active.into());
+        }
+        if input.is_empty() {
+            return Err(AppError::one(
+                ErrorCode::InvalidOperation,
+                "nothing to change: give --role, --profile, --time-zone or --active",
+            ));
+        }
+        self.update(
+            caller,
+            "User",
+            crate::records::Update {
+                id: user.to_18(),
+                input,
+                if_unmodified_since: None,
+            },
+        )
+        .await?;
+        self.forget_access();
+        Ok(())
     }
 
     /// The caller for the CLI: the given user, or the first System Administrator, or the system.

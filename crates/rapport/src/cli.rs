@@ -129,6 +129,19 @@ enum UserCommand {
         #[arg(long, default_value = "en")]
         language: String,
     },
+    /// Changes a user's role, profile, time zone or active flag.
+    Update {
+        email: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        profile: Option<String>,
+        /// An IANA time zone of the org's list (Asia/Shanghai…).
+        #[arg(long)]
+        time_zone: Option<String>,
+        #[arg(long)]
+        active: Option<bool>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -437,6 +450,25 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             };
             let id = app.add_user(&caller, user).await.map_err(explain)?;
             writeln!(out, "{id}")?;
+        }
+        Command::User(UserCommand::Update {
+            email,
+            role,
+            profile,
+            time_zone,
+            active,
+        }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let change = app::users::UserChange {
+                role,
+                profile,
+                time_zone,
+                active,
+            };
+            app.update_user(&caller, &email, change)
+                .await
+                .map_err(explain)?;
+            writeln!(out, "updated {email}")?;
         }
         Command::Profile(ProfileCommand::Object {
             profile,

@@ -590,6 +590,28 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
     );
     assert!(names(&west, "SELECT Subject FROM Task").await.is_empty());
 
+    // Moving the west rep under the east manager moves their records into that branch.
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "update",
+            "west.rep@example.com",
+            "--role",
+            "East Rep",
+        ],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        names(&manager, accounts).await,
+        ["East Co", "Manager Co", "Shared Co", "West Co"]
+    );
+    let error = crate::support::rapport_err(
+        &db,
+        &["user", "update", "nobody@example.com", "--role", "CEO"],
+    );
+    assert!(error.contains("no user with the login"), "{error}");
+
     // Back to public: everyone sees every account at once.
     rapport_ok(&db, &["sharing", "default", "Account", "public-read-write"]);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
