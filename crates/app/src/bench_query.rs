@@ -317,3 +317,66 @@ impl App {
         Ok(lines)
     }
 }
+
+impl App {
+    /// List views as a sales rep beside the same views as the administrator, on an org made
+    /// by `rapport seed --scale N --users U` (and, to measure sharing, `rapport sharing
+    /// default Account private`). `rapport` is the rep's median, `baseline` the admin's.
+    pub async fn bench_sharing(
+        &self,
+        admin: &Caller,
+        rep: &Caller,
+        iterations: usize,
+        mut report: impl FnMut(&QueryBenchLine),
+    ) -> Result<Vec<QueryBenchLine>> {
+        let cases = [
+            (
+                "accounts by name, first 200",
+                "SELECT Id, Name, Industry FROM Account ORDER BY Name LIMIT 200",
+            ),
+            (
+                "Energy accounts by name, first 200",
+                "SELECT Id, Name, Industry FROM Account WHERE Industry = 'Energy' ORDER BY Name LIMIT 200",
+            ),
+            (
+                "open opportunities by close date, 200",
+                "SELECT Id, Name, Amount, Account.Name FROM Opportunity WHERE IsClosed = false ORDER BY CloseDate LIMIT 200",
+            ),
+            (
+                "accounts by name, page 1 with count",
+                "SELECT Id, Name, Industry FROM Account ORDER BY Name",
+            ),
+        ];
+        let options = QueryOptions {
+            page_size: LIST_PAGE,
+            ..Default::default()
+        };
+        let mut lines = Vec::new();
+        for (name, soql) in cases {
+            let mut rep_times = Vec::new();
+            let mut admin_times = Vec::new();
+            let mut rows = 0;
+            for round in 0..=iterations {
+                let started = Instant::now();
+                rows = self.query(rep, soql, options.clone()).await?.rows.len();
+                let rep_time = started.elapsed();
+                let started = Instant::now();
+                self.query(admin, soql, options.clone()).await?;
+                let admin_time = started.elapsed();
+                if round > 0 {
+                    rep_times.push(rep_time);
+                    admin_times.push(admin_time);
+                }
+            }
+            let line = QueryBenchLine {
+                name: name.into(),
+                rows,
+                rapport: median(rep_times),
+                baseline: median(admin_times),
+            };
+            report(&line);
+            lines.push(line);
+        }
+        Ok(lines)
+    }
+}

@@ -355,6 +355,10 @@ pub struct ScaleOptions {
     pub opportunities_per_account: u32,
     /// Accounts per transaction.
     pub batch: u64,
+    /// Users to create and spread the records over (0: the caller owns everything).
+    pub users: u32,
+    /// Roles to put them in: one at the top, a few under it, the rest under those.
+    pub roles: u32,
 }
 
 /// A small deterministic generator (xorshift), so scale data is the same on every run.
@@ -423,6 +427,52 @@ impl<'a> Rows<'a> {
 impl App {
     /// Writes `accounts` synthetic accounts with their contacts and opportunities, one
     /// transaction per batch; returns the counts. `progress` is told after each batch.
+    /// Makes `users` users (`scale.user{i}@example.com`, Standard User) in a role tree of
+    /// `roles` roles: one at the top, up to four under it, the rest spread under those.
+    async fn seed_scale_users(
+        &self,
+        caller: &Caller,
+        users: u32,
+        roles: u32,
+    ) -> Result<Vec<RecordId>> {
+        let mut names: Vec<String> = Vec::new();
+        for r in 0..roles {
+            let name = format!("Scale Role {r}");
+            let parent = match r {
+                0 => None,
+                1..=4 => Some("Scale Role 0".to_string()),
+                _ => Some(format!("Scale Role {}", 1 + (r - 5) % 4.min(roles - 1))),
+            };
+            if self.id_by_name("UserRole", &name).await?.is_none() {
+                self.add_role(caller, &name, parent.as_deref()).await?;
+            }
+            names.push(name);
+        }
+        let mut ids = Vec::with_capacity(users as usize);
+        for u in 0..users {
+            let email = format!("scale.user{u}@example.com");
+            let id = match self.user_id_by_email(&email).await? {
+                Some(id) => id,
+                None => {
+                    self.add_user(
+                        caller,
+                        crate::users::NewUser {
+                            email,
+                            password: DEMO_PASSWORD.into(),
+                            name: format!("Scale User{u}"),
+                            profile: Some("Standard User".into()),
+                            role: Some(names[(u % roles) as usize].clone()),
+                            language: model::Lang::En,
+                        },
+                    )
+                    .await?
+                }
+            };
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
     pub async fn seed_scale(
         &self,
         caller: &Caller,
@@ -449,7 +499,16 @@ impl App {
             ));
         }
         let fiscal_start = self.org_settings().await?.fiscal_year_start_month;
-        let owner = caller.user_id.clone().map_or(Value::Null, Value::Id);
+        let creator = caller.user_id.clone().map_or(Value::Null, Value::Id);
+        let owners: Vec<Value> = if options.users == 0 {
+            vec![creator.clone()]
+        } else {
+            self.seed_scale_users(caller, options.users, options.roles.max(1))
+                .await?
+                .into_iter()
+                .map(Value::Id)
+                .collect()
+        };
         let system = [
             "Id",
             "OwnerId",
@@ -536,15 +595,15 @@ impl App {
                         AppError::one(ErrorCode::UnknownException, "record numbers exhausted")
                     })
             };
-            let audit = |id: RecordId| {
+            let audit = |id: RecordId, owner: &Value| {
                 vec![
                     Value::Id(id),
                     owner.clone(),
                     Value::Bool(false),
                     Value::DateTime(now),
-                    owner.clone(),
+                    creator.clone(),
                     Value::DateTime(now),
-                    owner.clone(),
+                    creator.clone(),
                     Value::DateTime(now),
                 ]
             };
@@ -556,7 +615,8 @@ impl App {
                     random.pick(&COMPANY_WORDS),
                     random.pick(&COMPANY_KINDS)
                 );
-                let mut row = audit(account_id.clone());
+                let owner = &owners[(n % owners.len() as u64) as usize];
+                let mut row = audit(account_id.clone(), owner);
                 row.extend([
                     Value::Text(name.clone()),
                     Value::Text(random.pick(&industries).into()),
@@ -571,7 +631,7 @@ impl App {
                 accounts.rows.push(row);
                 for c in 0..options.contacts_per_account {
                     let (first, last) = (random.pick(&FIRST_NAMES), random.pick(&LAST_NAMES));
-                    let mut row = audit(next_id(&contact)?);
+                    let mut row = audit(next_id(&contact)?, owner);
                     row.extend([
                         Value::Id(account_id.clone()),
                         Value::Text(first.into()),
@@ -595,7 +655,7 @@ impl App {
                         crate::derive::fiscal_year_and_quarter(close, fiscal_start);
                     let mut expected = (amount * probability / Decimal::from(100)).round_dp(2);
                     expected.rescale(2);
-                    let mut row = audit(next_id(&opportunity)?);
+                    let mut row = audit(next_id(&opportunity)?, owner);
                     row.extend([
                         Value::Id(account_id.clone()),
                         Value::Text(format!("{name} - Deal {o}")),

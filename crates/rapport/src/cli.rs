@@ -315,6 +315,13 @@ struct SeedArgs {
     /// Accounts per transaction.
     #[arg(long, default_value_t = 2_000)]
     batch: u64,
+    /// With --scale: users to create (Standard User) and spread the records over.
+    #[arg(long, default_value_t = 0)]
+    users: u32,
+    /// With --users: roles to put them in (a tree: one top role, four under it, the rest
+    /// under those).
+    #[arg(long, default_value_t = 20)]
+    roles: u32,
 }
 
 #[derive(Subcommand)]
@@ -338,6 +345,14 @@ enum BenchTarget {
         /// Only the benchmarks whose name contains this.
         #[arg(long)]
         only: Option<String>,
+    },
+    /// List views as a sales rep beside the administrator (`seed --scale N --users 200`).
+    Sharing {
+        #[arg(long, default_value_t = 21)]
+        iterations: usize,
+        /// The rep (default: the last scale user, in a role with no one below).
+        #[arg(long, default_value = "scale.user199@example.com")]
+        rep: String,
     },
 }
 
@@ -730,6 +745,32 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             .await
             .map_err(explain)?;
         }
+        Command::Bench(BenchArgs {
+            target: Some(BenchTarget::Sharing { iterations, rep }),
+            ..
+        }) => {
+            let admin = app.cli_caller(None).await.map_err(explain)?;
+            let rep_caller = app.cli_caller(Some(&rep)).await.map_err(explain)?;
+            writeln!(out, "backend: {:?}; rep: {rep}", app.store().dialect())?;
+            writeln!(
+                out,
+                "{:<40} {:>6} {:>10} {:>10} {:>10}",
+                "list view (medians)", "rows", "rep ms", "admin ms", "rep/admin"
+            )?;
+            app.bench_sharing(&admin, &rep_caller, iterations.max(1), |line| {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "{:<40} {:>6} {:>10.2} {:>10.2} {:>10.2}",
+                    line.name,
+                    line.rows,
+                    line.rapport.as_secs_f64() * 1000.0,
+                    line.baseline.as_secs_f64() * 1000.0,
+                    line.ratio()
+                );
+            })
+            .await
+            .map_err(explain)?;
+        }
         Command::Bench(args) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;
             let options = app::bench::BenchOptions {
@@ -790,6 +831,8 @@ async fn seed(app: &App, args: SeedArgs, out: &mut impl Write) -> anyhow::Result
             contacts_per_account: args.contacts_per_account,
             opportunities_per_account: args.opportunities_per_account,
             batch: args.batch,
+            users: args.users,
+            roles: args.roles,
         };
         let report = app
             .seed_scale(&caller, options, |done| {

@@ -812,3 +812,77 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
     );
     assert!(error.contains("system, required or name field"), "{error}");
 }
+
+crate::both_backends!(scale_seed_spreads_records_over_users_in_roles);
+
+/// `seed --scale N --users U --roles R`: the org the sharing benchmark runs on.
+async fn scale_seed_spreads_records_over_users_in_roles(db: TestDb) {
+    let (app, _admin) = db.app_with_admin().await;
+    drop(app);
+    rapport_ok(
+        &db,
+        &[
+            "seed", "--scale", "30", "--users", "5", "--roles", "3", "--batch", "7",
+        ],
+    );
+    let app = db.app().await;
+    let admin = app.cli_caller(Some("admin@example.com")).await.unwrap();
+    let page = app
+        .query(
+            &admin,
+            "SELECT Owner.Name, COUNT(Id) FROM Account GROUP BY Owner.Name ORDER BY Owner.Name",
+            QueryOptions {
+                page_size: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let groups: Vec<String> = page
+        .rows
+        .iter()
+        .map(|r| {
+            r.cells
+                .iter()
+                .map(|(_, c)| match c {
+                    Cell::Value(v) => v.to_display(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+                .join("=")
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "Scale User0=6",
+            "Scale User1=6",
+            "Scale User2=6",
+            "Scale User3=6",
+            "Scale User4=6"
+        ]
+    );
+    // A user in a role below another's: the one above sees their records once accounts are
+    // private.
+    rapport_ok(&db, &["sharing", "default", "Account", "private"]);
+    let top = app
+        .cli_caller(Some("scale.user0@example.com"))
+        .await
+        .unwrap();
+    let leaf = app
+        .cli_caller(Some("scale.user2@example.com"))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        code(&app, &leaf, "SELECT COUNT() FROM Account").await,
+        "ok:6"
+    );
+    // Users go round the roles: 0 and 3 share the top role, 1 and 4 one below it, 2 the
+    // other. The top user sees their own and those below; not user 3's, a peer's.
+    assert_eq!(
+        code(&app, &top, "SELECT COUNT() FROM Account").await,
+        "ok:24",
+        "the top role sees everything below it, not a peer's"
+    );
+}
