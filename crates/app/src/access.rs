@@ -646,11 +646,26 @@ impl App {
         }
         let changed = current.change(&wanted, grant);
         let input = permission_input(&profile_id, &object.name, changed);
-        match existing.first().and_then(|r| r.id().cloned()) {
+        let existing = existing.first().and_then(|r| r.id().cloned());
+        self.write_permission(caller, "ObjectPermissions", existing, input)
+            .await?;
+        Ok(changed)
+    }
+
+    /// Updates a permission record, or creates it; then drops this process's cached access
+    /// (other processes follow the security version within a quarter second).
+    async fn write_permission(
+        &self,
+        caller: &Caller,
+        object: &str,
+        existing: Option<RecordId>,
+        input: crate::records::RecordInput,
+    ) -> Result<()> {
+        match existing {
             Some(id) => {
                 self.update(
                     caller,
-                    "ObjectPermissions",
+                    object,
                     crate::records::Update {
                         id: id.to_18(),
                         input,
@@ -660,13 +675,11 @@ impl App {
                 .await?
             }
             None => {
-                self.create(caller, "ObjectPermissions", input).await?;
+                self.create(caller, object, input).await?;
             }
         }
-        // Other processes see the change when they next read the security version (within
-        // a quarter second); this one at once.
         self.forget_access();
-        Ok(changed)
+        Ok(())
     }
 }
 
@@ -753,24 +766,8 @@ impl App {
             "PermissionsEdit".into(),
             (access == FieldAccess::Edit).into(),
         );
-        match existing.first().and_then(|r| r.id().cloned()) {
-            Some(id) => {
-                self.update(
-                    caller,
-                    "FieldPermissions",
-                    crate::records::Update {
-                        id: id.to_18(),
-                        input,
-                        if_unmodified_since: None,
-                    },
-                )
-                .await?
-            }
-            None => {
-                self.create(caller, "FieldPermissions", input).await?;
-            }
-        }
-        self.forget_access();
-        Ok(())
+        let existing = existing.first().and_then(|r| r.id().cloned());
+        self.write_permission(caller, "FieldPermissions", existing, input)
+            .await
     }
 }
