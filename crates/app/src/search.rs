@@ -152,10 +152,93 @@ impl App {
                 .query_records(caller, &schema, &object, &query, options, refine)
                 .await
                 .map_err(as_search_error)?;
-            left = left.saturating_sub(page.rows.len() as u64);
-            records.extend(page.rows);
+            let rows = self
+                .without_hidden_matches(caller, &object, &search, page.rows)
+                .await?;
+            left = left.saturating_sub(rows.len() as u64);
+            records.extend(rows);
         }
         Ok(records)
+    }
+}
+
+impl App {
+    /// The index holds every text field, including those a profile hides: a record found
+    /// only through a hidden field must not be returned (that would tell the caller what the
+    /// field holds). Where the caller has hidden indexed fields on the object, each record
+    /// found is checked again against the fields they may see.
+    async fn without_hidden_matches(
+        &self,
+        caller: &Caller,
+        object: &Arc<ObjectDef>,
+        search: &Search,
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>> {
+        let rules = self.access(caller).await?.fields.clone();
+        let indexed: Vec<&model::FieldDef> = object
+            .fields
+            .iter()
+            .filter(|f| store::search::bucket(f).is_some())
+            .collect();
+        if rows.is_empty() || !indexed.iter().any(|f| rules.hidden(&object.name, &f.name)) {
+            return Ok(rows);
+        }
+        let visible: Vec<&model::FieldDef> = indexed
+            .into_iter()
+            .filter(|f| !rules.hidden(&object.name, &f.name))
+            .collect();
+        let Some(id) = object.field("Id").cloned() else {
+            return Ok(rows);
+        };
+        let mut columns = vec![Column {
+            source: 0,
+            field: id.clone(),
+        }];
+        columns.extend(visible.iter().map(|f| Column {
+            source: 0,
+            field: (*f).clone(),
+        }));
+        let ids: Vec<Value> = rows
+            .iter()
+            .filter_map(|r| r.id.clone())
+            .map(Value::Id)
+            .collect();
+        let plan = QueryPlan {
+            sources: vec![store::query::Source {
+                object: object.clone(),
+                parent_of: None,
+                visible: None,
+            }],
+            columns: columns.clone(),
+            filter: Some(Cond::In {
+                column: columns[0].clone(),
+                values: ids,
+            }),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            deleted: store::plan::Deleted::Include,
+            alias_base: 0,
+            search: None,
+        };
+        let mut keep = std::collections::HashSet::new();
+        for values in self.store().query_rows(&plan).await? {
+            let Some(Value::Id(record)) = values.first().cloned() else {
+                continue;
+            };
+            let texts: Vec<(store::search::Bucket, &str)> = visible
+                .iter()
+                .zip(values.iter().skip(1))
+                .filter_map(|(f, v)| Some((store::search::bucket(f)?, v.as_text()?)))
+                .collect();
+            if search.matches(&store::search::document_buckets(&texts)) {
+                keep.insert(record);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.id.as_ref().is_some_and(|id| keep.contains(id)))
+            .collect())
     }
 }
 

@@ -309,7 +309,54 @@ impl Match {
     }
 }
 
+/// A record's tokens by bucket, for checking a match in Rust (see `Search::matches`).
+pub fn document_buckets(fields: &[(Bucket, &str)]) -> [Vec<String>; 4] {
+    let mut buckets: [Vec<String>; 4] = Default::default();
+    for (bucket, text) in fields {
+        document_tokens(text, *bucket, &mut buckets[*bucket as usize]);
+    }
+    buckets
+}
+
+impl Match {
+    fn holds(&self, tokens: &[&Vec<String>]) -> bool {
+        match self {
+            Match::Phrase {
+                tokens: phrase,
+                prefix,
+            } => tokens.iter().any(|bucket| {
+                let n = phrase.len();
+                n > 0
+                    && bucket.len() >= n
+                    && (0..=bucket.len() - n).any(|start| {
+                        phrase.iter().enumerate().all(|(k, want)| {
+                            let got = &bucket[start + k];
+                            if *prefix && k + 1 == n {
+                                got.starts_with(want.as_str())
+                            } else {
+                                got == want
+                            }
+                        })
+                    })
+            }),
+            Match::And(items) => items.iter().all(|m| m.holds(tokens)),
+            Match::Or(items) => items.iter().any(|m| m.holds(tokens)),
+            Match::AndNot(left, right) => left.holds(tokens) && !right.holds(tokens),
+        }
+    }
+}
+
 impl Search {
+    /// Whether a record with these tokens (`document_buckets`) matches, as the index would
+    /// answer: used to re-check matches against only the fields a caller may see.
+    pub fn matches(&self, buckets: &[Vec<String>; 4]) -> bool {
+        let within: Vec<&Vec<String>> = match self.scope.bucket() {
+            Some(bucket) => vec![&buckets[bucket as usize]],
+            None => buckets.iter().collect(),
+        };
+        self.matches.holds(&within)
+    }
+
     /// The text bound as the search condition.
     pub fn query_text(&self, dialect: Dialect) -> String {
         let mut out = String::new();
@@ -793,6 +840,41 @@ mod tests {
         assert_eq!(
             search.query_text(Dialect::Postgres),
             "('acme':A <-> 'corp':*A) & !('it''s':A)"
+        );
+    }
+
+    #[test]
+    fn matches_are_checked_as_the_index_answers() {
+        let buckets = document_buckets(&[
+            (Bucket::Name, "Acme Corporation"),
+            (Bucket::Other, "华为技术 partner"),
+        ]);
+        let phrase = |tokens: &[&str], prefix| Match::Phrase {
+            tokens: tokens.iter().map(|t| t.to_string()).collect(),
+            prefix,
+        };
+        let search = |matches, scope| Search { matches, scope };
+        assert!(search(phrase(&["acme", "corporation"], false), Scope::All).matches(&buckets));
+        assert!(!search(phrase(&["corporation", "acme"], false), Scope::All).matches(&buckets));
+        assert!(search(phrase(&["corp"], true), Scope::Name).matches(&buckets));
+        assert!(!search(phrase(&["partner"], false), Scope::Name).matches(&buckets));
+        assert!(search(phrase(&["华为", "为技"], false), Scope::All).matches(&buckets));
+        assert!(
+            search(
+                Match::AndNot(
+                    Box::new(phrase(&["acme"], false)),
+                    Box::new(phrase(&["globex"], false))
+                ),
+                Scope::All
+            )
+            .matches(&buckets)
+        );
+        assert!(
+            !search(
+                Match::And(vec![phrase(&["acme"], false), phrase(&["globex"], false)]),
+                Scope::All
+            )
+            .matches(&buckets)
         );
     }
 

@@ -672,7 +672,9 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
         .create(
             &admin,
             "Account",
-            input(json!({"Name": "Acme", "Site": "HQ", "Rating": "Hot", "ParentId": null})),
+            input(
+                json!({"Name": "Acme", "Site": "HQ Zeppelin", "Rating": "Hot", "ParentId": null}),
+            ),
         )
         .await
         .unwrap();
@@ -699,6 +701,21 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
         code(&app, &rep, "SELECT Name, Rating FROM Account").await,
         "ok:1"
     );
+    // Search does not match on a hidden field (that would tell what it holds).
+    let found = |caller: &Caller, sosl: &'static str| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move { app.search(&caller, sosl).await.unwrap().len() }
+    };
+    assert_eq!(
+        found(&admin, "FIND {zeppelin} RETURNING Account(Name)").await,
+        1
+    );
+    assert_eq!(
+        found(&rep, "FIND {zeppelin} RETURNING Account(Name)").await,
+        0
+    );
+    assert_eq!(found(&rep, "FIND {acme} RETURNING Account(Name)").await, 1);
     let all = app
         .query(
             &rep,
