@@ -342,20 +342,30 @@ impl App {
         client_secret: Option<&str>,
         username: &str,
         password: &str,
+        source: &str,
     ) -> Result<std::result::Result<Grant, OAuthError>> {
         let client = match self.client(client_id, client_secret).await? {
             Ok(client) => client,
             Err(error) => return Ok(Err(error)),
         };
-        let Some(user) = self.verify_password(username, password).await? else {
-            return Ok(Err(OAuthError::new(
-                "invalid_grant",
-                "authentication failure",
-            )));
+        let user = match self
+            .login(username, password, "OAuth password", source)
+            .await?
+        {
+            crate::logins::LoginOutcome::Success(user) => user,
+            crate::logins::LoginOutcome::Failed => {
+                return Ok(Err(OAuthError::new(
+                    "invalid_grant",
+                    "authentication failure",
+                )));
+            }
+            outcome => {
+                return Ok(Err(OAuthError::new(
+                    "invalid_grant",
+                    outcome.description(),
+                )));
+            }
         };
-        if self.active_caller(&user).await?.is_none() {
-            return Ok(Err(OAuthError::new("invalid_grant", "user is inactive")));
-        }
         Ok(Ok(self
             .grant(
                 &user,
@@ -427,13 +437,17 @@ impl App {
 
     /// A login with username and password outside OAuth (the SOAP `login()` call): a token
     /// for the user, or `None` when the credentials are wrong.
-    pub async fn password_login(&self, username: &str, password: &str) -> Result<Option<Grant>> {
-        let Some(user) = self.verify_password(username, password).await? else {
+    pub async fn password_login(
+        &self,
+        username: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<Option<Grant>> {
+        let crate::logins::LoginOutcome::Success(user) =
+            self.login(username, password, "SOAP", source).await?
+        else {
             return Ok(None);
         };
-        if self.active_caller(&user).await?.is_none() {
-            return Ok(None);
-        }
         let access_token = self
             .store_token(
                 TokenKind::Access,

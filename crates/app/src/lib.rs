@@ -11,6 +11,7 @@ pub mod dates;
 pub mod derive;
 pub mod error;
 mod keyset;
+pub mod logins;
 pub mod org;
 pub mod query;
 pub mod records;

@@ -31,18 +31,6 @@ pub struct NewUser {
     pub language: Lang,
 }
 
-/// The rules a password must meet.
-pub fn check_password_policy(password: &str) -> std::result::Result<(), String> {
-    let long_enough = password.chars().count() >= 8;
-    let has_letter = password.chars().any(char::is_alphabetic);
-    let has_digit = password.chars().any(|c| c.is_ascii_digit());
-    if long_enough && has_letter && has_digit {
-        Ok(())
-    } else {
-        Err("a password needs at least 8 characters, with at least one letter and one digit".into())
-    }
-}
-
 fn split_name(name: &str) -> (Option<String>, String) {
     let name = name.trim();
     match name.rsplit_once(char::is_whitespace) {
@@ -92,8 +80,7 @@ impl App {
 
     /// Adds a user. The first user of a database is its System Administrator.
     pub async fn add_user(&self, caller: &Caller, user: NewUser) -> Result<RecordId> {
-        check_password_policy(&user.password)
-            .map_err(|m| AppError::on_field(ErrorCode::InvalidOperation, "Password", m))?;
+        crate::logins::check_password_policy(&user.password)?;
         let email = user.email.trim().to_ascii_lowercase();
         if self.user_id_by_email(&email).await?.is_some() {
             return Err(AppError::on_field(
@@ -357,7 +344,7 @@ impl App {
     }
 }
 
-async fn hash_password(password: String) -> Result<String> {
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())

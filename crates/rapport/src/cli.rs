@@ -141,6 +141,15 @@ enum UserCommand {
         time_zone: Option<String>,
         #[arg(long)]
         active: Option<bool>,
+        /// A new password (an administrator's reset; also ends a lockout).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// A user's login history, newest first.
+    Logins {
+        email: String,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
     },
 }
 
@@ -472,18 +481,50 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             profile,
             time_zone,
             active,
+            password,
         }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;
+            if let Some(password) = password {
+                app.reset_password(&email, &password)
+                    .await
+                    .map_err(explain)?;
+            }
             let change = app::users::UserChange {
                 role,
                 profile,
                 time_zone,
                 active,
             };
-            app.update_user(&caller, &email, change)
-                .await
-                .map_err(explain)?;
+            if change.role.is_some()
+                || change.profile.is_some()
+                || change.time_zone.is_some()
+                || change.active.is_some()
+            {
+                app.update_user(&caller, &email, change)
+                    .await
+                    .map_err(explain)?;
+            }
             writeln!(out, "updated {email}")?;
+        }
+        Command::User(UserCommand::Logins { email, limit }) => {
+            for entry in app
+                .login_history(&email, limit.max(1))
+                .await
+                .map_err(explain)?
+            {
+                writeln!(
+                    out,
+                    "{}  {:<15} {:<14} {}",
+                    entry.at,
+                    if entry.source.is_empty() {
+                        "-"
+                    } else {
+                        &entry.source
+                    },
+                    entry.method,
+                    entry.result
+                )?;
+            }
         }
         Command::Profile(ProfileCommand::Object {
             profile,

@@ -249,3 +249,110 @@ pub async fn bump_security_version_in(tx: &mut crate::Tx) -> Result<()> {
     });
     tx.execute(sql).await.map(drop)
 }
+
+/// One login attempt, as the history keeps it.
+#[derive(Debug, Clone)]
+pub struct LoginEntry {
+    pub login: String,
+    pub user: Option<RecordId>,
+    pub at: time::OffsetDateTime,
+    pub source: String,
+    pub method: String,
+    pub result: String,
+}
+
+pub async fn record_login(store: &Store, entry: &LoginEntry) -> Result<()> {
+    let mut sql = store.sql();
+    sql.push(
+        "INSERT INTO rapport_login_history (login, user_id, at, source, method, result) VALUES (",
+    )
+    .text_param(&entry.login)
+    .push(", ")
+    .param(crate::sql::Param::Text(
+        entry.user.as_ref().map(|u| u.as_str15().to_string()),
+    ))
+    .push(", ")
+    .text_param(&model::value::format_datetime(entry.at))
+    .push(", ")
+    .text_param(&entry.source)
+    .push(", ")
+    .text_param(&entry.method)
+    .push(", ")
+    .text_param(&entry.result)
+    .push(")");
+    store.execute(sql).await.map(drop)
+}
+
+/// A user's logins, newest first.
+pub async fn login_history(store: &Store, user: &RecordId, limit: i64) -> Result<Vec<LoginEntry>> {
+    let mut sql = store.sql();
+    sql.push("SELECT login, user_id, at, source, method, result FROM rapport_login_history WHERE user_id = ")
+        .id_param(user)
+        .push(" ORDER BY at DESC LIMIT ")
+        .int_param(limit);
+    let rows = store
+        .fetch(
+            sql,
+            &[
+                Col::Text,
+                Col::Id,
+                Col::Text,
+                Col::Text,
+                Col::Text,
+                Col::Text,
+            ],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let text = |i: usize| row.get(i).and_then(|v| v.as_text()).map(str::to_string);
+            Some(LoginEntry {
+                login: text(0)?,
+                user: row.get(1).and_then(|v| v.as_id()).cloned(),
+                at: model::value::parse_datetime(&text(2)?)?,
+                source: text(3)?,
+                method: text(4)?,
+                result: text(5)?,
+            })
+        })
+        .collect())
+}
+
+/// A user's consecutive failed logins and the end of their lockout, if any.
+pub async fn lockout(
+    store: &Store,
+    user: &RecordId,
+) -> Result<Option<(i64, Option<time::OffsetDateTime>)>> {
+    let mut sql = store.sql();
+    sql.push("SELECT failures, locked_until FROM rapport_login_failure WHERE user_id = ")
+        .id_param(user);
+    let rows = store.fetch(sql, &[Col::Int, Col::Text]).await?;
+    Ok(rows.first().map(|row| {
+        let failures = crate::metadata::int_at(&rows, 0);
+        let until = row
+            .get(1)
+            .and_then(|v| v.as_text())
+            .and_then(model::value::parse_datetime);
+        (failures, until)
+    }))
+}
+
+pub async fn set_lockout(
+    store: &Store,
+    user: &RecordId,
+    failures: i64,
+    until: Option<time::OffsetDateTime>,
+) -> Result<()> {
+    let mut sql = store.sql();
+    sql.push("INSERT INTO rapport_login_failure (user_id, failures, locked_until) VALUES (")
+        .id_param(user)
+        .push(", ")
+        .int_param(failures)
+        .push(", ")
+        .param(crate::sql::Param::Text(
+            until.map(model::value::format_datetime),
+        ))
+        .push(") ON CONFLICT (user_id) DO UPDATE SET failures = EXCLUDED.failures, locked_until = EXCLUDED.locked_until");
+    store.execute(sql).await.map(drop)
+}

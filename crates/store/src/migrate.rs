@@ -69,7 +69,15 @@ enum Step {
     NewStandardObjects,
 }
 
-const STEPS: [(i64, &str, Step); 7] = [
+const LOGIN_TABLES: &str = "
+CREATE TABLE rapport_login_history (login TEXT NOT NULL, user_id TEXT, at TEXT NOT NULL,
+    source TEXT NOT NULL, method TEXT NOT NULL, result TEXT NOT NULL);
+CREATE INDEX ix_rapport_login_history_user ON rapport_login_history (user_id, at);
+CREATE TABLE rapport_login_failure (user_id TEXT PRIMARY KEY, failures BIGINT NOT NULL,
+    locked_until TEXT)
+";
+
+const STEPS: [(i64, &str, Step); 8] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -77,6 +85,7 @@ const STEPS: [(i64, &str, Step); 7] = [
     (5, "picklist values as defined", Step::CanonicalPicklists),
     (6, "object permissions", Step::NewStandardObjects),
     (7, "field permissions", Step::NewStandardObjects),
+    (8, "login history and lockout", Step::Sql(LOGIN_TABLES)),
 ];
 
 impl Store {

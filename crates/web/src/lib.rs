@@ -87,7 +87,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = NormalizePathLayer::trim_trailing_slash().layer(router(app, settings));
-    let service = axum::ServiceExt::<Request>::into_make_service(service);
+    // The peer's address reaches handlers (the login history records it).
+    let service = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<
+        std::net::SocketAddr,
+    >(service);
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await

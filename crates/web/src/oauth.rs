@@ -96,8 +96,16 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_string(), secret.to_string()))
 }
 
+/// The client's address, for the login history ("" when unknown: a request made in-process).
+pub(crate) fn source(
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+) -> String {
+    connect.map_or_else(String::new, |c| c.0.0.ip().to_string())
+}
+
 pub async fn token(
     State(state): State<AppState>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     form: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
@@ -134,7 +142,13 @@ pub async fn token(
             };
             state
                 .app
-                .oauth_password(&client_id, client_secret.as_deref(), username, password)
+                .oauth_password(
+                    &client_id,
+                    client_secret.as_deref(),
+                    username,
+                    password,
+                    &source(connect),
+                )
                 .await?
         }
         Some("refresh_token") => {

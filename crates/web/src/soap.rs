@@ -69,6 +69,7 @@ fn fault(code: &str, message: &str) -> Response {
 pub async fn login(
     State(state): State<AppState>,
     Path(version): Path<String>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: String,
 ) -> Result<Response, ApiError> {
@@ -96,7 +97,12 @@ pub async fn login(
             "Invalid username, password, security token; or user locked out.",
         ));
     };
-    let Some(grant) = state.app.password_login(username.trim(), &password).await? else {
+    let source = crate::oauth::source(connect);
+    let Some(grant) = state
+        .app
+        .password_login(username.trim(), &password, &source)
+        .await?
+    else {
         return Ok(fault(
             "INVALID_LOGIN",
             "Invalid username, password, security token; or user locked out.",

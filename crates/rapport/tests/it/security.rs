@@ -903,3 +903,145 @@ async fn scale_seed_spreads_records_over_users_in_roles(db: TestDb) {
         "the top role sees everything below it, not a peer's"
     );
 }
+
+crate::both_backends!(logins_lock_out_and_are_recorded);
+
+/// Over HTTP: ten wrong passwords lock a user out (the right one is then refused too, with a
+/// clear message); every attempt is in the login history with its address and method; an
+/// administrator's reset, under the password policy, lets them in again.
+async fn logins_lock_out_and_are_recorded(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    app.add_user(
+        &admin,
+        NewUser {
+            email: "rep@example.com".into(),
+            password: "secret123".into(),
+            name: "Rep One".into(),
+            profile: None,
+            role: None,
+            language: Lang::En,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        error_code(
+            app.add_user(
+                &admin,
+                NewUser {
+                    email: "weak@example.com".into(),
+                    password: "short".into(),
+                    name: "Weak One".into(),
+                    profile: None,
+                    role: None,
+                    language: Lang::En,
+                },
+            )
+            .await
+        ),
+        "INVALID_NEW_PASSWORD"
+    );
+    let app_text = rapport_ok(&db, &["app", "add", "--name", "Login test"]);
+    let field = |name: &str| {
+        app_text
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let (client_id, secret) = (field("client_id:"), field("client_secret:"));
+    let server = Server::start(&db).await;
+    let client = reqwest::Client::new();
+    let login = |password: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/services/oauth2/token", server.base);
+        let body = format!(
+            "grant_type=password&client_id={client_id}&client_secret={secret}&username=rep%40example.com&password={password}"
+        );
+        async move {
+            let response = client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let (status, _) = login("secret123").await;
+    assert_eq!(status, 200);
+    for attempt in 1..=9 {
+        let (status, body) = login("wrong1234").await;
+        assert_eq!(status, 400, "attempt {attempt}");
+        assert_eq!(body["error_description"], "authentication failure");
+    }
+    let (_, body) = login("wrong1234").await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Password Lockout"),
+        "{body}"
+    );
+    let (status, body) = login("secret123").await;
+    assert_eq!(status, 400, "locked out, even with the right password");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("try again after"),
+        "{body}"
+    );
+    let history = rapport_ok(&db, &["user", "logins", "rep@example.com", "--limit", "50"]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 12, "{history}");
+    assert!(lines[0].contains("127.0.0.1") && lines[0].contains("OAuth password"));
+    assert!(lines[0].contains("Password Lockout"), "{}", lines[0]);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("Invalid Password"))
+            .count(),
+        9
+    );
+    assert!(lines[11].ends_with("Success"), "{}", lines[11]);
+    // The administrator's reset must meet the policy, and ends the lockout.
+    let error = crate::support::rapport_err(
+        &db,
+        &[
+            "user",
+            "update",
+            "rep@example.com",
+            "--password",
+            "password",
+        ],
+    );
+    assert!(
+        error.contains("at least 8 characters, including a letter and a digit"),
+        "{error}"
+    );
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "update",
+            "rep@example.com",
+            "--password",
+            "newpass2026",
+        ],
+    );
+    let (status, body) = login("newpass2026").await;
+    assert_eq!(status, 200, "{body}");
+    // A deactivated user cannot log in.
+    rapport_ok(
+        &db,
+        &["user", "update", "rep@example.com", "--active", "false"],
+    );
+    let (status, body) = login("newpass2026").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error_description"], "User is inactive");
+}
