@@ -360,10 +360,7 @@ impl App {
                 )));
             }
             outcome => {
-                return Ok(Err(OAuthError::new(
-                    "invalid_grant",
-                    outcome.description(),
-                )));
+                return Ok(Err(OAuthError::new("invalid_grant", outcome.description())));
             }
         };
         Ok(Ok(self

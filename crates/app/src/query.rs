@@ -1433,6 +1433,22 @@ struct Planned {
     count_only: bool,
 }
 
+/// Plans `SELECT Id FROM … WHERE criteria` for a sharing rule: as the system, in UTC.
+pub(crate) async fn plan_for_rule(
+    app: &App,
+    schema: &Schema,
+    root: &Arc<ObjectDef>,
+    text: &str,
+) -> Result<QueryPlan> {
+    let query = soql::parse(text).map_err(|e| malformed(e.to_string()))?;
+    let fiscal_start = app.org_settings().await?.fiscal_year_start_month;
+    let context = Context {
+        today: Today::in_zone("UTC"),
+        fields: Arc::new(FieldRules::default()),
+    };
+    Ok(plan_query(schema, root, &query, false, fiscal_start, &context)?.plan)
+}
+
 /// A field asked of a polymorphic parent: `Name` is the record's name whatever the object
 /// calls it (a case's `CaseNumber`, a task's `Subject`), as Salesforce's Name object has it.
 fn polymorphic_field<'o>(object: &'o ObjectDef, wanted: &str) -> Option<&'o FieldDef> {

@@ -71,7 +71,46 @@ pub(crate) struct RecordAccess {
     /// `None`: every record (View/Modify All Data, or the system).
     pub owners: Option<Vec<RecordId>>,
     pub defaults: HashMap<String, Sharing>,
+    /// The sharing rules that share records with this user.
+    rules: Vec<Grant>,
 }
+
+/// What a sharing rule grants one user: records of an object owned by some users, or
+/// matching some criteria (a condition on the object's own fields, as source 0).
+#[derive(Debug)]
+struct Grant {
+    object: String,
+    edit: bool,
+    records: GrantRecords,
+}
+
+#[derive(Debug)]
+enum GrantRecords {
+    OwnedBy(Vec<RecordId>),
+    Matching(Box<Cond>),
+}
+
+/// A sharing rule as administrators define it (`rapport sharing rule add`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SharingRule {
+    pub object: String,
+    pub name: String,
+    /// Owner-based: records owned by users in this role …
+    pub owned_by_role: Option<String>,
+    /// … and in the roles below it.
+    pub include_subordinates: bool,
+    /// Criteria-based: records matching this SOQL condition on the object's own fields.
+    pub criteria: Option<String>,
+    /// Shared with users in this role (and, through the hierarchy, those above it) …
+    pub share_with_role: String,
+    /// … and in the roles below it.
+    pub share_with_subordinates: bool,
+    /// `read` or `edit`.
+    pub access: String,
+}
+
+/// Rules are stored as `sharing-rule:<object>:<name>` settings holding the rule as JSON.
+const RULE_PREFIX: &str = "sharing-rule:";
 
 /// What a condition is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,12 +158,17 @@ impl RecordAccess {
         let own = self.owner_in(object, source, owners);
         match (sharing, want) {
             (Sharing::PublicReadWrite, _) | (Sharing::PublicRead, Want::Read) => None,
-            (Sharing::PublicRead, Want::Edit) => own,
+            (Sharing::PublicRead, Want::Edit) => {
+                let mut any: Vec<Cond> = own.into_iter().collect();
+                any.extend(self.granted(object, source, want));
+                Some(or(any))
+            }
             (Sharing::Private, _) => {
                 let mut any: Vec<Cond> = own.into_iter().collect();
                 if want == Want::Read {
                     any.extend(self.implicit(schema, object, source, owners));
                 }
+                any.extend(self.granted(object, source, want));
                 Some(or(any))
             }
             (Sharing::ControlledByParent, _) => {
@@ -157,6 +201,20 @@ impl RecordAccess {
                 Some(or(any))
             }
         }
+    }
+
+    /// What sharing rules add for `object` (at plan source `source`).
+    fn granted(&self, object: &ObjectDef, source: usize, want: Want) -> Vec<Cond> {
+        self.rules
+            .iter()
+            .filter(|g| {
+                g.object.eq_ignore_ascii_case(&object.name) && (g.edit || want == Want::Read)
+            })
+            .filter_map(|g| match &g.records {
+                GrantRecords::OwnedBy(users) => self.owner_in(object, source, users),
+                GrantRecords::Matching(cond) => Some(at_source(cond, source)),
+            })
+            .collect()
     }
 
     /// An account is readable by the owners (and those above them) of its contacts,
@@ -194,6 +252,56 @@ impl RecordAccess {
                 })
             })
             .collect()
+    }
+}
+
+/// A condition written for source 0, moved to another source of the plan.
+fn at_source(cond: &Cond, source: usize) -> Cond {
+    let moved = |c: &Column| Column {
+        source,
+        field: c.field.clone(),
+    };
+    match cond {
+        Cond::Compare { column, op, value } => Cond::Compare {
+            column: moved(column),
+            op: *op,
+            value: value.clone(),
+        },
+        Cond::DatePart {
+            part,
+            column,
+            op,
+            value,
+        } => Cond::DatePart {
+            part: *part,
+            column: moved(column),
+            op: *op,
+            value: value.clone(),
+        },
+        Cond::Holds { column, value } => Cond::Holds {
+            column: moved(column),
+            value: value.clone(),
+        },
+        Cond::Like { column, pattern } => Cond::Like {
+            column: moved(column),
+            pattern: pattern.clone(),
+        },
+        Cond::InQuery {
+            column,
+            plan,
+            negated,
+        } => Cond::InQuery {
+            column: moved(column),
+            plan: plan.clone(),
+            negated: *negated,
+        },
+        Cond::In { column, values } => Cond::In {
+            column: moved(column),
+            values: values.clone(),
+        },
+        Cond::And(parts) => Cond::And(parts.iter().map(|p| at_source(p, source)).collect()),
+        Cond::Or(parts) => Cond::Or(parts.iter().map(|p| at_source(p, source)).collect()),
+        Cond::Not(inner) => Cond::Not(Box::new(at_source(inner, source))),
     }
 }
 
@@ -261,13 +369,14 @@ impl App {
             return Ok(RecordAccess {
                 owners: None,
                 defaults,
+                rules: Vec::new(),
             });
         }
         let roles = self
             .find(
                 &system,
                 "UserRole",
-                &["Id", "ParentRoleId"],
+                &["Id", "ParentRoleId", "Name"],
                 None,
                 Vec::new(),
                 None,
@@ -290,7 +399,7 @@ impl App {
             .and_then(|u| role_of(u, "UserRoleId"));
         // The roles below mine, breadth first.
         let mut below: HashSet<RecordId> = HashSet::new();
-        if let Some(mine) = my_role {
+        if let Some(mine) = my_role.clone() {
             let mut frontier = vec![mine];
             while let Some(role) = frontier.pop() {
                 for child in &roles {
@@ -308,10 +417,211 @@ impl App {
             let role = role_of(u, "UserRoleId")?;
             below.contains(&role).then(|| u.id().cloned()).flatten()
         }));
+        // The sharing rules that reach this user: shared with their role, with a role below
+        // theirs (the hierarchy passes access up), or with a role above it and its
+        // subordinates.
+        let role_named = |name: &str| {
+            roles.iter().find_map(|r| {
+                let found = r
+                    .get("Name")
+                    .and_then(Value::as_text)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name));
+                found.then(|| r.id().cloned()).flatten()
+            })
+        };
+        let subordinates = |top: &RecordId| {
+            let mut found: HashSet<RecordId> = HashSet::new();
+            let mut frontier = vec![top.clone()];
+            while let Some(role) = frontier.pop() {
+                for child in &roles {
+                    if role_of(child, "ParentRoleId").as_ref() == Some(&role)
+                        && let Some(id) = child.id()
+                        && found.insert(id.clone())
+                    {
+                        frontier.push(id.clone());
+                    }
+                }
+            }
+            found
+        };
+        let mut rules = Vec::new();
+        for rule in self.sharing_rules(None).await? {
+            let Some(with) = role_named(&rule.share_with_role) else {
+                continue;
+            };
+            let reaches = my_role.as_ref().is_some_and(|mine| {
+                *mine == with
+                    || below.contains(&with)
+                    || (rule.share_with_subordinates && subordinates(&with).contains(mine))
+            });
+            if !reaches {
+                continue;
+            }
+            let records = match (&rule.owned_by_role, &rule.criteria) {
+                (Some(role), _) => {
+                    let Some(from) = role_named(role) else {
+                        continue;
+                    };
+                    let mut from_roles = HashSet::from([from.clone()]);
+                    if rule.include_subordinates {
+                        from_roles.extend(subordinates(&from));
+                    }
+                    GrantRecords::OwnedBy(
+                        users
+                            .iter()
+                            .filter(|u| {
+                                role_of(u, "UserRoleId").is_some_and(|r| from_roles.contains(&r))
+                            })
+                            .filter_map(|u| u.id().cloned())
+                            .collect(),
+                    )
+                }
+                (None, Some(criteria)) => match self.compile_criteria(&rule.object, criteria).await
+                {
+                    Ok(cond) => GrantRecords::Matching(Box::new(cond)),
+                    Err(_) => continue,
+                },
+                (None, None) => continue,
+            };
+            rules.push(Grant {
+                object: rule.object.clone(),
+                edit: rule.access == "edit",
+                records,
+            });
+        }
         Ok(RecordAccess {
             owners: Some(owners),
             defaults,
+            rules,
         })
+    }
+
+    /// The sharing rules of an object (every object's when `None`).
+    pub async fn sharing_rules(&self, object: Option<&str>) -> Result<Vec<SharingRule>> {
+        let prefix = match object {
+            Some(object) => format!("{RULE_PREFIX}{}:", object.to_ascii_lowercase()),
+            None => RULE_PREFIX.to_string(),
+        };
+        Ok(self
+            .store()
+            .settings_with_prefix(&prefix)
+            .await?
+            .into_iter()
+            .filter_map(|(_, json)| serde_json::from_str(&json).ok())
+            .collect())
+    }
+
+    /// A criteria rule's condition: a SOQL WHERE on the object's own fields, compiled as a
+    /// query would be (without any caller's field-level security: rules are the admin's).
+    async fn compile_criteria(&self, object: &str, criteria: &str) -> Result<Cond> {
+        let schema = self.schema().await?;
+        let root = crate::query::object_named(&schema, object)?;
+        let text = format!("SELECT Id FROM {} WHERE {criteria}", root.name);
+        let plan = crate::query::plan_for_rule(self, &schema, &root, &text).await?;
+        if plan.sources.len() > 1 {
+            return Err(AppError::one(
+                ErrorCode::InvalidField,
+                "a sharing rule's criteria use the object's own fields, not parent paths",
+            ));
+        }
+        plan.filter
+            .ok_or_else(|| AppError::one(ErrorCode::MalformedQuery, "the criteria are empty"))
+    }
+
+    /// Adds (or replaces) a sharing rule (`rapport sharing rule add`).
+    pub async fn add_sharing_rule(&self, caller: &Caller, rule: SharingRule) -> Result<()> {
+        self.require_admin(caller).await?;
+        let schema = self.schema().await?;
+        let object = crate::query::object_named(&schema, &rule.object)?;
+        let sharing = self.access(caller).await?.records.sharing(&object);
+        if sharing == Sharing::ControlledByParent || !object.owned {
+            return Err(AppError::one(
+                ErrorCode::InvalidOperation,
+                format!(
+                    "{} records follow their parent: sharing rules do not apply",
+                    object.name
+                ),
+            ));
+        }
+        if !matches!(rule.access.as_str(), "read" | "edit") {
+            return Err(AppError::one(
+                ErrorCode::InvalidField,
+                format!("unknown access '{}': use read or edit", rule.access),
+            ));
+        }
+        let role_exists = |name: &str| {
+            let name = name.to_string();
+            async move { self.id_by_name("UserRole", &name).await }
+        };
+        for role in rule
+            .owned_by_role
+            .iter()
+            .chain(std::iter::once(&rule.share_with_role))
+        {
+            if role_exists(role).await?.is_none() {
+                return Err(AppError::one(
+                    ErrorCode::InvalidCrossReferenceKey,
+                    format!("no role named {role}"),
+                ));
+            }
+        }
+        match (&rule.owned_by_role, &rule.criteria) {
+            (Some(_), None) => {}
+            (None, Some(criteria)) => {
+                self.compile_criteria(&object.name, criteria).await?;
+            }
+            _ => {
+                return Err(AppError::one(
+                    ErrorCode::InvalidOperation,
+                    "a sharing rule shares either records owned by a role (--owned-by-role) or records matching criteria (--where)",
+                ));
+            }
+        }
+        let mut rule = rule;
+        rule.object = object.name.clone();
+        let json = serde_json::to_string(&rule).unwrap_or_default();
+        self.store()
+            .set_security_setting(
+                &format!(
+                    "{RULE_PREFIX}{}:{}",
+                    object.name.to_ascii_lowercase(),
+                    rule.name.to_ascii_lowercase()
+                ),
+                &json,
+            )
+            .await?;
+        self.forget_access();
+        Ok(())
+    }
+
+    /// Removes a sharing rule; false when there was none of that name.
+    pub async fn remove_sharing_rule(
+        &self,
+        caller: &Caller,
+        object: &str,
+        name: &str,
+    ) -> Result<bool> {
+        self.require_admin(caller).await?;
+        let removed = self
+            .store()
+            .remove_security_setting(&format!(
+                "{RULE_PREFIX}{}:{}",
+                object.to_ascii_lowercase(),
+                name.to_ascii_lowercase()
+            ))
+            .await?;
+        self.forget_access();
+        Ok(removed)
+    }
+
+    async fn require_admin(&self, caller: &Caller) -> Result<()> {
+        if caller.user_id.is_some() && !self.access(caller).await?.modifies_all_data() {
+            return Err(AppError::one(
+                ErrorCode::InsufficientAccessOrReadonly,
+                "only an administrator (Modify All Data) manages sharing",
+            ));
+        }
+        Ok(())
     }
 
     /// Restricts a plan to the records the caller may read: its root's rows, its joined

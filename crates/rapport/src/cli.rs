@@ -197,6 +197,42 @@ enum SharingCommand {
     /// Sets an object's organisation-wide default: private, public-read-only,
     /// public-read-write or controlled-by-parent.
     Default { object: String, level: String },
+    /// Sharing rules.
+    #[command(subcommand)]
+    Rule(RuleCommand),
+}
+
+#[derive(Subcommand)]
+enum RuleCommand {
+    /// Shares records owned by a role (`--owned-by-role`), or matching criteria (`--where
+    /// "Industry = 'Energy'"`), with a role: `rapport sharing rule add Account --name N
+    /// --owned-by-role East --share-with-role West --access read`.
+    Add {
+        object: String,
+        #[arg(long)]
+        name: String,
+        #[arg(
+            long,
+            conflicts_with = "criteria",
+            required_unless_present = "criteria"
+        )]
+        owned_by_role: Option<String>,
+        #[arg(long)]
+        include_subordinates: bool,
+        #[arg(long = "where")]
+        criteria: Option<String>,
+        #[arg(long)]
+        share_with_role: String,
+        #[arg(long)]
+        share_with_subordinates: bool,
+        /// read or edit.
+        #[arg(long, default_value = "read")]
+        access: String,
+    },
+    /// Removes a sharing rule.
+    Remove { object: String, name: String },
+    /// Lists the sharing rules (of one object, or all).
+    List { object: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -570,6 +606,74 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             writeln!(out, "{profile}: {field} is {}", access.to_ascii_lowercase())?;
+        }
+        Command::Sharing(SharingCommand::Rule(RuleCommand::Add {
+            object,
+            name,
+            owned_by_role,
+            include_subordinates,
+            criteria,
+            share_with_role,
+            share_with_subordinates,
+            access,
+        })) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let rule = app::sharing::SharingRule {
+                object,
+                name: name.clone(),
+                owned_by_role,
+                include_subordinates,
+                criteria,
+                share_with_role,
+                share_with_subordinates,
+                access: access.to_ascii_lowercase(),
+            };
+            app.add_sharing_rule(&caller, rule).await.map_err(explain)?;
+            writeln!(out, "added sharing rule {name}")?;
+        }
+        Command::Sharing(SharingCommand::Rule(RuleCommand::Remove { object, name })) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            if !app
+                .remove_sharing_rule(&caller, &object, &name)
+                .await
+                .map_err(explain)?
+            {
+                bail!("{object} has no sharing rule named {name}");
+            }
+            writeln!(out, "removed sharing rule {name}")?;
+        }
+        Command::Sharing(SharingCommand::Rule(RuleCommand::List { object })) => {
+            for rule in app
+                .sharing_rules(object.as_deref())
+                .await
+                .map_err(explain)?
+            {
+                let from = match (&rule.owned_by_role, &rule.criteria) {
+                    (Some(role), _) => format!(
+                        "owned by {role}{}",
+                        if rule.include_subordinates {
+                            " and subordinates"
+                        } else {
+                            ""
+                        }
+                    ),
+                    (None, Some(criteria)) => format!("where {criteria}"),
+                    (None, None) => String::new(),
+                };
+                writeln!(
+                    out,
+                    "{}.{}: {from} -> {}{} ({})",
+                    rule.object,
+                    rule.name,
+                    rule.share_with_role,
+                    if rule.share_with_subordinates {
+                        " and subordinates"
+                    } else {
+                        ""
+                    },
+                    rule.access
+                )?;
+            }
         }
         Command::Sharing(SharingCommand::Default { object, level }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

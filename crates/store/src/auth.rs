@@ -227,6 +227,18 @@ impl Store {
         tx.commit().await
     }
 
+    /// Removes a setting with the security version; returns whether it existed.
+    pub async fn remove_security_setting(&self, name: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let mut sql = tx.sql();
+        sql.push("DELETE FROM rapport_setting WHERE name = ")
+            .text_param(name);
+        let removed = tx.execute(sql).await? > 0;
+        bump_security_version_in(&mut tx).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
     /// Moves the security version on after a revocation or a user change, so that every
     /// process drops the tokens it has cached.
     pub async fn bump_security_version(&self) -> Result<()> {

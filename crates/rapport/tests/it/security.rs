@@ -1045,3 +1045,194 @@ async fn logins_lock_out_and_are_recorded(db: TestDb) {
     assert_eq!(status, 400);
     assert_eq!(body["error_description"], "User is inactive");
 }
+
+crate::both_backends!(sharing_rules_widen_private_defaults);
+
+/// Owner-based and criteria-based sharing rules open private records to another branch of
+/// the role tree (and, through the hierarchy, to those above the role shared with); read
+/// rules do not allow edits; removing a rule takes the access back.
+async fn sharing_rules_widen_private_defaults(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    app.add_role(&admin, "CEO", None).await.unwrap();
+    for (role, parent) in [
+        ("East Manager", "CEO"),
+        ("West Manager", "CEO"),
+        ("East Rep", "East Manager"),
+        ("West Rep", "West Manager"),
+    ] {
+        app.add_role(&admin, role, Some(parent)).await.unwrap();
+    }
+    for (email, role) in [
+        ("east.rep@example.com", "East Rep"),
+        ("west.manager@example.com", "West Manager"),
+        ("west.rep@example.com", "West Rep"),
+    ] {
+        app.add_user(
+            &admin,
+            NewUser {
+                email: email.into(),
+                password: "secret123".into(),
+                name: format!("User {email}"),
+                profile: Some("Standard User".into()),
+                role: Some(role.into()),
+                language: Lang::En,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let east = app.cli_caller(Some("east.rep@example.com")).await.unwrap();
+    let manager = app
+        .cli_caller(Some("west.manager@example.com"))
+        .await
+        .unwrap();
+    let west = app.cli_caller(Some("west.rep@example.com")).await.unwrap();
+    app.set_sharing_default(&admin, "Account", "private")
+        .await
+        .unwrap();
+    let energy = app
+        .create(
+            &east,
+            "Account",
+            input(json!({"Name": "East Energy", "Industry": "Energy"})),
+        )
+        .await
+        .unwrap();
+    app.create(
+        &east,
+        "Account",
+        input(json!({"Name": "East Retail", "Industry": "Retail"})),
+    )
+    .await
+    .unwrap();
+    let names = |caller: &Caller| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move {
+            app.query(
+                &caller,
+                "SELECT Name FROM Account ORDER BY Name",
+                QueryOptions {
+                    page_size: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| match &r.cells[0].1 {
+                Cell::Value(v) => v.to_display(),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<String>>()
+        }
+    };
+    assert!(names(&manager).await.is_empty());
+    rapport_ok(
+        &db,
+        &[
+            "sharing",
+            "rule",
+            "add",
+            "Account",
+            "--name",
+            "EastToWest",
+            "--owned-by-role",
+            "East Rep",
+            "--share-with-role",
+            "West Manager",
+            "--access",
+            "read",
+        ],
+    );
+    rapport_ok(
+        &db,
+        &[
+            "sharing",
+            "rule",
+            "add",
+            "Account",
+            "--name",
+            "Energy",
+            "--where",
+            "Industry = 'Energy'",
+            "--share-with-role",
+            "West Rep",
+            "--access",
+            "edit",
+        ],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(names(&manager).await, ["East Energy", "East Retail"]);
+    assert_eq!(names(&west).await, ["East Energy"]);
+    let rename = |caller: &Caller, to: &'static str| {
+        let app = app.clone();
+        let caller = caller.clone();
+        let id = energy.to_18();
+        async move {
+            error_code(
+                app.update(
+                    &caller,
+                    "Account",
+                    Update {
+                        id,
+                        input: input(json!({ "Phone": to })),
+                        if_unmodified_since: None,
+                    },
+                )
+                .await,
+            )
+        }
+    };
+    assert_eq!(
+        rename(&west, "1").await,
+        "ok:()",
+        "an edit rule allows edits"
+    );
+    assert_eq!(
+        rename(&manager, "2").await,
+        "ok:()",
+        "the hierarchy passes the west rep's access up"
+    );
+    let listed = rapport_ok(&db, &["sharing", "rule", "list", "Account"]);
+    assert!(
+        listed.contains("Account.EastToWest: owned by East Rep -> West Manager (read)")
+            && listed.contains("Account.Energy: where Industry = 'Energy' -> West Rep (edit)"),
+        "{listed}"
+    );
+    rapport_ok(&db, &["sharing", "rule", "remove", "Account", "EastToWest"]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(names(&manager).await, ["East Energy"]);
+    for (args, message) in [
+        (
+            vec!["--owned-by-role", "Nobody", "--share-with-role", "CEO"],
+            "no role named Nobody",
+        ),
+        (
+            vec!["--where", "Owner.Name = 'x'", "--share-with-role", "CEO"],
+            "not parent paths",
+        ),
+    ] {
+        let mut full = vec!["sharing", "rule", "add", "Account", "--name", "Bad"];
+        full.extend(args);
+        let error = crate::support::rapport_err(&db, &full);
+        assert!(error.contains(message), "{error}");
+    }
+    let error = crate::support::rapport_err(
+        &db,
+        &[
+            "sharing",
+            "rule",
+            "add",
+            "Contact",
+            "--name",
+            "Bad",
+            "--owned-by-role",
+            "CEO",
+            "--share-with-role",
+            "CEO",
+        ],
+    );
+    assert!(error.contains("follow their parent"), "{error}");
+}
