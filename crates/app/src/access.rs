@@ -518,22 +518,7 @@ pub(crate) async fn ensure_object_permissions(app: &App) -> Result<()> {
             ));
         }
     }
-    let mut numbers = app
-        .store()
-        .reserve_record_numbers(inputs.len() as u64)
-        .await?;
-    let mut tx = app.store().begin().await?;
-    app.insert_all_in(
-        &mut tx,
-        &schema,
-        &system,
-        "ObjectPermissions",
-        inputs,
-        &mut numbers,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    app.insert_permissions(inputs).await
 }
 
 impl App {
@@ -541,7 +526,6 @@ impl App {
     /// administrator narrows them with `rapport profile object`).
     pub(crate) async fn grant_like_account(&self, objects: &[&str]) -> Result<()> {
         let system = Caller::system();
-        let schema = self.schema().await?;
         let mut fields = vec!["ParentId"];
         fields.extend(ObjectAccess::NAMES.iter().map(|(_, f)| *f));
         let rows = self
@@ -570,6 +554,12 @@ impl App {
                 inputs.push(permission_input(profile, object, access));
             }
         }
+        self.insert_permissions(inputs).await
+    }
+
+    /// Inserts ObjectPermissions records as the system, in one transaction.
+    async fn insert_permissions(&self, inputs: Vec<crate::records::RecordInput>) -> Result<()> {
+        let schema = self.schema().await?;
         // Numbers first: inside a transaction SQLite would wait on the lock it holds.
         let mut numbers = self
             .store()
@@ -579,7 +569,7 @@ impl App {
         self.insert_all_in(
             &mut tx,
             &schema,
-            &system,
+            &Caller::system(),
             "ObjectPermissions",
             inputs,
             &mut numbers,

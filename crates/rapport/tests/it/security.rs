@@ -32,6 +32,30 @@ async fn code(app: &App, caller: &Caller, soql: &str) -> String {
     }
 }
 
+/// Adds a user (password `secret123`) and returns them as a caller.
+async fn add_user(
+    app: &App,
+    admin: &Caller,
+    email: &str,
+    profile: Option<&str>,
+    role: Option<&str>,
+) -> Caller {
+    app.add_user(
+        admin,
+        NewUser {
+            email: email.into(),
+            password: "secret123".into(),
+            name: format!("User {email}"),
+            profile: profile.map(str::to_string),
+            role: role.map(str::to_string),
+            language: Lang::En,
+        },
+    )
+    .await
+    .unwrap();
+    app.cli_caller(Some(email)).await.unwrap()
+}
+
 fn error_code<T: std::fmt::Debug>(result: app::Result<T>) -> String {
     match result {
         Ok(value) => format!("ok:{value:?}"),
@@ -383,19 +407,7 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
         ("east.rep@example.com", "East Rep"),
         ("west.rep@example.com", "West Rep"),
     ] {
-        app.add_user(
-            &admin,
-            NewUser {
-                email: email.into(),
-                password: "secret123".into(),
-                name: format!("User {email}"),
-                profile: Some("Standard User".into()),
-                role: Some(role.into()),
-                language: Lang::En,
-            },
-        )
-        .await
-        .unwrap();
+        add_user(&app, &admin, email, Some("Standard User"), Some(role)).await;
         callers.insert(email, app.cli_caller(Some(email)).await.unwrap());
     }
     let [ceo, manager, east, west] = [
@@ -631,19 +643,7 @@ crate::both_backends!(fields_are_hidden_or_read_only_by_profile);
 /// or describe); a read-only one is read but never written.
 async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
     let (app, admin) = db.app_with_admin().await;
-    app.add_user(
-        &admin,
-        NewUser {
-            email: "rep@example.com".into(),
-            password: "secret123".into(),
-            name: "Rep One".into(),
-            profile: None,
-            role: None,
-            language: Lang::En,
-        },
-    )
-    .await
-    .unwrap();
+    add_user(&app, &admin, "rep@example.com", None, None).await;
     let rep = app.cli_caller(Some("rep@example.com")).await.unwrap();
     rapport_ok(
         &db,
@@ -911,19 +911,7 @@ crate::both_backends!(logins_lock_out_and_are_recorded);
 /// administrator's reset, under the password policy, lets them in again.
 async fn logins_lock_out_and_are_recorded(db: TestDb) {
     let (app, admin) = db.app_with_admin().await;
-    app.add_user(
-        &admin,
-        NewUser {
-            email: "rep@example.com".into(),
-            password: "secret123".into(),
-            name: "Rep One".into(),
-            profile: None,
-            role: None,
-            language: Lang::En,
-        },
-    )
-    .await
-    .unwrap();
+    add_user(&app, &admin, "rep@example.com", None, None).await;
     assert_eq!(
         error_code(
             app.add_user(
@@ -1067,19 +1055,7 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
         ("west.manager@example.com", "West Manager"),
         ("west.rep@example.com", "West Rep"),
     ] {
-        app.add_user(
-            &admin,
-            NewUser {
-                email: email.into(),
-                password: "secret123".into(),
-                name: format!("User {email}"),
-                profile: Some("Standard User".into()),
-                role: Some(role.into()),
-                language: Lang::En,
-            },
-        )
-        .await
-        .unwrap();
+        add_user(&app, &admin, email, Some("Standard User"), Some(role)).await;
     }
     let east = app.cli_caller(Some("east.rep@example.com")).await.unwrap();
     let manager = app
