@@ -16,7 +16,9 @@ use crate::{App, AppError, Caller, Result};
 
 /// The objects whose records decide what users may do: a write to one moves the security
 /// version.
-pub(crate) const SECURITY_OBJECTS: [&str; 5] = [
+pub(crate) const SECURITY_OBJECTS: [&str; 7] = [
+    "Group",
+    "GroupMember",
     "User",
     "Profile",
     "UserRole",

@@ -102,7 +102,10 @@ pub struct SharingRule {
     /// Criteria-based: records matching this SOQL condition on the object's own fields.
     pub criteria: Option<String>,
     /// Shared with users in this role (and, through the hierarchy, those above it) …
-    pub share_with_role: String,
+    pub share_with_role: Option<String>,
+    /// … or with the members of this public group.
+    #[serde(default)]
+    pub share_with_group: Option<String>,
     /// … and in the roles below it.
     pub share_with_subordinates: bool,
     /// `read` or `edit`.
@@ -417,6 +420,9 @@ impl App {
             let role = role_of(u, "UserRoleId")?;
             below.contains(&role).then(|| u.id().cloned()).flatten()
         }));
+        // The groups the user is in; the records a queue of theirs owns are theirs to work.
+        let groups = self.groups_of(user).await?;
+        owners.extend(groups.iter().map(|(id, _)| id.clone()));
         // The sharing rules that reach this user: shared with their role, with a role below
         // theirs (the hierarchy passes access up), or with a role above it and its
         // subordinates.
@@ -446,14 +452,22 @@ impl App {
         };
         let mut rules = Vec::new();
         for rule in self.sharing_rules(None).await? {
-            let Some(with) = role_named(&rule.share_with_role) else {
-                continue;
+            let reaches = match (&rule.share_with_role, &rule.share_with_group) {
+                (Some(role), _) => {
+                    let Some(with) = role_named(role) else {
+                        continue;
+                    };
+                    my_role.as_ref().is_some_and(|mine| {
+                        *mine == with
+                            || below.contains(&with)
+                            || (rule.share_with_subordinates && subordinates(&with).contains(mine))
+                    })
+                }
+                (None, Some(group)) => groups
+                    .iter()
+                    .any(|(_, name)| name.eq_ignore_ascii_case(group)),
+                (None, None) => false,
             };
-            let reaches = my_role.as_ref().is_some_and(|mine| {
-                *mine == with
-                    || below.contains(&with)
-                    || (rule.share_with_subordinates && subordinates(&with).contains(mine))
-            });
             if !reaches {
                 continue;
             }
@@ -494,6 +508,86 @@ impl App {
             defaults,
             rules,
         })
+    }
+
+    /// The groups (public groups and queues) `user` is a member of: (id, name).
+    async fn groups_of(&self, user: &RecordId) -> Result<Vec<(RecordId, String)>> {
+        let system = Caller::system();
+        let memberships = self
+            .find(
+                &system,
+                "GroupMember",
+                &["GroupId"],
+                Some(store::Filter::eq("UserOrGroupId", Value::Id(user.clone()))),
+                Vec::new(),
+                None,
+            )
+            .await?;
+        let mut groups = Vec::new();
+        for membership in memberships {
+            let Some(group) = membership.get("GroupId").and_then(Value::as_id) else {
+                continue;
+            };
+            let record = self
+                .get(
+                    &system,
+                    "Group",
+                    &group.to_18(),
+                    Some(&["Name".to_string()]),
+                )
+                .await?;
+            if let Some(name) = record.get("Name").and_then(Value::as_text) {
+                groups.push((group.clone(), name.to_string()));
+            }
+        }
+        Ok(groups)
+    }
+
+    /// Adds a public group or a queue (`rapport group add NAME [--queue]`).
+    pub async fn add_group(&self, caller: &Caller, name: &str, queue: bool) -> Result<RecordId> {
+        self.require_admin(caller).await?;
+        if self.id_by_name("Group", name).await?.is_some() {
+            return Err(AppError::on_field(
+                ErrorCode::DuplicateValue,
+                "Name",
+                format!("a group named {name} already exists"),
+            ));
+        }
+        let mut input = crate::records::RecordInput::new();
+        input.insert("Name".into(), name.into());
+        let developer: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        input.insert("DeveloperName".into(), developer.into());
+        input.insert(
+            "Type".into(),
+            if queue { "Queue" } else { "Regular" }.into(),
+        );
+        let id = self.create(caller, "Group", input).await?;
+        self.forget_access();
+        Ok(id)
+    }
+
+    /// Adds a user to a group or queue (`rapport group member add GROUP EMAIL`).
+    pub async fn add_group_member(&self, caller: &Caller, group: &str, email: &str) -> Result<()> {
+        self.require_admin(caller).await?;
+        let group_id = self
+            .id_by_name("Group", group)
+            .await?
+            .ok_or_else(|| AppError::one(ErrorCode::NotFound, format!("no group named {group}")))?;
+        let user = self.user_id_by_email(email).await?.ok_or_else(|| {
+            AppError::one(
+                ErrorCode::NotFound,
+                format!("no user with the login {email}"),
+            )
+        })?;
+        let mut input = crate::records::RecordInput::new();
+        input.insert("GroupId".into(), group_id.to_18().into());
+        input.insert("UserOrGroupId".into(), user.to_18().into());
+        self.create(caller, "GroupMember", input).await?;
+        self.forget_access();
+        Ok(())
     }
 
     /// The sharing rules of an object (every object's when `None`).
@@ -553,11 +647,24 @@ impl App {
             let name = name.to_string();
             async move { self.id_by_name("UserRole", &name).await }
         };
-        for role in rule
-            .owned_by_role
-            .iter()
-            .chain(std::iter::once(&rule.share_with_role))
-        {
+        match (&rule.share_with_role, &rule.share_with_group) {
+            (Some(_), None) => {}
+            (None, Some(group)) => {
+                if self.id_by_name("Group", group).await?.is_none() {
+                    return Err(AppError::one(
+                        ErrorCode::InvalidCrossReferenceKey,
+                        format!("no group named {group}"),
+                    ));
+                }
+            }
+            _ => {
+                return Err(AppError::one(
+                    ErrorCode::InvalidOperation,
+                    "a sharing rule shares with a role (--share-with-role) or a group (--share-with-group)",
+                ));
+            }
+        }
+        for role in rule.owned_by_role.iter().chain(rule.share_with_role.iter()) {
             if role_exists(role).await?.is_none() {
                 return Err(AppError::one(
                     ErrorCode::InvalidCrossReferenceKey,

@@ -61,6 +61,9 @@ enum Command {
     /// Record sharing: organisation-wide defaults.
     #[command(subcommand)]
     Sharing(SharingCommand),
+    /// Public groups and queues.
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// Prints a new API bearer token for a user.
     Token {
         #[arg(long)]
@@ -193,6 +196,25 @@ enum ProfileCommand {
 }
 
 #[derive(Subcommand)]
+enum GroupCommand {
+    /// Adds a public group, or (`--queue`) a queue that can own leads and cases.
+    Add {
+        name: String,
+        #[arg(long)]
+        queue: bool,
+    },
+    /// Group membership.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Adds a user to a group or queue.
+    Add { group: String, email: String },
+}
+
+#[derive(Subcommand)]
 enum SharingCommand {
     /// Sets an object's organisation-wide default: private, public-read-only,
     /// public-read-write or controlled-by-parent.
@@ -221,8 +243,10 @@ enum RuleCommand {
         include_subordinates: bool,
         #[arg(long = "where")]
         criteria: Option<String>,
-        #[arg(long)]
-        share_with_role: String,
+        #[arg(long, required_unless_present = "share_with_group")]
+        share_with_role: Option<String>,
+        #[arg(long, conflicts_with = "share_with_role")]
+        share_with_group: Option<String>,
         #[arg(long)]
         share_with_subordinates: bool,
         /// read or edit.
@@ -614,6 +638,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             include_subordinates,
             criteria,
             share_with_role,
+            share_with_group,
             share_with_subordinates,
             access,
         })) => {
@@ -625,6 +650,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 include_subordinates,
                 criteria,
                 share_with_role,
+                share_with_group,
                 share_with_subordinates,
                 access: access.to_ascii_lowercase(),
             };
@@ -665,7 +691,10 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                     "{}.{}: {from} -> {}{} ({})",
                     rule.object,
                     rule.name,
-                    rule.share_with_role,
+                    rule.share_with_role
+                        .as_deref()
+                        .or(rule.share_with_group.as_deref())
+                        .unwrap_or_default(),
                     if rule.share_with_subordinates {
                         " and subordinates"
                     } else {
@@ -674,6 +703,21 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                     rule.access
                 )?;
             }
+        }
+        Command::Group(GroupCommand::Add { name, queue }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let id = app
+                .add_group(&caller, &name, queue)
+                .await
+                .map_err(explain)?;
+            writeln!(out, "{id}")?;
+        }
+        Command::Group(GroupCommand::Member(MemberCommand::Add { group, email })) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            app.add_group_member(&caller, &group, &email)
+                .await
+                .map_err(explain)?;
+            writeln!(out, "{email} is in {group}")?;
         }
         Command::Sharing(SharingCommand::Default { object, level }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

@@ -1212,3 +1212,129 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
     );
     assert!(error.contains("follow their parent"), "{error}");
 }
+
+crate::both_backends!(queues_and_groups_share_records);
+
+/// A queue owns private leads that its members (and only they) see and work; a sharing rule
+/// with a public group reaches its members.
+async fn queues_and_groups_share_records(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let member = add_user(&app, &admin, "member@example.com", None, None).await;
+    let outsider = add_user(&app, &admin, "outsider@example.com", None, None).await;
+    app.set_sharing_default(&admin, "Lead", "private")
+        .await
+        .unwrap();
+    app.set_sharing_default(&admin, "Account", "private")
+        .await
+        .unwrap();
+    rapport_ok(&db, &["group", "add", "Inbound Leads", "--queue"]);
+    rapport_ok(
+        &db,
+        &[
+            "group",
+            "member",
+            "add",
+            "Inbound Leads",
+            "member@example.com",
+        ],
+    );
+    rapport_ok(&db, &["group", "add", "Partners Team"]);
+    rapport_ok(
+        &db,
+        &[
+            "group",
+            "member",
+            "add",
+            "Partners Team",
+            "outsider@example.com",
+        ],
+    );
+    let queue = app
+        .query(
+            &admin,
+            "SELECT Id FROM Group WHERE Name = 'Inbound Leads'",
+            QueryOptions {
+                page_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .rows[0]
+        .id
+        .clone()
+        .unwrap();
+    let lead = app
+        .create(
+            &admin,
+            "Lead",
+            input(json!({"LastName": "Queued", "Company": "Q Co", "OwnerId": queue.to_18()})),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(code(&app, &member, "SELECT Id FROM Lead").await, "ok:1");
+    assert_eq!(code(&app, &outsider, "SELECT Id FROM Lead").await, "ok:0");
+    app.update(
+        &member,
+        "Lead",
+        Update {
+            id: lead.to_18(),
+            input: input(json!({"Status": "Working - Contacted"})),
+            if_unmodified_since: None,
+        },
+    )
+    .await
+    .expect("a queue member works the queue's leads");
+    // A rule sharing the admin's accounts whose industry is Energy with a public group.
+    app.create(
+        &admin,
+        "Account",
+        input(json!({"Name": "Grid Co", "Industry": "Energy"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        code(&app, &outsider, "SELECT Id FROM Account").await,
+        "ok:0"
+    );
+    rapport_ok(
+        &db,
+        &[
+            "sharing",
+            "rule",
+            "add",
+            "Account",
+            "--name",
+            "ToPartners",
+            "--where",
+            "Industry = 'Energy'",
+            "--share-with-group",
+            "Partners Team",
+            "--access",
+            "read",
+        ],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        code(&app, &outsider, "SELECT Id FROM Account").await,
+        "ok:1"
+    );
+    assert_eq!(code(&app, &member, "SELECT Id FROM Account").await, "ok:0");
+    let error = crate::support::rapport_err(
+        &db,
+        &[
+            "sharing",
+            "rule",
+            "add",
+            "Account",
+            "--name",
+            "Bad",
+            "--where",
+            "Industry = 'x'",
+            "--share-with-group",
+            "Nobody",
+        ],
+    );
+    assert!(error.contains("no group named Nobody"), "{error}");
+}
