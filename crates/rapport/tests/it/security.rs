@@ -486,6 +486,19 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
         ["East Co", "Manager Co", "Shared Co", "West Co"]
     );
     assert_eq!(names(&admin, accounts).await.len(), 4);
+    // The CLI's `query --as` sees what that user sees.
+    let printed = rapport_ok(
+        &db,
+        &[
+            "query",
+            "SELECT Name FROM Account ORDER BY Name",
+            "--as",
+            "east.rep@example.com",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(printed.trim(), "Name\nEast Co\nShared Co", "{printed}");
     // Counts, aggregates, semi-joins, parent paths and child subqueries see the same rows.
     assert_eq!(
         code(&app, &east, "SELECT COUNT() FROM Account").await,
