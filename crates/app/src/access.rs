@@ -153,12 +153,19 @@ pub struct Access {
     pub(crate) records: crate::sharing::RecordAccess,
     /// Which fields.
     pub fields: Arc<FieldRules>,
+    /// Transfer Record: may change the owner of any record they may edit.
+    transfer_any: bool,
 }
 
 impl Access {
     /// Modify All Data: every object, every record.
     pub fn modifies_all_data(&self) -> bool {
         self.modify_all_data
+    }
+
+    /// May change the owner of any record they may edit (Transfer Record, or Modify All).
+    pub fn transfers_any(&self, object: &ObjectDef) -> bool {
+        self.modify_all_data || self.transfer_any || self.object(object).modify_all
     }
 
     pub fn object(&self, object: &ObjectDef) -> ObjectAccess {
@@ -265,6 +272,7 @@ impl App {
                 Some(&[
                     "PermissionsModifyAllData".to_string(),
                     "PermissionsViewAllData".to_string(),
+                    "PermissionsTransferAnyEntity".to_string(),
                 ]),
             )
             .await?;
@@ -335,6 +343,7 @@ impl App {
         Ok(Access {
             modify_all_data,
             view_all_data,
+            transfer_any: flag("PermissionsTransferAnyEntity"),
             objects,
             records,
             fields: Arc::new(fields),

@@ -1184,6 +1184,15 @@ impl App {
         let ids: Vec<RecordId> = parsed.iter().map(|p| p.1.clone()).collect();
         self.require_editable(Some(&mut *tx), caller, &object, &ids)
             .await?;
+        if let Some(owner) = object.field_position("OwnerId") {
+            let transfers: Vec<RecordId> = parsed
+                .iter()
+                .filter(|(_, _, sets, _)| sets.iter().any(|(p, _)| *p == owner))
+                .map(|p| p.1.clone())
+                .collect();
+            self.require_transferable(Some(&mut *tx), caller, &object, &transfers)
+                .await?;
+        }
         moves_security(tx, &object).await?;
         let now = model::value::now_millis();
         let all_fields: Vec<&FieldDef> = object.fields.iter().collect();

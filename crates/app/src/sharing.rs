@@ -786,6 +786,66 @@ impl App {
         }
     }
 
+    /// Refuses to change the owner of records the caller neither owns nor has above them in
+    /// the role hierarchy, unless their profile may transfer any record (Salesforce's
+    /// Transfer Record) or modify all of the object's.
+    pub(crate) async fn require_transferable(
+        &self,
+        tx: Option<&mut store::Tx>,
+        caller: &Caller,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<()> {
+        if caller.user_id.is_none() || ids.is_empty() {
+            return Ok(());
+        }
+        let access = self.access(caller).await?;
+        if access.transfers_any(object) {
+            return Ok(());
+        }
+        let Some(owners) = access.records.owners.clone() else {
+            return Ok(());
+        };
+        let (Some(id_field), Some(owned)) = (
+            object.field("Id").cloned(),
+            access.records.owner_in(object, 0, &owners),
+        ) else {
+            return Ok(());
+        };
+        let mut plan = id_plan(object, None, 0);
+        plan.alias_base = 0;
+        plan.filter = Some(Cond::And(vec![
+            Cond::In {
+                column: Column {
+                    source: 0,
+                    field: id_field,
+                },
+                values: ids.iter().cloned().map(Value::Id).collect(),
+            },
+            owned,
+        ]));
+        let rows = match tx {
+            Some(tx) => store::Store::query_rows_in(tx, &plan).await?,
+            None => self.store().query_rows(&plan).await?,
+        };
+        let mine: HashSet<RecordId> = rows
+            .into_iter()
+            .filter_map(|row| row.first().and_then(Value::as_id).cloned())
+            .collect();
+        match ids.iter().find(|id| !mine.contains(id)) {
+            None => Ok(()),
+            Some(id) => Err(AppError::on_field(
+                ErrorCode::InsufficientAccessOrReadonly,
+                "OwnerId",
+                format!(
+                    "insufficient access rights: only the owner, someone above them in the role hierarchy or a user with Transfer Record may change the owner of {} {}",
+                    object.name,
+                    id.to_18()
+                ),
+            )),
+        }
+    }
+
     /// Which of `ids` the caller may read or edit; `None` when all of them.
     async fn allowed(
         &self,

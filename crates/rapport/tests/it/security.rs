@@ -641,6 +641,34 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
     rapport_ok(&db, &["sharing", "default", "Account", "public-read-write"]);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(names(&east, accounts).await.len(), 4);
+    // Public read/write lets anyone edit, not take over: changing the owner needs ownership
+    // (or a place above the owner), Transfer Record, or Modify All.
+    let give = |caller: &Caller, record: &model::RecordId, to: &Caller| {
+        let app = app.clone();
+        let caller = caller.clone();
+        let id = record.to_18();
+        let to = to.user_id.clone().unwrap().to_18();
+        async move {
+            error_code(
+                app.update(
+                    &caller,
+                    "Account",
+                    Update {
+                        id,
+                        input: input(json!({ "OwnerId": to })),
+                        if_unmodified_since: None,
+                    },
+                )
+                .await,
+            )
+        }
+    };
+    assert_eq!(
+        give(&west, &east_account, &west).await,
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    assert_eq!(give(&east, &east_account, &west).await, "ok:()");
+    assert_eq!(give(&admin, &east_account, &east).await, "ok:()");
     let error = crate::support::rapport_err(&db, &["sharing", "default", "Account", "secret"]);
     assert!(error.contains("unknown sharing level 'secret'"), "{error}");
     assert_eq!(
