@@ -437,7 +437,7 @@ fn default_access(profile: &str, modify_all_data: bool, object: &ObjectDef) -> O
     };
     if matches!(
         object.name.as_str(),
-        "ObjectPermissions" | "FieldPermissions"
+        "ObjectPermissions" | "FieldPermissions" | "RecordShare"
     ) {
         ObjectAccess::default()
     } else if profile == "Read Only" || !(object.createable && object.deletable) {

@@ -164,6 +164,7 @@ impl RecordAccess {
             (Sharing::PublicRead, Want::Edit) => {
                 let mut any: Vec<Cond> = own.into_iter().collect();
                 any.extend(self.granted(object, source, want));
+                any.extend(manual(schema, object, source, owners, want));
                 Some(or(any))
             }
             (Sharing::Private, _) => {
@@ -172,6 +173,7 @@ impl RecordAccess {
                     any.extend(self.implicit(schema, object, source, owners));
                 }
                 any.extend(self.granted(object, source, want));
+                any.extend(manual(schema, object, source, owners, want));
                 Some(or(any))
             }
             (Sharing::ControlledByParent, _) => {
@@ -256,6 +258,47 @@ impl RecordAccess {
             })
             .collect()
     }
+}
+
+/// Records shared by hand with the caller (or someone below them): RecordShare rows, at
+/// `Edit` for edits.
+fn manual(
+    schema: &Schema,
+    object: &ObjectDef,
+    source: usize,
+    owners: &[RecordId],
+    want: Want,
+) -> Option<Cond> {
+    let shares = schema.object("RecordShare")?;
+    let id = object.field("Id")?.clone();
+    let record = shares.field("RecordId")?.clone();
+    let mut filter = vec![Cond::In {
+        column: Column {
+            source: 0,
+            field: shares.field("UserOrGroupId")?.clone(),
+        },
+        values: owners.iter().cloned().map(Value::Id).collect(),
+    }];
+    if want == Want::Edit {
+        filter.push(Cond::Compare {
+            column: Column {
+                source: 0,
+                field: shares.field("AccessLevel")?.clone(),
+            },
+            op: Compare::Eq,
+            value: Value::Text("Edit".into()),
+        });
+    }
+    let mut plan = id_plan(shares, Some(Cond::And(filter)), 0);
+    plan.columns = vec![Column {
+        source: 0,
+        field: record,
+    }];
+    Some(Cond::InQuery {
+        column: Column { source, field: id },
+        plan: Box::new(plan),
+        negated: false,
+    })
 }
 
 /// A condition written for source 0, moved to another source of the plan.
@@ -843,6 +886,86 @@ impl App {
                     id.to_18()
                 ),
             )),
+        }
+    }
+
+    /// Shares one record with a user by hand (`rapport share`): the owner, someone above
+    /// them, or an administrator may. `access` is read or edit; sharing again replaces it.
+    pub async fn share_record(
+        &self,
+        caller: &Caller,
+        record: &str,
+        email: &str,
+        access: &str,
+    ) -> Result<()> {
+        let level = match access.to_ascii_lowercase().as_str() {
+            "read" => "Read",
+            "edit" => "Edit",
+            _ => {
+                return Err(AppError::one(
+                    ErrorCode::InvalidField,
+                    format!("unknown access '{access}': use read or edit"),
+                ));
+            }
+        };
+        let id = RecordId::parse(record)
+            .map_err(|_| AppError::one(ErrorCode::MalformedId, format!("invalid id: {record}")))?;
+        let schema = self.schema().await?;
+        let object = schema
+            .object_by_prefix(id.key_prefix())
+            .cloned()
+            .ok_or_else(|| AppError::one(ErrorCode::NotFound, "no such record"))?;
+        self.require_readable(None, caller, &object, &id).await?;
+        self.require_transferable(None, caller, &object, std::slice::from_ref(&id))
+            .await
+            .map_err(|_| {
+                AppError::one(
+                    ErrorCode::InsufficientAccessOrReadonly,
+                    format!(
+                        "only the owner of {} {}, someone above them or an administrator may share it",
+                        object.name,
+                        id.to_18()
+                    ),
+                )
+            })?;
+        let user = self.user_id_by_email(email).await?.ok_or_else(|| {
+            AppError::one(
+                ErrorCode::NotFound,
+                format!("no user with the login {email}"),
+            )
+        })?;
+        let system = Caller::system();
+        let existing = self
+            .find(
+                &system,
+                "RecordShare",
+                &["Id"],
+                Some(store::Filter::And(vec![
+                    store::Filter::eq("RecordId", Value::Text(id.as_str15().to_string())),
+                    store::Filter::eq("UserOrGroupId", Value::Id(user.clone())),
+                ])),
+                Vec::new(),
+                Some(1),
+            )
+            .await?;
+        let mut input = crate::records::RecordInput::new();
+        input.insert("RecordId".into(), id.as_str15().into());
+        input.insert("UserOrGroupId".into(), user.to_18().into());
+        input.insert("AccessLevel".into(), level.into());
+        match existing.first().and_then(|r| r.id().cloned()) {
+            Some(share) => {
+                self.update(
+                    &system,
+                    "RecordShare",
+                    crate::records::Update {
+                        id: share.to_18(),
+                        input,
+                        if_unmodified_since: None,
+                    },
+                )
+                .await
+            }
+            None => self.create(&system, "RecordShare", input).await.map(drop),
         }
     }
 

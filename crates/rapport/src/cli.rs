@@ -64,6 +64,18 @@ enum Command {
     /// Public groups and queues.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Shares one record with a user by hand (as its owner, or --as someone above them).
+    Share {
+        record: String,
+        #[arg(long)]
+        with: String,
+        /// read or edit.
+        #[arg(long, default_value = "read")]
+        access: String,
+        /// Share as this user (default: the first administrator).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
     /// Prints a new API bearer token for a user.
     Token {
         #[arg(long)]
@@ -703,6 +715,22 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                     rule.access
                 )?;
             }
+        }
+        Command::Share {
+            record,
+            with,
+            access,
+            as_user,
+        } => {
+            let caller = app.cli_caller(as_user.as_deref()).await.map_err(explain)?;
+            app.share_record(&caller, &record, &with, &access)
+                .await
+                .map_err(explain)?;
+            writeln!(
+                out,
+                "shared {record} with {with} ({})",
+                access.to_ascii_lowercase()
+            )?;
         }
         Command::Group(GroupCommand::Add { name, queue }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

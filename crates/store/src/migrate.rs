@@ -77,7 +77,7 @@ CREATE TABLE rapport_login_failure (user_id TEXT PRIMARY KEY, failures BIGINT NO
     locked_until TEXT)
 ";
 
-const STEPS: [(i64, &str, Step); 9] = [
+const STEPS: [(i64, &str, Step); 10] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -87,6 +87,7 @@ const STEPS: [(i64, &str, Step); 9] = [
     (7, "field permissions", Step::NewStandardObjects),
     (8, "login history and lockout", Step::Sql(LOGIN_TABLES)),
     (9, "group members", Step::NewStandardObjects),
+    (10, "record shares", Step::NewStandardObjects),
 ];
 
 impl Store {

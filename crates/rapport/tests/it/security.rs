@@ -1115,13 +1115,14 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
         )
         .await
         .unwrap();
-    app.create(
-        &east,
-        "Account",
-        input(json!({"Name": "East Retail", "Industry": "Retail"})),
-    )
-    .await
-    .unwrap();
+    let retail = app
+        .create(
+            &east,
+            "Account",
+            input(json!({"Name": "East Retail", "Industry": "Retail"})),
+        )
+        .await
+        .unwrap();
     let names = |caller: &Caller| {
         let app = app.clone();
         let caller = caller.clone();
@@ -1221,6 +1222,50 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
     rapport_ok(&db, &["sharing", "rule", "remove", "Account", "EastToWest"]);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(names(&manager).await, ["East Energy"]);
+    // Manual sharing: the owner shares one record; read, then edit.
+    let retail_id = retail.to_18();
+    let share = |access: &'static str, who: &'static str| {
+        [
+            "share".to_string(),
+            retail_id.clone(),
+            "--with".into(),
+            "west.rep@example.com".into(),
+            "--access".into(),
+            access.into(),
+            "--as".into(),
+            who.into(),
+        ]
+    };
+    let args = share("read", "east.rep@example.com");
+    rapport_ok(&db, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(names(&west).await, ["East Energy", "East Retail"]);
+    let edit_retail = |caller: &Caller| {
+        let app = app.clone();
+        let caller = caller.clone();
+        let id = retail.to_18();
+        async move {
+            error_code(
+                app.update(
+                    &caller,
+                    "Account",
+                    Update {
+                        id,
+                        input: input(json!({"Phone": "9"})),
+                        if_unmodified_since: None,
+                    },
+                )
+                .await,
+            )
+        }
+    };
+    assert_eq!(edit_retail(&west).await, "INSUFFICIENT_ACCESS_OR_READONLY");
+    let args = share("edit", "east.rep@example.com");
+    rapport_ok(&db, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(edit_retail(&west).await, "ok:()");
+    let args = share("edit", "west.rep@example.com");
+    let error =
+        crate::support::rapport_err(&db, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(error.contains("only the owner"), "{error}");
     for (args, message) in [
         (
             vec!["--owned-by-role", "Nobody", "--share-with-role", "CEO"],
