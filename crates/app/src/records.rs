@@ -1181,8 +1181,11 @@ impl App {
                 .map(|f| f.name.as_str());
             refuse_protected(&object, &rules, names)?;
         }
+        // Records the caller may not edit (or whose owner they may not change) fail one by
+        // one, as Salesforce reports them.
         let ids: Vec<RecordId> = parsed.iter().map(|p| p.1.clone()).collect();
-        self.require_editable(Some(&mut *tx), caller, &object, &ids)
+        let mut refused = self
+            .refused_edits(Some(&mut *tx), caller, &object, &ids)
             .await?;
         if let Some(owner) = object.field_position("OwnerId") {
             let transfers: Vec<RecordId> = parsed
@@ -1190,8 +1193,12 @@ impl App {
                 .filter(|(_, _, sets, _)| sets.iter().any(|(p, _)| *p == owner))
                 .map(|p| p.1.clone())
                 .collect();
-            self.require_transferable(Some(&mut *tx), caller, &object, &transfers)
-                .await?;
+            for (id, error) in self
+                .refused_transfers(Some(&mut *tx), caller, &object, &transfers)
+                .await?
+            {
+                refused.entry(id).or_insert(error);
+            }
         }
         moves_security(tx, &object).await?;
         let now = model::value::now_millis();
@@ -1230,6 +1237,10 @@ impl App {
                     ErrorCode::EntityIsDeleted,
                     "entity is deleted",
                 )]);
+                continue;
+            }
+            if let Some(error) = refused.remove(&id) {
+                results[i] = Err(vec![error]);
                 continue;
             }
             let old_stamp = modstamp_of(&object, old);

@@ -152,12 +152,17 @@ impl App {
             self.require(caller, &object, crate::access::Need::Delete)
                 .await?;
             let ids: Vec<RecordId> = entries.iter().map(|(_, id)| id.clone()).collect();
-            self.require_editable(Some(&mut *tx), caller, &object, &ids)
+            // Records the caller may not edit fail one by one.
+            let refused = self
+                .refused_edits(Some(&mut *tx), caller, &object, &ids)
                 .await?;
             let state = states(tx, &object, &ids).await?;
             let mut roots = Vec::new();
             for (i, id) in entries {
                 match state.get(&id) {
+                    Some(false) if refused.contains_key(&id) => {
+                        results[i] = Err(vec![refused[&id].clone()]);
+                    }
                     Some(false) => {
                         roots.push((id.clone(), id.clone()));
                         doomed.push((object.clone(), id.clone(), id));

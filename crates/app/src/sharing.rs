@@ -813,20 +813,40 @@ impl App {
         object: &ObjectDef,
         ids: &[RecordId],
     ) -> Result<()> {
-        let Some(editable) = self.allowed(tx, caller, object, ids, Want::Edit).await? else {
-            return Ok(());
-        };
-        match ids.iter().find(|id| !editable.contains(id)) {
+        let refused = self.refused_edits(tx, caller, object, ids).await?;
+        match ids.iter().find_map(|id| refused.get(id)) {
             None => Ok(()),
-            Some(id) => Err(AppError::one(
-                ErrorCode::InsufficientAccessOrReadonly,
-                format!(
-                    "insufficient access rights on object id: you may not change {} {}",
-                    object.name,
-                    id.to_18()
-                ),
-            )),
+            Some(error) => Err(AppError::Rejected(vec![error.clone()])),
         }
+    }
+
+    /// The records of `ids` the caller may not edit, each with its error (a bulk write
+    /// reports them per record).
+    pub(crate) async fn refused_edits(
+        &self,
+        tx: Option<&mut store::Tx>,
+        caller: &Caller,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<HashMap<RecordId, model::RecordError>> {
+        let Some(editable) = self.allowed(tx, caller, object, ids, Want::Edit).await? else {
+            return Ok(HashMap::new());
+        };
+        Ok(ids
+            .iter()
+            .filter(|id| !editable.contains(id))
+            .map(|id| {
+                let error = model::RecordError::new(
+                    ErrorCode::InsufficientAccessOrReadonly,
+                    format!(
+                        "insufficient access rights on object id: you may not change {} {}",
+                        object.name,
+                        id.to_18()
+                    ),
+                );
+                (id.clone(), error)
+            })
+            .collect())
     }
 
     /// Refuses to change the owner of records the caller neither owns nor has above them in
@@ -839,21 +859,36 @@ impl App {
         object: &ObjectDef,
         ids: &[RecordId],
     ) -> Result<()> {
+        let refused = self.refused_transfers(tx, caller, object, ids).await?;
+        match ids.iter().find_map(|id| refused.get(id)) {
+            None => Ok(()),
+            Some(error) => Err(AppError::Rejected(vec![error.clone()])),
+        }
+    }
+
+    /// The records of `ids` whose owner the caller may not change, each with its error.
+    pub(crate) async fn refused_transfers(
+        &self,
+        tx: Option<&mut store::Tx>,
+        caller: &Caller,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<HashMap<RecordId, model::RecordError>> {
         if caller.user_id.is_none() || ids.is_empty() {
-            return Ok(());
+            return Ok(HashMap::new());
         }
         let access = self.access(caller).await?;
         if access.transfers_any(object) {
-            return Ok(());
+            return Ok(HashMap::new());
         }
         let Some(owners) = access.records.owners.clone() else {
-            return Ok(());
+            return Ok(HashMap::new());
         };
         let (Some(id_field), Some(owned)) = (
             object.field("Id").cloned(),
             access.records.owner_in(object, 0, &owners),
         ) else {
-            return Ok(());
+            return Ok(HashMap::new());
         };
         let mut plan = id_plan(object, None, 0);
         plan.alias_base = 0;
@@ -875,18 +910,22 @@ impl App {
             .into_iter()
             .filter_map(|row| row.first().and_then(Value::as_id).cloned())
             .collect();
-        match ids.iter().find(|id| !mine.contains(id)) {
-            None => Ok(()),
-            Some(id) => Err(AppError::on_field(
-                ErrorCode::InsufficientAccessOrReadonly,
-                "OwnerId",
-                format!(
-                    "insufficient access rights: only the owner, someone above them in the role hierarchy or a user with Transfer Record may change the owner of {} {}",
-                    object.name,
-                    id.to_18()
-                ),
-            )),
-        }
+        Ok(ids
+            .iter()
+            .filter(|id| !mine.contains(id))
+            .map(|id| {
+                let error = model::RecordError::on_field(
+                    ErrorCode::InsufficientAccessOrReadonly,
+                    "OwnerId",
+                    format!(
+                        "insufficient access rights: only the owner, someone above them in the role hierarchy or a user with Transfer Record may change the owner of {} {}",
+                        object.name,
+                        id.to_18()
+                    ),
+                );
+                (id.clone(), error)
+            })
+            .collect())
     }
 
     /// Shares one record with a user by hand (`rapport share`): the owner, someone above

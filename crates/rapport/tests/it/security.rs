@@ -588,6 +588,42 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
         "INSUFFICIENT_ACCESS_OR_READONLY",
         "implicit sharing gives read, not edit"
     );
+    // Collections report refusals record by record when not all-or-none.
+    let codes = |results: Vec<app::RecordResult>| -> Vec<String> {
+        results
+            .into_iter()
+            .map(|r| match r {
+                Ok(_) => "ok".to_string(),
+                Err(errors) => errors[0].code.as_str().to_string(),
+            })
+            .collect()
+    };
+    let updates = app
+        .update_many(
+            &west,
+            "Account",
+            [&west_account, &east_account]
+                .iter()
+                .map(|id| Update {
+                    id: id.to_18(),
+                    input: input(json!({"Phone": "555"})),
+                    if_unmodified_since: None,
+                })
+                .collect(),
+            app::WriteOptions { all_or_none: false },
+        )
+        .await
+        .unwrap();
+    assert_eq!(codes(updates), ["ok", "INSUFFICIENT_ACCESS_OR_READONLY"]);
+    let deletes = app
+        .delete_many(
+            &east,
+            vec![west_account.to_18()],
+            app::WriteOptions { all_or_none: false },
+        )
+        .await
+        .unwrap();
+    assert_eq!(codes(deletes), ["INSUFFICIENT_ACCESS_OR_READONLY"]);
     app.update(
         &manager,
         "Account",
