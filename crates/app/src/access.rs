@@ -368,7 +368,16 @@ impl App {
         if caller.user_id.is_none() {
             return Ok(());
         }
-        let access = self.access(caller).await?.object(object);
+        let all = self.access(caller).await?;
+        // Users, profiles, roles, groups and permissions are the administrators' to change,
+        // whatever a profile's rows say: a user who could would give themselves anything.
+        if need != Need::Read
+            && SECURITY_OBJECTS.contains(&object.name.as_str())
+            && !all.modifies_all_data()
+        {
+            return Err(refused(object, "change"));
+        }
+        let access = all.object(object);
         match need {
             Need::Read if !access.read => Err(cannot_read(object)),
             Need::Create if !access.create => Err(refused(object, "create")),
@@ -440,7 +449,10 @@ fn default_access(profile: &str, modify_all_data: bool, object: &ObjectDef) -> O
         "ObjectPermissions" | "FieldPermissions" | "RecordShare"
     ) {
         ObjectAccess::default()
-    } else if profile == "Read Only" || !(object.createable && object.deletable) {
+    } else if profile == "Read Only"
+        || !(object.createable && object.deletable)
+        || SECURITY_OBJECTS.contains(&object.name.as_str())
+    {
         read
     } else {
         ObjectAccess {

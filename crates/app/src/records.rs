@@ -1019,9 +1019,11 @@ impl App {
     }
 
     /// Reads records matching a filter, in order, at most `limit`.
+    /// For a user (not the system): the object must be readable, no named field may be hidden
+    /// from them, and only the records they may see come back.
     pub async fn find(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         object: &str,
         fields: &[&str],
         filter: Option<Filter>,
@@ -1030,22 +1032,34 @@ impl App {
     ) -> Result<Vec<Record>> {
         let schema = self.schema().await?;
         let object = object_of(&schema, object)?.clone();
+        let rules = if caller.user_id.is_some() {
+            self.require(caller, &object, Need::Read).await?;
+            Some(self.access(caller).await?.fields.clone())
+        } else {
+            None
+        };
+        let hidden = |name: &str| rules.as_ref().is_some_and(|r| r.hidden(&object.name, name));
         let mut selected = Vec::with_capacity(fields.len());
         for name in fields {
-            selected.push(object.field(name).ok_or_else(|| {
-                AppError::on_field(
-                    ErrorCode::InvalidField,
-                    name,
-                    format!("No such column '{name}' on entity '{}'", object.name),
-                )
-            })?);
+            selected.push(
+                object
+                    .field(name)
+                    .filter(|f| !hidden(&f.name))
+                    .ok_or_else(|| {
+                        AppError::on_field(
+                            ErrorCode::InvalidField,
+                            name,
+                            format!("No such column '{name}' on entity '{}'", object.name),
+                        )
+                    })?,
+            );
         }
         for name in filter
             .iter()
             .flat_map(filter_fields)
             .chain(order_by.iter().map(|(n, _)| n.clone()))
         {
-            if object.field(&name).is_none() {
+            if object.field(&name).is_none_or(|f| hidden(&f.name)) {
                 return Err(AppError::on_field(
                     ErrorCode::InvalidField,
                     &name,
@@ -1059,13 +1073,20 @@ impl App {
         select.limit = limit;
         let rows = store::records::select(&self.store, &select).await?;
         let names: Vec<String> = selected.iter().map(|f| f.name.clone()).collect();
-        Ok(rows
+        let mut records: Vec<Record> = rows
             .into_iter()
             .map(|row| Record {
                 object: object.clone(),
                 values: names.iter().cloned().zip(row).collect(),
             })
-            .collect())
+            .collect();
+        if caller.user_id.is_some() {
+            let ids: Vec<RecordId> = records.iter().filter_map(|r| r.id().cloned()).collect();
+            if let Some(visible) = self.readable_ids(caller, &object, &ids).await? {
+                records.retain(|r| r.id().is_some_and(|id| visible.contains(id)));
+            }
+        }
+        Ok(records)
     }
 
     /// Updates one record.

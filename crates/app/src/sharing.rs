@@ -1008,6 +1008,16 @@ impl App {
         }
     }
 
+    /// Which of `ids` the caller may read; `None` when all of them.
+    pub(crate) async fn readable_ids(
+        &self,
+        caller: &Caller,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<Option<HashSet<RecordId>>> {
+        self.allowed(None, caller, object, ids, Want::Read).await
+    }
+
     /// Which of `ids` the caller may read or edit; `None` when all of them.
     async fn allowed(
         &self,

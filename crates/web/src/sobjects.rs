@@ -357,9 +357,17 @@ async fn child_records(
         .object(&relation.child_object)
         .cloned()
         .ok_or_else(not_found)?;
+    // Every field the caller may see (`find` checks the object, the fields named and which
+    // records they may see).
+    let rules = ctx.app.access(&ctx.caller).await?.fields.clone();
     let names: Vec<String> = match fields {
         Some(list) => list.to_vec(),
-        None => child.fields.iter().map(|f| f.name.clone()).collect(),
+        None => child
+            .fields
+            .iter()
+            .filter(|f| !rules.hidden(&child.name, &f.name))
+            .map(|f| f.name.clone())
+            .collect(),
     };
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let filter = Filter::eq(&relation.field, Value::Id(id.clone()));

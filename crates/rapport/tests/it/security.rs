@@ -1443,6 +1443,72 @@ async fn queues_and_groups_share_records(db: TestDb) {
         "ok:1"
     );
     assert_eq!(code(&app, &member, "SELECT Id FROM Account").await, "ok:0");
+    // Groups, memberships and roles are the administrators' to change: a user cannot join a
+    // group to reach its rules.
+    let group = app
+        .query(
+            &admin,
+            "SELECT Id FROM Group WHERE Name = 'Partners Team'",
+            QueryOptions {
+                page_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .rows[0]
+        .id
+        .clone()
+        .unwrap();
+    assert_eq!(
+        error_code(
+            app.create(
+                &member,
+                "GroupMember",
+                input(json!({"GroupId": group.to_18(), "UserOrGroupId": member.user_id.clone().unwrap().to_18()})),
+            )
+            .await
+        ),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    assert_eq!(
+        error_code(app.add_role(&member, "Sneaky", None).await),
+        "INSUFFICIENT_ACCESS_OR_READONLY"
+    );
+    // The record-listing paths under REST (child records, replication) see the same rows.
+    let listed = app
+        .find(
+            &outsider,
+            "Account",
+            &["Id", "Name"],
+            None,
+            Vec::new(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        app.find(&member, "Account", &["Id"], None, Vec::new(), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        error_code(
+            app.find(
+                &member,
+                "ObjectPermissions",
+                &["Id"],
+                None,
+                Vec::new(),
+                None
+            )
+            .await
+            .map(|r| r.len())
+        ),
+        "INVALID_TYPE"
+    );
     let error = crate::support::rapport_err(
         &db,
         &[
