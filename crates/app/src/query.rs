@@ -1564,6 +1564,10 @@ fn plan_query(
                     .field(&relation.field)
                     .cloned()
                     .ok_or_else(|| malformed("the child relationship has no field"))?;
+                // A hidden link would tell which parent each child belongs to.
+                if context.fields.hidden(&child_object.name, &link_field.name) {
+                    return Err(no_such_column(&sub.from.text, &root.name));
+                }
                 let link = Column {
                     source: 0,
                     field: link_field,
@@ -1612,7 +1616,9 @@ fn plan_query(
                             .as_deref()
                             .is_some_and(|r| r.eq_ignore_ascii_case(&relationship.text))
                     })
-                    .filter(|f| f.reference_to.len() > 1)
+                    .filter(|f| {
+                        f.reference_to.len() > 1 && !context.fields.hidden(&root.name, &f.name)
+                    })
                     .cloned()
                     .ok_or_else(|| {
                         malformed(format!(
@@ -2233,11 +2239,13 @@ impl App {
             plan_query(&schema, &root, &query, false, fiscal_start, &context)?.plan
         };
         self.require_plan(caller, &plan).await?;
-        let mut plan = plan;
-        self.restrict_plan(caller, &mut plan).await?;
+        // The object's cardinality is of the records the caller may see, too.
         let mut everything = plan.clone();
         everything.filter = None;
         everything.sources.truncate(1);
+        self.restrict_plan(caller, &mut everything).await?;
+        let mut plan = plan;
+        self.restrict_plan(caller, &mut plan).await?;
         let mut leading = Vec::new();
         if let Some(filter) = &plan.filter {
             leading_fields(filter, &mut leading);

@@ -893,6 +893,22 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
         code(&app, &rep, "SELECT Name, Site FROM Account").await,
         "ok:2"
     );
+    // A hidden lookup hides the relationship both ways: no parent path, no child subquery.
+    app.set_field_access(
+        &admin,
+        "Standard User",
+        "Contact.AccountId",
+        app::access::FieldAccess::Hidden,
+    )
+    .await
+    .unwrap();
+    for soql in [
+        "SELECT LastName, Account.Name FROM Contact",
+        "SELECT Name, (SELECT LastName FROM Contacts) FROM Account",
+    ] {
+        assert_eq!(code(&app, &rep, soql).await, "INVALID_FIELD", "{soql}");
+        assert!(code(&app, &admin, soql).await.starts_with("ok:"), "{soql}");
+    }
     let error = crate::support::rapport_err(
         &db,
         &[
