@@ -16,6 +16,79 @@ use crate::access::{Need, SECURITY_OBJECTS};
 use crate::derive::Derivation;
 use crate::{App, AppError, Caller, Result};
 
+impl App {
+    /// Lookups that name records the caller may not see (linking a contact to a private
+    /// account would open the account to them through implicit sharing). Records not yet
+    /// committed (made earlier in the same unit of work) are the caller's own and pass.
+    async fn invisible_references(
+        &self,
+        caller: &Caller,
+        schema: &Schema,
+        object: &ObjectDef,
+        rows: &[&Vec<Value>],
+        positions: &[usize],
+    ) -> Result<HashMap<usize, Vec<RecordError>>> {
+        let mut errors: HashMap<usize, Vec<RecordError>> = HashMap::new();
+        if caller.user_id.is_none() {
+            return Ok(errors);
+        }
+        let mut by_target: HashMap<String, Vec<(usize, usize, RecordId)>> = HashMap::new();
+        for (r, row) in rows.iter().enumerate() {
+            for &p in positions {
+                if object.fields[p].name == "OwnerId" {
+                    continue;
+                }
+                if let Some(id) = row[p].as_id()
+                    && let Some(target) = schema.object_by_prefix(id.key_prefix())
+                {
+                    by_target
+                        .entry(target.name.clone())
+                        .or_default()
+                        .push((r, p, id.clone()));
+                }
+            }
+        }
+        for (target, refs) in by_target {
+            let Some(target) = schema.object(&target).cloned() else {
+                continue;
+            };
+            let ids: Vec<RecordId> = refs.iter().map(|(_, _, id)| id.clone()).collect();
+            let Some(visible) = self.readable_ids(caller, &target, &ids).await? else {
+                continue;
+            };
+            let existing: HashSet<RecordId> = self
+                .find(
+                    &Caller::system(),
+                    &target.name,
+                    &["Id"],
+                    Some(Filter::any_of(
+                        "Id",
+                        ids.iter().cloned().map(Value::Id).collect(),
+                    )),
+                    Vec::new(),
+                    None,
+                )
+                .await?
+                .iter()
+                .filter_map(|r| r.id().cloned())
+                .collect();
+            for (r, p, id) in refs {
+                if existing.contains(&id) && !visible.contains(&id) {
+                    errors.entry(r).or_default().push(RecordError::on_field(
+                        ErrorCode::InsufficientAccessOnCrossReferenceEntity,
+                        &object.fields[p].name,
+                        format!(
+                            "insufficient access rights on cross-reference id: {}",
+                            id.to_18()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(errors)
+    }
+}
+
 /// Refuses a write to fields the caller's profile hides or makes read-only.
 fn refuse_protected<'n>(
     object: &ObjectDef,
@@ -523,6 +596,8 @@ pub(crate) struct PreparedInserts {
     results: Vec<RecordResult>,
     rows: Vec<Vec<Value>>,
     index_map: Vec<usize>,
+    /// Who writes: lookups may only name records they may see.
+    caller: Caller,
 }
 
 /// Parsed updates, ready to be applied.
@@ -832,6 +907,7 @@ impl App {
             results,
             rows,
             index_map,
+            caller: caller.clone(),
         })
     }
 
@@ -851,6 +927,7 @@ impl App {
             mut results,
             mut rows,
             index_map,
+            caller,
         } = prepared;
         if rows.is_empty() {
             return Ok(results);
@@ -876,6 +953,18 @@ impl App {
             &reference_positions(&object),
         )
         .await?;
+        for (r, mut errs) in self
+            .invisible_references(
+                &caller,
+                schema,
+                &object,
+                &row_refs,
+                &reference_positions(&object),
+            )
+            .await?
+        {
+            errors.entry(r).or_default().append(&mut errs);
+        }
         for (r, mut errs) in check_unique(tx, &object, &row_refs, &id_refs).await? {
             errors.entry(r).or_default().append(&mut errs);
         }
@@ -1310,6 +1399,12 @@ impl App {
         let check_refs: Vec<&Vec<Value>> = check_rows.iter().collect();
         let index_map: Vec<usize> = changes.iter().map(|(i, ..)| *i).collect();
         let mut errors = check_references(tx, schema, &object, &check_refs, &positions).await?;
+        for (r, mut errs) in self
+            .invisible_references(caller, schema, &object, &check_refs, &positions)
+            .await?
+        {
+            errors.entry(r).or_default().append(&mut errs);
+        }
         let new_rows: Vec<&Vec<Value>> = changes.iter().map(|(_, _, _, new)| new).collect();
         let own_ids: Vec<&RecordId> = changes.iter().map(|(_, id, _, _)| id).collect();
         for (r, mut errs) in check_unique(tx, &object, &new_rows, &own_ids).await? {

@@ -431,10 +431,11 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
     create(&manager, "Account", json!({"Name": "Manager Co"})).await;
     // The east rep owns a contact at West Co: West Co becomes readable to them (implicitly).
     let shared = create(&west, "Account", json!({"Name": "Shared Co"})).await;
+    // (An administrator puts it there: the rep may not link to an account they cannot see.)
     create(
-        &east,
+        &admin,
         "Contact",
-        json!({"LastName": "Inside", "AccountId": shared.to_18()}),
+        json!({"LastName": "Inside", "AccountId": shared.to_18(), "OwnerId": east.user_id.clone().unwrap().to_18()}),
     )
     .await;
     let west_deal = create(
@@ -587,6 +588,23 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
         ),
         "INSUFFICIENT_ACCESS_OR_READONLY",
         "implicit sharing gives read, not edit"
+    );
+    // A lookup may not name a record the caller cannot see (it would open the record to them
+    // through implicit sharing).
+    assert_eq!(
+        error_code(
+            app.create(
+                &east,
+                "Contact",
+                input(json!({"LastName": "Spy", "AccountId": west_account.to_18()})),
+            )
+            .await
+        ),
+        "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"
+    );
+    assert_eq!(
+        names(&east, "SELECT Name FROM Account WHERE Name = 'West Co'").await,
+        Vec::<String>::new()
     );
     // Collections report refusals record by record when not all-or-none.
     let codes = |results: Vec<app::RecordResult>| -> Vec<String> {
