@@ -60,10 +60,11 @@ impl App {
         Ok(records.iter().filter_map(|r| r.id().cloned()).collect())
     }
 
-    /// Records of `object` deleted in `[start, end)` that are still in the recycle bin.
+    /// Records of `object` deleted in `[start, end)` that are still in the recycle bin (those
+    /// the caller could see).
     pub async fn deleted_records(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         object: &str,
         start: OffsetDateTime,
         end: OffsetDateTime,
@@ -73,10 +74,15 @@ impl App {
         let object = schema
             .object(object)
             .ok_or_else(crate::records::not_found)?;
+        self.require(caller, object, crate::access::Need::Read)
+            .await?;
         let entries =
             store::records::bin_entries_between(self.store(), &object.name, start, end).await?;
+        let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();
+        let visible = self.readable_ids(caller, object, &ids).await?;
         Ok(entries
             .into_iter()
+            .filter(|e| visible.as_ref().is_none_or(|v| v.contains(&e.record_id)))
             .map(|e| DeletedRecord {
                 id: e.record_id,
                 deleted_at: e.deleted_at,

@@ -1559,4 +1559,45 @@ async fn queues_and_groups_share_records(db: TestDb) {
         ],
     );
     assert!(error.contains("no group named Nobody"), "{error}");
+    // The replication endpoint for deletions lists only what the caller could see.
+    let private = app
+        .create(
+            &admin,
+            "Lead",
+            input(json!({"LastName": "Private", "Company": "P Co"})),
+        )
+        .await
+        .unwrap();
+    app.delete(&admin, &private.to_18()).await.unwrap();
+    app.delete(&admin, &lead.to_18()).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let window = (
+        now - time::Duration::hours(1),
+        now + time::Duration::minutes(1),
+    );
+    let deleted = |caller: &Caller| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move {
+            app.deleted_records(&caller, "Lead", window.0, window.1)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(deleted(&admin).await, 2);
+    assert_eq!(
+        deleted(&member).await,
+        1,
+        "the queue's lead, not the admin's own"
+    );
+    assert_eq!(deleted(&outsider).await, 0);
+    assert_eq!(
+        error_code(
+            app.deleted_records(&member, "ObjectPermissions", window.0, window.1)
+                .await
+                .map(|d| d.len())
+        ),
+        "INVALID_TYPE"
+    );
 }
