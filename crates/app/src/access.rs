@@ -665,9 +665,9 @@ impl App {
         Ok(changed)
     }
 
-    /// Updates a permission record, or creates it; then drops this process's cached access
-    /// (other processes follow the security version within a quarter second).
-    async fn write_permission(
+    /// Updates a permission or share record, or creates it; then drops this process's cached
+    /// access (other processes follow the security version within a quarter second).
+    pub(crate) async fn write_permission(
         &self,
         caller: &Caller,
         object: &str,

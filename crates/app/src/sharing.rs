@@ -566,24 +566,31 @@ impl App {
                 None,
             )
             .await?;
-        let mut groups = Vec::new();
-        for membership in memberships {
-            let Some(group) = membership.get("GroupId").and_then(Value::as_id) else {
-                continue;
-            };
-            let record = self
-                .get(
-                    &system,
-                    "Group",
-                    &group.to_18(),
-                    Some(&["Name".to_string()]),
-                )
-                .await?;
-            if let Some(name) = record.get("Name").and_then(Value::as_text) {
-                groups.push((group.clone(), name.to_string()));
-            }
+        let ids: Vec<Value> = memberships
+            .iter()
+            .filter_map(|m| m.get("GroupId").and_then(Value::as_id).cloned())
+            .map(Value::Id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(groups)
+        // The groups' names in one read, not one per membership.
+        Ok(self
+            .find(
+                &system,
+                "Group",
+                &["Id", "Name"],
+                Some(store::Filter::any_of("Id", ids)),
+                Vec::new(),
+                None,
+            )
+            .await?
+            .iter()
+            .filter_map(|g| {
+                let name = g.get("Name").and_then(Value::as_text)?.to_string();
+                Some((g.id()?.clone(), name))
+            })
+            .collect())
     }
 
     /// Adds a public group or a queue (`rapport group add NAME [--queue]`).
@@ -813,11 +820,7 @@ impl App {
         object: &ObjectDef,
         ids: &[RecordId],
     ) -> Result<()> {
-        let refused = self.refused_edits(tx, caller, object, ids).await?;
-        match ids.iter().find_map(|id| refused.get(id)) {
-            None => Ok(()),
-            Some(error) => Err(AppError::Rejected(vec![error.clone()])),
-        }
+        first_refusal(ids, &self.refused_edits(tx, caller, object, ids).await?)
     }
 
     /// The records of `ids` the caller may not edit, each with its error (a bulk write
@@ -859,11 +862,7 @@ impl App {
         object: &ObjectDef,
         ids: &[RecordId],
     ) -> Result<()> {
-        let refused = self.refused_transfers(tx, caller, object, ids).await?;
-        match ids.iter().find_map(|id| refused.get(id)) {
-            None => Ok(()),
-            Some(error) => Err(AppError::Rejected(vec![error.clone()])),
-        }
+        first_refusal(ids, &self.refused_transfers(tx, caller, object, ids).await?)
     }
 
     /// The records of `ids` whose owner the caller may not change, each with its error.
@@ -884,32 +883,10 @@ impl App {
         let Some(owners) = access.records.owners.clone() else {
             return Ok(HashMap::new());
         };
-        let (Some(id_field), Some(owned)) = (
-            object.field("Id").cloned(),
-            access.records.owner_in(object, 0, &owners),
-        ) else {
+        let Some(owned) = access.records.owner_in(object, 0, &owners) else {
             return Ok(HashMap::new());
         };
-        let mut plan = id_plan(object, None, 0);
-        plan.alias_base = 0;
-        plan.filter = Some(Cond::And(vec![
-            Cond::In {
-                column: Column {
-                    source: 0,
-                    field: id_field,
-                },
-                values: ids.iter().cloned().map(Value::Id).collect(),
-            },
-            owned,
-        ]));
-        let rows = match tx {
-            Some(tx) => store::Store::query_rows_in(tx, &plan).await?,
-            None => self.store().query_rows(&plan).await?,
-        };
-        let mine: HashSet<RecordId> = rows
-            .into_iter()
-            .filter_map(|row| row.first().and_then(Value::as_id).cloned())
-            .collect();
+        let mine = self.ids_matching(tx, object, ids, owned).await?;
         Ok(ids
             .iter()
             .filter(|id| !mine.contains(id))
@@ -991,21 +968,9 @@ impl App {
         input.insert("RecordId".into(), id.as_str15().into());
         input.insert("UserOrGroupId".into(), user.to_18().into());
         input.insert("AccessLevel".into(), level.into());
-        match existing.first().and_then(|r| r.id().cloned()) {
-            Some(share) => {
-                self.update(
-                    &system,
-                    "RecordShare",
-                    crate::records::Update {
-                        id: share.to_18(),
-                        input,
-                        if_unmodified_since: None,
-                    },
-                )
-                .await
-            }
-            None => self.create(&system, "RecordShare", input).await.map(drop),
-        }
+        let existing = existing.first().and_then(|r| r.id().cloned());
+        self.write_permission(&system, "RecordShare", existing, input)
+            .await
     }
 
     /// Which of `ids` the caller may read; `None` when all of them.
@@ -1038,8 +1003,21 @@ impl App {
         else {
             return Ok(None);
         };
+        self.ids_matching(tx, object, ids, condition)
+            .await
+            .map(Some)
+    }
+
+    /// Which of `ids` match `condition` (a condition on source 0), inside `tx` when given.
+    async fn ids_matching(
+        &self,
+        tx: Option<&mut store::Tx>,
+        object: &ObjectDef,
+        ids: &[RecordId],
+        condition: Cond,
+    ) -> Result<HashSet<RecordId>> {
         let Some(id_field) = object.field("Id").cloned() else {
-            return Ok(None);
+            return Ok(HashSet::new());
         };
         let mut plan = id_plan(object, None, 0);
         plan.alias_base = 0;
@@ -1057,13 +1035,10 @@ impl App {
             Some(tx) => store::Store::query_rows_in(tx, &plan).await?,
             None => self.store().query_rows(&plan).await?,
         };
-        let mut allowed = HashSet::new();
-        for row in rows {
-            if let Some(id) = row.first().and_then(Value::as_id) {
-                allowed.insert(id.clone());
-            }
-        }
-        Ok(Some(allowed))
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| row.first().and_then(Value::as_id).cloned())
+            .collect())
     }
 
     /// Sets an object's organisation-wide default (`rapport sharing default`). Only a user
@@ -1113,6 +1088,14 @@ impl App {
             .await?;
         self.forget_access();
         Ok(sharing)
+    }
+}
+
+/// The error of the first of `ids` that was refused, if any.
+fn first_refusal(ids: &[RecordId], refused: &HashMap<RecordId, model::RecordError>) -> Result<()> {
+    match ids.iter().find_map(|id| refused.get(id)) {
+        None => Ok(()),
+        Some(error) => Err(AppError::Rejected(vec![error.clone()])),
     }
 }
 

@@ -585,17 +585,11 @@ pub async fn reindex(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Resul
     }
     let all: Vec<&FieldDef> = object.fields.iter().collect();
     let indexed = indexed(&all);
-    let mut cols = vec![Col::Id];
-    cols.extend(indexed.iter().map(|(_, f, _)| Col::of(f)));
+    let cols = indexed_cols(&indexed);
     for chunk in ids.chunks(DOCS_PER_STATEMENT) {
         let mut sql = tx.sql();
-        sql.push("SELECT id");
-        for (_, field, _) in &indexed {
-            sql.push(", ").ident(&field.column);
-        }
-        sql.push(" FROM ")
-            .ident(&object.table)
-            .push(" WHERE id IN (");
+        select_indexed(&mut sql, object, &indexed);
+        sql.push(" WHERE id IN (");
         sql.comma_list(chunk, |s, id| {
             s.id_param(id);
         });
@@ -605,6 +599,21 @@ pub async fn reindex(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Resul
         write_documents(tx, object, &docs, true).await?;
     }
     Ok(())
+}
+
+/// `SELECT id, <indexed columns> FROM <table>`, read back by `documents`.
+fn select_indexed(sql: &mut Sql, object: &ObjectDef, indexed: &[(usize, &FieldDef, Bucket)]) {
+    sql.push("SELECT id");
+    for (_, field, _) in indexed {
+        sql.push(", ").ident(&field.column);
+    }
+    sql.push(" FROM ").ident(&object.table);
+}
+
+fn indexed_cols(indexed: &[(usize, &FieldDef, Bucket)]) -> Vec<Col> {
+    std::iter::once(Col::Id)
+        .chain(indexed.iter().map(|(_, f, _)| Col::of(f)))
+        .collect()
 }
 
 fn documents(rows: Vec<Vec<Value>>, indexed: &[(usize, &FieldDef, Bucket)]) -> Vec<Document> {
@@ -632,16 +641,11 @@ pub async fn rebuild(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     }
     let all: Vec<&FieldDef> = object.fields.iter().collect();
     let indexed = indexed(&all);
-    let mut cols = vec![Col::Id];
-    cols.extend(indexed.iter().map(|(_, f, _)| Col::of(f)));
+    let cols = indexed_cols(&indexed);
     let mut after: Option<RecordId> = None;
     loop {
         let mut sql = tx.sql();
-        sql.push("SELECT id");
-        for (_, field, _) in &indexed {
-            sql.push(", ").ident(&field.column);
-        }
-        sql.push(" FROM ").ident(&object.table);
+        select_indexed(&mut sql, object, &indexed);
         if let Some(after) = &after {
             sql.push(" WHERE id > ").id_param(after);
         }
