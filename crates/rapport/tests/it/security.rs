@@ -1600,4 +1600,29 @@ async fn queues_and_groups_share_records(db: TestDb) {
         ),
         "INVALID_TYPE"
     );
+    // Taking a user out of a group takes its shares away (the delete moves the security
+    // version like any other change to a membership).
+    let memberships = app
+        .query(
+            &admin,
+            "SELECT Id FROM GroupMember WHERE Group.Name = 'Partners Team'",
+            QueryOptions {
+                page_size: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let membership = memberships.rows[0].id.clone().unwrap();
+    let other = db.app().await;
+    assert_eq!(
+        code(&other, &outsider, "SELECT Id FROM Account").await,
+        "ok:1"
+    );
+    app.delete(&admin, &membership.to_18()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        code(&other, &outsider, "SELECT Id FROM Account").await,
+        "ok:0"
+    );
 }
