@@ -19,6 +19,7 @@ pub(crate) mod recycle;
 pub mod search;
 pub mod seed;
 pub mod setup;
+pub mod shares;
 pub mod sharing;
 pub mod sync;
 pub mod upsert;
@@ -87,6 +88,8 @@ pub struct App {
     access: Arc<access::AccessCache>,
     /// The org's settings as last read, and when (see `App::org_settings`).
     org: Arc<std::sync::Mutex<Option<(std::time::Instant, org::OrgSettings)>>>,
+    /// Share rows: the graph they are computed from and which objects' rows are current.
+    shares: Arc<shares::SharesState>,
 }
 
 impl App {
@@ -104,6 +107,7 @@ impl App {
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
             org: Arc::default(),
             access: Arc::default(),
+            shares: Arc::default(),
         };
         org::ensure_seeded(&app).await?;
         access::ensure_object_permissions(&app).await?;

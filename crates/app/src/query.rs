@@ -816,6 +816,7 @@ impl<'s> Planner<'s> {
             // Apart from the outer query's tables.
             alias_base: 50,
             search: None,
+            shared: None,
         })
     }
 
@@ -1372,6 +1373,7 @@ fn plan_grouped(
         deleted: Deleted::Exclude,
         alias_base: 0,
         search: None,
+        shared: None,
     };
     Ok(Grouped {
         plan: GroupPlan {
@@ -1707,6 +1709,7 @@ fn plan_query(
         deleted: Deleted::Exclude,
         alias_base: 0,
         search: None,
+        shared: None,
     };
     Ok(Planned {
         plan,
@@ -2092,6 +2095,7 @@ impl App {
                         deleted: Deleted::Include,
                         alias_base: 0,
                         search: None,
+                        shared: None,
                     };
                     // A parent the caller may not see reads as null, as a hidden joined one does.
                     self.restrict_plan(caller, &mut plan).await?;

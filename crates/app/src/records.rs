@@ -1048,6 +1048,12 @@ impl App {
                 }
             }
         }
+        let inserted: Vec<RecordId> = kept_index
+            .iter()
+            .filter_map(|&i| results[i].as_ref().ok().cloned())
+            .collect();
+        self.reshare_after_write(tx, schema, &object, &inserted, Vec::new())
+            .await?;
         Ok(results)
     }
 
@@ -1418,6 +1424,9 @@ impl App {
         }
         let recoverable = !options.all_or_none && object.fields.iter().any(|f| f.unique);
         let mut history = Vec::new();
+        let mut updated = Vec::with_capacity(changes.len());
+        let parents_before =
+            App::parents_before(schema, &object, changes.iter().map(|(_, _, old, _)| old));
         for (r, (i, id, old, new)) in changes.into_iter().enumerate() {
             if failed.contains(&r) {
                 continue;
@@ -1458,6 +1467,7 @@ impl App {
                     None => return Err(error.into()),
                 },
             }
+            updated.push(id.clone());
             for (field, (new, old)) in object.fields.iter().zip(new.iter().zip(&old)) {
                 if field.tracked && new != old {
                     history.push(HistoryRow {
@@ -1474,6 +1484,8 @@ impl App {
             roll_back_all(&mut results);
             return Ok(results);
         }
+        self.reshare_after_write(tx, schema, &object, &updated, parents_before)
+            .await?;
         write_history(tx, schema, &object, history, numbers, caller, now).await?;
         Ok(results)
     }

@@ -211,6 +211,8 @@ impl App {
         for (object, ids) in grouped.values() {
             store::records::set_deleted(tx, object, ids, true, caller.user_id.as_ref(), now)
                 .await?;
+            self.reshare_after_write(tx, schema, object, ids, Vec::new())
+                .await?;
         }
         store::records::add_to_bin(tx, &bin).await?;
         Ok(results)
@@ -243,6 +245,8 @@ impl App {
                 now,
             )
             .await?;
+            self.reshare_after_write(&mut tx, &schema, &object, &ids, Vec::new())
+                .await?;
         }
         let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();
         store::records::remove_from_bin(&mut tx, &ids).await?;
@@ -265,7 +269,7 @@ impl App {
             .await?;
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "purge").await?;
-        purge_entries(&mut tx, &schema, &entries).await?;
+        purge_entries(self, &mut tx, &schema, &entries).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -284,7 +288,7 @@ impl App {
         for root in store::records::bin_roots_older_than(&self.store, cutoff).await? {
             let mut tx = self.store.begin().await?;
             let entries = store::records::bin_entries_of_root(&mut tx, &root).await?;
-            purge_entries(&mut tx, &schema, &entries).await?;
+            purge_entries(self, &mut tx, &schema, &entries).await?;
             tx.commit().await?;
             purged += entries.len();
         }
@@ -383,7 +387,12 @@ fn group_entries(schema: &Schema, entries: &[BinEntry]) -> Vec<(Arc<ObjectDef>, 
     grouped.into_values().collect()
 }
 
-async fn purge_entries(tx: &mut Tx, schema: &Schema, entries: &[BinEntry]) -> Result<()> {
+async fn purge_entries(
+    app: &App,
+    tx: &mut Tx,
+    schema: &Schema,
+    entries: &[BinEntry],
+) -> Result<()> {
     for (object, ids) in group_entries(schema, entries) {
         for relation in schema
             .child_relationships(&object.name)
@@ -400,6 +409,7 @@ async fn purge_entries(tx: &mut Tx, schema: &Schema, entries: &[BinEntry]) -> Re
                 .await?;
         }
         store::records::purge(tx, &object, &ids).await?;
+        app.unshare_purged(tx, &object, &ids).await?;
     }
     let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();
     store::records::remove_from_bin(tx, &ids).await?;

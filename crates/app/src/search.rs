@@ -220,6 +220,7 @@ impl App {
             deleted: store::plan::Deleted::Include,
             alias_base: 0,
             search: None,
+            shared: None,
         };
         let mut keep = std::collections::HashSet::new();
         for values in self.store().query_rows(&plan).await? {

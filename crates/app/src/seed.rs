@@ -688,6 +688,9 @@ impl App {
             done += batch;
             progress(done);
         }
+        // The rows went straight to the store, past the share rows: make them stale, so
+        // they are rebuilt (and reads use the sharing conditions until then).
+        self.store().bump_security_version().await?;
         Ok(SeedReport {
             counts: vec![
                 ("Account".into(), created.0),

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use model::{ErrorCode, FieldType, ObjectDef, RecordId, Schema, Value};
 use store::plan::Deleted;
-use store::query::{Column, Compare, Cond, QueryPlan, Source};
+use store::query::{Column, Compare, Cond, QueryPlan, SharedWith, Source};
 
 use crate::access::Access;
 use crate::{App, AppError, Caller, Result};
@@ -68,6 +68,8 @@ impl Sharing {
 /// (themselves and the users below them), and the defaults.
 #[derive(Debug, Default)]
 pub(crate) struct RecordAccess {
+    /// The user this is for (`None` for those who see everything).
+    user: Option<RecordId>,
     /// `None`: every record (View/Modify All Data, or the system).
     pub owners: Option<Vec<RecordId>>,
     pub defaults: HashMap<String, Sharing>,
@@ -140,10 +142,14 @@ impl RecordAccess {
 
     /// The records of `object` the caller may read (`want` Read) or edit, as a condition on
     /// plan source `source`; `None` when that is every record.
+    /// `ready`: the objects whose share rows are current (see `shares`); a read of one of
+    /// them is a lookup of the caller's share rows.
+    #[allow(clippy::too_many_arguments)]
     fn condition(
         &self,
         schema: &Schema,
         access: &Access,
+        ready: &HashSet<String>,
         object: &ObjectDef,
         source: usize,
         want: Want,
@@ -167,6 +173,21 @@ impl RecordAccess {
                 any.extend(manual(schema, object, source, owners, want));
                 Some(or(any))
             }
+            (Sharing::Private, Want::Read)
+                if ready.contains(&object.name.to_ascii_lowercase())
+                    && let Some(user) = &self.user =>
+            {
+                Some(Cond::Shared {
+                    column: Column {
+                        source,
+                        field: object.field("Id")?.clone(),
+                    },
+                    with: SharedWith {
+                        object: std::sync::Arc::new(object.clone()),
+                        user: user.clone(),
+                    },
+                })
+            }
             (Sharing::Private, _) => {
                 let mut any: Vec<Cond> = own.into_iter().collect();
                 if want == Want::Read {
@@ -188,12 +209,18 @@ impl RecordAccess {
                                 source,
                                 field: field.clone(),
                             };
-                            match self.condition(schema, access, parent, 0, want, depth + 1) {
+                            match self.condition(schema, access, ready, parent, 0, want, depth + 1)
+                            {
                                 None if field.reference_to.len() == 1 => any.push(Cond::Compare {
                                     column,
                                     op: Compare::Ne,
                                     value: Value::Null,
                                 }),
+                                // The parent's share rows hold its id: test the lookup
+                                // against them directly.
+                                Some(Cond::Shared { with, .. }) => {
+                                    any.push(Cond::Shared { column, with })
+                                }
                                 parent_condition => any.push(Cond::InQuery {
                                     column,
                                     plan: Box::new(id_plan(parent, parent_condition, depth)),
@@ -243,6 +270,8 @@ impl RecordAccess {
                 let link = child.field(&c.field)?.clone();
                 let filter = self.owner_in(child, 0, owners)?;
                 let mut plan = id_plan(child, Some(filter), 0);
+                // A child in the recycle bin no longer opens its account.
+                plan.deleted = Deleted::Exclude;
                 plan.columns = vec![Column {
                     source: 0,
                     field: link,
@@ -290,6 +319,8 @@ fn manual(
         });
     }
     let mut plan = id_plan(shares, Some(Cond::And(filter)), 0);
+    // A deleted share no longer shares.
+    plan.deleted = Deleted::Exclude;
     plan.columns = vec![Column {
         source: 0,
         field: record,
@@ -345,6 +376,10 @@ fn at_source(cond: &Cond, source: usize) -> Cond {
             column: moved(column),
             values: values.clone(),
         },
+        Cond::Shared { column, with } => Cond::Shared {
+            column: moved(column),
+            with: with.clone(),
+        },
         Cond::And(parts) => Cond::And(parts.iter().map(|p| at_source(p, source)).collect()),
         Cond::Or(parts) => Cond::Or(parts.iter().map(|p| at_source(p, source)).collect()),
         Cond::Not(inner) => Cond::Not(Box::new(at_source(inner, source))),
@@ -394,6 +429,7 @@ fn id_plan(object: &ObjectDef, filter: Option<Cond>, depth: u8) -> QueryPlan {
         deleted: Deleted::Include,
         alias_base: 60 + usize::from(depth) * 10,
         search: None,
+        shared: None,
     }
 }
 
@@ -405,14 +441,10 @@ impl App {
         sees_everything: bool,
     ) -> Result<RecordAccess> {
         let system = Caller::system();
-        let mut defaults = HashMap::new();
-        for (name, value) in self.store().settings_with_prefix(SETTING_PREFIX).await? {
-            if let Some(sharing) = Sharing::parse(&value) {
-                defaults.insert(name[SETTING_PREFIX.len()..].to_string(), sharing);
-            }
-        }
+        let defaults = self.sharing_defaults().await?;
         if sees_everything {
             return Ok(RecordAccess {
+                user: None,
                 owners: None,
                 defaults,
                 rules: Vec::new(),
@@ -547,10 +579,23 @@ impl App {
             });
         }
         Ok(RecordAccess {
+            user: Some(user.clone()),
             owners: Some(owners),
             defaults,
             rules,
         })
+    }
+
+    /// The organisation-wide defaults set by an administrator (objects not named keep
+    /// `Sharing::default_for`), by lowercase object name.
+    pub(crate) async fn sharing_defaults(&self) -> Result<HashMap<String, Sharing>> {
+        let mut defaults = HashMap::new();
+        for (name, value) in self.store().settings_with_prefix(SETTING_PREFIX).await? {
+            if let Some(sharing) = Sharing::parse(&value) {
+                defaults.insert(name[SETTING_PREFIX.len()..].to_string(), sharing);
+            }
+        }
+        Ok(defaults)
     }
 
     /// The groups (public groups and queues) `user` is a member of: (id, name).
@@ -657,7 +702,7 @@ impl App {
 
     /// A criteria rule's condition: a SOQL WHERE on the object's own fields, compiled as a
     /// query would be (without any caller's field-level security: rules are the admin's).
-    async fn compile_criteria(&self, object: &str, criteria: &str) -> Result<Cond> {
+    pub(crate) async fn compile_criteria(&self, object: &str, criteria: &str) -> Result<Cond> {
         let schema = self.schema().await?;
         let root = crate::query::object_named(&schema, object)?;
         let text = format!("SELECT Id FROM {} WHERE {criteria}", root.name);
@@ -789,7 +834,8 @@ impl App {
         }
         let access = self.access(caller).await?;
         let schema = self.schema().await?;
-        restrict(&schema, &access, plan);
+        let ready = self.shares_ready().await?;
+        restrict(&schema, &access, &ready, plan);
         Ok(())
     }
 
@@ -997,9 +1043,10 @@ impl App {
         }
         let access = self.access(caller).await?;
         let schema = self.schema().await?;
+        let ready = self.shares_ready().await?;
         let Some(condition) = access
             .records
-            .condition(&schema, &access, object, 0, want, 0)
+            .condition(&schema, &access, &ready, object, 0, want, 0)
         else {
             return Ok(None);
         };
@@ -1100,16 +1147,20 @@ fn first_refusal(ids: &[RecordId], refused: &HashMap<RecordId, model::RecordErro
 }
 
 /// Adds the read conditions to a plan and to every plan nested in its filter.
-fn restrict(schema: &Schema, access: &Access, plan: &mut QueryPlan) {
+fn restrict(schema: &Schema, access: &Access, ready: &HashSet<String>, plan: &mut QueryPlan) {
     if let Some(filter) = &mut plan.filter {
-        restrict_nested(schema, access, filter);
+        restrict_nested(schema, access, ready, filter);
     }
     for (i, source) in plan.sources.iter_mut().enumerate() {
-        let condition = access
-            .records
-            .condition(schema, access, &source.object, i, Want::Read, 0);
+        let condition =
+            access
+                .records
+                .condition(schema, access, ready, &source.object, i, Want::Read, 0);
         if i == 0 {
-            if let Some(condition) = condition {
+            if let Some(Cond::Shared { with, .. }) = condition {
+                // The root's own share rows: joined, so that their index also gives order.
+                plan.shared = Some(with);
+            } else if let Some(condition) = condition {
                 plan.filter = Some(match plan.filter.take() {
                     Some(filter) => Cond::And(vec![filter, condition]),
                     None => condition,
@@ -1121,15 +1172,15 @@ fn restrict(schema: &Schema, access: &Access, plan: &mut QueryPlan) {
     }
 }
 
-fn restrict_nested(schema: &Schema, access: &Access, cond: &mut Cond) {
+fn restrict_nested(schema: &Schema, access: &Access, ready: &HashSet<String>, cond: &mut Cond) {
     match cond {
-        Cond::InQuery { plan, .. } => restrict(schema, access, plan),
+        Cond::InQuery { plan, .. } => restrict(schema, access, ready, plan),
         Cond::And(parts) | Cond::Or(parts) => {
             for part in parts {
-                restrict_nested(schema, access, part);
+                restrict_nested(schema, access, ready, part);
             }
         }
-        Cond::Not(inner) => restrict_nested(schema, access, inner),
+        Cond::Not(inner) => restrict_nested(schema, access, ready, inner),
         _ => {}
     }
 }

@@ -231,6 +231,12 @@ enum SharingCommand {
     /// Sets an object's organisation-wide default: private, public-read-only,
     /// public-read-write or controlled-by-parent.
     Default { object: String, level: String },
+    /// Builds the share rows of private objects that are not current (a running server
+    /// does this by itself within seconds of a change).
+    Rebuild,
+    /// Checks every private object's share rows against the sharing rules; lists each
+    /// difference and fails if there is one.
+    Check,
     /// Sharing rules.
     #[command(subcommand)]
     Rule(RuleCommand),
@@ -755,6 +761,24 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 .map_err(explain)?;
             writeln!(out, "{object}: {}", sharing.name())?;
         }
+        Command::Sharing(SharingCommand::Rebuild) => {
+            for (object, records) in app.rebuild_shares().await.map_err(explain)? {
+                writeln!(out, "{object}: share rows rebuilt for {records} records")?;
+            }
+        }
+        Command::Sharing(SharingCommand::Check) => {
+            let problems = app.check_shares().await.map_err(explain)?;
+            for problem in &problems {
+                writeln!(out, "{problem}")?;
+            }
+            if !problems.is_empty() {
+                bail!(
+                    "{} share rows differ from the sharing rules",
+                    problems.len()
+                );
+            }
+            writeln!(out, "share rows match the sharing rules")?;
+        }
         Command::Role(RoleCommand::Add { name, parent }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;
             writeln!(
@@ -1084,8 +1108,26 @@ async fn serve(app: App, listen: &str, limits: web::LimitSettings) -> anyhow::Re
             }
         }
     });
+    // Share rows go stale when roles, groups, rules or defaults change; reads use the
+    // sharing conditions meanwhile, and this rebuilds the rows behind them.
+    let sharer = app.clone();
+    let share_task = tokio::spawn(async move {
+        let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            every_second.tick().await;
+            match sharer.rebuild_shares().await {
+                Ok(built) => {
+                    for (object, records) in built {
+                        tracing::info!(%object, records, "share rows rebuilt");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "rebuilding share rows failed"),
+            }
+        }
+    });
     web::serve(app, listener, limits, shutdown_signal()).await?;
     purge_task.abort();
+    share_task.abort();
     tracing::info!("rapport stopped");
     Ok(())
 }

@@ -38,6 +38,7 @@ pub async fn create_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
 
 pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     crate::search::drop_index(tx, object).await?;
+    crate::shares::drop_table(tx, object).await?;
     let mut sql = tx.sql();
     sql.push("DROP TABLE ").ident(&object.table);
     tx.execute(sql).await.map(drop)

@@ -2,7 +2,7 @@
 //! JOIN, only the ones needed), the columns to read, a typed condition tree, order, limit and
 //! offset; compiled here to SQL for either backend, every value bound.
 
-use model::{FieldDef, FieldType, ObjectDef, Value};
+use model::{FieldDef, FieldType, ObjectDef, RecordId, Value};
 
 use crate::plan::Deleted;
 use crate::search::Search;
@@ -71,9 +71,21 @@ pub enum Cond {
         column: Column,
         values: Vec<Value>,
     },
+    /// The column (a record id) is among the records a user has share rows for.
+    Shared {
+        column: Column,
+        with: SharedWith,
+    },
     And(Vec<Cond>),
     Or(Vec<Cond>),
     Not(Box<Cond>),
+}
+
+/// The records of an object a user may read, kept as share rows (see `shares`).
+#[derive(Debug, Clone)]
+pub struct SharedWith {
+    pub object: std::sync::Arc<ObjectDef>,
+    pub user: RecordId,
 }
 
 /// One ORDER BY item.
@@ -102,6 +114,9 @@ pub struct QueryPlan {
     /// A full-text search the root's records must match (SOSL); without an ORDER BY, the
     /// best matches come first.
     pub search: Option<Search>,
+    /// The root's records are only those this user has share rows for: an inner join to the
+    /// share table, whose index yields a user's records in name order.
+    pub shared: Option<SharedWith>,
 }
 
 /// The stored form of a value the picklist defines (matched case-insensitively, as SOQL
@@ -139,6 +154,10 @@ fn alias(base: usize, source: usize) -> String {
     format!("t{}", base + source)
 }
 
+fn share_alias(base: usize) -> String {
+    format!("s{base}")
+}
+
 impl QueryPlan {
     /// The column kinds of a row, in `columns` order.
     pub fn cols(&self) -> Vec<Col> {
@@ -146,9 +165,31 @@ impl QueryPlan {
     }
 
     fn column(&self, sql: &mut Sql, column: &Column) {
+        if self.reads_share_row(column) && column.field.field_type == FieldType::Id {
+            // The same value, read from the share row: the index then also covers id order.
+            sql.ident(&share_alias(self.alias_base)).push(".record_id");
+            return;
+        }
         sql.ident(&alias(self.alias_base, column.source))
             .push(".")
             .ident(&column.field.column);
+    }
+
+    /// Whether a root column has a copy in the joined share row.
+    fn reads_share_row(&self, column: &Column) -> bool {
+        self.shared.is_some() && column.source == 0
+    }
+
+    /// A text column lowered, as SOQL compares and sorts text; the root's name is read from
+    /// the share row's sort key when the share table is joined.
+    fn lowered(&self, sql: &mut Sql, column: &Column) {
+        if self.reads_share_row(column) && column.field.name_field {
+            sql.ident(&share_alias(self.alias_base)).push(".sort_key");
+            return;
+        }
+        sql.push("LOWER(");
+        self.column(sql, column);
+        sql.push(")");
     }
 
     fn tables_and_conditions(&self, sql: &mut Sql) {
@@ -159,6 +200,21 @@ impl QueryPlan {
             .ident(&root.object.table)
             .push(" ")
             .ident(&alias(self.alias_base, 0));
+        if let Some(shared) = &self.shared {
+            let share = share_alias(self.alias_base);
+            sql.push(" JOIN ")
+                .ident(&crate::shares::table(&shared.object))
+                .push(" ")
+                .ident(&share)
+                .push(" ON ")
+                .ident(&share)
+                .push(".record_id = ")
+                .ident(&alias(self.alias_base, 0))
+                .push(".id AND ")
+                .ident(&share)
+                .push(".user_id = ")
+                .id_param(&shared.user);
+        }
         if let Some(search) = &self.search {
             search.write_join(sql, &root.object, &alias(self.alias_base, 0));
         }
@@ -343,9 +399,7 @@ impl QueryPlan {
                     }
                     if is_text(&column.field) {
                         // Text sorts case-insensitively in SOQL.
-                        sql.push("LOWER(");
-                        self.column(sql, column);
-                        sql.push(")");
+                        self.lowered(sql, column);
                     } else {
                         self.column(sql, column);
                     }
@@ -415,10 +469,8 @@ impl QueryPlan {
                     self.column(sql, column);
                     sql.push(operator).text_param(&canonical);
                 } else if is_text(&column.field) {
-                    sql.push("LOWER(");
-                    self.column(sql, column);
-                    sql.push(")")
-                        .push(operator)
+                    self.lowered(sql, column);
+                    sql.push(operator)
                         .push("LOWER(")
                         .param(Param::from_value(value, col))
                         .push(")");
@@ -588,6 +640,14 @@ impl QueryPlan {
                     self.condition(sql, part);
                 }
                 sql.push(")");
+            }
+            Cond::Shared { column, with } => {
+                self.column(sql, column);
+                sql.push(" IN (SELECT record_id FROM ")
+                    .ident(&crate::shares::table(&with.object))
+                    .push(" WHERE user_id = ")
+                    .id_param(&with.user)
+                    .push(")");
             }
             Cond::Not(inner) => {
                 // NOT over a comparison with a null column would be null in SQL (neither true

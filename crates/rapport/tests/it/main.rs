@@ -16,3 +16,4 @@ mod rest;
 mod search;
 mod security;
 mod setup;
+mod shares;

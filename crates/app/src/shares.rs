@@ -1,0 +1,673 @@
+//! Materialised sharing: for each object whose default is Private, the users who may read
+//! each record are kept as share rows (`store::shares`), so a rep's list view reads the rep's
+//! records through one index, as fast as an administrator's (issue 5's scale target).
+//!
+//! The rows are an accelerator, never the authority. `sharing` states the rules as
+//! conditions; this module computes the same answer per record ("who may read it") and:
+//! - keeps the rows in step with every record write, in the write's own transaction: the
+//!   record itself, the account of a contact/opportunity/case (implicit sharing), the record
+//!   a manual share points to;
+//! - rebuilds an object's rows in the background after anything that moves the security
+//!   version (roles, users, groups, rules, defaults). Until an object's rows are built for
+//!   the current security version, reads use the conditions, so a change takes effect at
+//!   once; a restart simply finds the rows stale and rebuilds them again.
+//!
+//! Writes compute readers against the security version read inside their transaction
+//! (held there on PostgreSQL), so a row is never written for sharing that a concurrent
+//! change has replaced without the rebuild that follows that change seeing it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use model::{ObjectDef, RecordId, Schema, Value};
+use store::Tx;
+use store::query::{Column, Cond, QueryPlan, Source};
+use store::shares::Readers;
+
+use crate::sharing::Sharing;
+use crate::{App, Caller, Result};
+
+/// Records per rebuild transaction.
+const REBUILD_BATCH: usize = 2000;
+/// How often a process re-reads which objects' rows are built (another process may have
+/// built them).
+const READY_RECHECK: Duration = Duration::from_millis(250);
+/// Settings `shares:<object>` hold the security version an object's rows were built for.
+const BUILT_PREFIX: &str = "shares:";
+
+/// Who may read records, as of one security version: the role tree, group members, the
+/// sharing rules and the defaults.
+#[derive(Debug, Default)]
+pub(crate) struct ShareGraph {
+    version: i64,
+    defaults: HashMap<String, Sharing>,
+    role_of: HashMap<RecordId, RecordId>,
+    parent_of: HashMap<RecordId, RecordId>,
+    users_in: HashMap<RecordId, Vec<RecordId>>,
+    members: HashMap<RecordId, Vec<RecordId>>,
+    rules: Vec<RuleReaders>,
+}
+
+/// A sharing rule, resolved: which records it shares and with which users.
+#[derive(Debug)]
+struct RuleReaders {
+    object: String,
+    records: RuleRecords,
+    readers: Vec<RecordId>,
+}
+
+#[derive(Debug)]
+enum RuleRecords {
+    OwnedBy(HashSet<RecordId>),
+    Matching(Box<Cond>),
+}
+
+impl ShareGraph {
+    fn sharing(&self, object: &ObjectDef) -> Sharing {
+        self.defaults
+            .get(&object.name.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_else(|| Sharing::default_for(object))
+    }
+
+    /// Whether an object's read access is kept as share rows.
+    pub(crate) fn materialised(&self, object: &ObjectDef) -> bool {
+        object.owned
+            && object.field("OwnerId").is_some()
+            && self.sharing(object) == Sharing::Private
+    }
+
+    /// A role and the roles above it.
+    fn role_and_ancestors(&self, role: &RecordId) -> Vec<RecordId> {
+        let mut found = vec![role.clone()];
+        let mut at = role;
+        while let Some(parent) = self.parent_of.get(at) {
+            if found.contains(parent) {
+                break; // a cycle an administrator made: stop rather than loop
+            }
+            found.push(parent.clone());
+            at = parent;
+        }
+        found
+    }
+
+    /// A role and the roles below it.
+    fn role_and_subordinates(&self, role: &RecordId) -> HashSet<RecordId> {
+        let mut found = HashSet::from([role.clone()]);
+        let mut frontier = vec![role.clone()];
+        while let Some(at) = frontier.pop() {
+            for (child, parent) in &self.parent_of {
+                if *parent == at && found.insert(child.clone()) {
+                    frontier.push(child.clone());
+                }
+            }
+        }
+        found
+    }
+
+    fn users_in_roles<'a>(
+        &'a self,
+        roles: impl IntoIterator<Item = &'a RecordId>,
+    ) -> Vec<RecordId> {
+        roles
+            .into_iter()
+            .filter_map(|r| self.users_in.get(r))
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// Who reads what `owner` owns (or what is shared with `owner`): the user and the users
+    /// in the roles above theirs; for a group or queue, its members.
+    fn readers_of(&self, owner: &RecordId) -> Vec<RecordId> {
+        if let Some(members) = self.members.get(owner) {
+            return members.clone();
+        }
+        let mut readers = vec![owner.clone()];
+        if let Some(role) = self.role_of.get(owner) {
+            let above = self.role_and_ancestors(role);
+            readers.extend(self.users_in_roles(above.iter().skip(1)));
+        }
+        readers
+    }
+}
+
+/// Which objects' rows are built for which security version, as this process last read.
+#[derive(Debug, Default)]
+pub(crate) struct SharesState {
+    graph: Mutex<Option<Arc<ShareGraph>>>,
+    built: Mutex<Option<(Instant, HashMap<String, i64>)>>,
+    /// Share tables this process knows exist.
+    tables: Mutex<HashSet<String>>,
+}
+
+impl App {
+    /// The sharing graph for security version `version` (cached per version).
+    async fn share_graph(&self, version: i64) -> Result<Arc<ShareGraph>> {
+        if let Ok(cached) = self.shares.graph.lock()
+            && let Some(graph) = cached.as_ref()
+            && graph.version == version
+        {
+            return Ok(graph.clone());
+        }
+        let graph = Arc::new(Box::pin(self.load_share_graph(version)).await?);
+        if let Ok(mut cached) = self.shares.graph.lock() {
+            *cached = Some(graph.clone());
+        }
+        Ok(graph)
+    }
+
+    async fn load_share_graph(&self, version: i64) -> Result<ShareGraph> {
+        let system = Caller::system();
+        let mut graph = ShareGraph {
+            version,
+            defaults: self.sharing_defaults().await?,
+            ..Default::default()
+        };
+        let id_of = |r: &crate::Record, f: &str| r.get(f).and_then(Value::as_id).cloned();
+        let roles = self
+            .find(
+                &system,
+                "UserRole",
+                &["Id", "ParentRoleId", "Name"],
+                None,
+                Vec::new(),
+                None,
+            )
+            .await?;
+        for role in &roles {
+            if let (Some(id), Some(parent)) = (role.id(), id_of(role, "ParentRoleId")) {
+                graph.parent_of.insert(id.clone(), parent);
+            }
+        }
+        for user in self
+            .find(
+                &system,
+                "User",
+                &["Id", "UserRoleId"],
+                None,
+                Vec::new(),
+                None,
+            )
+            .await?
+        {
+            if let (Some(id), Some(role)) = (user.id(), id_of(&user, "UserRoleId")) {
+                graph.role_of.insert(id.clone(), role.clone());
+                graph.users_in.entry(role).or_default().push(id.clone());
+            }
+        }
+        for member in self
+            .find(
+                &system,
+                "GroupMember",
+                &["GroupId", "UserOrGroupId"],
+                None,
+                Vec::new(),
+                None,
+            )
+            .await?
+        {
+            if let (Some(group), Some(user)) =
+                (id_of(&member, "GroupId"), id_of(&member, "UserOrGroupId"))
+            {
+                graph.members.entry(group).or_default().push(user);
+            }
+        }
+        let role_named = |name: &str| {
+            roles.iter().find_map(|r| {
+                let found = r
+                    .get("Name")
+                    .and_then(Value::as_text)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name));
+                found.then(|| r.id().cloned()).flatten()
+            })
+        };
+        for rule in self.sharing_rules(None).await? {
+            let readers = match (&rule.share_with_role, &rule.share_with_group) {
+                (Some(role), _) => {
+                    let Some(with) = role_named(role) else {
+                        continue;
+                    };
+                    // The role, the roles above it (the hierarchy passes access up), and
+                    // with subordinates the roles below it.
+                    let mut roles: HashSet<RecordId> =
+                        graph.role_and_ancestors(&with).into_iter().collect();
+                    if rule.share_with_subordinates {
+                        roles.extend(graph.role_and_subordinates(&with));
+                    }
+                    graph.users_in_roles(&roles)
+                }
+                (None, Some(group)) => match self.id_by_name("Group", group).await? {
+                    Some(group) => graph.members.get(&group).cloned().unwrap_or_default(),
+                    None => continue,
+                },
+                (None, None) => continue,
+            };
+            let records = match (&rule.owned_by_role, &rule.criteria) {
+                (Some(role), _) => {
+                    let Some(from) = role_named(role) else {
+                        continue;
+                    };
+                    let roles = if rule.include_subordinates {
+                        graph.role_and_subordinates(&from)
+                    } else {
+                        HashSet::from([from])
+                    };
+                    RuleRecords::OwnedBy(graph.users_in_roles(&roles).into_iter().collect())
+                }
+                (None, Some(criteria)) => match self.compile_criteria(&rule.object, criteria).await
+                {
+                    Ok(cond) => RuleRecords::Matching(Box::new(cond)),
+                    Err(_) => continue,
+                },
+                (None, None) => continue,
+            };
+            graph.rules.push(RuleReaders {
+                object: rule.object.to_ascii_lowercase(),
+                records,
+                readers,
+            });
+        }
+        Ok(graph)
+    }
+
+    /// Who may read each of `ids` (records of a materialised object), computed inside `tx`.
+    async fn readers(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        graph: &ShareGraph,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<Vec<Readers>> {
+        let mut readers: HashMap<RecordId, (Option<String>, HashSet<RecordId>)> = HashMap::new();
+        let mut owner_of: HashMap<RecordId, RecordId> = HashMap::new();
+        for (id, owner, key) in store::shares::owners(tx, object, ids).await? {
+            let mut users = HashSet::new();
+            if let Some(owner) = owner {
+                users.extend(graph.readers_of(&owner));
+                owner_of.insert(id.clone(), owner);
+            }
+            readers.insert(id, (key, users));
+        }
+        let mut add = |record: &RecordId, users: Vec<RecordId>| {
+            if let Some((_, set)) = readers.get_mut(record) {
+                set.extend(users);
+            }
+        };
+        // Implicit sharing: the owners of an account's contacts, opportunities and cases.
+        for child in implicit_children(schema, object) {
+            let (Some(link), Some(owner)) = (child.field("AccountId"), child.field("OwnerId"))
+            else {
+                continue;
+            };
+            for (account, owner) in store::shares::pairs(tx, child, link, owner, ids).await? {
+                add(&account, graph.readers_of(&owner));
+            }
+        }
+        // Manual shares.
+        if let Some(shares) = schema.object("RecordShare")
+            && let (Some(record), Some(with)) =
+                (shares.field("RecordId"), shares.field("UserOrGroupId"))
+        {
+            for (id, with) in store::shares::pairs(tx, shares, record, with, ids).await? {
+                add(&id, graph.readers_of(&with));
+            }
+        }
+        // Sharing rules.
+        let name = object.name.to_ascii_lowercase();
+        for rule in graph.rules.iter().filter(|r| r.object == name) {
+            let matching: Vec<RecordId> = match &rule.records {
+                RuleRecords::OwnedBy(owners) => owner_of
+                    .iter()
+                    .filter(|(_, owner)| owners.contains(*owner))
+                    .map(|(id, _)| id.clone())
+                    .collect(),
+                RuleRecords::Matching(cond) => {
+                    matching_ids(tx, object, ids, cond.as_ref().clone()).await?
+                }
+            };
+            for id in matching {
+                add(&id, rule.readers.clone());
+            }
+        }
+        Ok(readers
+            .into_iter()
+            .map(|(record, (sort_key, users))| Readers {
+                record,
+                sort_key,
+                users: users.into_iter().collect(),
+            })
+            .collect())
+    }
+
+    /// Recomputes the share rows of `ids` of a materialised object inside `tx`.
+    async fn reshare_records(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        graph: &ShareGraph,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.ensure_share_table(tx, object).await?;
+        let readers = self.readers(tx, schema, graph, object, ids).await?;
+        store::shares::replace(tx, object, ids, &readers).await?;
+        Ok(())
+    }
+
+    async fn ensure_share_table(&self, tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+        let known = self
+            .shares
+            .tables
+            .lock()
+            .map(|t| t.contains(&object.table))
+            .unwrap_or(false);
+        if !known {
+            store::shares::ensure_table(tx, object).await?;
+            if let Ok(mut tables) = self.shares.tables.lock() {
+                tables.insert(object.table.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps share rows in step with a write of `ids` (inserted, updated, deleted or
+    /// undeleted records of `object`), inside the write's transaction. `before` are the
+    /// parents the records pointed to before the write (an update's old account, say).
+    pub(crate) async fn reshare_after_write(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        object: &ObjectDef,
+        ids: &[RecordId],
+        before: Vec<RecordId>,
+    ) -> Result<()> {
+        if ids.is_empty() || !may_affect_shares(schema, object) {
+            return Ok(());
+        }
+        let version = store::shares::security_version_in(tx).await?;
+        let graph = self.share_graph(version).await?;
+        if graph.materialised(object) {
+            self.reshare_records(tx, schema, &graph, object, ids)
+                .await?;
+        }
+        let Some(link) = parent_link(schema, object) else {
+            return Ok(());
+        };
+        let mut parents = before;
+        parents.extend(store::shares::values_of(tx, object, link, ids).await?);
+        parents.sort_by(|a, b| a.as_str15().cmp(b.as_str15()));
+        parents.dedup();
+        let mut by_object: HashMap<String, Vec<RecordId>> = HashMap::new();
+        for parent in parents {
+            by_object
+                .entry(parent.key_prefix().to_string())
+                .or_default()
+                .push(parent);
+        }
+        for (prefix, ids) in by_object {
+            if let Some(parent) = schema.object_by_prefix(&prefix)
+                && graph.materialised(parent)
+            {
+                self.reshare_records(tx, schema, &graph, parent, &ids)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The parents a write's old rows pointed to (see `reshare_after_write`).
+    pub(crate) fn parents_before<'r>(
+        schema: &Schema,
+        object: &ObjectDef,
+        rows: impl Iterator<Item = &'r Vec<Value>>,
+    ) -> Vec<RecordId> {
+        let Some(link) = parent_link(schema, object) else {
+            return Vec::new();
+        };
+        let Some(position) = object.field_position(&link.name) else {
+            return Vec::new();
+        };
+        rows.filter_map(|row| row.get(position)?.as_id().cloned())
+            .collect()
+    }
+
+    /// Removes the share rows of purged records.
+    pub(crate) async fn unshare_purged(
+        &self,
+        tx: &mut Tx,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<()> {
+        let known = self
+            .shares
+            .tables
+            .lock()
+            .map(|t| t.contains(&object.table))
+            .unwrap_or(false);
+        if known
+            || self
+                .built_versions()
+                .await?
+                .contains_key(&object.name.to_ascii_lowercase())
+        {
+            self.ensure_share_table(tx, object).await?;
+            store::shares::remove(tx, object, ids).await?;
+        }
+        Ok(())
+    }
+
+    /// The security version each object's rows were built for.
+    async fn built_versions(&self) -> Result<HashMap<String, i64>> {
+        if let Ok(built) = self.shares.built.lock()
+            && let Some((at, versions)) = built.as_ref()
+            && at.elapsed() < READY_RECHECK
+        {
+            return Ok(versions.clone());
+        }
+        let versions: HashMap<String, i64> = self
+            .store()
+            .settings_with_prefix(BUILT_PREFIX)
+            .await?
+            .into_iter()
+            .filter_map(|(name, value)| {
+                Some((name[BUILT_PREFIX.len()..].to_string(), value.parse().ok()?))
+            })
+            .collect();
+        if let Ok(mut built) = self.shares.built.lock() {
+            *built = Some((Instant::now(), versions.clone()));
+        }
+        Ok(versions)
+    }
+
+    /// The objects whose share rows are current (reads may use them).
+    pub(crate) async fn shares_ready(&self) -> Result<HashSet<String>> {
+        let version = self.schema.security_version();
+        Ok(self
+            .built_versions()
+            .await?
+            .into_iter()
+            .filter(|(_, built)| *built == version)
+            .map(|(object, _)| object)
+            .collect())
+    }
+
+    /// Builds the share rows of every materialised object whose rows are not current, in
+    /// batches; returns the objects built and their record counts. Stops early (to be run
+    /// again) when the security version moves meanwhile.
+    pub async fn rebuild_shares(&self) -> Result<Vec<(String, u64)>> {
+        let schema = self.schema().await?;
+        let version = {
+            let mut tx = self.store().begin().await?;
+            let version = store::shares::security_version_in(&mut tx).await?;
+            drop(tx);
+            version
+        };
+        let graph = self.share_graph(version).await?;
+        let built = self.built_versions().await?;
+        let mut done = Vec::new();
+        for object in schema.objects.iter() {
+            let name = object.name.to_ascii_lowercase();
+            if !graph.materialised(object) || built.get(&name) == Some(&version) {
+                continue;
+            }
+            let mut after: Option<RecordId> = None;
+            let mut count = 0u64;
+            loop {
+                let mut tx = self.store().begin().await?;
+                if store::shares::security_version_in(&mut tx).await? != version {
+                    return Ok(done);
+                }
+                let ids = store::shares::ids_after(&mut tx, object, after.as_ref(), REBUILD_BATCH)
+                    .await?;
+                if ids.is_empty() {
+                    store::shares::mark_built(&mut tx, &format!("{BUILT_PREFIX}{name}"), version)
+                        .await?;
+                    tx.commit().await?;
+                    break;
+                }
+                self.reshare_records(&mut tx, &schema, &graph, object, &ids)
+                    .await?;
+                tx.commit().await?;
+                count += ids.len() as u64;
+                after = ids.last().cloned();
+            }
+            if let Ok(mut built) = self.shares.built.lock() {
+                *built = None;
+            }
+            done.push((object.name.clone(), count));
+        }
+        Ok(done)
+    }
+
+    /// Compares every materialised object's share rows with the readers computed afresh;
+    /// returns one line per difference (empty when the rows are right).
+    pub async fn check_shares(&self) -> Result<Vec<String>> {
+        let schema = self.schema().await?;
+        let mut tx = self.store().begin().await?;
+        let version = store::shares::security_version_in(&mut tx).await?;
+        let graph = self.share_graph(version).await?;
+        let mut problems = Vec::new();
+        for object in schema.objects.iter() {
+            if !graph.materialised(object) {
+                continue;
+            }
+            self.ensure_share_table(&mut tx, object).await?;
+            let stored = store::shares::all_rows(&mut tx, object).await?;
+            let mut after: Option<RecordId> = None;
+            let mut expected: HashSet<(String, String, Option<String>)> = HashSet::new();
+            loop {
+                let ids = store::shares::ids_after(&mut tx, object, after.as_ref(), REBUILD_BATCH)
+                    .await?;
+                if ids.is_empty() {
+                    break;
+                }
+                for r in self.readers(&mut tx, &schema, &graph, object, &ids).await? {
+                    for user in r.users {
+                        expected.insert((user.to_18(), r.record.to_18(), r.sort_key.clone()));
+                    }
+                }
+                after = ids.last().cloned();
+            }
+            let stored: HashSet<(String, String, Option<String>)> = stored
+                .into_iter()
+                .map(|(user, record, key)| (user.to_18(), record.to_18(), key))
+                .collect();
+            for (user, record, key) in expected.difference(&stored) {
+                problems.push(format!(
+                    "{}: {user} should read {record} (sort key {key:?}) but has no share row",
+                    object.name
+                ));
+            }
+            for (user, record, key) in stored.difference(&expected) {
+                problems.push(format!(
+                    "{}: {user} has a share row for {record} (sort key {key:?}) it should not",
+                    object.name
+                ));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// The children whose owners may read their account (implicit sharing): the objects whose
+/// `AccountId` points to `object`.
+fn implicit_children<'s>(schema: &'s Schema, object: &ObjectDef) -> Vec<&'s ObjectDef> {
+    schema
+        .child_relationships(&object.name)
+        .iter()
+        .filter(|c| c.field == "AccountId")
+        .filter_map(|c| schema.object(&c.child_object).map(|o| o.as_ref()))
+        .filter(|child| child.owned)
+        .collect()
+}
+
+/// The lookup through which a write to `object` changes who reads another record: a
+/// child's account, a manual share's record.
+fn parent_link<'o>(schema: &Schema, object: &'o ObjectDef) -> Option<&'o model::FieldDef> {
+    if object.name == "RecordShare" {
+        return object.field("RecordId");
+    }
+    let account = object.field("AccountId")?;
+    let implicit = account.reference_to.iter().any(|target| {
+        schema.object(target).is_some_and(|parent| {
+            implicit_children(schema, parent)
+                .iter()
+                .any(|c| c.name == object.name)
+        })
+    });
+    (implicit && object.owned).then_some(account)
+}
+
+/// Whether a write to `object` can change share rows at all (most objects' cannot).
+fn may_affect_shares(schema: &Schema, object: &ObjectDef) -> bool {
+    (object.owned && object.field("OwnerId").is_some()) || parent_link(schema, object).is_some()
+}
+
+/// The ids among `ids` matching a sharing rule's criteria.
+async fn matching_ids(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    ids: &[RecordId],
+    criteria: Cond,
+) -> Result<Vec<RecordId>> {
+    let Some(id) = object.field("Id") else {
+        return Ok(Vec::new());
+    };
+    let column = Column {
+        source: 0,
+        field: id.clone(),
+    };
+    let plan = QueryPlan {
+        sources: vec![Source {
+            object: Arc::new(object.clone()),
+            parent_of: None,
+            visible: None,
+        }],
+        columns: vec![column.clone()],
+        filter: Some(Cond::And(vec![
+            Cond::In {
+                column,
+                values: ids.iter().cloned().map(Value::Id).collect(),
+            },
+            criteria,
+        ])),
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+        deleted: store::plan::Deleted::Include,
+        alias_base: 0,
+        search: None,
+        shared: None,
+    };
+    Ok(store::Store::query_rows_in(tx, &plan)
+        .await?
+        .into_iter()
+        .filter_map(|row| row.first()?.as_id().cloned())
+        .collect())
+}

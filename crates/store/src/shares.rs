@@ -1,0 +1,308 @@
+//! Share rows: materialised read access to the records of private objects. One row per
+//! (user, record) the user may read, carrying the record's sort key (its lowered name), so a
+//! user's list view sorted by name reads that user's rows in order through one index instead
+//! of walking every record and testing each against the sharing rules. `app::shares` decides
+//! who may read what and when the rows are current; this module only keeps them.
+
+use model::{FieldDef, ObjectDef, RecordId, Value};
+
+use crate::Result;
+use crate::backend::Tx;
+use crate::error::index_name;
+use crate::sql::{Col, Dialect, Sql};
+
+/// Rows per INSERT statement (three parameters each).
+const INSERT_CHUNK: usize = 300;
+/// Ids per `IN (…)` list.
+const KEY_CHUNK: usize = 500;
+
+/// The share table of an object.
+pub fn table(object: &ObjectDef) -> String {
+    format!("{}__share", object.table)
+}
+
+/// Creates an object's share table and its indexes when missing.
+pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    let table = table(object);
+    let mut sql = tx.sql();
+    sql.push("CREATE TABLE IF NOT EXISTS ")
+        .ident(&table)
+        .push(" (user_id TEXT NOT NULL, sort_key TEXT, record_id TEXT NOT NULL)");
+    tx.execute(sql).await?;
+    let mut sql = tx.sql();
+    sql.push("CREATE INDEX IF NOT EXISTS ")
+        .ident(&index_name("su", &table, "user_id"))
+        .push(" ON ")
+        .ident(&table)
+        .push(" (user_id, sort_key");
+    if tx.dialect() == Dialect::Postgres {
+        // As the records' own name index: SOQL sorts nulls first ascending.
+        sql.push(" NULLS FIRST");
+    }
+    sql.push(", record_id)");
+    tx.execute(sql).await?;
+    let mut sql = tx.sql();
+    sql.push("CREATE INDEX IF NOT EXISTS ")
+        .ident(&index_name("sr", &table, "record_id"))
+        .push(" ON ")
+        .ident(&table)
+        .push(" (record_id)");
+    tx.execute(sql).await.map(drop)
+}
+
+/// Drops an object's share table (with the object).
+pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    let mut sql = tx.sql();
+    sql.push("DROP TABLE IF EXISTS ").ident(&table(object));
+    tx.execute(sql).await.map(drop)
+}
+
+/// Who may read one record, and its sort key.
+#[derive(Debug, Clone)]
+pub struct Readers {
+    pub record: RecordId,
+    pub sort_key: Option<String>,
+    pub users: Vec<RecordId>,
+}
+
+/// Replaces the share rows of the records given with `readers` (a record absent from
+/// `readers` is left with none).
+pub async fn replace(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    records: &[RecordId],
+    readers: &[Readers],
+) -> Result<()> {
+    remove(tx, object, records).await?;
+    let rows: Vec<(&RecordId, Option<&str>, &RecordId)> = readers
+        .iter()
+        .flat_map(|r| {
+            r.users
+                .iter()
+                .map(move |user| (user, r.sort_key.as_deref(), &r.record))
+        })
+        .collect();
+    let table = table(object);
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut sql = tx.sql();
+        sql.push("INSERT INTO ")
+            .ident(&table)
+            .push(" (user_id, sort_key, record_id) VALUES ");
+        sql.comma_list(chunk, |s, (user, key, record)| {
+            s.push("(").id_param(user).push(", ");
+            match key {
+                Some(key) => s.text_param(key),
+                None => s.param(crate::Param::Text(None)),
+            };
+            s.push(", ").id_param(record).push(")");
+        });
+        tx.execute(sql).await?;
+    }
+    Ok(())
+}
+
+/// Removes the share rows of records (purged ones).
+pub async fn remove(tx: &mut Tx, object: &ObjectDef, records: &[RecordId]) -> Result<()> {
+    let table = table(object);
+    for chunk in records.chunks(KEY_CHUNK) {
+        let mut sql = tx.sql();
+        sql.push("DELETE FROM ")
+            .ident(&table)
+            .push(" WHERE record_id IN (");
+        sql.comma_list(chunk, |s, id| {
+            s.id_param(id);
+        });
+        sql.push(")");
+        tx.execute(sql).await?;
+    }
+    Ok(())
+}
+
+/// Records of an object with their owner and sort key (the lowered name), deleted ones too.
+pub async fn owners(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    ids: &[RecordId],
+) -> Result<Vec<(RecordId, Option<RecordId>, Option<String>)>> {
+    let Some(owner) = object.field("OwnerId") else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(KEY_CHUNK) {
+        let mut sql = tx.sql();
+        sql.push("SELECT id, ").ident(&owner.column).push(", ");
+        write_sort_key(&mut sql, object);
+        sql.push(" FROM ")
+            .ident(&object.table)
+            .push(" WHERE id IN (");
+        sql.comma_list(chunk, |s, id| {
+            s.id_param(id);
+        });
+        sql.push(")");
+        for row in tx.fetch(sql, &[Col::Id, Col::Id, Col::Text]).await? {
+            let mut row = row.into_iter();
+            let (Some(Value::Id(id)), Some(owner), Some(key)) =
+                (row.next(), row.next(), row.next())
+            else {
+                continue;
+            };
+            found.push((
+                id,
+                owner.as_id().cloned(),
+                key.as_text().map(str::to_string),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// The sort key of a record, as the share rows keep it and list views sort by it.
+fn write_sort_key(sql: &mut Sql, object: &ObjectDef) {
+    match object.name_field() {
+        Some(name) => {
+            sql.push("LOWER(").ident(&name.column).push(")");
+        }
+        None => {
+            sql.push("NULL");
+        }
+    }
+}
+
+/// `(key, value)` of the live records whose `key` field is among `keys`: the owners of an
+/// account's contacts (`AccountId`, `OwnerId`), the users a record is shared with by hand.
+pub async fn pairs(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    key: &FieldDef,
+    value: &FieldDef,
+    keys: &[RecordId],
+) -> Result<Vec<(RecordId, RecordId)>> {
+    let mut found = Vec::new();
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let mut sql = tx.sql();
+        sql.push("SELECT ")
+            .ident(&key.column)
+            .push(", ")
+            .ident(&value.column)
+            .push(" FROM ")
+            .ident(&object.table)
+            .push(" WHERE isdeleted = ")
+            .param(crate::Param::Bool(Some(false)))
+            .push(" AND ")
+            .ident(&key.column)
+            .push(" IN (");
+        sql.comma_list(chunk, |s, id| {
+            s.id_param(id);
+        });
+        sql.push(")");
+        for row in tx.fetch(sql, &[Col::Id, Col::Id]).await? {
+            if let [Value::Id(k), Value::Id(v)] = row.as_slice() {
+                found.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A field's values on some records (deleted ones too): the accounts of contacts being
+/// written, the records manual shares point to.
+pub async fn values_of(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    field: &FieldDef,
+    ids: &[RecordId],
+) -> Result<Vec<RecordId>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(KEY_CHUNK) {
+        let mut sql = tx.sql();
+        sql.push("SELECT ")
+            .ident(&field.column)
+            .push(" FROM ")
+            .ident(&object.table)
+            .push(" WHERE id IN (");
+        sql.comma_list(chunk, |s, id| {
+            s.id_param(id);
+        });
+        sql.push(")");
+        for row in tx.fetch(sql, &[Col::Id]).await? {
+            if let Some(Value::Id(id)) = row.into_iter().next() {
+                found.push(id);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The next `limit` record ids after `after`, in id order, deleted records too: the batches
+/// of a rebuild.
+pub async fn ids_after(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    after: Option<&RecordId>,
+    limit: usize,
+) -> Result<Vec<RecordId>> {
+    let mut sql = tx.sql();
+    sql.push("SELECT id FROM ").ident(&object.table);
+    if let Some(after) = after {
+        sql.push(" WHERE id > ").id_param(after);
+    }
+    sql.push(" ORDER BY id LIMIT ")
+        .int_param(i64::try_from(limit).unwrap_or(i64::MAX));
+    Ok(tx
+        .fetch(sql, &[Col::Id])
+        .await?
+        .into_iter()
+        .filter_map(|row| row.into_iter().next()?.as_id().cloned())
+        .collect())
+}
+
+/// Reads the security version inside a transaction, holding it (on PostgreSQL) until the
+/// transaction ends, so that share rows written in it are computed against the sharing in
+/// force when they commit: a concurrent change of roles or rules waits, or is seen.
+pub async fn security_version_in(tx: &mut Tx) -> Result<i64> {
+    let mut sql = tx.sql();
+    sql.push("SELECT value FROM rapport_setting WHERE name = 'security_version'");
+    if tx.dialect() == Dialect::Postgres {
+        sql.push(" FOR SHARE");
+    }
+    let rows = tx.fetch(sql, &[Col::Text]).await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Value::as_text)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Records that an object's rows were built for a security version (setting `name`).
+pub async fn mark_built(tx: &mut Tx, name: &str, version: i64) -> Result<()> {
+    let mut sql = tx.sql();
+    sql.push("INSERT INTO rapport_setting (name, value) VALUES (")
+        .text_param(name)
+        .push(", ")
+        .text_param(&version.to_string())
+        .push(") ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value");
+    tx.execute(sql).await.map(drop)
+}
+
+/// Every share row of an object: (user, record, sort key). For checking the rows.
+pub async fn all_rows(
+    tx: &mut Tx,
+    object: &ObjectDef,
+) -> Result<Vec<(RecordId, RecordId, Option<String>)>> {
+    let mut sql = tx.sql();
+    sql.push("SELECT user_id, record_id, sort_key FROM ")
+        .ident(&table(object));
+    Ok(tx
+        .fetch(sql, &[Col::Id, Col::Id, Col::Text])
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            let mut row = row.into_iter();
+            let user = row.next()?.as_id().cloned()?;
+            let record = row.next()?.as_id().cloned()?;
+            let key = row.next()?.as_text().map(str::to_string);
+            Some((user, record, key))
+        })
+        .collect())
+}
