@@ -356,6 +356,7 @@ impl App {
         if let Ok(mut cached) = self.access.by_user.lock() {
             cached.clear();
         }
+        self.forget_built_shares();
     }
 
     /// Refuses `need` on `object` unless the caller's profile allows it.

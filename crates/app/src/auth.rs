@@ -23,7 +23,7 @@ pub const REFRESH_TOKEN_DAYS: i64 = 365;
 const CACHE_LIMIT: usize = 50_000;
 
 /// SHA-256 in hex.
-fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -18,6 +18,7 @@ pub mod records;
 pub(crate) mod recycle;
 pub mod search;
 pub mod seed;
+pub mod sessions;
 pub mod setup;
 pub mod shares;
 pub mod sharing;

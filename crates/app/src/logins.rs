@@ -155,6 +155,8 @@ impl App {
         store::auth::set_password_hash(&mut tx, &user, &hash).await?;
         tx.commit().await?;
         store::auth::set_lockout(self.store(), &user, 0, None).await?;
+        // Whoever held the old password may hold a session made with it.
+        self.end_sessions_of(&user).await?;
         Ok(())
     }
 }

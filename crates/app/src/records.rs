@@ -112,9 +112,20 @@ fn refuse_protected<'n>(
 
 /// A write to a user, profile, role or object permission changes what callers may do: move
 /// the security version in the same transaction, so every process recomputes (see `access`).
-pub(crate) async fn moves_security(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+/// A write to a role, a group or its members, or a user's role (`user_role` says whether the
+/// write may set one) changes who reads which records: it moves the sharing version too,
+/// making share rows stale (see `shares`).
+pub(crate) async fn moves_security(tx: &mut Tx, object: &ObjectDef, user_role: bool) -> Result<()> {
     if SECURITY_OBJECTS.contains(&object.name.as_str()) {
         store::auth::bump_security_version_in(tx).await?;
+    }
+    let sharing = match object.name.as_str() {
+        "UserRole" | "Group" | "GroupMember" => true,
+        "User" => user_role,
+        _ => false,
+    };
+    if sharing {
+        store::auth::bump_sharing_version_in(tx).await?;
     }
     Ok(())
 }
@@ -932,7 +943,7 @@ impl App {
         if rows.is_empty() {
             return Ok(results);
         }
-        moves_security(tx, &object).await?;
+        moves_security(tx, &object, true).await?;
 
         let id_position = object.field_position("Id").unwrap_or(0);
         let mut ids = Vec::with_capacity(rows.len());
@@ -1316,7 +1327,11 @@ impl App {
                 refused.entry(id).or_insert(error);
             }
         }
-        moves_security(tx, &object).await?;
+        let role_position = object.field_position("UserRoleId");
+        let user_role = parsed
+            .iter()
+            .any(|(_, _, sets, _)| sets.iter().any(|(p, _)| Some(*p) == role_position));
+        moves_security(tx, &object, user_role).await?;
         let now = model::value::now_millis();
         let all_fields: Vec<&FieldDef> = object.fields.iter().collect();
         let mut current: HashMap<RecordId, Vec<Value>> = HashMap::new();

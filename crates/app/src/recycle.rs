@@ -151,7 +151,7 @@ impl App {
             };
             self.require(caller, &object, crate::access::Need::Delete)
                 .await?;
-            crate::records::moves_security(tx, &object).await?;
+            crate::records::moves_security(tx, &object, true).await?;
             let ids: Vec<RecordId> = entries.iter().map(|(_, id)| id.clone()).collect();
             // Records the caller may not edit fail one by one.
             let refused = self
@@ -235,7 +235,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "undelete").await?;
         for (object, ids) in group_entries(&schema, &entries) {
-            crate::records::moves_security(&mut tx, &object).await?;
+            crate::records::moves_security(&mut tx, &object, true).await?;
             store::records::set_deleted(
                 &mut tx,
                 &object,

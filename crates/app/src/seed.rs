@@ -690,7 +690,7 @@ impl App {
         }
         // The rows went straight to the store, past the share rows: make them stale, so
         // they are rebuilt (and reads use the sharing conditions until then).
-        self.store().bump_security_version().await?;
+        self.store().bump_sharing_version().await?;
         Ok(SeedReport {
             counts: vec![
                 ("Account".into(), created.0),

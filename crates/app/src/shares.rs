@@ -7,12 +7,12 @@
 //! - keeps the rows in step with every record write, in the write's own transaction: the
 //!   record itself, the account of a contact/opportunity/case (implicit sharing), the record
 //!   a manual share points to;
-//! - rebuilds an object's rows in the background after anything that moves the security
-//!   version (roles, users, groups, rules, defaults). Until an object's rows are built for
-//!   the current security version, reads use the conditions, so a change takes effect at
+//! - rebuilds an object's rows in the background after anything that moves the sharing
+//!   version (roles, a user's role, groups, rules, defaults). Until an object's rows are built for
+//!   the current sharing version, reads use the conditions, so a change takes effect at
 //!   once; a restart simply finds the rows stale and rebuilds them again.
 //!
-//! Writes compute readers against the security version read inside their transaction
+//! Writes compute readers against the sharing version read inside their transaction
 //! (held there on PostgreSQL), so a row is never written for sharing that a concurrent
 //! change has replaced without the rebuild that follows that change seeing it.
 
@@ -33,10 +33,13 @@ const REBUILD_BATCH: usize = 2000;
 /// How often a process re-reads which objects' rows are built (another process may have
 /// built them).
 const READY_RECHECK: Duration = Duration::from_millis(250);
-/// Settings `shares:<object>` hold the security version an object's rows were built for.
+/// Settings `shares:<object>` hold the sharing version an object's rows were built for;
+/// `shares:@version` is the current one (`store::auth::SHARING_VERSION`).
 const BUILT_PREFIX: &str = "shares:";
+/// The current sharing version, among the built versions.
+const CURRENT: &str = "@version";
 
-/// Who may read records, as of one security version: the role tree, group members, the
+/// Who may read records, as of one sharing version: the role tree, group members, the
 /// sharing rules and the defaults.
 #[derive(Debug, Default)]
 pub(crate) struct ShareGraph {
@@ -133,7 +136,7 @@ impl ShareGraph {
     }
 }
 
-/// Which objects' rows are built for which security version, as this process last read.
+/// Which objects' rows are built for which sharing version, as this process last read.
 #[derive(Debug, Default)]
 pub(crate) struct SharesState {
     graph: Mutex<Option<Arc<ShareGraph>>>,
@@ -143,7 +146,7 @@ pub(crate) struct SharesState {
 }
 
 impl App {
-    /// The sharing graph for security version `version` (cached per version).
+    /// The sharing graph for sharing version `version` (cached per version).
     async fn share_graph(&self, version: i64) -> Result<Arc<ShareGraph>> {
         if let Ok(cached) = self.shares.graph.lock()
             && let Some(graph) = cached.as_ref()
@@ -390,7 +393,7 @@ impl App {
         if ids.is_empty() || !may_affect_shares(schema, object) {
             return Ok(());
         }
-        let version = store::shares::security_version_in(tx).await?;
+        let version = store::shares::sharing_version_in(tx).await?;
         let graph = self.share_graph(version).await?;
         if graph.materialised(object) {
             self.reshare_records(tx, schema, &graph, object, ids)
@@ -462,7 +465,7 @@ impl App {
         Ok(())
     }
 
-    /// The security version each object's rows were built for.
+    /// The sharing version each object's rows were built for.
     async fn built_versions(&self) -> Result<HashMap<String, i64>> {
         if let Ok(built) = self.shares.built.lock()
             && let Some((at, versions)) = built.as_ref()
@@ -485,26 +488,32 @@ impl App {
         Ok(versions)
     }
 
+    /// Forgets which rows are built (after a change in this process: read again at once).
+    pub(crate) fn forget_built_shares(&self) {
+        if let Ok(mut built) = self.shares.built.lock() {
+            *built = None;
+        }
+    }
+
     /// The objects whose share rows are current (reads may use them).
     pub(crate) async fn shares_ready(&self) -> Result<HashSet<String>> {
-        let version = self.schema.security_version();
-        Ok(self
-            .built_versions()
-            .await?
+        let built = self.built_versions().await?;
+        let version = built.get(CURRENT).copied().unwrap_or(0);
+        Ok(built
             .into_iter()
-            .filter(|(_, built)| *built == version)
+            .filter(|(object, built)| *built == version && object != CURRENT)
             .map(|(object, _)| object)
             .collect())
     }
 
     /// Builds the share rows of every materialised object whose rows are not current, in
     /// batches; returns the objects built and their record counts. Stops early (to be run
-    /// again) when the security version moves meanwhile.
+    /// again) when the sharing version moves meanwhile.
     pub async fn rebuild_shares(&self) -> Result<Vec<(String, u64)>> {
         let schema = self.schema().await?;
         let version = {
             let mut tx = self.store().begin().await?;
-            let version = store::shares::security_version_in(&mut tx).await?;
+            let version = store::shares::sharing_version_in(&mut tx).await?;
             drop(tx);
             version
         };
@@ -520,7 +529,7 @@ impl App {
             let mut count = 0u64;
             loop {
                 let mut tx = self.store().begin().await?;
-                if store::shares::security_version_in(&mut tx).await? != version {
+                if store::shares::sharing_version_in(&mut tx).await? != version {
                     return Ok(done);
                 }
                 let ids = store::shares::ids_after(&mut tx, object, after.as_ref(), REBUILD_BATCH)
@@ -550,7 +559,7 @@ impl App {
     pub async fn check_shares(&self) -> Result<Vec<String>> {
         let schema = self.schema().await?;
         let mut tx = self.store().begin().await?;
-        let version = store::shares::security_version_in(&mut tx).await?;
+        let version = store::shares::sharing_version_in(&mut tx).await?;
         let graph = self.share_graph(version).await?;
         let mut problems = Vec::new();
         for object in schema.objects.iter() {

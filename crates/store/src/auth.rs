@@ -224,6 +224,7 @@ impl Store {
             .push(") ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value");
         tx.execute(sql).await?;
         bump_security_version_in(&mut tx).await?;
+        bump_sharing_version_in(&mut tx).await?;
         tx.commit().await
     }
 
@@ -235,8 +236,17 @@ impl Store {
             .text_param(name);
         let removed = tx.execute(sql).await? > 0;
         bump_security_version_in(&mut tx).await?;
+        bump_sharing_version_in(&mut tx).await?;
         tx.commit().await?;
         Ok(removed)
+    }
+
+    /// Moves the sharing version on: every object's share rows are stale until rebuilt
+    /// (after records were written past them, by the scale seed).
+    pub async fn bump_sharing_version(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        bump_sharing_version_in(&mut tx).await?;
+        tx.commit().await
     }
 
     /// Moves the security version on after a revocation or a user change, so that every
@@ -246,6 +256,24 @@ impl Store {
         bump_security_version_in(&mut tx).await?;
         tx.commit().await
     }
+}
+
+/// The setting holding the sharing version: it moves with every change to who may read
+/// what (roles, a user's role, groups, sharing defaults and rules); share rows built for an
+/// older one are stale (`app::shares`).
+pub const SHARING_VERSION: &str = "shares:@version";
+
+/// Moves the sharing version inside a transaction (with the change that moves it).
+pub async fn bump_sharing_version_in(tx: &mut crate::Tx) -> Result<()> {
+    let mut sql = tx.sql();
+    sql.push("INSERT INTO rapport_setting (name, value) VALUES (")
+        .text_param(SHARING_VERSION)
+        .push(", '1') ON CONFLICT (name) DO UPDATE SET value = ");
+    sql.push(match tx.dialect() {
+        crate::Dialect::Sqlite => "CAST(CAST(rapport_setting.value AS INTEGER) + 1 AS TEXT)",
+        crate::Dialect::Postgres => "(rapport_setting.value::bigint + 1)::text",
+    });
+    tx.execute(sql).await.map(drop)
 }
 
 /// Moves the security version inside a transaction (with the change that moves it).

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod query;
 pub mod records;
 pub mod search;
+pub mod sessions;
 pub mod shares;
 pub mod sql;
 

@@ -77,7 +77,15 @@ CREATE TABLE rapport_login_failure (user_id TEXT PRIMARY KEY, failures BIGINT NO
     locked_until TEXT)
 ";
 
-const STEPS: [(i64, &str, Step); 10] = [
+const WEB_SESSION_TABLE: &str = "
+CREATE TABLE rapport_web_session (session_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+    csrf_token TEXT NOT NULL, created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL,
+    ended BIGINT NOT NULL, source TEXT NOT NULL);
+CREATE INDEX ix_rapport_web_session_user ON rapport_web_session (user_id);
+INSERT INTO rapport_setting (name, value) VALUES ('shares:@version', '1')
+";
+
+const STEPS: [(i64, &str, Step); 11] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -88,6 +96,7 @@ const STEPS: [(i64, &str, Step); 10] = [
     (8, "login history and lockout", Step::Sql(LOGIN_TABLES)),
     (9, "group members", Step::NewStandardObjects),
     (10, "record shares", Step::NewStandardObjects),
+    (11, "web sessions", Step::Sql(WEB_SESSION_TABLE)),
 ];
 
 impl Store {

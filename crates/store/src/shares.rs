@@ -256,12 +256,13 @@ pub async fn ids_after(
         .collect())
 }
 
-/// Reads the security version inside a transaction, holding it (on PostgreSQL) until the
+/// Reads the sharing version inside a transaction, holding it (on PostgreSQL) until the
 /// transaction ends, so that share rows written in it are computed against the sharing in
 /// force when they commit: a concurrent change of roles or rules waits, or is seen.
-pub async fn security_version_in(tx: &mut Tx) -> Result<i64> {
+pub async fn sharing_version_in(tx: &mut Tx) -> Result<i64> {
     let mut sql = tx.sql();
-    sql.push("SELECT value FROM rapport_setting WHERE name = 'security_version'");
+    sql.push("SELECT value FROM rapport_setting WHERE name = ")
+        .text_param(crate::auth::SHARING_VERSION);
     if tx.dialect() == Dialect::Postgres {
         sql.push(" FOR SHARE");
     }

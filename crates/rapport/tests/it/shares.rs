@@ -313,7 +313,7 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
     assert_eq!(app.check_shares().await.unwrap(), Vec::<String>::new());
     app.delete(&admin, &outside.to_18()).await.unwrap();
     // The conditions agree with the rows the writes left.
-    app.store().bump_security_version().await.unwrap();
+    app.store().bump_sharing_version().await.unwrap();
     settle().await;
     assert!(!uses_share_rows(&app, &east).await);
     assert_eq!(answers(&app, &users).await, by_rows);
