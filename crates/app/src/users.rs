@@ -364,3 +364,88 @@ pub(crate) async fn hash_password(password: String) -> Result<String> {
         )
     })
 }
+
+/// The signed-in user as the UI shows them, with their own settings.
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub id: RecordId,
+    pub name: String,
+    pub email: String,
+    /// A `LanguageLocaleKey` value (`en_US`, `zh_CN`).
+    pub language: String,
+    /// A `TimeZoneSidKey` value (`Asia/Shanghai`).
+    pub time_zone: String,
+}
+
+impl App {
+    /// The caller's own user record.
+    pub async fn me(&self, caller: &Caller) -> Result<Me> {
+        let id = caller
+            .user_id
+            .clone()
+            .ok_or_else(|| AppError::one(ErrorCode::InvalidOperation, "not signed in as a user"))?;
+        let fields = ["Name", "Email", "LanguageLocaleKey", "TimeZoneSidKey"].map(String::from);
+        let record = self
+            .get(&Caller::system(), "User", &id.to_18(), Some(&fields))
+            .await?;
+        let text = |field: &str| {
+            record
+                .get(field)
+                .and_then(Value::as_text)
+                .unwrap_or_default()
+                .to_string()
+        };
+        Ok(Me {
+            name: text("Name"),
+            email: text("Email"),
+            language: text("LanguageLocaleKey"),
+            time_zone: text("TimeZoneSidKey"),
+            id,
+        })
+    }
+
+    /// Changes the caller's own language and time zone (any user may; the values are
+    /// checked as any write to the User object checks them).
+    pub async fn update_my_settings(
+        &self,
+        caller: &Caller,
+        language: &str,
+        time_zone: &str,
+    ) -> Result<()> {
+        let me = self.me(caller).await?;
+        let mut input = RecordInput::new();
+        input.insert("LanguageLocaleKey".into(), language.into());
+        input.insert("TimeZoneSidKey".into(), time_zone.into());
+        // As the system: a Standard User may not edit User records, but their own settings
+        // are theirs to set; only these two fields are written.
+        self.update(
+            &Caller::system(),
+            "User",
+            crate::records::Update {
+                id: me.id.to_18(),
+                input,
+                if_unmodified_since: None,
+            },
+        )
+        .await
+    }
+
+    /// Changes the caller's own password: the current one first, then the policy. Every
+    /// session of the user ends (they sign in again with the new password).
+    pub async fn change_my_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
+        let me = self.me(caller).await?;
+        if self.verify_password(&me.email, current).await?.is_none() {
+            return Err(AppError::on_field(
+                ErrorCode::InvalidOperation,
+                "CurrentPassword",
+                "The current password is not right.",
+            ));
+        }
+        self.reset_password(&me.email, new).await
+    }
+}

@@ -16,6 +16,7 @@ mod search;
 mod soap;
 mod sobjects;
 mod sync;
+mod ui;
 mod versions;
 
 use std::future::Future;
@@ -49,6 +50,7 @@ pub fn router(app: app::App, settings: LimitSettings) -> Router {
         router: Arc::new(OnceLock::new()),
     };
     let router = routes::router()
+        .merge(ui::router())
         .fallback(error::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             settings.max_body_bytes,

@@ -17,3 +17,4 @@ mod search;
 mod security;
 mod setup;
 mod shares;
+mod web_sessions;

@@ -1,0 +1,468 @@
+//! Web sessions over HTTP against a running `rapport serve`: signing in (with the login
+//! form's own CSRF token), the session cookie's attributes, lockout after repeated failures,
+//! CSRF and cross-site rejection of every state-changing form, idle and absolute expiry,
+//! a logout that ends the session in the database, a password change that ends them all,
+//! and auto-escaping of what users typed. On both backends.
+
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::{Client, StatusCode};
+
+use crate::support::{Server, TestDb, rapport_ok};
+
+crate::both_backends!(web_sessions_sign_in_expire_and_end);
+
+/// `application/x-www-form-urlencoded` of some pairs.
+fn form(pairs: &[(&str, &str)]) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The value of a `name="csrf"` hidden field in a page.
+fn csrf_in(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("a csrf field") + marker.len();
+    page[start..].split('"').next().unwrap().to_string()
+}
+
+/// The `Set-Cookie` headers of a response, as text.
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+fn cookie_value(set: &[String], name: &str) -> Option<String> {
+    set.iter().find_map(|c| {
+        let first = c.split(';').next()?;
+        let (n, v) = first.split_once('=')?;
+        (n == name && !v.is_empty()).then(|| v.to_string())
+    })
+}
+
+struct Browser {
+    client: Client,
+    base: String,
+}
+
+impl Browser {
+    async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, cookie: &str, body: String) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in through the form; returns the session cookie (`rapport_session=…`).
+    async fn sign_in(&self, email: &str, password: &str) -> Result<String, (StatusCode, String)> {
+        let page = self.get("/login", "").await;
+        let login_cookie = cookie_value(&set_cookies(&page), "rapport_login_csrf").unwrap();
+        let token = csrf_in(&page.text().await.unwrap());
+        let response = self
+            .post(
+                "/login",
+                &format!("rapport_login_csrf={login_cookie}"),
+                form(&[("csrf", &token), ("email", email), ("password", password)]),
+            )
+            .await;
+        let status = response.status();
+        match cookie_value(&set_cookies(&response), "rapport_session") {
+            Some(session) if status == StatusCode::SEE_OTHER => {
+                Ok(format!("rapport_session={session}"))
+            }
+            _ => Err((status, response.text().await.unwrap())),
+        }
+    }
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+async fn web_sessions_sign_in_expire_and_end(db: TestDb) {
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--name",
+            "Ad Min",
+            "--password",
+            "secret123",
+        ],
+    );
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "rep@example.com",
+            "--name",
+            "<b>Rep</b> Li",
+            "--password",
+            "secret123",
+            "--profile",
+            "Standard User",
+        ],
+    );
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "locked@example.com",
+            "--name",
+            "Lock Ed",
+            "--password",
+            "secret123",
+            "--profile",
+            "Standard User",
+        ],
+    );
+    let server = Server::start_with(&db, &[]).await;
+    let browser = Browser {
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        base: server.base.clone(),
+    };
+
+    // Not signed in: pages send you to the login form.
+    let home = browser.get("/", "").await;
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&home), "/login");
+
+    // The login form needs its own token: a forged post (no cookie, or another site) fails.
+    let page = browser.get("/login", "").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let login_set = set_cookies(&page);
+    assert!(
+        login_set[0].contains("HttpOnly") && login_set[0].contains("SameSite=Strict"),
+        "{login_set:?}"
+    );
+    let token = csrf_in(&page.text().await.unwrap());
+    let forged = browser
+        .post(
+            "/login",
+            "",
+            form(&[
+                ("csrf", &token),
+                ("email", "rep@example.com"),
+                ("password", "secret123"),
+            ]),
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // A wrong password says nothing of which part was wrong; ten lock the user out, and the
+    // right password is refused until the lockout ends.
+    let (status, text) = browser
+        .sign_in("rep@example.com", "wrong-one1")
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        text.contains("That email and password do not match a user."),
+        "{text}"
+    );
+    for _ in 0..10 {
+        let _ = browser.sign_in("locked@example.com", "wrong-one1").await;
+    }
+    let (status, text) = browser
+        .sign_in("locked@example.com", "secret123")
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(text.contains("Too many failed sign-ins"), "{text}");
+    let history = rapport_ok(&db, &["user", "logins", "locked@example.com"]);
+    assert!(history.contains("Web"), "{history}");
+
+    // Signing in: an HttpOnly, SameSite session cookie; the home page greets the user, with
+    // what they typed as their name shown as text, not markup.
+    let response = {
+        let page = browser.get("/login", "").await;
+        let login_cookie = cookie_value(&set_cookies(&page), "rapport_login_csrf").unwrap();
+        let token = csrf_in(&page.text().await.unwrap());
+        browser
+            .post(
+                "/login",
+                &format!("rapport_login_csrf={login_cookie}"),
+                form(&[
+                    ("csrf", &token),
+                    ("email", "rep@example.com"),
+                    ("password", "secret123"),
+                ]),
+            )
+            .await
+    };
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let session_set = set_cookies(&response);
+    let session_header = session_set
+        .iter()
+        .find(|c| c.starts_with("rapport_session="))
+        .unwrap();
+    assert!(
+        session_header.contains("HttpOnly") && session_header.contains("SameSite=Lax"),
+        "{session_header}"
+    );
+    let session = format!(
+        "rapport_session={}",
+        cookie_value(&session_set, "rapport_session").unwrap()
+    );
+    let home = browser.get("/", &session).await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("&#60;b&#62;Rep&#60;/b&#62; Li"), "{html}");
+    assert!(!html.contains("<b>Rep</b>"));
+
+    // Every state-changing form needs the session's token, and a cross-site origin fails
+    // even with it.
+    let settings = browser.get("/settings", &session).await;
+    let page = settings.text().await.unwrap();
+    let csrf = csrf_in(&page);
+    assert!(
+        page.contains("Asia/Shanghai"),
+        "time zones come from metadata"
+    );
+    let change = [("language", "zh_CN"), ("time_zone", "Asia/Shanghai")];
+    let without = browser.post("/settings", &session, form(&change)).await;
+    assert_eq!(without.status(), StatusCode::FORBIDDEN);
+    let mut wrong = change.to_vec();
+    wrong.push(("csrf", "not-the-token"));
+    assert_eq!(
+        browser
+            .post("/settings", &session, form(&wrong))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let mut right = change.to_vec();
+    right.push(("csrf", &csrf));
+    let cross_site = browser
+        .client
+        .post(format!("{}/settings", server.base))
+        .header(COOKIE, &session)
+        .header(ORIGIN, "https://evil.example.com")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form(&right))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let me = rapport_ok(
+        &db,
+        &[
+            "query",
+            "SELECT LanguageLocaleKey FROM User WHERE Email = 'rep@example.com'",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(me.contains("en_US"), "nothing changed: {me}");
+    // With the token: saved, and the next page is in Chinese.
+    let saved = browser.post("/settings", &session, form(&right)).await;
+    assert_eq!(
+        saved.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        saved.text().await.unwrap()
+    );
+    let page = browser
+        .get("/settings?saved=1", &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("设置已保存") && page.contains("lang=\"zh-CN\""),
+        "{page}"
+    );
+    // A value the User object does not accept is refused beside its field.
+    let mut bad = vec![
+        ("language", "zh_CN"),
+        ("time_zone", "Mars/Olympus"),
+        ("csrf", &csrf),
+    ];
+    let refused = browser.post("/settings", &session, form(&bad)).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("field-error"));
+    bad.clear();
+
+    // Logging out ends the session in the database: the old cookie no longer works.
+    let out = browser
+        .post("/logout", &session, form(&[("csrf", &csrf)]))
+        .await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert!(
+        set_cookies(&out)
+            .iter()
+            .any(|c| c.starts_with("rapport_session=;"))
+    );
+    let after = browser.get("/", &session).await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&after), "/login?ended=1");
+
+    // Idle and absolute timeouts (the clock moved by rewriting the session's times).
+    let app = db.app().await;
+    let age = |column: &'static str, hours: i64| {
+        let app = app.clone();
+        async move {
+            let at = model::value::format_datetime(
+                time::OffsetDateTime::now_utc() - time::Duration::hours(hours),
+            );
+            let mut sql = app.store().sql();
+            sql.push("UPDATE rapport_web_session SET ")
+                .push(column)
+                .push(" = ")
+                .text_param(&at)
+                .push(" WHERE ended = 0");
+            app.store().execute(sql).await.unwrap();
+        }
+    };
+    let session = browser
+        .sign_in("rep@example.com", "secret123")
+        .await
+        .unwrap();
+    assert_eq!(browser.get("/", &session).await.status(), StatusCode::OK);
+    age("last_seen_at", 3).await;
+    assert_eq!(
+        browser.get("/", &session).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let session = browser
+        .sign_in("rep@example.com", "secret123")
+        .await
+        .unwrap();
+    age("created_at", 13).await;
+    assert_eq!(
+        browser.get("/", &session).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // A password change ends every session of the user.
+    let first = browser
+        .sign_in("rep@example.com", "secret123")
+        .await
+        .unwrap();
+    let second = browser
+        .sign_in("rep@example.com", "secret123")
+        .await
+        .unwrap();
+    let csrf = csrf_in(&browser.get("/settings", &first).await.text().await.unwrap());
+    let mismatch = browser
+        .post(
+            "/settings/password",
+            &first,
+            form(&[
+                ("csrf", &csrf),
+                ("current", "secret123"),
+                ("new", "newpass123"),
+                ("repeat", "other123"),
+            ]),
+        )
+        .await;
+    assert_eq!(mismatch.status(), StatusCode::BAD_REQUEST);
+    let weak = browser
+        .post(
+            "/settings/password",
+            &first,
+            form(&[
+                ("csrf", &csrf),
+                ("current", "secret123"),
+                ("new", "short"),
+                ("repeat", "short"),
+            ]),
+        )
+        .await;
+    assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
+    let changed = browser
+        .post(
+            "/settings/password",
+            &first,
+            form(&[
+                ("csrf", &csrf),
+                ("current", "secret123"),
+                ("new", "newpass123"),
+                ("repeat", "newpass123"),
+            ]),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&changed), "/login?changed=1");
+    assert_eq!(
+        browser.get("/", &first).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        browser.get("/", &second).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        browser
+            .sign_in("rep@example.com", "secret123")
+            .await
+            .is_err()
+    );
+    assert!(
+        browser
+            .sign_in("rep@example.com", "newpass123")
+            .await
+            .is_ok()
+    );
+
+    // The stylesheet is named by its content and cached for good.
+    let page = browser.get("/login", "").await.text().await.unwrap();
+    let href = page
+        .split("href=\"/static/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let css = browser.get(&format!("/static/{href}"), "").await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    server.stop();
+}
