@@ -286,7 +286,9 @@ impl App {
     ) -> Result<Vec<Readers>> {
         let mut readers: HashMap<RecordId, (Option<String>, HashSet<RecordId>)> = HashMap::new();
         let mut owner_of: HashMap<RecordId, RecordId> = HashMap::new();
-        for (id, owner, key) in store::shares::owners(tx, object, ids).await? {
+        let mut keys: HashMap<RecordId, Option<i64>> = HashMap::new();
+        for (id, owner, key, rowid) in store::shares::owners(tx, object, ids).await? {
+            keys.insert(id.clone(), rowid);
             let mut users = HashSet::new();
             if let Some(owner) = owner {
                 users.extend(graph.readers_of(&owner));
@@ -338,6 +340,7 @@ impl App {
         Ok(readers
             .into_iter()
             .map(|(record, (sort_key, users))| Readers {
+                record_key: keys.get(&record).copied().flatten(),
                 record,
                 sort_key,
                 users: users.into_iter().collect(),
@@ -569,7 +572,7 @@ impl App {
             self.ensure_share_table(&mut tx, object).await?;
             let stored = store::shares::all_rows(&mut tx, object).await?;
             let mut after: Option<RecordId> = None;
-            let mut expected: HashSet<(String, String, Option<String>)> = HashSet::new();
+            let mut expected: HashSet<Row> = HashSet::new();
             loop {
                 let ids = store::shares::ids_after(&mut tx, object, after.as_ref(), REBUILD_BATCH)
                     .await?;
@@ -578,22 +581,27 @@ impl App {
                 }
                 for r in self.readers(&mut tx, &schema, &graph, object, &ids).await? {
                     for user in r.users {
-                        expected.insert((user.to_18(), r.record.to_18(), r.sort_key.clone()));
+                        expected.insert((
+                            user.to_18(),
+                            r.record.to_18(),
+                            r.sort_key.clone(),
+                            r.record_key,
+                        ));
                     }
                 }
                 after = ids.last().cloned();
             }
-            let stored: HashSet<(String, String, Option<String>)> = stored
+            let stored: HashSet<Row> = stored
                 .into_iter()
-                .map(|(user, record, key)| (user.to_18(), record.to_18(), key))
+                .map(|(user, record, key, rowid)| (user.to_18(), record.to_18(), key, rowid))
                 .collect();
-            for (user, record, key) in expected.difference(&stored) {
+            for (user, record, key, _) in expected.difference(&stored) {
                 problems.push(format!(
                     "{}: {user} should read {record} (sort key {key:?}) but has no share row",
                     object.name
                 ));
             }
-            for (user, record, key) in stored.difference(&expected) {
+            for (user, record, key, _) in stored.difference(&expected) {
                 problems.push(format!(
                     "{}: {user} has a share row for {record} (sort key {key:?}) it should not",
                     object.name
@@ -603,6 +611,9 @@ impl App {
         Ok(problems)
     }
 }
+
+/// A share row as checked: user, record, sort key, record key.
+type Row = (String, String, Option<String>, Option<i64>);
 
 /// The children whose owners may read their account (implicit sharing): the objects whose
 /// `AccountId` points to `object`.

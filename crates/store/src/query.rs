@@ -208,12 +208,22 @@ impl QueryPlan {
                 .ident(&share)
                 .push(" ON ")
                 .ident(&share)
+                .push(".user_id = ")
+                .id_param(&shared.user)
+                .push(" AND ")
+                .ident(&share)
                 .push(".record_id = ")
                 .ident(&alias(self.alias_base, 0))
-                .push(".id AND ")
-                .ident(&share)
-                .push(".user_id = ")
-                .id_param(&shared.user);
+                .push(".id");
+            if sql.dialect == Dialect::Sqlite {
+                // One lookup by rowid instead of two through the id index (see
+                // `shares::Readers::record_key`); the id test above stays.
+                sql.push(" AND ")
+                    .ident(&alias(self.alias_base, 0))
+                    .push(".rowid = ")
+                    .ident(&share)
+                    .push(".record_key");
+            }
         }
         if let Some(search) = &self.search {
             search.write_join(sql, &root.object, &alias(self.alias_base, 0));

@@ -25,9 +25,9 @@ pub fn table(object: &ObjectDef) -> String {
 pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     let table = table(object);
     let mut sql = tx.sql();
-    sql.push("CREATE TABLE IF NOT EXISTS ")
-        .ident(&table)
-        .push(" (user_id TEXT NOT NULL, sort_key TEXT, record_id TEXT NOT NULL)");
+    sql.push("CREATE TABLE IF NOT EXISTS ").ident(&table).push(
+        " (user_id TEXT NOT NULL, sort_key TEXT, record_id TEXT NOT NULL, record_key BIGINT)",
+    );
     tx.execute(sql).await?;
     let mut sql = tx.sql();
     sql.push("CREATE INDEX IF NOT EXISTS ")
@@ -39,7 +39,8 @@ pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
         // As the records' own name index: SOQL sorts nulls first ascending.
         sql.push(" NULLS FIRST");
     }
-    sql.push(", record_id)");
+    // SQLite: the record's rowid too, so the index covers the join (see `record_key`).
+    sql.push(", record_id, record_key)");
     tx.execute(sql).await?;
     let mut sql = tx.sql();
     sql.push("CREATE INDEX IF NOT EXISTS ")
@@ -61,6 +62,12 @@ pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
 #[derive(Debug, Clone)]
 pub struct Readers {
     pub record: RecordId,
+    /// On SQLite, the record's rowid: a share row finds its record with one lookup instead
+    /// of two (the id index, then the row), which is what keeps a rep's list as fast as an
+    /// administrator's walk of the name index. Joins check the id as well, so a rowid that
+    /// changed (SQLite may renumber on VACUUM) hides the row until it is rebuilt, and never
+    /// shows another record. `None` on PostgreSQL.
+    pub record_key: Option<i64>,
     pub sort_key: Option<String>,
     pub users: Vec<RecordId>,
 }
@@ -74,12 +81,12 @@ pub async fn replace(
     readers: &[Readers],
 ) -> Result<()> {
     remove(tx, object, records).await?;
-    let rows: Vec<(&RecordId, Option<&str>, &RecordId)> = readers
+    let rows: Vec<(&RecordId, Option<&str>, &RecordId, Option<i64>)> = readers
         .iter()
         .flat_map(|r| {
             r.users
                 .iter()
-                .map(move |user| (user, r.sort_key.as_deref(), &r.record))
+                .map(move |user| (user, r.sort_key.as_deref(), &r.record, r.record_key))
         })
         .collect();
     let table = table(object);
@@ -87,14 +94,18 @@ pub async fn replace(
         let mut sql = tx.sql();
         sql.push("INSERT INTO ")
             .ident(&table)
-            .push(" (user_id, sort_key, record_id) VALUES ");
-        sql.comma_list(chunk, |s, (user, key, record)| {
+            .push(" (user_id, sort_key, record_id, record_key) VALUES ");
+        sql.comma_list(chunk, |s, (user, key, record, record_key)| {
             s.push("(").id_param(user).push(", ");
             match key {
                 Some(key) => s.text_param(key),
                 None => s.param(crate::Param::Text(None)),
             };
-            s.push(", ").id_param(record).push(")");
+            s.push(", ")
+                .id_param(record)
+                .push(", ")
+                .param(crate::Param::Int(*record_key))
+                .push(")");
         });
         tx.execute(sql).await?;
     }
@@ -118,12 +129,11 @@ pub async fn remove(tx: &mut Tx, object: &ObjectDef, records: &[RecordId]) -> Re
     Ok(())
 }
 
-/// Records of an object with their owner and sort key (the lowered name), deleted ones too.
-pub async fn owners(
-    tx: &mut Tx,
-    object: &ObjectDef,
-    ids: &[RecordId],
-) -> Result<Vec<(RecordId, Option<RecordId>, Option<String>)>> {
+/// A record's owner, sort key (the lowered name) and, on SQLite, rowid.
+pub type Owned = (RecordId, Option<RecordId>, Option<String>, Option<i64>);
+
+/// Records of an object with their owner, sort key and rowid, deleted ones too.
+pub async fn owners(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<Vec<Owned>> {
     let Some(owner) = object.field("OwnerId") else {
         return Ok(Vec::new());
     };
@@ -132,6 +142,10 @@ pub async fn owners(
         let mut sql = tx.sql();
         sql.push("SELECT id, ").ident(&owner.column).push(", ");
         write_sort_key(&mut sql, object);
+        sql.push(match tx.dialect() {
+            Dialect::Sqlite => ", rowid",
+            Dialect::Postgres => ", NULL",
+        });
         sql.push(" FROM ")
             .ident(&object.table)
             .push(" WHERE id IN (");
@@ -139,17 +153,25 @@ pub async fn owners(
             s.id_param(id);
         });
         sql.push(")");
-        for row in tx.fetch(sql, &[Col::Id, Col::Id, Col::Text]).await? {
+        for row in tx
+            .fetch(sql, &[Col::Id, Col::Id, Col::Text, Col::Int])
+            .await?
+        {
             let mut row = row.into_iter();
-            let (Some(Value::Id(id)), Some(owner), Some(key)) =
-                (row.next(), row.next(), row.next())
+            let (Some(Value::Id(id)), Some(owner), Some(key), Some(rowid)) =
+                (row.next(), row.next(), row.next(), row.next())
             else {
                 continue;
+            };
+            let rowid = match rowid {
+                Value::Decimal(n) => i64::try_from(n).ok(),
+                _ => None,
             };
             found.push((
                 id,
                 owner.as_id().cloned(),
                 key.as_text().map(str::to_string),
+                rowid,
             ));
         }
     }
@@ -286,16 +308,16 @@ pub async fn mark_built(tx: &mut Tx, name: &str, version: i64) -> Result<()> {
     tx.execute(sql).await.map(drop)
 }
 
-/// Every share row of an object: (user, record, sort key). For checking the rows.
-pub async fn all_rows(
-    tx: &mut Tx,
-    object: &ObjectDef,
-) -> Result<Vec<(RecordId, RecordId, Option<String>)>> {
+/// A share row: user, record, sort key, record key.
+pub type ShareRow = (RecordId, RecordId, Option<String>, Option<i64>);
+
+/// Every share row of an object. For checking the rows.
+pub async fn all_rows(tx: &mut Tx, object: &ObjectDef) -> Result<Vec<ShareRow>> {
     let mut sql = tx.sql();
-    sql.push("SELECT user_id, record_id, sort_key FROM ")
+    sql.push("SELECT user_id, record_id, sort_key, record_key FROM ")
         .ident(&table(object));
     Ok(tx
-        .fetch(sql, &[Col::Id, Col::Id, Col::Text])
+        .fetch(sql, &[Col::Id, Col::Id, Col::Text, Col::Int])
         .await?
         .into_iter()
         .filter_map(|row| {
@@ -303,7 +325,11 @@ pub async fn all_rows(
             let user = row.next()?.as_id().cloned()?;
             let record = row.next()?.as_id().cloned()?;
             let key = row.next()?.as_text().map(str::to_string);
-            Some((user, record, key))
+            let record_key = match row.next()? {
+                Value::Decimal(n) => i64::try_from(n).ok(),
+                _ => None,
+            };
+            Some((user, record, key, record_key))
         })
         .collect())
 }
