@@ -44,6 +44,16 @@ impl FieldRules {
         !self.hidden.is_empty() && self.hidden.contains(&key(object, field))
     }
 
+    /// The fields of an object hidden from the user (lower-case API names).
+    pub fn hidden_in(&self, object: &str) -> Vec<String> {
+        let object = object.to_ascii_lowercase();
+        self.hidden
+            .iter()
+            .filter(|(o, _)| *o == object)
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+
     /// Whether the user may not write the field (hidden fields included).
     pub fn read_only(&self, object: &str, field: &str) -> bool {
         self.hidden(object, field)

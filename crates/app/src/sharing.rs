@@ -156,6 +156,19 @@ impl RecordAccess {
         depth: u8,
     ) -> Option<Cond> {
         let owners = self.owners.as_ref()?;
+        if let Some(link) = object.history_parent.as_deref() {
+            // A field-history row is read with its record: the record's rules decide.
+            return self.through_parents(
+                schema,
+                access,
+                ready,
+                object,
+                &[link],
+                source,
+                want,
+                depth,
+            );
+        }
         let permissions = access.object(object);
         if permissions.modify_all || (want == Want::Read && permissions.view_all) {
             return None;
@@ -198,41 +211,63 @@ impl RecordAccess {
                 Some(or(any))
             }
             (Sharing::ControlledByParent, _) => {
+                let lookups: Vec<&str> = parent_lookups(object)
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect();
+                let parents = self
+                    .through_parents(schema, access, ready, object, &lookups, source, want, depth);
                 let mut any: Vec<Cond> = own.into_iter().collect();
-                if depth < MAX_DEPTH {
-                    for field in parent_lookups(object) {
-                        for target in &field.reference_to {
-                            let Some(parent) = schema.object(target) else {
-                                continue;
-                            };
-                            let column = Column {
-                                source,
-                                field: field.clone(),
-                            };
-                            match self.condition(schema, access, ready, parent, 0, want, depth + 1)
-                            {
-                                None if field.reference_to.len() == 1 => any.push(Cond::Compare {
-                                    column,
-                                    op: Compare::Ne,
-                                    value: Value::Null,
-                                }),
-                                // The parent's share rows hold its id: test the lookup
-                                // against them directly.
-                                Some(Cond::Shared { with, .. }) => {
-                                    any.push(Cond::Shared { column, with })
-                                }
-                                parent_condition => any.push(Cond::InQuery {
-                                    column,
-                                    plan: Box::new(id_plan(parent, parent_condition, depth)),
-                                    negated: false,
-                                }),
-                            }
-                        }
-                    }
-                }
+                any.extend(parents);
                 Some(or(any))
             }
         }
+    }
+
+    /// The records of `object` whose parent (through any of `lookups`) the caller may read
+    /// or edit; `None` when that is every record with a parent.
+    #[allow(clippy::too_many_arguments)]
+    fn through_parents(
+        &self,
+        schema: &Schema,
+        access: &Access,
+        ready: &HashSet<String>,
+        object: &ObjectDef,
+        lookups: &[&str],
+        source: usize,
+        want: Want,
+        depth: u8,
+    ) -> Option<Cond> {
+        let mut any: Vec<Cond> = Vec::new();
+        if depth < MAX_DEPTH {
+            for field in lookups.iter().filter_map(|name| object.field(name)) {
+                for target in &field.reference_to {
+                    let Some(parent) = schema.object(target) else {
+                        continue;
+                    };
+                    let column = Column {
+                        source,
+                        field: field.clone(),
+                    };
+                    match self.condition(schema, access, ready, parent, 0, want, depth + 1) {
+                        None if field.reference_to.len() == 1 => any.push(Cond::Compare {
+                            column,
+                            op: Compare::Ne,
+                            value: Value::Null,
+                        }),
+                        // The parent's share rows hold its id: test the lookup
+                        // against them directly.
+                        Some(Cond::Shared { with, .. }) => any.push(Cond::Shared { column, with }),
+                        parent_condition => any.push(Cond::InQuery {
+                            column,
+                            plan: Box::new(id_plan(parent, parent_condition, depth)),
+                            negated: false,
+                        }),
+                    }
+                }
+            }
+        }
+        Some(or(any))
     }
 
     /// What sharing rules add for `object` (at plan source `source`).
@@ -1156,10 +1191,17 @@ fn restrict(schema: &Schema, access: &Access, ready: &HashSet<String>, plan: &mu
             access
                 .records
                 .condition(schema, access, ready, &source.object, i, Want::Read, 0);
+        let condition = match (condition, hidden_history(schema, access, &source.object, i)) {
+            (Some(a), Some(b)) => Some(Cond::And(vec![a, b])),
+            (a, b) => a.or(b),
+        };
         if i == 0 {
-            if let Some(Cond::Shared { with, .. }) = condition {
-                // The root's own share rows: joined, so that their index also gives order.
-                plan.shared = Some(with);
+            if let Some(Cond::Shared { with, column }) = &condition
+                && column.field.field_type == FieldType::Id
+            {
+                // The root's own share rows (by its id; not a parent's, through a lookup):
+                // joined, so that their index also gives order.
+                plan.shared = Some(with.clone());
             } else if let Some(condition) = condition {
                 plan.filter = Some(match plan.filter.take() {
                     Some(filter) => Cond::And(vec![filter, condition]),
@@ -1170,6 +1212,32 @@ fn restrict(schema: &Schema, access: &Access, ready: &HashSet<String>, plan: &mu
             source.visible = condition;
         }
     }
+}
+
+/// On a field-history object, the rows of fields the caller may not see are not there:
+/// `Field NOT IN (hidden fields of the parent object)`.
+fn hidden_history(
+    schema: &Schema,
+    access: &Access,
+    object: &ObjectDef,
+    source: usize,
+) -> Option<Cond> {
+    let link = object.field(object.history_parent.as_deref()?)?;
+    let field = object.field("Field")?.clone();
+    let hidden: Vec<Value> = link
+        .reference_to
+        .iter()
+        .filter_map(|parent| schema.object(parent))
+        .flat_map(|parent| access.fields.hidden_in(&parent.name))
+        .map(Value::Text)
+        .collect();
+    if hidden.is_empty() {
+        return None;
+    }
+    Some(Cond::Not(Box::new(Cond::In {
+        column: Column { source, field },
+        values: hidden,
+    })))
 }
 
 fn restrict_nested(schema: &Schema, access: &Access, ready: &HashSet<String>, cond: &mut Cond) {

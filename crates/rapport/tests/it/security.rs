@@ -927,6 +927,50 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
         assert_eq!(code(&app, &rep, soql).await, "INVALID_FIELD", "{soql}");
         assert!(code(&app, &admin, soql).await.starts_with("ok:"), "{soql}");
     }
+    // Field history shows only the changes of fields the caller may see.
+    rapport_ok(
+        &db,
+        &["profile", "field", "Standard User", "Account.Type", "--access", "hidden"],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.update(
+        &admin,
+        "Account",
+        Update {
+            id: account.to_18(),
+            input: input(json!({"Type": "Customer", "Rating": "Warm"})),
+            if_unmodified_since: None,
+        },
+    )
+    .await
+    .unwrap();
+    let changed = |caller: &Caller| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move {
+            let page = app
+                .query(
+                    &caller,
+                    "SELECT Field, OldValue, NewValue FROM AccountHistory ORDER BY Field",
+                    QueryOptions {
+                        page_size: 50,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            page.rows
+                .iter()
+                .map(|r| format!("{:?}", r.cells[0].1))
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    };
+    let admin_sees = changed(&admin).await;
+    assert!(admin_sees.contains("Type") && admin_sees.contains("Rating"), "{admin_sees}");
+    let rep_sees = changed(&rep).await;
+    assert!(rep_sees.contains("Rating"), "{rep_sees}");
+    assert!(!rep_sees.contains("Type"), "a hidden field's history leaks: {rep_sees}");
     let error = crate::support::rapport_err(
         &db,
         &[

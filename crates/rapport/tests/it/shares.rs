@@ -298,6 +298,32 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
     app.share_record(&admin, &alpha.to_18(), "ceo@example.com", "edit")
         .await
         .unwrap();
+    // Field history is read with its record: the west rep's rename is not the east rep's
+    // to see, and is the west manager's.
+    let hidden = create(&west, "Account", json!({"Name": "Hidden Co"})).await;
+    app.update(&west, "Account", rename(&hidden, json!({"Name": "Hidden Co 2"})))
+        .await
+        .unwrap();
+    let renames = |caller: &Caller| {
+        let app = app.clone();
+        let caller = caller.clone();
+        async move {
+            let page = app
+                .query(
+                    &caller,
+                    "SELECT OldValue FROM AccountHistory WHERE Field = 'Name'",
+                    QueryOptions {
+                        page_size: 50,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            format!("{:?}", page.rows)
+        }
+    };
+    assert!(!renames(&east).await.contains("Hidden Co"));
+    assert!(renames(&caller("west.manager@example.com")).await.contains("Hidden Co"));
     assert!(
         uses_share_rows(&app, &east).await,
         "writes keep the rows current"
