@@ -1440,6 +1440,8 @@ impl App {
         let recoverable = !options.all_or_none && object.fields.iter().any(|f| f.unique);
         let mut history = Vec::new();
         let mut updated = Vec::with_capacity(changes.len());
+        let mut transferred = Vec::new();
+        let owner_position = object.field_position("OwnerId");
         let parents_before =
             App::parents_before(schema, &object, changes.iter().map(|(_, _, old, _)| old));
         for (r, (i, id, old, new)) in changes.into_iter().enumerate() {
@@ -1482,6 +1484,9 @@ impl App {
                     None => return Err(error.into()),
                 },
             }
+            if owner_position.is_some_and(|p| old[p] != new[p]) {
+                transferred.push(id.clone());
+            }
             updated.push(id.clone());
             for (field, (new, old)) in object.fields.iter().zip(new.iter().zip(&old)) {
                 if field.tracked && new != old {
@@ -1499,11 +1504,33 @@ impl App {
             roll_back_all(&mut results);
             return Ok(results);
         }
+        // A new owner starts afresh: the old owner's manual shares go (as in Salesforce).
+        remove_manual_shares(tx, schema, &transferred).await?;
         self.reshare_after_write(tx, schema, &object, &updated, parents_before)
             .await?;
         write_history(tx, schema, &object, history, numbers, caller, now).await?;
         Ok(results)
     }
+}
+
+/// Removes the manual shares (RecordShare rows) of records whose owner changed.
+async fn remove_manual_shares(tx: &mut Tx, schema: &Schema, records: &[RecordId]) -> Result<()> {
+    let Some(shares) = schema.object("RecordShare") else {
+        return Ok(());
+    };
+    let (Some(record), Some(id)) = (shares.field("RecordId"), shares.field("Id")) else {
+        return Ok(());
+    };
+    if records.is_empty() {
+        return Ok(());
+    }
+    let doomed: Vec<RecordId> = store::shares::pairs(tx, shares, record, id, records)
+        .await?
+        .into_iter()
+        .map(|(_, share)| share)
+        .collect();
+    store::records::purge(tx, shares, &doomed).await?;
+    Ok(())
 }
 
 /// An update whose input parsed: (input position, id, field values, version read).

@@ -930,7 +930,14 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
     // Field history shows only the changes of fields the caller may see.
     rapport_ok(
         &db,
-        &["profile", "field", "Standard User", "Account.Type", "--access", "hidden"],
+        &[
+            "profile",
+            "field",
+            "Standard User",
+            "Account.Type",
+            "--access",
+            "hidden",
+        ],
     );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     app.update(
@@ -967,10 +974,16 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
         }
     };
     let admin_sees = changed(&admin).await;
-    assert!(admin_sees.contains("Type") && admin_sees.contains("Rating"), "{admin_sees}");
+    assert!(
+        admin_sees.contains("Type") && admin_sees.contains("Rating"),
+        "{admin_sees}"
+    );
     let rep_sees = changed(&rep).await;
     assert!(rep_sees.contains("Rating"), "{rep_sees}");
-    assert!(!rep_sees.contains("Type"), "a hidden field's history leaks: {rep_sees}");
+    assert!(
+        !rep_sees.contains("Type"),
+        "a hidden field's history leaks: {rep_sees}"
+    );
     let error = crate::support::rapport_err(
         &db,
         &[

@@ -274,13 +274,41 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
     )
     .await
     .unwrap();
+    // A manual share goes with its owner: shared with the east rep by the west rep, Beta Co
+    // is the east rep's to read until the CEO takes it over.
+    app.share_record(&west, &beta.to_18(), "east.rep@example.com", "read")
+        .await
+        .unwrap();
+    let east_accounts = || {
+        let app = app.clone();
+        let east = east.clone();
+        async move {
+            let page = app
+                .query(
+                    &east,
+                    "SELECT Name FROM Account",
+                    QueryOptions {
+                        page_size: 50,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            format!("{:?}", page.rows)
+        }
+    };
+    assert!(east_accounts().await.contains("Beta Co"));
     app.update(
         &admin,
         "Account",
-        rename(&beta, json!({"OwnerId": user_id(&east)})),
+        rename(
+            &beta,
+            json!({"OwnerId": user_id(&caller("ceo@example.com"))}),
+        ),
     )
     .await
     .unwrap();
+    assert!(!east_accounts().await.contains("Beta Co"));
     app.update(
         &admin,
         "Contact",
@@ -301,9 +329,13 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
     // Field history is read with its record: the west rep's rename is not the east rep's
     // to see, and is the west manager's.
     let hidden = create(&west, "Account", json!({"Name": "Hidden Co"})).await;
-    app.update(&west, "Account", rename(&hidden, json!({"Name": "Hidden Co 2"})))
-        .await
-        .unwrap();
+    app.update(
+        &west,
+        "Account",
+        rename(&hidden, json!({"Name": "Hidden Co 2"})),
+    )
+    .await
+    .unwrap();
     let renames = |caller: &Caller| {
         let app = app.clone();
         let caller = caller.clone();
@@ -323,7 +355,11 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
         }
     };
     assert!(!renames(&east).await.contains("Hidden Co"));
-    assert!(renames(&caller("west.manager@example.com")).await.contains("Hidden Co"));
+    assert!(
+        renames(&caller("west.manager@example.com"))
+            .await
+            .contains("Hidden Co")
+    );
     assert!(
         uses_share_rows(&app, &east).await,
         "writes keep the rows current"
