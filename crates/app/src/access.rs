@@ -165,12 +165,19 @@ pub struct Access {
     pub fields: Arc<FieldRules>,
     /// Transfer Record: may change the owner of any record they may edit.
     transfer_any: bool,
+    /// Convert Leads.
+    convert_leads: bool,
 }
 
 impl Access {
     /// Modify All Data: every object, every record.
     pub fn modifies_all_data(&self) -> bool {
         self.modify_all_data
+    }
+
+    /// May convert leads (Convert Leads, or Modify All Data).
+    pub fn converts_leads(&self) -> bool {
+        self.modify_all_data || self.convert_leads
     }
 
     /// May change the owner of any record they may edit (Transfer Record, or Modify All).
@@ -283,6 +290,7 @@ impl App {
                     "PermissionsModifyAllData".to_string(),
                     "PermissionsViewAllData".to_string(),
                     "PermissionsTransferAnyEntity".to_string(),
+                    "PermissionsConvertLeads".to_string(),
                 ]),
             )
             .await?;
@@ -354,6 +362,7 @@ impl App {
             modify_all_data,
             view_all_data,
             transfer_any: flag("PermissionsTransferAnyEntity"),
+            convert_leads: flag("PermissionsConvertLeads"),
             objects,
             records,
             fields: Arc::new(fields),

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bench;
 pub mod bench_query;
 mod combine;
+pub mod convert;
 pub mod dates;
 pub mod derive;
 pub mod error;

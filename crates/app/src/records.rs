@@ -1352,6 +1352,10 @@ impl App {
             }
         }
         let deleted_position = object.field_position("IsDeleted").unwrap_or(0);
+        // A converted lead is read-only.
+        let converted_position = (object.name == "Lead")
+            .then(|| object.field_position("IsConverted"))
+            .flatten();
         let derivation = Derivation::new(&object, fiscal_start);
         // (original index, id, old row, new row, expected modstamp)
         let mut changes: Vec<(usize, RecordId, Vec<Value>, Vec<Value>)> = Vec::new();
@@ -1367,6 +1371,13 @@ impl App {
                 results[i] = Err(vec![RecordError::new(
                     ErrorCode::EntityIsDeleted,
                     "entity is deleted",
+                )]);
+                continue;
+            }
+            if converted_position.is_some_and(|p| old[p] == Value::Bool(true)) {
+                results[i] = Err(vec![RecordError::new(
+                    ErrorCode::CannotUpdateConvertedLead,
+                    format!("cannot reference converted lead: {id} is converted and read-only"),
                 )]);
                 continue;
             }

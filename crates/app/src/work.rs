@@ -17,8 +17,8 @@ const WORK_NUMBERS: u64 = 25 * 200 * 4;
 
 /// Operations sharing one transaction.
 pub struct Work {
-    tx: Tx,
-    schema: Arc<Schema>,
+    pub(crate) tx: Tx,
+    pub(crate) schema: Arc<Schema>,
     /// Reserved before the transaction began (reserving inside it would wait on SQLite's
     /// write lock, which the transaction holds).
     numbers: Range<u64>,

@@ -44,6 +44,8 @@ error_codes! {
     EntityFailedIflastmodifiedOnUpdate = "ENTITY_FAILED_IFLASTMODIFIED_ON_UPDATE", 412, "The record changed since the version the caller read.";
     InvalidOperation = "INVALID_OPERATION", 400, "The operation is not allowed on this object or record.";
     InvalidNewPassword = "INVALID_NEW_PASSWORD", 400, "The password does not meet the password policy.";
+    CannotUpdateConvertedLead = "CANNOT_UPDATE_CONVERTED_LEAD", 400, "A converted lead is read-only.";
+    InvalidStatus = "INVALID_STATUS", 400, "The status is not one this operation accepts.";
     InsufficientAccessOnCrossReferenceEntity = "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", 400, "A lookup names a record the caller may not see.";
     JsonParserError = "JSON_PARSER_ERROR", 400, "The request body is not valid JSON of the expected shape.";
     AllOrNoneOperationRolledBack = "ALL_OR_NONE_OPERATION_ROLLED_BACK", 400, "Another record of an all-or-none operation failed.";

@@ -12,7 +12,8 @@ use serde_json::{Value as JsonValue, json};
 
 use crate::error::json_response;
 use crate::{
-    AppState, collections, composite, limits, oauth, query, search, soap, sobjects, sync, versions,
+    AppState, collections, composite, leads, limits, oauth, query, search, soap, sobjects, sync,
+    versions,
 };
 
 /// One endpoint.
@@ -81,6 +82,11 @@ endpoints! {
     "GET" "/services/data/{version}/query/{locator}", true, "The next page of a query (its nextRecordsUrl).", None, get(query::query_more);
     "GET" "/services/data/{version}/search", true, "Runs a SOSL search (?q=FIND {term} IN ALL FIELDS RETURNING Account(Id, Name), Contact); Chinese text is found without spaces.", None, get(search::search);
     "GET" "/services/data/{version}/limits", true, "API limits and what is left of them.", None, get(limits::limits);
+    "POST" "/services/data/{version}/rapport/leads/{id}/convert", true, "Converts a lead: a new or existing account and contact, an optional opportunity; one transaction.",
+        Some(r#"{"convertedStatus": "Closed - Converted", "accountId": null, "contactId": null, "doNotCreateOpportunity": false, "opportunityName": "Acme deal", "ownerId": null}"#), post(leads::convert_one);
+    "POST" "/services/data/{version}/rapport/leads/convert", true, "Converts up to 200 leads, each all or nothing; one result per lead.",
+        Some(r#"{"leads": [{"leadId": "00Q…", "convertedStatus": "Closed - Converted"}]}"#), post(leads::convert_many);
+    "GET" "/services/data/{version}/rapport/leads/{id}/matches", true, "Existing accounts and contacts to offer before converting a lead.", None, get(leads::matches);
 }
 
 /// The router for every endpoint of the table.

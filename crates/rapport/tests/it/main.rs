@@ -7,6 +7,7 @@ mod support;
 
 mod clients;
 mod conformance;
+mod convert;
 mod custom;
 mod processes;
 mod query;

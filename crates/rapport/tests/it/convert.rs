@@ -1,0 +1,455 @@
+//! Lead conversion over REST against a running server: new records and existing ones filled
+//! where empty, the opportunity's defaults, activities and campaign members following the
+//! lead, the lead marked converted and read-only, queue-owned leads, bulk conversion with
+//! per-lead outcomes, and every failure a clear error that changes nothing. Both backends.
+
+use serde_json::{Value as Json, json};
+
+use crate::support::{Api, Server, TestDb, rapport_ok};
+
+crate::both_backends!(leads_convert_into_accounts_contacts_and_opportunities);
+
+async fn post(api: &Api, path: &str, body: Json) -> (u16, Json) {
+    let response = api
+        .client
+        .post(format!("{}{path}", api.base))
+        .bearer_auth(&api.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn get(api: &Api, path: &str) -> Json {
+    let response = api
+        .client
+        .get(format!("{}{path}", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+async fn one(api: &Api, soql: &str) -> Json {
+    let body = api.query(soql).await;
+    assert_eq!(body["totalSize"], 1, "{soql}: {body}");
+    body["records"][0].clone()
+}
+
+async fn count(api: &Api, soql: &str) -> u64 {
+    api.query(soql).await["totalSize"].as_u64().unwrap()
+}
+
+/// The last day of the current calendar quarter (a new org's fiscal year is the calendar
+/// year), in UTC.
+fn end_of_quarter() -> String {
+    let today = time::OffsetDateTime::now_utc().date();
+    let last_month = ((u8::from(today.month()) - 1) / 3) * 3 + 3;
+    let month = time::Month::try_from(last_month).unwrap();
+    let day = month.length(today.year());
+    format!("{}-{:02}-{:02}", today.year(), last_month, day)
+}
+
+async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
+    for (email, profile) in [
+        ("admin@example.com", "System Administrator"),
+        ("rep@example.com", "Standard User"),
+        ("viewer@example.com", "Read Only"),
+    ] {
+        rapport_ok(
+            &db,
+            &[
+                "user",
+                "add",
+                "--email",
+                email,
+                "--password",
+                "secret123",
+                "--name",
+                "Some One",
+                "--profile",
+                profile,
+            ],
+        );
+    }
+    rapport_ok(&db, &["group", "add", "Lead Queue", "--queue"]);
+    let token = |email: &str| {
+        rapport_ok(&db, &["token", "--user", email])
+            .trim()
+            .to_string()
+    };
+    let server = Server::start(&db).await;
+    let api = |token: String| Api {
+        client: reqwest::Client::new(),
+        base: format!("{}/services/data/v59.0", server.base),
+        token,
+    };
+    let (admin, rep, viewer) = (
+        api(token("admin@example.com")),
+        api(token("rep@example.com")),
+        api(token("viewer@example.com")),
+    );
+    let rep_id = one(
+        &admin,
+        "SELECT Id FROM User WHERE Email = 'rep@example.com'",
+    )
+    .await["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let lead = rep
+        .create(
+            "Lead",
+            json!({"FirstName": "Wei", "LastName": "Li", "Company": "Huawei", "Email": "li.wei@huawei.com",
+                   "Phone": "+86 755 2878 0808", "Website": "https://www.huawei.com", "Industry": "Technology",
+                   "LeadSource": "Web", "City": "Shenzhen", "Title": "CIO", "NumberOfEmployees": 195000}),
+        )
+        .await;
+    let open_task = rep
+        .create("Task", json!({"Subject": "Call Li Wei", "WhoId": lead}))
+        .await;
+    let done_task = rep
+        .create(
+            "Task",
+            json!({"Subject": "Emailed", "WhoId": lead, "Status": "Completed"}),
+        )
+        .await;
+    let campaign = admin
+        .create("Campaign", json!({"Name": "Spring Expo"}))
+        .await;
+    let member = admin
+        .create(
+            "CampaignMember",
+            json!({"CampaignId": campaign, "LeadId": lead}),
+        )
+        .await;
+    let convert = |id: &str| format!("/rapport/leads/{id}/convert");
+
+    // Nothing to match yet; a status that is not a converted one fails and changes nothing.
+    let matches = get(&rep, &format!("/rapport/leads/{lead}/matches")).await;
+    assert_eq!(matches["accounts"], json!([]));
+    let (status, body) = post(
+        &rep,
+        &convert(&lead),
+        json!({"convertedStatus": "Working - Contacted"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body[0]["errorCode"], "INVALID_STATUS");
+    assert!(
+        body[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'Closed - Converted'"),
+        "{body}"
+    );
+    assert_eq!(count(&admin, "SELECT Id FROM Account").await, 0);
+    // A user without Convert Leads may not.
+    let (status, body) = post(
+        &viewer,
+        &convert(&lead),
+        json!({"convertedStatus": "Closed - Converted"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (400, json!("INSUFFICIENT_ACCESS_OR_READONLY")),
+        "{body}"
+    );
+
+    // Converted: an account, a contact and an opportunity made from the lead.
+    let (status, done) = post(
+        &rep,
+        &convert(&lead),
+        json!({"convertedStatus": "Closed - Converted"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let (account, contact, opportunity) = (
+        done["accountId"].as_str().unwrap().to_string(),
+        done["contactId"].as_str().unwrap().to_string(),
+        done["opportunityId"].as_str().unwrap().to_string(),
+    );
+    let a = one(&rep, &format!("SELECT Name, Industry, Phone, Website, BillingCity, NumberOfEmployees, OwnerId FROM Account WHERE Id = '{account}'")).await;
+    assert_eq!(
+        (
+            &a["Name"],
+            &a["Industry"],
+            &a["BillingCity"],
+            &a["NumberOfEmployees"],
+            &a["OwnerId"]
+        ),
+        (
+            &json!("Huawei"),
+            &json!("Technology"),
+            &json!("Shenzhen"),
+            &json!(195000),
+            &json!(rep_id)
+        )
+    );
+    let c = one(&rep, &format!("SELECT FirstName, LastName, Email, Title, MailingCity, AccountId, LeadSource FROM Contact WHERE Id = '{contact}'")).await;
+    assert_eq!(
+        (
+            &c["FirstName"],
+            &c["LastName"],
+            &c["Email"],
+            &c["Title"],
+            &c["AccountId"],
+            &c["LeadSource"]
+        ),
+        (
+            &json!("Wei"),
+            &json!("Li"),
+            &json!("li.wei@huawei.com"),
+            &json!("CIO"),
+            &json!(account),
+            &json!("Web")
+        )
+    );
+    let o = one(&rep, &format!("SELECT Name, StageName, CloseDate, AccountId, LeadSource, CampaignId FROM Opportunity WHERE Id = '{opportunity}'")).await;
+    assert_eq!(
+        (
+            &o["Name"],
+            &o["StageName"],
+            &o["AccountId"],
+            &o["LeadSource"],
+            &o["CampaignId"]
+        ),
+        (
+            &json!("Huawei"),
+            &json!("Prospecting"),
+            &json!(account),
+            &json!("Web"),
+            &json!(campaign)
+        )
+    );
+    assert_eq!(o["CloseDate"], json!(end_of_quarter()));
+    let l = one(&rep, &format!("SELECT Status, IsConverted, ConvertedDate, ConvertedAccountId, ConvertedContactId, ConvertedOpportunityId FROM Lead WHERE Id = '{lead}'")).await;
+    assert_eq!(
+        (
+            &l["Status"],
+            &l["IsConverted"],
+            &l["ConvertedAccountId"],
+            &l["ConvertedContactId"],
+            &l["ConvertedOpportunityId"]
+        ),
+        (
+            &json!("Closed - Converted"),
+            &json!(true),
+            &json!(account),
+            &json!(contact),
+            &json!(opportunity)
+        )
+    );
+    assert!(l["ConvertedDate"].is_string());
+    // The activities and the campaign membership followed.
+    for task in [&open_task, &done_task] {
+        let t = one(
+            &rep,
+            &format!("SELECT WhoId, WhatId FROM Task WHERE Id = '{task}'"),
+        )
+        .await;
+        assert_eq!(
+            (&t["WhoId"], &t["WhatId"]),
+            (&json!(contact), &json!(opportunity))
+        );
+    }
+    let m = one(
+        &admin,
+        &format!("SELECT ContactId FROM CampaignMember WHERE Id = '{member}'"),
+    )
+    .await;
+    assert_eq!(m["ContactId"], json!(contact));
+
+    // A converted lead is read-only and cannot be converted again.
+    let (status, body) = post(
+        &rep,
+        &convert(&lead),
+        json!({"convertedStatus": "Closed - Converted"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (400, json!("CANNOT_UPDATE_CONVERTED_LEAD"))
+    );
+    let patched = rep
+        .client
+        .patch(format!("{}/sobjects/Lead/{lead}", rep.base))
+        .bearer_auth(&rep.token)
+        .json(&json!({"Title": "CEO"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status().as_u16(), 400);
+    let body: Json = patched.json().await.unwrap();
+    assert_eq!(body[0]["errorCode"], "CANNOT_UPDATE_CONVERTED_LEAD");
+
+    // The same person again: the account and contact are offered, and converting into them
+    // fills only what they lack (and makes no opportunity when asked not to).
+    let again = rep
+        .create(
+            "Lead",
+            json!({"FirstName": "Wei", "LastName": "Li", "Company": "Huawei", "Email": "li.wei@huawei.com",
+                   "Title": "CTO", "Fax": "+86 755 0000", "Industry": "Telecommunications", "MobilePhone": "+86 139"}),
+        )
+        .await;
+    let matches = get(&rep, &format!("/rapport/leads/{again}/matches")).await;
+    assert_eq!(matches["accounts"][0]["id"], json!(account), "{matches}");
+    assert_eq!(matches["contacts"][0]["id"], json!(contact), "{matches}");
+    let elsewhere = rep.create("Account", json!({"Name": "Elsewhere"})).await;
+    let (status, body) = post(
+        &rep,
+        &convert(&again),
+        json!({"convertedStatus": "Closed - Converted", "accountId": elsewhere, "contactId": contact}),
+    )
+    .await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (400, json!("INVALID_CROSS_REFERENCE_KEY")),
+        "{body}"
+    );
+    assert_eq!(
+        count(&rep, "SELECT Id FROM Lead WHERE IsConverted = true").await,
+        1
+    );
+    let (status, done) = post(
+        &rep,
+        &convert(&again),
+        json!({"convertedStatus": "Closed - Converted", "accountId": account, "contactId": contact, "doNotCreateOpportunity": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["opportunityId"], Json::Null);
+    assert_eq!(
+        (&done["accountId"], &done["contactId"]),
+        (&json!(account), &json!(contact))
+    );
+    let a = one(
+        &rep,
+        &format!("SELECT Industry, Fax FROM Account WHERE Id = '{account}'"),
+    )
+    .await;
+    assert_eq!(
+        (&a["Industry"], &a["Fax"]),
+        (&json!("Technology"), &json!("+86 755 0000"))
+    );
+    let c = one(
+        &rep,
+        &format!("SELECT Title, MobilePhone FROM Contact WHERE Id = '{contact}'"),
+    )
+    .await;
+    assert_eq!(
+        (&c["Title"], &c["MobilePhone"]),
+        (&json!("CIO"), &json!("+86 139"))
+    );
+    assert_eq!(count(&rep, "SELECT Id FROM Opportunity").await, 1);
+
+    // A queue's lead needs a user to own what it becomes.
+    let queue = one(&admin, "SELECT Id FROM Group WHERE Name = 'Lead Queue'").await["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let queued = admin
+        .create(
+            "Lead",
+            json!({"LastName": "Zhang", "Company": "Xiaomi", "OwnerId": queue}),
+        )
+        .await;
+    let (status, body) = post(
+        &admin,
+        &convert(&queued),
+        json!({"convertedStatus": "Closed - Converted"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (400, json!("INVALID_CROSS_REFERENCE_KEY")),
+        "{body}"
+    );
+    let (status, done) = post(
+        &admin,
+        &convert(&queued),
+        json!({"convertedStatus": "Closed - Converted", "ownerId": rep_id, "opportunityName": "Xiaomi phones"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let o = one(
+        &admin,
+        &format!(
+            "SELECT Name, OwnerId FROM Opportunity WHERE Id = '{}'",
+            done["opportunityId"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(
+        (&o["Name"], &o["OwnerId"]),
+        (&json!("Xiaomi phones"), &json!(rep_id))
+    );
+
+    // Many at once: each lead on its own.
+    let mut leads = Vec::new();
+    for company in ["Lenovo", "BYD", "Haier"] {
+        leads.push(
+            rep.create("Lead", json!({"LastName": "Wang", "Company": company}))
+                .await,
+        );
+    }
+    let (status, results) = post(
+        &rep,
+        "/rapport/leads/convert",
+        json!({"leads": [
+            {"leadId": leads[0], "convertedStatus": "Closed - Converted"},
+            {"leadId": leads[1], "convertedStatus": "Closed - Not Converted"},
+            {"leadId": leads[2], "convertedStatus": "Closed - Converted", "doNotCreateOpportunity": true},
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{results}");
+    let outcomes: Vec<(bool, Json)> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["success"].as_bool().unwrap(),
+                r["errors"][0]["statusCode"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (true, Json::Null),
+            (false, json!("INVALID_STATUS")),
+            (true, Json::Null)
+        ]
+    );
+    assert_eq!(
+        count(
+            &rep,
+            "SELECT Id FROM Account WHERE Name IN ('Lenovo', 'BYD', 'Haier')"
+        )
+        .await,
+        2
+    );
+    let byd = one(
+        &rep,
+        &format!(
+            "SELECT IsConverted, Status FROM Lead WHERE Id = '{}'",
+            leads[1]
+        ),
+    )
+    .await;
+    assert_eq!(
+        (&byd["IsConverted"], &byd["Status"]),
+        (&json!(false), &json!("Open - Not Contacted"))
+    );
+}
