@@ -5,6 +5,7 @@
 pub mod access;
 pub mod auth;
 pub mod bench;
+pub mod bench_convert;
 pub mod bench_query;
 mod combine;
 pub mod convert;

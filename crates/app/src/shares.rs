@@ -530,6 +530,7 @@ impl App {
             }
             let mut after: Option<RecordId> = None;
             let mut count = 0u64;
+            let mut batches = 0u64;
             loop {
                 let mut tx = self.store().begin().await?;
                 if store::shares::sharing_version_in(&mut tx).await? != version {
@@ -545,6 +546,10 @@ impl App {
                 }
                 self.reshare_records(&mut tx, &schema, &graph, object, &ids)
                     .await?;
+                batches += 1;
+                if batches.is_power_of_two() {
+                    store::shares::analyze(&mut tx, object).await?;
+                }
                 tx.commit().await?;
                 count += ids.len() as u64;
                 after = ids.last().cloned();

@@ -433,6 +433,11 @@ enum BenchTarget {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Bulk lead conversion beside the same records written by plain bulk calls.
+    Convert {
+        #[arg(long, default_value_t = 10_000)]
+        leads: usize,
+    },
     /// List views as a sales rep beside the administrator (`seed --scale N --users 200`).
     Sharing {
         #[arg(long, default_value_t = 21)]
@@ -985,6 +990,35 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             })
             .await
             .map_err(explain)?;
+        }
+        Command::Bench(BenchArgs {
+            target: Some(BenchTarget::Convert { leads }),
+            ..
+        }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let bench = app.bench_convert(&caller, leads).await.map_err(explain)?;
+            writeln!(out, "backend: {:?}", app.store().dialect())?;
+            writeln!(
+                out,
+                "{:<44} {:>8} {:>12} {:>12} {:>8}",
+                "benchmark", "leads", "rapport s", "plain s", "ratio"
+            )?;
+            writeln!(
+                out,
+                "{:<44} {:>8} {:>12.2} {:>12.2} {:>8.2}",
+                "convert leads (200 per call) vs plain writes",
+                bench.converted,
+                bench.rapport.as_secs_f64(),
+                bench.baseline.as_secs_f64(),
+                bench.rapport.as_secs_f64() / bench.baseline.as_secs_f64().max(1e-9)
+            )?;
+            if bench.converted != bench.leads {
+                bail!(
+                    "only {} of {} leads converted",
+                    bench.converted,
+                    bench.leads
+                );
+            }
         }
         Command::Bench(BenchArgs {
             target: Some(BenchTarget::Sharing { iterations, rep }),

@@ -51,6 +51,17 @@ pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     tx.execute(sql).await.map(drop)
 }
 
+/// Refreshes PostgreSQL's statistics of a share table while a rebuild fills it: planned as
+/// the empty table it was, each batch's `DELETE … WHERE record_id IN (…)` would scan it.
+pub async fn analyze(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    if tx.dialect() != Dialect::Postgres {
+        return Ok(());
+    }
+    let mut sql = tx.sql();
+    sql.push("ANALYZE ").ident(&table(object));
+    tx.execute(sql).await.map(drop)
+}
+
 /// Drops an object's share table (with the object).
 pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     let mut sql = tx.sql();
