@@ -223,7 +223,7 @@ impl App {
                 let batch = self
                     .prepare_inserts(&schema, &first.caller, &first.object, inputs, options)
                     .await?;
-                count += batch.row_count() as u64;
+                count += batch.numbers_needed();
                 prepared.push(batch);
             }
             let mut numbers = self.store().reserve_record_numbers(count).await?;

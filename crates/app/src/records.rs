@@ -622,18 +622,126 @@ pub(crate) struct PreparedUpdates {
 impl PreparedUpdates {
     /// The most history rows the updates can write (one per tracked field per record).
     pub(crate) fn history_rows(&self) -> u64 {
-        if self.object.history.is_none() {
-            return 0;
-        }
-        (self.parsed.len() * self.object.fields.iter().filter(|f| f.tracked).count()) as u64
+        let tracked = if self.object.history.is_none() {
+            0
+        } else {
+            self.object.fields.iter().filter(|f| f.tracked).count()
+        };
+        (self.parsed.len() * (tracked + snapshots(&self.object))) as u64
     }
 }
 
 impl PreparedInserts {
-    /// How many records will be written (the valid ones).
-    pub(crate) fn row_count(&self) -> usize {
-        self.rows.len()
+    /// The record numbers the inserts need: one per valid record, and one more per
+    /// opportunity for its OpportunityHistory snapshot.
+    pub(crate) fn numbers_needed(&self) -> u64 {
+        (self.rows.len() * (1 + snapshots(&self.object))) as u64
     }
+}
+
+/// Opportunity fields whose change writes an OpportunityHistory row (a snapshot of the deal,
+/// as Salesforce's stage history shows it).
+const SNAPSHOT_FIELDS: [&str; 5] = [
+    "StageName",
+    "Amount",
+    "Probability",
+    "CloseDate",
+    "ForecastCategoryName",
+];
+
+/// A record written, for its snapshot: its id, its row before (none when created), after.
+type Snapshot<'a> = (&'a RecordId, Option<&'a Vec<Value>>, &'a Vec<Value>);
+
+/// How many snapshot rows one write of a record of `object` may add (1 for opportunities).
+fn snapshots(object: &ObjectDef) -> usize {
+    usize::from(object.name == "Opportunity")
+}
+
+/// Writes an OpportunityHistory row for each opportunity created, and for each whose stage,
+/// amount, probability, close date or forecast category changed: the new values, with the
+/// previous amount and close date.
+async fn write_snapshots(
+    tx: &mut Tx,
+    schema: &Schema,
+    object: &ObjectDef,
+    changes: &[Snapshot<'_>],
+    numbers: &mut Range<u64>,
+    caller: &Caller,
+    at: OffsetDateTime,
+) -> Result<()> {
+    if snapshots(object) == 0 {
+        return Ok(());
+    }
+    let Some(history) = schema.object("OpportunityHistory") else {
+        return Ok(());
+    };
+    let of = |row: &Vec<Value>, name: &str| {
+        object
+            .field_position(name)
+            .and_then(|p| row.get(p).cloned())
+            .unwrap_or(Value::Null)
+    };
+    let user = caller.user_id.clone().map_or(Value::Null, Value::Id);
+    let columns = [
+        "Id",
+        "IsDeleted",
+        "CreatedDate",
+        "CreatedById",
+        "LastModifiedDate",
+        "LastModifiedById",
+        "SystemModstamp",
+        "OpportunityId",
+        "StageName",
+        "Amount",
+        "ExpectedRevenue",
+        "CloseDate",
+        "Probability",
+        "ForecastCategory",
+        "PrevAmount",
+        "PrevCloseDate",
+    ];
+    let fields: Vec<&FieldDef> = columns.iter().filter_map(|c| history.field(c)).collect();
+    if fields.len() != columns.len() {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for (id, old, new) in changes {
+        let changed = match old {
+            None => true,
+            Some(old) => SNAPSHOT_FIELDS.iter().any(|f| of(old, f) != of(new, f)),
+        };
+        if !changed {
+            continue;
+        }
+        let number = numbers
+            .next()
+            .ok_or_else(|| store::StoreError::Corrupt("history ids exhausted".into()))?;
+        let history_id = RecordId::from_number(&history.key_prefix, number)
+            .ok_or_else(|| store::StoreError::Corrupt("record numbers exhausted".into()))?;
+        let previous = |name: &str| old.map_or(Value::Null, |old| of(old, name));
+        rows.push(vec![
+            Value::Id(history_id),
+            Value::Bool(false),
+            Value::DateTime(at),
+            user.clone(),
+            Value::DateTime(at),
+            user.clone(),
+            Value::DateTime(at),
+            Value::Id((*id).clone()),
+            of(new, "StageName"),
+            of(new, "Amount"),
+            of(new, "ExpectedRevenue"),
+            of(new, "CloseDate"),
+            of(new, "Probability"),
+            of(new, "ForecastCategoryName"),
+            previous("Amount"),
+            previous("CloseDate"),
+        ]);
+    }
+    if !rows.is_empty() {
+        store::records::insert(tx, history, &fields, &rows).await?;
+    }
+    Ok(())
 }
 
 /// Commits a bulk write's transaction unless all-or-none failed (then it rolls back).
@@ -826,7 +934,7 @@ impl App {
         // wait for the write lock the transaction itself holds.
         let mut numbers = self
             .store
-            .reserve_record_numbers(prepared.rows.len() as u64)
+            .reserve_record_numbers(prepared.numbers_needed())
             .await?;
         let mut tx = self.store.begin().await?;
         let results = self
@@ -1063,6 +1171,16 @@ impl App {
             .iter()
             .filter_map(|&i| results[i].as_ref().ok().cloned())
             .collect();
+        let created: Vec<Snapshot<'_>> = kept_index
+            .iter()
+            .zip(&kept)
+            .filter_map(|(&i, row)| Some((results[i].as_ref().ok()?, None, row)))
+            .collect();
+        let at = object
+            .field_position("CreatedDate")
+            .and_then(|p| kept.first()?.get(p)?.as_datetime())
+            .unwrap_or_else(model::value::now_millis);
+        write_snapshots(tx, schema, &object, &created, numbers, &caller, at).await?;
         self.reshare_after_write(tx, schema, &object, &inserted, Vec::new())
             .await?;
         Ok(results)
@@ -1451,6 +1569,7 @@ impl App {
         let recoverable = !options.all_or_none && object.fields.iter().any(|f| f.unique);
         let mut history = Vec::new();
         let mut updated = Vec::with_capacity(changes.len());
+        let mut snapshot_rows: Vec<(RecordId, Vec<Value>, Vec<Value>)> = Vec::new();
         let mut transferred = Vec::new();
         let owner_position = object.field_position("OwnerId");
         let parents_before =
@@ -1498,6 +1617,9 @@ impl App {
             if owner_position.is_some_and(|p| old[p] != new[p]) {
                 transferred.push(id.clone());
             }
+            if snapshots(&object) > 0 {
+                snapshot_rows.push((id.clone(), old.clone(), new.clone()));
+            }
             updated.push(id.clone());
             for (field, (new, old)) in object.fields.iter().zip(new.iter().zip(&old)) {
                 if field.tracked && new != old {
@@ -1517,6 +1639,11 @@ impl App {
         }
         // A new owner starts afresh: the old owner's manual shares go (as in Salesforce).
         remove_manual_shares(tx, schema, &transferred).await?;
+        let snapshot_refs: Vec<Snapshot<'_>> = snapshot_rows
+            .iter()
+            .map(|(id, old, new)| (id, Some(old), new))
+            .collect();
+        write_snapshots(tx, schema, &object, &snapshot_refs, numbers, caller, now).await?;
         self.reshare_after_write(tx, schema, &object, &updated, parents_before)
             .await?;
         write_history(tx, schema, &object, history, numbers, caller, now).await?;

@@ -156,8 +156,9 @@ impl RecordAccess {
         depth: u8,
     ) -> Option<Cond> {
         let owners = self.owners.as_ref()?;
-        if let Some(link) = object.history_parent.as_deref() {
-            // A field-history row is read with its record: the record's rules decide.
+        if let Some(link) = detail_link(schema, object) {
+            // A field-history row, a stage snapshot, a contact role, a line item or a
+            // campaign member is read with its record: the record's rules decide.
             return self.through_parents(
                 schema,
                 access,
@@ -427,6 +428,31 @@ fn or(mut any: Vec<Cond>) -> Cond {
     } else {
         Cond::Or(any)
     }
+}
+
+/// The lookup through which a record without an owner of its own belongs to one that has
+/// one (its master): a history row's record, a contact role's opportunity, a campaign
+/// member's campaign. Such records are read as their master is.
+fn detail_link<'o>(schema: &Schema, object: &'o ObjectDef) -> Option<&'o str> {
+    if let Some(link) = object.history_parent.as_deref() {
+        return Some(link);
+    }
+    if object.owned || crate::access::SECURITY_OBJECTS.contains(&object.name.as_str()) {
+        return None;
+    }
+    object
+        .fields
+        .iter()
+        .find(|f| {
+            f.field_type == FieldType::Reference
+                && f.required
+                && f.cascade_delete
+                && f.reference_to
+                    .iter()
+                    .filter_map(|t| schema.object(t))
+                    .any(|master| master.owned)
+        })
+        .map(|f| f.name.as_str())
 }
 
 /// The lookups a record controlled by its parent follows: the account of a contact, the

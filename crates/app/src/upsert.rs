@@ -33,9 +33,10 @@ impl App {
         options: WriteOptions,
     ) -> Result<Vec<UpsertResult>> {
         let schema = self.schema().await?;
-        let tracked = schema
-            .object(object)
-            .map_or(0, |o| o.fields.iter().filter(|f| f.tracked).count());
+        // Field history rows, and an opportunity's OpportunityHistory snapshot.
+        let tracked = schema.object(object).map_or(0, |o| {
+            o.fields.iter().filter(|f| f.tracked).count() + usize::from(o.name == "Opportunity")
+        });
         let mut numbers = self
             .store()
             .reserve_record_numbers((inputs.len() * (1 + tracked)) as u64)

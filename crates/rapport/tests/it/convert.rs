@@ -269,6 +269,59 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
     .await;
     assert_eq!(m["ContactId"], json!(contact));
 
+    // The opportunity's stage history: a snapshot when created, and on each change of
+    // stage, amount, probability, close date or forecast category (not of other fields).
+    let patch = |id: String, body: Json| {
+        let rep = &rep;
+        async move {
+            let response = rep
+                .client
+                .patch(format!("{}/sobjects/Opportunity/{id}", rep.base))
+                .bearer_auth(&rep.token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 204);
+        }
+    };
+    patch(
+        opportunity.clone(),
+        json!({"StageName": "Qualification", "Amount": 120000}),
+    )
+    .await;
+    patch(
+        opportunity.clone(),
+        json!({"Description": "Phones for the Shenzhen office"}),
+    )
+    .await;
+    patch(opportunity.clone(), json!({"Amount": 150000})).await;
+    let history = rep
+        .query(&format!("SELECT StageName, Amount, PrevAmount, Probability, ForecastCategory, CloseDate FROM OpportunityHistory WHERE OpportunityId = '{opportunity}' ORDER BY CreatedDate, Amount NULLS FIRST"))
+        .await;
+    let rows: Vec<(Json, Json, Json)> = history["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["StageName"].clone(),
+                r["Amount"].clone(),
+                r["PrevAmount"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (json!("Prospecting"), Json::Null, Json::Null),
+            (json!("Qualification"), json!(120000.0), Json::Null),
+            (json!("Qualification"), json!(150000.0), json!(120000.0)),
+        ],
+        "{history}"
+    );
+    assert_eq!(history["records"][1]["Probability"], json!(10), "{history}");
+
     // A converted lead is read-only and cannot be converted again.
     let (status, body) = post(
         &rep,
