@@ -79,7 +79,28 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
     } else {
         create_lower_statistics(tx, object, field).await?;
     }
-    Ok(())
+    create_order_index(tx, object, field).await
+}
+
+/// Date fields are what list views sort by after the name (close dates, due dates, birthdays):
+/// an index in SOQL's order (nulls first ascending, then the id, as keyset paging sorts ties)
+/// lets a sorted page read its rows in order instead of sorting the whole table.
+pub async fn create_order_index(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    if field.field_type != FieldType::Date {
+        return Ok(());
+    }
+    let mut sql = tx.sql();
+    sql.push("CREATE INDEX IF NOT EXISTS ")
+        .ident(&index_name("ox", &object.table, &field.column))
+        .push(" ON ")
+        .ident(&object.table)
+        .push(" (")
+        .ident(&field.column);
+    if tx.dialect() == Dialect::Postgres {
+        sql.push(" NULLS FIRST");
+    }
+    sql.push(", id)");
+    tx.execute(sql).await.map(drop)
 }
 
 /// Text that filters compare case-insensitively, as `LOWER(column) = LOWER(value)`.
@@ -150,6 +171,7 @@ pub async fn drop_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> 
         unique_index_name(&object.table, &field.column),
         index_name("ix", &object.table, &field.column),
         index_name("lx", &object.table, &field.column),
+        index_name("ox", &object.table, &field.column),
     ] {
         let mut sql = tx.sql();
         sql.push("DROP INDEX IF EXISTS ").ident(&name);

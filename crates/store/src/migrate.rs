@@ -67,6 +67,8 @@ enum Step {
     /// Adds the standard objects a newer catalogue has and the database lacks (their
     /// metadata rows and tables).
     NewStandardObjects,
+    /// Adds the indexes list views sort date fields by (databases made before them).
+    OrderIndexes,
 }
 
 const LOGIN_TABLES: &str = "
@@ -85,7 +87,7 @@ CREATE INDEX ix_rapport_web_session_user ON rapport_web_session (user_id);
 INSERT INTO rapport_setting (name, value) VALUES ('shares:@version', '1')
 ";
 
-const STEPS: [(i64, &str, Step); 11] = [
+const STEPS: [(i64, &str, Step); 12] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -97,6 +99,7 @@ const STEPS: [(i64, &str, Step); 11] = [
     (9, "group members", Step::NewStandardObjects),
     (10, "record shares", Step::NewStandardObjects),
     (11, "web sessions", Step::Sql(WEB_SESSION_TABLE)),
+    (12, "date order indexes", Step::OrderIndexes),
 ];
 
 impl Store {
@@ -160,6 +163,14 @@ impl Store {
                                 &mut tx, object, field, &values, at,
                             )
                             .await?;
+                        }
+                    }
+                }
+                Step::OrderIndexes => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        for field in &object.fields {
+                            ddl::create_order_index(&mut tx, object, field).await?;
                         }
                     }
                 }
