@@ -139,22 +139,39 @@ impl App {
             if query.select.is_empty() {
                 query.select = id_only(query.span);
             }
-            query.limit = Some(query.limit.map_or(left, |l| l.min(left)));
+            let wanted = query.limit.map_or(left, |l| l.min(left));
+            // Where the caller may not see some indexed fields, the index can only propose:
+            // search wider (no exclusions, more rows), then keep what the visible fields match.
+            let rechecked = self.hides_indexed_fields(caller, &object).await?;
+            let searched = if rechecked {
+                query.limit = Some(MAX_PAGE as u64);
+                Search {
+                    matches: search.matches.without_negations(),
+                    scope: search.scope,
+                }
+            } else {
+                query.limit = Some(wanted);
+                search.clone()
+            };
             let options = QueryOptions {
                 page_size: MAX_PAGE,
                 ..Default::default()
             };
             let refine = |plan: &mut QueryPlan| {
-                plan.search = Some(search.clone());
+                plan.search = Some(searched.clone());
                 hide_converted(&object, plan);
             };
             let page = self
                 .query_records(caller, &schema, &object, &query, options, refine)
                 .await
                 .map_err(as_search_error)?;
-            let rows = self
-                .without_hidden_matches(caller, &object, &search, page.rows)
-                .await?;
+            let mut rows = if rechecked {
+                self.without_hidden_matches(caller, &object, &search, page.rows)
+                    .await?
+            } else {
+                page.rows
+            };
+            rows.truncate(usize::try_from(wanted).unwrap_or(usize::MAX));
             left = left.saturating_sub(rows.len() as u64);
             records.extend(rows);
         }
@@ -167,6 +184,15 @@ impl App {
     /// only through a hidden field must not be returned (that would tell the caller what the
     /// field holds). Where the caller has hidden indexed fields on the object, each record
     /// found is checked again against the fields they may see.
+    /// Whether some field the index holds for `object` is hidden from the caller.
+    async fn hides_indexed_fields(&self, caller: &Caller, object: &ObjectDef) -> Result<bool> {
+        let rules = self.access(caller).await?.fields.clone();
+        Ok(object
+            .fields
+            .iter()
+            .any(|f| store::search::bucket(f).is_some() && rules.hidden(&object.name, &f.name)))
+    }
+
     async fn without_hidden_matches(
         &self,
         caller: &Caller,

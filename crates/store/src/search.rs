@@ -238,6 +238,19 @@ fn quote_tsquery(token: &str) -> String {
 }
 
 impl Match {
+    /// The same search without its `AND NOT` parts: it finds every record the search finds,
+    /// and more. A caller who may not see some indexed fields is searched this way, then
+    /// checked against the fields they see (a record must not vanish because a hidden field
+    /// holds the excluded word: that would tell them what it holds).
+    pub fn without_negations(&self) -> Match {
+        match self {
+            Match::Phrase { .. } => self.clone(),
+            Match::And(items) => Match::And(items.iter().map(Match::without_negations).collect()),
+            Match::Or(items) => Match::Or(items.iter().map(Match::without_negations).collect()),
+            Match::AndNot(left, _) => left.without_negations(),
+        }
+    }
+
     /// FTS5 query syntax: `"a b"*`, `(x) AND (y)`, `(x) NOT (y)`.
     fn fts5(&self, out: &mut String) {
         let list = |out: &mut String, items: &[Match], op: &str| {

@@ -811,6 +811,55 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
         0
     );
     assert_eq!(found(&rep, "FIND {acme} RETURNING Account(Name)").await, 1);
+    // Nor does a record vanish because a hidden field holds an excluded word.
+    assert_eq!(
+        found(
+            &admin,
+            "FIND {acme AND NOT zeppelin} RETURNING Account(Name)"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        found(&rep, "FIND {acme AND NOT zeppelin} RETURNING Account(Name)").await,
+        1,
+        "the rep cannot see Site: as far as they know, nothing says zeppelin"
+    );
+    // A limit counts what the caller may find, not what the index proposes: with accounts
+    // matching only through the hidden field sorted first, the visible match still comes
+    // back.
+    let mut hangars = Vec::new();
+    for n in 0..3 {
+        hangars.push(
+            app.create(
+                &admin,
+                "Account",
+                input(json!({"Name": format!("Dock {n}"), "Site": "hangar"})),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    hangars.push(
+        app.create(&admin, "Account", input(json!({"Name": "Hangar Visible"})))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        found(
+            &rep,
+            "FIND {hangar} RETURNING Account(Name ORDER BY Name LIMIT 1)"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        found(&admin, "FIND {hangar} RETURNING Account(Name)").await,
+        4
+    );
+    for hangar in hangars {
+        app.delete(&admin, &hangar.to_18()).await.unwrap();
+    }
     let all = app
         .query(
             &rep,
