@@ -54,14 +54,17 @@ pub(crate) struct ShareGraph {
 
 /// A sharing rule, resolved: which records it shares and with which users.
 #[derive(Debug)]
-struct RuleReaders {
-    object: String,
-    records: RuleRecords,
-    readers: Vec<RecordId>,
+pub(crate) struct RuleReaders {
+    /// Lower case.
+    pub object: String,
+    pub records: RuleRecords,
+    pub readers: Vec<RecordId>,
+    /// Read/write rather than read only.
+    pub edit: bool,
 }
 
 #[derive(Debug)]
-enum RuleRecords {
+pub(crate) enum RuleRecords {
     OwnedBy(HashSet<RecordId>),
     Matching(Box<Cond>),
 }
@@ -121,6 +124,33 @@ impl ShareGraph {
             .collect()
     }
 
+    /// The users in the roles below `user`'s (not their own role's).
+    pub(crate) fn users_below(&self, user: &RecordId) -> Vec<RecordId> {
+        let Some(role) = self.role_of.get(user) else {
+            return Vec::new();
+        };
+        let mut below = self.role_and_subordinates(role);
+        below.remove(role);
+        self.users_in_roles(&below)
+    }
+
+    /// The groups and queues `user` is a member of.
+    pub(crate) fn groups_of(&self, user: &RecordId) -> Vec<RecordId> {
+        self.members
+            .iter()
+            .filter(|(_, members)| members.contains(user))
+            .map(|(group, _)| group.clone())
+            .collect()
+    }
+
+    /// The sharing rules that share records with `user`.
+    pub(crate) fn rules_reaching<'g>(
+        &'g self,
+        user: &'g RecordId,
+    ) -> impl Iterator<Item = &'g RuleReaders> + 'g {
+        self.rules.iter().filter(move |r| r.readers.contains(user))
+    }
+
     /// Who reads what `owner` owns (or what is shared with `owner`): the user and the users
     /// in the roles above theirs; for a group or queue, its members.
     fn readers_of(&self, owner: &RecordId) -> Vec<RecordId> {
@@ -159,6 +189,19 @@ impl App {
             *cached = Some(graph.clone());
         }
         Ok(graph)
+    }
+
+    /// The sharing graph as the database has it now.
+    pub(crate) async fn current_share_graph(&self) -> Result<Arc<ShareGraph>> {
+        let version = self
+            .store()
+            .settings_with_prefix(store::auth::SHARING_VERSION)
+            .await?
+            .into_iter()
+            .find(|(name, _)| name == store::auth::SHARING_VERSION)
+            .and_then(|(_, value)| value.parse().ok())
+            .unwrap_or(0);
+        self.share_graph(version).await
     }
 
     async fn load_share_graph(&self, version: i64) -> Result<ShareGraph> {
@@ -270,6 +313,7 @@ impl App {
                 object: rule.object.to_ascii_lowercase(),
                 records,
                 readers,
+                edit: rule.access == "edit",
             });
         }
         Ok(graph)

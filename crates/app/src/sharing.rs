@@ -495,13 +495,14 @@ fn id_plan(object: &ObjectDef, filter: Option<Cond>, depth: u8) -> QueryPlan {
 }
 
 impl App {
-    /// Who `user` sees records of: themselves and the users in the roles below theirs.
+    /// Who `user` sees records of: themselves, the users in the roles below theirs and the
+    /// queues and groups they are in; and the sharing rules that reach them. Read from the
+    /// same sharing graph the share rows are computed from (`shares`), so the two agree.
     pub(crate) async fn load_record_access(
         &self,
         user: &RecordId,
         sees_everything: bool,
     ) -> Result<RecordAccess> {
-        let system = Caller::system();
         let defaults = self.sharing_defaults().await?;
         if sees_everything {
             return Ok(RecordAccess {
@@ -511,134 +512,25 @@ impl App {
                 rules: Vec::new(),
             });
         }
-        let roles = self
-            .find(
-                &system,
-                "UserRole",
-                &["Id", "ParentRoleId", "Name"],
-                None,
-                Vec::new(),
-                None,
-            )
-            .await?;
-        let users = self
-            .find(
-                &system,
-                "User",
-                &["Id", "UserRoleId"],
-                None,
-                Vec::new(),
-                None,
-            )
-            .await?;
-        let role_of = |r: &crate::Record, f: &str| r.get(f).and_then(Value::as_id).cloned();
-        let my_role = users
-            .iter()
-            .find(|u| u.id() == Some(user))
-            .and_then(|u| role_of(u, "UserRoleId"));
-        // The roles below mine, breadth first.
-        let mut below: HashSet<RecordId> = HashSet::new();
-        if let Some(mine) = my_role.clone() {
-            let mut frontier = vec![mine];
-            while let Some(role) = frontier.pop() {
-                for child in &roles {
-                    if role_of(child, "ParentRoleId").as_ref() == Some(&role)
-                        && let Some(id) = child.id()
-                        && below.insert(id.clone())
-                    {
-                        frontier.push(id.clone());
-                    }
-                }
-            }
-        }
+        let graph = self.current_share_graph().await?;
         let mut owners = vec![user.clone()];
-        owners.extend(users.iter().filter_map(|u| {
-            let role = role_of(u, "UserRoleId")?;
-            below.contains(&role).then(|| u.id().cloned()).flatten()
-        }));
-        // The groups the user is in; the records a queue of theirs owns are theirs to work.
-        let groups = self.groups_of(user).await?;
-        owners.extend(groups.iter().map(|(id, _)| id.clone()));
-        // The sharing rules that reach this user: shared with their role, with a role below
-        // theirs (the hierarchy passes access up), or with a role above it and its
-        // subordinates.
-        let role_named = |name: &str| {
-            roles.iter().find_map(|r| {
-                let found = r
-                    .get("Name")
-                    .and_then(Value::as_text)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name));
-                found.then(|| r.id().cloned()).flatten()
-            })
-        };
-        let subordinates = |top: &RecordId| {
-            let mut found: HashSet<RecordId> = HashSet::new();
-            let mut frontier = vec![top.clone()];
-            while let Some(role) = frontier.pop() {
-                for child in &roles {
-                    if role_of(child, "ParentRoleId").as_ref() == Some(&role)
-                        && let Some(id) = child.id()
-                        && found.insert(id.clone())
-                    {
-                        frontier.push(id.clone());
-                    }
-                }
-            }
-            found
-        };
-        let mut rules = Vec::new();
-        for rule in self.sharing_rules(None).await? {
-            let reaches = match (&rule.share_with_role, &rule.share_with_group) {
-                (Some(role), _) => {
-                    let Some(with) = role_named(role) else {
-                        continue;
-                    };
-                    my_role.as_ref().is_some_and(|mine| {
-                        *mine == with
-                            || below.contains(&with)
-                            || (rule.share_with_subordinates && subordinates(&with).contains(mine))
-                    })
-                }
-                (None, Some(group)) => groups
-                    .iter()
-                    .any(|(_, name)| name.eq_ignore_ascii_case(group)),
-                (None, None) => false,
-            };
-            if !reaches {
-                continue;
-            }
-            let records = match (&rule.owned_by_role, &rule.criteria) {
-                (Some(role), _) => {
-                    let Some(from) = role_named(role) else {
-                        continue;
-                    };
-                    let mut from_roles = HashSet::from([from.clone()]);
-                    if rule.include_subordinates {
-                        from_roles.extend(subordinates(&from));
-                    }
-                    GrantRecords::OwnedBy(
-                        users
-                            .iter()
-                            .filter(|u| {
-                                role_of(u, "UserRoleId").is_some_and(|r| from_roles.contains(&r))
-                            })
-                            .filter_map(|u| u.id().cloned())
-                            .collect(),
-                    )
-                }
-                (None, Some(criteria)) => match self.compile_criteria(&rule.object, criteria).await
-                {
-                    Ok(cond) => GrantRecords::Matching(Box::new(cond)),
-                    Err(_) => continue,
-                },
-                (None, None) => continue,
-            };
-            rules.push(Grant {
+        owners.extend(graph.users_below(user));
+        owners.extend(graph.groups_of(user));
+        let rules = graph
+            .rules_reaching(user)
+            .map(|rule| Grant {
                 object: rule.object.clone(),
-                edit: rule.access == "edit",
-                records,
-            });
-        }
+                edit: rule.edit,
+                records: match &rule.records {
+                    crate::shares::RuleRecords::OwnedBy(users) => {
+                        GrantRecords::OwnedBy(users.iter().cloned().collect())
+                    }
+                    crate::shares::RuleRecords::Matching(cond) => {
+                        GrantRecords::Matching(cond.clone())
+                    }
+                },
+            })
+            .collect();
         Ok(RecordAccess {
             user: Some(user.clone()),
             owners: Some(owners),
@@ -657,46 +549,6 @@ impl App {
             }
         }
         Ok(defaults)
-    }
-
-    /// The groups (public groups and queues) `user` is a member of: (id, name).
-    async fn groups_of(&self, user: &RecordId) -> Result<Vec<(RecordId, String)>> {
-        let system = Caller::system();
-        let memberships = self
-            .find(
-                &system,
-                "GroupMember",
-                &["GroupId"],
-                Some(store::Filter::eq("UserOrGroupId", Value::Id(user.clone()))),
-                Vec::new(),
-                None,
-            )
-            .await?;
-        let ids: Vec<Value> = memberships
-            .iter()
-            .filter_map(|m| m.get("GroupId").and_then(Value::as_id).cloned())
-            .map(Value::Id)
-            .collect();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        // The groups' names in one read, not one per membership.
-        Ok(self
-            .find(
-                &system,
-                "Group",
-                &["Id", "Name"],
-                Some(store::Filter::any_of("Id", ids)),
-                Vec::new(),
-                None,
-            )
-            .await?
-            .iter()
-            .filter_map(|g| {
-                let name = g.get("Name").and_then(Value::as_text)?.to_string();
-                Some((g.id()?.clone(), name))
-            })
-            .collect())
     }
 
     /// Adds a public group or a queue (`rapport group add NAME [--queue]`).
