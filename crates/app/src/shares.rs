@@ -583,6 +583,8 @@ impl App {
                 let ids = store::shares::ids_after(&mut tx, object, after.as_ref(), REBUILD_BATCH)
                     .await?;
                 if ids.is_empty() {
+                    // Statistics of the full table, not of a fraction of it.
+                    store::shares::analyze(&mut tx, object).await?;
                     store::shares::mark_built(&mut tx, &format!("{BUILT_PREFIX}{name}"), version)
                         .await?;
                     tx.commit().await?;
