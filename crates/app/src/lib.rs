@@ -18,6 +18,7 @@ pub mod org;
 pub mod query;
 pub mod records;
 pub(crate) mod recycle;
+pub(crate) mod sales;
 pub mod search;
 pub mod seed;
 pub mod sessions;

@@ -1181,6 +1181,9 @@ impl App {
             .and_then(|p| kept.first()?.get(p)?.as_datetime())
             .unwrap_or_else(model::value::now_millis);
         write_snapshots(tx, schema, &object, &created, numbers, &caller, at).await?;
+        let written: Vec<(&RecordId, &Vec<Value>)> =
+            created.iter().map(|(id, _, row)| (*id, *row)).collect();
+        crate::sales::keep_one_primary_contact(tx, &object, &written, at).await?;
         self.reshare_after_write(tx, schema, &object, &inserted, Vec::new())
             .await?;
         Ok(results)
@@ -1570,6 +1573,7 @@ impl App {
         let mut history = Vec::new();
         let mut updated = Vec::with_capacity(changes.len());
         let mut snapshot_rows: Vec<(RecordId, Vec<Value>, Vec<Value>)> = Vec::new();
+        let mut written_rows: Vec<(RecordId, Vec<Value>)> = Vec::new();
         let mut transferred = Vec::new();
         let owner_position = object.field_position("OwnerId");
         let parents_before =
@@ -1620,6 +1624,9 @@ impl App {
             if snapshots(&object) > 0 {
                 snapshot_rows.push((id.clone(), old.clone(), new.clone()));
             }
+            if object.name == "OpportunityContactRole" {
+                written_rows.push((id.clone(), new.clone()));
+            }
             updated.push(id.clone());
             for (field, (new, old)) in object.fields.iter().zip(new.iter().zip(&old)) {
                 if field.tracked && new != old {
@@ -1644,6 +1651,9 @@ impl App {
             .map(|(id, old, new)| (id, Some(old), new))
             .collect();
         write_snapshots(tx, schema, &object, &snapshot_refs, numbers, caller, now).await?;
+        let written: Vec<(&RecordId, &Vec<Value>)> =
+            written_rows.iter().map(|(id, row)| (id, row)).collect();
+        crate::sales::keep_one_primary_contact(tx, &object, &written, now).await?;
         self.reshare_after_write(tx, schema, &object, &updated, parents_before)
             .await?;
         write_history(tx, schema, &object, history, numbers, caller, now).await?;

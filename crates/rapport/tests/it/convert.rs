@@ -322,6 +322,45 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
     );
     assert_eq!(history["records"][1]["Probability"], json!(10), "{history}");
 
+    // One primary contact per opportunity: a new primary role takes over from the last.
+    let other = rep
+        .create("Contact", json!({"LastName": "Zhou", "AccountId": account}))
+        .await;
+    let first_role = rep
+        .create("OpportunityContactRole", json!({"OpportunityId": opportunity, "ContactId": contact, "Role": "Decision Maker", "IsPrimary": true}))
+        .await;
+    let second_role = rep
+        .create(
+            "OpportunityContactRole",
+            json!({"OpportunityId": opportunity, "ContactId": other, "IsPrimary": true}),
+        )
+        .await;
+    let primaries = || {
+        let rep = &rep;
+        let opportunity = opportunity.clone();
+        async move {
+            rep.column(
+                &format!("SELECT Id FROM OpportunityContactRole WHERE OpportunityId = '{opportunity}' AND IsPrimary = true"),
+                "Id",
+            )
+            .await
+        }
+    };
+    assert_eq!(primaries().await, [json!(second_role)]);
+    let response = rep
+        .client
+        .patch(format!(
+            "{}/sobjects/OpportunityContactRole/{first_role}",
+            rep.base
+        ))
+        .bearer_auth(&rep.token)
+        .json(&json!({"IsPrimary": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(primaries().await, [json!(first_role)]);
+
     // A converted lead is read-only and cannot be converted again.
     let (status, body) = post(
         &rep,
