@@ -449,6 +449,19 @@ impl App {
         let Some(link) = parent_link(schema, object) else {
             return Ok(());
         };
+        // Nothing to do when no object the link can point to keeps share rows (the common
+        // case: every default public). A manual share can point to any object.
+        let targets_materialised = if link.reference_to.is_empty() || object.name == "RecordShare" {
+            schema.objects.iter().any(|o| graph.materialised(o))
+        } else {
+            link.reference_to
+                .iter()
+                .filter_map(|t| schema.object(t))
+                .any(|o| graph.materialised(o))
+        };
+        if !targets_materialised {
+            return Ok(());
+        }
         let mut parents = before;
         parents.extend(store::shares::values_of(tx, object, link, ids).await?);
         parents.sort_by(|a, b| a.as_str15().cmp(b.as_str15()));
