@@ -193,6 +193,49 @@ impl QueryPlan {
     }
 
     fn tables_and_conditions(&self, sql: &mut Sql) {
+        self.tables_and_conditions_for(sql, None);
+    }
+
+    /// The sources a condition reads (not those of plans nested in it).
+    fn sources_read(cond: &Cond, out: &mut Vec<usize>) {
+        match cond {
+            Cond::Compare { column, .. }
+            | Cond::DatePart { column, .. }
+            | Cond::Holds { column, .. }
+            | Cond::Like { column, .. }
+            | Cond::InQuery { column, .. }
+            | Cond::In { column, .. }
+            | Cond::Shared { column, .. } => out.push(column.source),
+            Cond::And(parts) | Cond::Or(parts) => {
+                for part in parts {
+                    Self::sources_read(part, out);
+                }
+            }
+            Cond::Not(inner) => Self::sources_read(inner, out),
+        }
+    }
+
+    /// The parents a count must join: those its filter reads, and the parents they hang off.
+    /// (A parent is a LEFT JOIN on its id: joined or not, the root's rows are the same.)
+    fn joined_for_count(&self) -> Vec<bool> {
+        let mut needed = vec![false; self.sources.len()];
+        let mut read = Vec::new();
+        if let Some(filter) = &self.filter {
+            Self::sources_read(filter, &mut read);
+        }
+        for mut source in read {
+            while source < needed.len() && !needed[source] {
+                needed[source] = true;
+                match &self.sources[source].parent_of {
+                    Some((parent, _)) => source = *parent,
+                    None => break,
+                }
+            }
+        }
+        needed
+    }
+
+    fn tables_and_conditions_for(&self, sql: &mut Sql, only: Option<&[bool]>) {
         let Some(root) = self.sources.first() else {
             return;
         };
@@ -232,6 +275,9 @@ impl QueryPlan {
             let Some((parent_of, field)) = &source.parent_of else {
                 continue;
             };
+            if only.is_some_and(|only| !only.get(i).copied().unwrap_or(true)) {
+                continue;
+            }
             sql.push(" LEFT JOIN ")
                 .ident(&source.object.table)
                 .push(" ")
@@ -244,9 +290,24 @@ impl QueryPlan {
                 .ident(&alias(self.alias_base, *parent_of))
                 .push(".")
                 .ident(&field.column);
-            if let Some(visible) = &source.visible {
-                sql.push(" AND ");
-                self.condition(sql, visible);
+            match &source.visible {
+                // A parent's share rows, probed for each joined row: a page reads a few
+                // hundred parents, and gathering every record the user may read first
+                // would cost more than probing those.
+                Some(Cond::Shared { column, with }) => {
+                    sql.push(" AND EXISTS (SELECT 1 FROM ")
+                        .ident(&crate::shares::table(&with.object))
+                        .push(" sp WHERE sp.record_id = ");
+                    self.column(sql, column);
+                    sql.push(" AND sp.user_id = ")
+                        .id_param(&with.user)
+                        .push(")");
+                }
+                Some(visible) => {
+                    sql.push(" AND ");
+                    self.condition(sql, visible);
+                }
+                None => {}
             }
         }
         let deleted = match self.deleted {
@@ -442,7 +503,8 @@ impl QueryPlan {
     pub fn to_count_sql(&self, dialect: Dialect) -> Sql {
         let mut sql = Sql::new(dialect);
         sql.push("SELECT COUNT(*)");
-        self.tables_and_conditions(&mut sql);
+        let joined = self.joined_for_count();
+        self.tables_and_conditions_for(&mut sql, Some(&joined));
         sql
     }
 

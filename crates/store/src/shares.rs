@@ -42,12 +42,14 @@ pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     // SQLite: the record's rowid too, so the index covers the join (see `record_key`).
     sql.push(", record_id, record_key)");
     tx.execute(sql).await?;
+    // By record, then user: a write replaces a record's rows, and a page probes whether a
+    // user may read a parent it shows.
     let mut sql = tx.sql();
     sql.push("CREATE INDEX IF NOT EXISTS ")
-        .ident(&index_name("sr", &table, "record_id"))
+        .ident(&index_name("sk", &table, "record_id"))
         .push(" ON ")
         .ident(&table)
-        .push(" (record_id)");
+        .push(" (record_id, user_id)");
     tx.execute(sql).await.map(drop)
 }
 
