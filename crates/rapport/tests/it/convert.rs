@@ -62,6 +62,7 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         ("admin@example.com", "System Administrator"),
         ("rep@example.com", "Standard User"),
         ("viewer@example.com", "Read Only"),
+        ("other.rep@example.com", "Standard User"),
     ] {
         rapport_ok(
             &db,
@@ -544,4 +545,22 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         (&byd["IsConverted"], &byd["Status"]),
         (&json!(false), &json!("Open - Not Contacted"))
     );
+
+    // With opportunities private, another rep sees neither the deal nor what belongs to it:
+    // its stage history and its contact roles.
+    let other = api(token("other.rep@example.com"));
+    let belongings = [
+        format!("SELECT Id FROM Opportunity WHERE Id = '{opportunity}'"),
+        format!("SELECT Id FROM OpportunityHistory WHERE OpportunityId = '{opportunity}'"),
+        format!("SELECT Id FROM OpportunityContactRole WHERE OpportunityId = '{opportunity}'"),
+    ];
+    for soql in &belongings {
+        assert!(count(&other, soql).await > 0, "public read: {soql}");
+    }
+    rapport_ok(&db, &["sharing", "default", "Opportunity", "private"]);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    for soql in &belongings {
+        assert_eq!(count(&other, soql).await, 0, "{soql}");
+        assert!(count(&rep, soql).await > 0, "{soql}");
+    }
 }
