@@ -620,14 +620,16 @@ impl App {
     pub async fn conversion_matches(&self, caller: &Caller, lead_id: &str) -> Result<Matches> {
         let lead = self.get(caller, "Lead", lead_id, None).await?;
         let text = |f: &str| text_of(lead.get(f)).filter(|t| !t.trim().is_empty());
-        let quote = |t: &str| format!("'{}'", t.replace('\\', "\\\\").replace('\'', "\\'"));
         let mut matches = Matches::default();
         let mut account_filters = Vec::new();
         if let Some(company) = text("Company") {
-            account_filters.push(format!("Name = {}", quote(&company)));
+            account_filters.push(format!("Name = {}", soql::quote_string(&company)));
         }
         if let Some(domain) = text("Website").as_deref().and_then(website_domain) {
-            account_filters.push(format!("Website LIKE {}", quote(&format!("%{domain}%"))));
+            account_filters.push(format!(
+                "Website LIKE {}",
+                soql::quote_string(&format!("%{domain}%"))
+            ));
         }
         let options = crate::query::QueryOptions {
             page_size: 20,
@@ -653,13 +655,13 @@ impl App {
         }
         let mut contact_filters = Vec::new();
         if let Some(email) = text("Email") {
-            contact_filters.push(format!("Email = {}", quote(&email)));
+            contact_filters.push(format!("Email = {}", soql::quote_string(&email)));
         }
         if let (Some(first), Some(last)) = (text("FirstName"), text("LastName")) {
             contact_filters.push(format!(
                 "(FirstName = {} AND LastName = {})",
-                quote(&first),
-                quote(&last)
+                soql::quote_string(&first),
+                soql::quote_string(&last)
             ));
         }
         if !contact_filters.is_empty() {

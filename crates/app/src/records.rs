@@ -526,28 +526,42 @@ async fn write_history(
     };
     let mut rows = Vec::with_capacity(entries.len());
     for entry in entries {
-        let number = numbers
-            .next()
-            .ok_or_else(|| store::StoreError::Corrupt("history ids exhausted".into()))?;
-        let id = RecordId::from_number(&history.key_prefix, number)
-            .ok_or_else(|| store::StoreError::Corrupt("record numbers exhausted".into()))?;
-        rows.push(vec![
-            Value::Id(id),
-            Value::Bool(false),
-            Value::DateTime(at),
-            user.clone(),
-            Value::DateTime(at),
-            user.clone(),
-            Value::DateTime(at),
+        let mut row = history_row_start(history, numbers, &user, at)?;
+        row.extend([
             Value::Id(entry.parent),
             Value::Text(entry.field),
             Value::Text(entry.data_type),
             clip(entry.old),
             clip(entry.new),
         ]);
+        rows.push(row);
     }
     store::records::insert(tx, history, &fields, &rows).await?;
     Ok(())
+}
+
+/// The first columns of a history row (Id, IsDeleted, CreatedDate, CreatedById,
+/// LastModifiedDate, LastModifiedById, SystemModstamp), its id from `numbers`.
+fn history_row_start(
+    history: &ObjectDef,
+    numbers: &mut Range<u64>,
+    user: &Value,
+    at: OffsetDateTime,
+) -> Result<Vec<Value>> {
+    let number = numbers
+        .next()
+        .ok_or_else(|| store::StoreError::Corrupt("history ids exhausted".into()))?;
+    let id = RecordId::from_number(&history.key_prefix, number)
+        .ok_or_else(|| store::StoreError::Corrupt("record numbers exhausted".into()))?;
+    Ok(vec![
+        Value::Id(id),
+        Value::Bool(false),
+        Value::DateTime(at),
+        user.clone(),
+        Value::DateTime(at),
+        user.clone(),
+        Value::DateTime(at),
+    ])
 }
 
 /// Formats an auto-number: `{00000000}` → zero-padded to 8 digits; text around it is kept.
@@ -713,20 +727,9 @@ async fn write_snapshots(
         if !changed {
             continue;
         }
-        let number = numbers
-            .next()
-            .ok_or_else(|| store::StoreError::Corrupt("history ids exhausted".into()))?;
-        let history_id = RecordId::from_number(&history.key_prefix, number)
-            .ok_or_else(|| store::StoreError::Corrupt("record numbers exhausted".into()))?;
         let previous = |name: &str| old.map_or(Value::Null, |old| of(old, name));
-        rows.push(vec![
-            Value::Id(history_id),
-            Value::Bool(false),
-            Value::DateTime(at),
-            user.clone(),
-            Value::DateTime(at),
-            user.clone(),
-            Value::DateTime(at),
+        let mut row = history_row_start(history, numbers, &user, at)?;
+        row.extend([
             Value::Id((*id).clone()),
             of(new, "StageName"),
             of(new, "Amount"),
@@ -737,6 +740,7 @@ async fn write_snapshots(
             previous("Amount"),
             previous("CloseDate"),
         ]);
+        rows.push(row);
     }
     if !rows.is_empty() {
         store::records::insert(tx, history, &fields, &rows).await?;

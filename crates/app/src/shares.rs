@@ -410,14 +410,17 @@ impl App {
         Ok(())
     }
 
-    async fn ensure_share_table(&self, tx: &mut Tx, object: &ObjectDef) -> Result<()> {
-        let known = self
-            .shares
+    /// Whether this process has made sure `object`'s share table exists.
+    fn knows_share_table(&self, object: &ObjectDef) -> bool {
+        self.shares
             .tables
             .lock()
             .map(|t| t.contains(&object.table))
-            .unwrap_or(false);
-        if !known {
+            .unwrap_or(false)
+    }
+
+    async fn ensure_share_table(&self, tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+        if !self.knows_share_table(object) {
             store::shares::ensure_table(tx, object).await?;
             if let Ok(mut tables) = self.shares.tables.lock() {
                 tables.insert(object.table.clone());
@@ -507,13 +510,7 @@ impl App {
         object: &ObjectDef,
         ids: &[RecordId],
     ) -> Result<()> {
-        let known = self
-            .shares
-            .tables
-            .lock()
-            .map(|t| t.contains(&object.table))
-            .unwrap_or(false);
-        if known
+        if self.knows_share_table(object)
             || self
                 .built_versions()
                 .await?

@@ -14,4 +14,5 @@ mod tests;
 
 pub use ast::*;
 pub use parser::{ParseError, parse};
+pub use printer::quote_string;
 pub use sosl::{Search, SearchScope, SearchTerm, parse_search};

@@ -44,6 +44,18 @@ fn write_string(f: &mut Formatter<'_>, text: &str) -> fmt::Result {
     f.write_char('\'')
 }
 
+/// A text as a quoted SOQL string literal (`O'Brien` → `'O\'Brien'`), for SOQL that code
+/// writes around a user's values.
+pub fn quote_string(text: &str) -> String {
+    struct Quoted<'a>(&'a str);
+    impl fmt::Display for Quoted<'_> {
+        fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+            write_string(f, self.0)
+        }
+    }
+    Quoted(text).to_string()
+}
+
 /// Writes a `LIKE` pattern (see `StringMode::Like`): its pattern escapes `\\`, `\_` and
 /// `\%` are written as they are; everything else is escaped as in any string.
 fn write_like_pattern(f: &mut Formatter<'_>, pattern: &str) -> fmt::Result {

@@ -2374,3 +2374,13 @@ fn random_mutations_of_valid_searches_never_panic() {
         "many mutations should still parse, got {parsed}"
     );
 }
+
+#[test]
+fn quoted_strings_read_back_as_written() {
+    let text = "O'Brien \\ 华为\nline";
+    let quoted = crate::quote_string(text);
+    assert_eq!(quoted, "'O\\'Brien \\\\ 华为\\nline'");
+    let query = crate::parse(&format!("SELECT Id FROM Account WHERE Name = {quoted}"))
+        .expect("a quoted string parses");
+    assert!(query.to_string().contains(&quoted), "{query}");
+}
