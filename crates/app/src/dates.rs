@@ -189,6 +189,36 @@ pub fn range(name: &str, n: Option<i64>, today: Date, fiscal_start: u8) -> Optio
     }
 }
 
+/// The wall-clock time an instant shows in the IANA zone `zone` (UTC when unknown): how a
+/// datetime is displayed to a user in their time zone.
+pub fn local_time(t: OffsetDateTime, zone: &str) -> time::PrimitiveDateTime {
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let offset = jiff::Timestamp::from_second(t.unix_timestamp())
+        .map(|ts| tz.to_offset(ts).seconds())
+        .unwrap_or(0);
+    let offset = time::UtcOffset::from_whole_seconds(offset).unwrap_or(time::UtcOffset::UTC);
+    let local = t.to_offset(offset);
+    time::PrimitiveDateTime::new(local.date(), local.time())
+}
+
+/// The instant a wall-clock time in `zone` names (the earlier one when a clock change makes
+/// it ambiguous; `None` when it does not exist or the zone is unknown).
+pub fn from_local(local: time::PrimitiveDateTime, zone: &str) -> Option<OffsetDateTime> {
+    let tz = jiff::tz::TimeZone::get(zone).ok()?;
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(local.year()).ok()?,
+        i8::try_from(u8::from(local.month())).ok()?,
+        i8::try_from(local.day()).ok()?,
+        i8::try_from(local.hour()).ok()?,
+        i8::try_from(local.minute()).ok()?,
+        0,
+        0,
+    )
+    .ok()?;
+    let zoned = tz.to_ambiguous_zoned_datetime(civil).compatible().ok()?;
+    OffsetDateTime::from_unix_timestamp(zoned.timestamp().as_second()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod browser;
 mod clients;
 mod conformance;
 mod convert;
@@ -19,3 +20,4 @@ mod security;
 mod setup;
 mod shares;
 mod web_sessions;
+mod webdriver;

@@ -9,16 +9,16 @@ use cookie::SameSite;
 use model::Lang;
 use serde::Deserialize;
 
+use super::context::{Chrome, Ui};
 use super::session::{
     Checked, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Signed, clear_cookie, cookie, same_origin,
     set_cookie, tokens_match,
 };
-use super::stylesheet_path;
 use super::words::Words;
 use crate::AppState;
 
 /// Renders a page, or the error page when the template fails.
-fn render(template: &impl Template, status: StatusCode) -> Response {
+pub(super) fn render(template: &impl Template, status: StatusCode) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
@@ -43,10 +43,27 @@ pub fn server_error(error: &app::AppError) -> Response {
 }
 
 #[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    w: Words,
+    c: Chrome,
+}
+
+/// A record or object that does not exist, or that the caller may not see: the same page,
+/// so that a URL tells nothing about records one may not read.
+pub(super) fn not_found(ui: &Ui) -> Response {
+    let mut c = ui.chrome.clone();
+    for tab in &mut c.tabs {
+        tab.current = false;
+    }
+    render(&NotFoundPage { w: ui.w, c }, StatusCode::NOT_FOUND)
+}
+
+#[derive(Template)]
 #[template(path = "forbidden.html")]
 struct ForbiddenPage {
     w: Words,
-    stylesheet: &'static str,
+    c: Chrome,
 }
 
 /// A state-changing request without a valid CSRF token or from another site.
@@ -54,7 +71,7 @@ pub fn forbidden(lang: Lang) -> Response {
     render(
         &ForbiddenPage {
             w: Words::new(lang),
-            stylesheet: stylesheet_path(),
+            c: Chrome::bare(),
         },
         StatusCode::FORBIDDEN,
     )
@@ -64,7 +81,7 @@ pub fn forbidden(lang: Lang) -> Response {
 #[template(path = "login.html")]
 struct LoginPage {
     w: Words,
-    stylesheet: &'static str,
+    c: Chrome,
     csrf: String,
     email: String,
     error: Option<String>,
@@ -128,7 +145,7 @@ fn login_form(
     let mut response = render(
         &LoginPage {
             w,
-            stylesheet: stylesheet_path(),
+            c: Chrome::bare(),
             csrf: csrf.clone(),
             email,
             error,
@@ -220,31 +237,6 @@ pub async fn logout(State(state): State<AppState>, checked: Checked<NoFields>) -
     response
 }
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    w: Words,
-    stylesheet: &'static str,
-    csrf: String,
-    me_name: String,
-}
-
-pub async fn home(State(state): State<AppState>, signed: Signed) -> Response {
-    let me = match state.app.me(&signed.session.caller).await {
-        Ok(me) => me,
-        Err(error) => return server_error(&error),
-    };
-    render(
-        &HomePage {
-            w: Words::new(signed.session.caller.lang),
-            stylesheet: stylesheet_path(),
-            csrf: signed.session.csrf_token,
-            me_name: me.name,
-        },
-        StatusCode::OK,
-    )
-}
-
 /// One `<option>`.
 struct Choice {
     value: String,
@@ -256,9 +248,7 @@ struct Choice {
 #[template(path = "settings.html")]
 struct SettingsPage {
     w: Words,
-    stylesheet: &'static str,
-    csrf: String,
-    me_name: String,
+    c: Chrome,
     notice: Option<String>,
     languages: Vec<Choice>,
     time_zones: Vec<Choice>,
@@ -309,11 +299,16 @@ async fn settings_response(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Response {
-    let caller = &signed.session.caller;
-    let w = Words::new(caller.lang);
-    let (me, schema) = match (state.app.me(caller).await, state.app.schema().await) {
-        (Ok(me), Ok(schema)) => (me, schema),
-        (Err(error), _) | (_, Err(error)) => return server_error(&error),
+    let ui = match Ui::load(state, signed, None).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let caller = &ui.caller;
+    let w = ui.w;
+    let schema = &ui.schema;
+    let me = match state.app.me(caller).await {
+        Ok(me) => me,
+        Err(error) => return server_error(&error),
     };
     // The choices are the User object's picklists: what the object accepts, labelled in
     // the user's language.
@@ -339,14 +334,12 @@ async fn settings_response(
             languages: choices("LanguageLocaleKey", &me.language),
             time_zones: choices("TimeZoneSidKey", &me.time_zone),
             w,
-            stylesheet: stylesheet_path(),
-            csrf: signed.session.csrf_token,
-            me_name: me.name,
             notice,
             language_error: errors.language,
             time_zone_error: errors.time_zone,
             current_error: errors.current,
             new_error: errors.new,
+            c: ui.chrome,
         },
         status,
     )

@@ -1,0 +1,321 @@
+//! The web UI in a real headless Chromium, as a Standard User works in it: sign in, create a
+//! lead through the form, convert it, drag the opportunity across the board to Closed Won,
+//! log a call, find the account with global search (the `/` shortcut), see a rename made by
+//! the CLI on every page, switch to 简体中文 and find no English word of the UI left, and fail
+//! to open another rep's private account by URL. Screenshots of the main pages go to
+//! `target/screenshots/`; any JavaScript console error fails the test.
+
+use serde_json::json;
+
+use crate::support::{Api, Server, TestDb, rapport_ok};
+use crate::webdriver::Browser;
+
+crate::both_backends!(a_rep_works_a_lead_into_a_won_deal_in_the_browser);
+
+fn token(db: &TestDb, email: &str) -> String {
+    rapport_ok(db, &["token", "--user", email])
+        .trim()
+        .to_string()
+}
+
+/// Fails on any console error of the page just shown.
+async fn no_console_errors(browser: &Browser, page: &str) {
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "{page}: console errors {errors:?}");
+}
+
+async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
+    let backend = if db.url.starts_with("postgres") {
+        "pg"
+    } else {
+        "sqlite"
+    };
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@ui.example",
+            "--password",
+            "choose1well",
+            "--name",
+            "Ada Admin",
+        ],
+    );
+    for (email, name) in [
+        ("rep@ui.example", "Rita Rep"),
+        ("other@ui.example", "Omar Other"),
+    ] {
+        rapport_ok(
+            &db,
+            &[
+                "user",
+                "add",
+                "--email",
+                email,
+                "--password",
+                "choose1well",
+                "--name",
+                name,
+                "--profile",
+                "Standard User",
+            ],
+        );
+    }
+    rapport_ok(&db, &["sharing", "default", "Account", "private"]);
+    let server = Server::start(&db).await;
+    let api = |email: &str| Api {
+        client: reqwest::Client::new(),
+        base: format!("{}/services/data/v59.0", server.base),
+        token: token(&db, email),
+    };
+    let other = api("other@ui.example");
+    let secret = other
+        .create("Account", json!({"Name": "Omar's Secret Account"}))
+        .await;
+    let rep = api("rep@ui.example");
+    let hostile = rep
+        .create(
+            "Account",
+            json!({"Name": "<script>alert(1)</script>", "Industry": "Energy"}),
+        )
+        .await;
+
+    let browser = Browser::start().await;
+    let base = &server.base;
+    let shot = |name: &str| format!("{backend}-{name}");
+
+    // Sign in.
+    browser.goto(&format!("{base}/")).await;
+    browser.wait_for_url("/login").await;
+    browser.screenshot(&shot("login")).await;
+    browser.fill("#email", "rep@ui.example").await;
+    browser.fill("#password", "choose1well").await;
+    browser.click("form[action=\"/login\"] button").await;
+    assert!(browser.page_text().await.contains("Welcome, Rita Rep"));
+    browser.screenshot(&shot("home")).await;
+    no_console_errors(&browser, "home").await;
+
+    // Create a lead through the form; a missing required field is shown beside the field.
+    browser.click(".tabs a[href=\"/o/Lead\"]").await;
+    browser.wait_for_url("/o/Lead").await;
+    browser.click("a[href=\"/o/Lead/new\"]").await;
+    browser.fill("#f_FirstName", "Lin").await;
+    browser.fill("#f_Company", "Northwind Robotics").await;
+    browser.fill("#f_Email", "lin@northwind.example").await;
+    browser.fill("#f_AnnualRevenue", "2,500,000").await;
+    browser.screenshot(&shot("lead-form")).await;
+    // Without the browser's own check of required fields, the server's error shows.
+    browser
+        .script("document.querySelector('#f_LastName').removeAttribute('required')")
+        .await;
+    browser.click(".record-form button[type=submit]").await;
+    let error = browser.text("#e_LastName").await;
+    assert_eq!(error, "Enter a value.");
+    assert_eq!(
+        browser.script("return document.activeElement.id").await,
+        json!("f_LastName")
+    );
+    browser.fill("#f_LastName", "Zhang").await;
+    browser.click(".record-form button[type=submit]").await;
+    let lead_url = browser.wait_for_url("/r/00Q").await;
+    let lead_id = lead_url.rsplit('/').next().unwrap().to_string();
+    let heading = browser.text("h1").await;
+    assert_eq!(heading, "Lin Zhang");
+    assert!(browser.page_text().await.contains("$2,500,000.00"));
+    browser.screenshot(&shot("lead")).await;
+    no_console_errors(&browser, "lead").await;
+
+    // Convert it.
+    browser
+        .click(&format!("a[href=\"/r/{lead_id}/convert\"]"))
+        .await;
+    browser.fill("#opportunity_name", "Northwind - Arms").await;
+    browser.screenshot(&shot("convert")).await;
+    browser
+        .click("form[action$=\"/convert\"] button[type=submit]")
+        .await;
+    browser.wait_for_url(&format!("/r/{lead_id}")).await;
+    let converted = browser.page_text().await;
+    assert!(
+        converted.contains("This lead was converted into:"),
+        "{converted}"
+    );
+    assert!(converted.contains("Northwind - Arms"));
+    let opportunity = rep
+        .query(&format!(
+            "SELECT ConvertedOpportunityId, ConvertedAccountId FROM Lead WHERE Id = '{lead_id}'"
+        ))
+        .await;
+    let opportunity_id = opportunity["records"][0]["ConvertedOpportunityId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account_id = opportunity["records"][0]["ConvertedAccountId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Drag the opportunity across the board to Closed Won.
+    browser.goto(&format!("{base}/o/Opportunity/board")).await;
+    let card = format!("[data-card=\"{opportunity_id}\"]");
+    assert_eq!(
+        browser
+            .count(&format!("[data-stage=\"Prospecting\"] {card}"))
+            .await,
+        1
+    );
+    browser.screenshot(&shot("board")).await;
+    browser
+        .drag(
+            &format!("{card} p.figure"),
+            "[data-stage=\"Closed Won\"] header",
+        )
+        .await;
+    browser
+        .find(&format!("[data-stage=\"Closed Won\"] {card}"))
+        .await;
+    let stage = rep
+        .query(&format!(
+            "SELECT StageName, IsWon, IsClosed FROM Opportunity WHERE Id = '{opportunity_id}'"
+        ))
+        .await;
+    assert_eq!(stage["records"][0]["StageName"], "Closed Won");
+    assert_eq!(stage["records"][0]["IsWon"], true);
+    browser.screenshot(&shot("board-won")).await;
+    no_console_errors(&browser, "board").await;
+
+    // Log a call on the account.
+    browser.goto(&format!("{base}/r/{account_id}")).await;
+    browser
+        .fill("#activity-subject", "Discussed the second plant")
+        .await;
+    browser
+        .fill("#activity-description", "Wants a quote by Friday")
+        .await;
+    browser.click(".activity-form button[type=submit]").await;
+    browser.wait_for_url(&format!("/r/{account_id}")).await;
+    let timeline = browser.text(".timeline").await;
+    assert!(
+        timeline.contains("Discussed the second plant"),
+        "{timeline}"
+    );
+    browser.screenshot(&shot("account")).await;
+    no_console_errors(&browser, "account").await;
+
+    // Find the account with global search, from the keyboard.
+    browser.goto(&format!("{base}/o/Contact")).await;
+    browser.keys("/").await;
+    assert_eq!(
+        browser.script("return document.activeElement.id").await,
+        json!("global-search")
+    );
+    browser.keys("Northwind\u{E007}").await;
+    browser.wait_for_url("/search?q=Northwind").await;
+    let results = browser.page_text().await;
+    assert!(results.contains("Northwind Robotics"), "{results}");
+    // The account itself, and as the account of the contact and the deal found too.
+    assert_eq!(
+        browser.count(&format!("a[href=\"/r/{account_id}\"]")).await,
+        3
+    );
+    browser.screenshot(&shot("search")).await;
+    no_console_errors(&browser, "search").await;
+
+    // What users typed is shown as text, never run.
+    browser.goto(&format!("{base}/r/{hostile}")).await;
+    assert_eq!(browser.text("h1").await, "<script>alert(1)</script>");
+    no_console_errors(&browser, "hostile record").await;
+
+    // Another rep's private account is not found by URL, and says nothing of itself.
+    browser.goto(&format!("{base}/r/{secret}")).await;
+    let refused = browser.page_text().await;
+    assert!(refused.contains("Not found"), "{refused}");
+    assert!(!refused.contains("Omar's Secret Account"));
+    browser.goto(&format!("{base}/r/{secret}/edit")).await;
+    assert!(browser.page_text().await.contains("Not found"));
+
+    // A rename by the CLI shows on every page.
+    rapport_ok(
+        &db,
+        &[
+            "label",
+            "set",
+            "Account",
+            "--singular",
+            "Company",
+            "--plural",
+            "Companies",
+        ],
+    );
+    // The server sees another process's metadata change within a quarter of a second.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    for path in [
+        "/".to_string(),
+        "/o/Account".to_string(),
+        format!("/r/{account_id}"),
+        format!("/r/{opportunity_id}"),
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        let text = browser.page_text().await;
+        assert!(text.contains("Companies"), "{path}: {text}");
+        assert!(!text.contains("Accounts"), "{path}: {text}");
+    }
+
+    // 简体中文: every word of the UI in Chinese.
+    browser.goto(&format!("{base}/settings")).await;
+    browser.select("#language", "zh_CN").await;
+    browser.click("form[action=\"/settings\"] button").await;
+    browser.wait_for_url("saved=1").await;
+    let english = [
+        "Home",
+        "Search",
+        "Sign out",
+        "Settings",
+        "Leads",
+        "Contacts",
+        "Opportunities",
+        "Edit",
+        "Delete",
+        "Details",
+        "System information",
+        "Owner",
+        "Created",
+        "Stage",
+        "Amount",
+        "Close Date",
+        "Next page",
+        "Board",
+        "Activity",
+        "Log a call",
+        "Subject",
+        "Save",
+        "Convert",
+        "New",
+        "Mine",
+        "All",
+        "Export",
+    ];
+    for (name, path) in [
+        ("zh-home", "/".to_string()),
+        ("zh-list", "/o/Opportunity?view=all".to_string()),
+        ("zh-record", format!("/r/{opportunity_id}")),
+        ("zh-board", "/o/Opportunity/board".to_string()),
+        ("zh-lead", format!("/r/{lead_id}")),
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        let text = browser.page_text().await;
+        for word in english {
+            // Whole words only: names of records (data, not UI) may contain anything.
+            let found = text
+                .split(|c: char| !c.is_ascii_alphabetic() && c != ' ')
+                .any(|piece| piece.trim() == word);
+            assert!(!found, "{path}: English word {word:?} left in:\n{text}");
+        }
+        assert!(text.contains("主页"), "{path}: {text}");
+        browser.screenshot(&shot(name)).await;
+        no_console_errors(&browser, name).await;
+    }
+    browser.quit().await;
+}

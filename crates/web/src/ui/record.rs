@@ -1,0 +1,576 @@
+//! The record page, `/r/{Id}`: a header with the record's name, key fields and actions; the
+//! path of its stage or status; its fields in sections; its activities and related lists
+//! (a few rows each, read in one batched query, never all of them); its field history.
+//! And the small forms on it: move along the path, log a call, add a task, delete.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use model::{FieldDef, FieldType, ObjectDef, RecordId, Value};
+use serde::Deserialize;
+
+use app::query::{Cell, QueryOptions, Row};
+
+use super::context::{Chrome, Ui};
+use super::fields::{Shown, list_columns, row_name, select_list, show, value};
+use super::format::Formatter;
+use super::pages::{not_found, render, server_error};
+use super::session::{Checked, Signed};
+use super::words::Words;
+use crate::AppState;
+
+/// Rows each related list shows (one more is read to know whether there are more).
+const RELATED_ROWS: usize = 5;
+/// Related lists on one page, at most.
+const RELATED_LISTS: usize = 8;
+/// Field changes shown.
+const HISTORY_ROWS: usize = 20;
+
+/// Fields shown under "System information" rather than with the record's details.
+const SYSTEM_FIELDS: [&str; 4] = [
+    "CreatedById",
+    "CreatedDate",
+    "LastModifiedById",
+    "LastModifiedDate",
+];
+/// Fields never shown on the page.
+const UNSHOWN_FIELDS: [&str; 3] = ["Id", "IsDeleted", "SystemModstamp"];
+
+/// The field whose values make an object's path.
+fn path_field(object: &str) -> Option<&'static str> {
+    match object {
+        "Opportunity" => Some("StageName"),
+        "Lead" | "Case" | "Campaign" => Some("Status"),
+        _ => None,
+    }
+}
+
+pub struct FieldView {
+    pub label: String,
+    pub shown: Shown,
+}
+
+pub struct SectionView {
+    pub title: String,
+    pub fields: Vec<FieldView>,
+}
+
+pub struct PathStep {
+    pub value: String,
+    pub label: String,
+    /// `done`, `current`, `todo`, `won` or `lost`.
+    pub state: &'static str,
+}
+
+pub struct RelatedView {
+    pub title: String,
+    pub all_href: String,
+    pub new_href: Option<String>,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Shown>>,
+    pub more: bool,
+    pub activity: bool,
+}
+
+pub struct HistoryLine {
+    pub when: String,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Template)]
+#[template(path = "record.html")]
+struct RecordPage {
+    w: Words,
+    c: Chrome,
+    id: String,
+    object: String,
+    object_label: String,
+    name: String,
+    highlights: Vec<FieldView>,
+    path: Vec<PathStep>,
+    path_field: String,
+    path_editable: bool,
+    converted: Vec<FieldView>,
+    sections: Vec<SectionView>,
+    related: Vec<RelatedView>,
+    history: Vec<HistoryLine>,
+    can_edit: bool,
+    can_delete: bool,
+    can_convert: bool,
+    can_clone: bool,
+    logs_calls: bool,
+    errors: Vec<String>,
+}
+
+/// A record's id and object from the URL, if it names an object the caller may read.
+pub fn record_object(ui: &Ui, id: &str) -> Option<(RecordId, Arc<ObjectDef>)> {
+    let id = RecordId::parse(id).ok()?;
+    let object = ui.schema.object_by_prefix(id.key_prefix())?.clone();
+    ui.readable(&object.name).map(|o| (id, o))
+}
+
+pub(super) fn formatter(ui: &Ui) -> Formatter<'_> {
+    Formatter {
+        lang: ui.caller.lang,
+        zone: ui.zone(),
+        currency_symbol: &ui.org.currency_symbol,
+    }
+}
+
+/// The child relationships shown as related lists: readable objects, not field history.
+fn related_lists(ui: &Ui, object: &ObjectDef) -> Vec<(String, Arc<ObjectDef>, FieldDef)> {
+    let mut lists = Vec::new();
+    for relationship in ui.schema.child_relationships(&object.name) {
+        let Some(name) = &relationship.name else {
+            continue;
+        };
+        let Some(child) = ui.readable(&relationship.child_object) else {
+            continue;
+        };
+        if child.history_parent.is_some() || child.name.ends_with("History") {
+            continue;
+        }
+        let Some(field) = child.field(&relationship.field) else {
+            continue;
+        };
+        if ui.hidden(&child, &field.name) || lists.iter().any(|(n, _, _)| n == name) {
+            continue;
+        }
+        lists.push((name.clone(), child.clone(), field.clone()));
+        if lists.len() == RELATED_LISTS {
+            break;
+        }
+    }
+    lists
+}
+
+/// The fields the page shows: every field the caller may see, but the unshown ones.
+fn shown_fields(ui: &Ui, object: &ObjectDef) -> Vec<FieldDef> {
+    object
+        .fields
+        .iter()
+        .filter(|f| !UNSHOWN_FIELDS.contains(&f.name.as_str()) && !ui.hidden(object, &f.name))
+        .cloned()
+        .collect()
+}
+
+/// The record with its related lists' first rows: one query, whose child subqueries the
+/// query engine reads in one batch each.
+async fn read_record(
+    ui: &Ui,
+    object: &ObjectDef,
+    id: &RecordId,
+    fields: &[FieldDef],
+    lists: &[(String, Arc<ObjectDef>, FieldDef)],
+) -> Result<Option<Row>, app::AppError> {
+    let mut select = select_list(ui, fields);
+    for (name, child, back) in lists {
+        let columns: Vec<FieldDef> = list_columns(ui, child)
+            .into_iter()
+            .filter(|f| f.name != back.name)
+            .collect();
+        let order = if child.field("CreatedDate").is_some() {
+            " ORDER BY CreatedDate DESC"
+        } else {
+            ""
+        };
+        select.push(format!(
+            "(SELECT {} FROM {name}{order} LIMIT {})",
+            select_list(ui, &columns).join(", "),
+            RELATED_ROWS + 1
+        ));
+    }
+    let soql = format!(
+        "SELECT {} FROM {} WHERE Id = '{}'",
+        select.join(", "),
+        object.name,
+        id.to_18()
+    );
+    let page = ui
+        .app
+        .query(&ui.caller, &soql, QueryOptions::default())
+        .await?;
+    Ok(page.rows.into_iter().next())
+}
+
+/// The record's last field changes, newest first.
+async fn read_history(
+    ui: &Ui,
+    object: &ObjectDef,
+    id: &RecordId,
+) -> Result<Vec<HistoryLine>, app::AppError> {
+    let Some(history) = object.history.as_deref().and_then(|h| ui.readable(h)) else {
+        return Ok(Vec::new());
+    };
+    let Some(parent) = history.history_parent.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let soql = format!(
+        "SELECT Field, OldValue, NewValue, CreatedDate FROM {} WHERE {parent} = '{}' ORDER BY CreatedDate DESC LIMIT {HISTORY_ROWS}",
+        history.name,
+        id.to_18()
+    );
+    let page = ui
+        .app
+        .query(&ui.caller, &soql, QueryOptions::default())
+        .await?;
+    let fmt = formatter(ui);
+    let text = |row: &Row, name: &str| value(row, name).map(Value::to_display).unwrap_or_default();
+    Ok(page
+        .rows
+        .iter()
+        .map(|row| {
+            let field_name = text(row, "Field");
+            let field = object.field(&field_name);
+            let shown = |raw: String| match field {
+                Some(f) if f.field_type == FieldType::Picklist => fmt.picklist(f, &raw),
+                _ => raw,
+            };
+            HistoryLine {
+                when: value(row, "CreatedDate")
+                    .map(|v| match v {
+                        Value::DateTime(t) => fmt.datetime(*t),
+                        other => other.to_display(),
+                    })
+                    .unwrap_or_default(),
+                field: field.map_or(field_name.clone(), |f| {
+                    f.label.get(ui.caller.lang).to_string()
+                }),
+                old: shown(text(row, "OldValue")),
+                new: shown(text(row, "NewValue")),
+            }
+        })
+        .collect())
+}
+
+fn path_steps(fmt: &Formatter<'_>, field: &FieldDef, current: &str) -> Vec<PathStep> {
+    let values: Vec<_> = field.values.iter().filter(|v| v.active).collect();
+    let position = values.iter().position(|v| v.value == current);
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| PathStep {
+            value: v.value.clone(),
+            label: v.label.get(fmt.lang).to_string(),
+            state: match position {
+                Some(p) if p == i && v.closed && v.won => "won",
+                Some(p) if p == i && v.closed && field.name == "StageName" => "lost",
+                Some(p) if p == i => "current",
+                Some(p) if i < p && !v.closed => "done",
+                _ => "todo",
+            },
+        })
+        .collect()
+}
+
+/// Renders the record page, with `errors` from a form on it that was refused.
+async fn record_page(ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) -> Response {
+    let Some((id, object)) = record_object(&ui, id) else {
+        return not_found(&ui);
+    };
+    let fields = shown_fields(&ui, &object);
+    let lists = related_lists(&ui, &object);
+    let row = match read_record(&ui, &object, &id, &fields, &lists).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return not_found(&ui),
+        Err(error) => return server_error(&error),
+    };
+    let history = match read_history(&ui, &object, &id).await {
+        Ok(history) => history,
+        Err(error) => return server_error(&error),
+    };
+    let fmt = formatter(&ui);
+    let lang = ui.caller.lang;
+    let w = ui.w;
+    let view = |f: &FieldDef| FieldView {
+        label: super::fields::label(f, lang),
+        shown: show(&fmt, &row, f),
+    };
+    let converted = value(&row, "IsConverted") == Some(&Value::Bool(true));
+    let highlights: Vec<FieldView> = list_columns(&ui, &object)
+        .iter()
+        .filter(|f| !f.name_field)
+        .map(view)
+        .collect();
+    let path_def = path_field(&object.name).and_then(|name| object.field(name));
+    let path = path_def
+        .filter(|f| !ui.hidden(&object, &f.name))
+        .map(|f| {
+            let current = value(&row, &f.name)
+                .map(Value::to_display)
+                .unwrap_or_default();
+            path_steps(&fmt, f, &current)
+        })
+        .unwrap_or_default();
+    let rights = ui.access.object(&object);
+    let path_editable = rights.edit
+        && !converted
+        && path_def
+            .is_some_and(|f| f.updateable() && !ui.access.fields.read_only(&object.name, &f.name));
+    let converted_fields = if converted {
+        [
+            "ConvertedAccountId",
+            "ConvertedContactId",
+            "ConvertedOpportunityId",
+        ]
+        .iter()
+        .filter_map(|name| fields.iter().find(|f| f.name == *name))
+        .map(view)
+        .filter(|v| !v.shown.text.is_empty())
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let (system, details): (Vec<&FieldDef>, Vec<&FieldDef>) = fields
+        .iter()
+        .partition(|f| SYSTEM_FIELDS.contains(&f.name.as_str()));
+    let sections = vec![
+        SectionView {
+            title: w.get("details").to_string(),
+            fields: details.into_iter().map(view).collect(),
+        },
+        SectionView {
+            title: w.get("system_information").to_string(),
+            fields: system.into_iter().map(view).collect(),
+        },
+    ];
+    let related = lists
+        .iter()
+        .map(|(name, child, back)| {
+            let columns: Vec<FieldDef> = list_columns(&ui, child)
+                .into_iter()
+                .filter(|f| f.name != back.name)
+                .collect();
+            let rows: Vec<Row> = row
+                .cells
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .and_then(|(_, c)| match c {
+                    Cell::Children(Some(rows)) => Some(rows.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let more = rows.len() > RELATED_ROWS;
+            RelatedView {
+                title: child.plural.get(lang).to_string(),
+                all_href: format!(
+                    "/o/{}?field={}&parent={}",
+                    child.name,
+                    back.name,
+                    id.to_18()
+                ),
+                new_href: (child.createable && ui.access.object(child).create)
+                    .then(|| format!("/o/{}/new?{}={}", child.name, back.name, id.to_18())),
+                columns: columns
+                    .iter()
+                    .map(|f| super::fields::label(f, lang))
+                    .collect(),
+                rows: rows
+                    .iter()
+                    .take(RELATED_ROWS)
+                    .map(|r| columns.iter().map(|f| show(&fmt, r, f)).collect())
+                    .collect(),
+                more,
+                activity: matches!(child.name.as_str(), "Task" | "Event"),
+            }
+        })
+        .collect();
+    let task = ui.readable("Task");
+    let logs_calls =
+        task.is_some_and(|t| ui.access.object(&t).create) && activity_link(&ui, &object).is_some();
+    let template = RecordPage {
+        id: id.to_18(),
+        object: object.name.clone(),
+        object_label: object.label.get(lang).to_string(),
+        name: row_name(&fmt, &row, &object),
+        highlights,
+        path,
+        path_field: path_def.map(|f| f.name.clone()).unwrap_or_default(),
+        path_editable,
+        converted: converted_fields,
+        sections,
+        related,
+        history,
+        can_edit: rights.edit && !converted,
+        can_delete: rights.delete && object.deletable,
+        can_convert: object.name == "Lead" && !converted && ui.access.converts_leads(),
+        can_clone: object.createable && rights.create,
+        logs_calls,
+        errors,
+        w,
+        c: ui.chrome,
+    };
+    render(&template, status)
+}
+
+/// `GET /r/{Id}`.
+pub async fn record(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    match Ui::load(&state, signed, None).await {
+        Ok(mut ui) => {
+            if let Some((_, object)) = record_object(&ui, &id) {
+                ui.mark_tab(&object.name);
+            }
+            record_page(ui, &id, Vec::new(), StatusCode::OK).await
+        }
+        Err(response) => response,
+    }
+}
+
+/// Shows a refused form's errors on the record page, or fails.
+async fn refused(ui: Ui, id: &str, error: app::AppError) -> Response {
+    match &error {
+        app::AppError::Rejected(errors) => {
+            let messages = errors.iter().map(|e| e.message.clone()).collect();
+            record_page(ui, id, messages, StatusCode::BAD_REQUEST).await
+        }
+        app::AppError::Internal(_) => server_error(&error),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SetForm {
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    value: String,
+    /// Where to go after: a path of this site (the board), else the record.
+    #[serde(default)]
+    back: String,
+}
+
+/// A path of this site to return to (never another site's address).
+fn local_path(back: &str) -> Option<&str> {
+    (back.starts_with('/') && !back.starts_with("//") && !back.contains('\\')).then_some(back)
+}
+
+/// `POST /r/{Id}/set`: one field to one value (a step of the path, a card moved on the
+/// board). `app` checks the permission, the field and the value.
+pub async fn set_field(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Checked { signed, form }: Checked<SetForm>,
+) -> Response {
+    let back = match local_path(&form.back) {
+        Some(path) => Redirect::to(path).into_response(),
+        None => Redirect::to(&format!("/r/{id}")).into_response(),
+    };
+    let ui = match Ui::load(&state, signed, None).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let Some((record_id, object)) = record_object(&ui, &id) else {
+        return not_found(&ui);
+    };
+    let mut input = serde_json::Map::new();
+    input.insert(form.field, serde_json::Value::String(form.value));
+    let update = app::records::Update {
+        id: record_id.to_18(),
+        input,
+        if_unmodified_since: None,
+    };
+    match ui.app.update(&ui.caller, &object.name, update).await {
+        Ok(()) => back,
+        Err(error) => refused(ui, &id, error).await,
+    }
+}
+
+/// Which lookup of a task points at a record of this object: `WhoId` for people, `WhatId`
+/// for things.
+fn activity_link(ui: &Ui, object: &ObjectDef) -> Option<&'static str> {
+    let task = ui.schema.object("Task")?;
+    ["WhoId", "WhatId"].into_iter().find(|name| {
+        task.field(name)
+            .is_some_and(|f| f.reference_to.contains(&object.name))
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ActivityForm {
+    /// `call` (logged, completed) or `task` (to do).
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    due: String,
+}
+
+/// `POST /r/{Id}/activity`: logs a call, or adds a task, on the record.
+pub async fn add_activity(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Checked { signed, form }: Checked<ActivityForm>,
+) -> Response {
+    let ui = match Ui::load(&state, signed, None).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let Some((record_id, object)) = record_object(&ui, &id) else {
+        return not_found(&ui);
+    };
+    let Some(link) = activity_link(&ui, &object) else {
+        return not_found(&ui);
+    };
+    let call = form.kind != "task";
+    let today = app::dates::Today::in_zone(ui.zone()).date;
+    let mut input = serde_json::Map::new();
+    let text = |s: &str| serde_json::Value::String(s.to_string());
+    input.insert(link.into(), text(&record_id.to_18()));
+    let subject = form.subject.trim();
+    let subject = match (subject.is_empty(), call) {
+        (false, _) => subject,
+        (true, true) => ui.w.get("call"),
+        (true, false) => "",
+    };
+    input.insert("Subject".into(), text(subject));
+    if !form.description.trim().is_empty() {
+        input.insert("Description".into(), text(form.description.trim()));
+    }
+    if call {
+        input.insert("Status".into(), text("Completed"));
+        input.insert("TaskSubtype".into(), text("Call"));
+        input.insert(
+            "ActivityDate".into(),
+            text(&model::value::format_date(today)),
+        );
+    } else if !form.due.is_empty() {
+        input.insert("ActivityDate".into(), text(&form.due));
+    }
+    match ui.app.create(&ui.caller, "Task", input).await {
+        Ok(_) => Redirect::to(&format!("/r/{id}")).into_response(),
+        Err(error) => refused(ui, &id, error).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+/// `POST /r/{Id}/delete`: to the recycle bin, then to the object's list.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Checked { signed, .. }: Checked<NoFields>,
+) -> Response {
+    let ui = match Ui::load(&state, signed, None).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let Some((record_id, object)) = record_object(&ui, &id) else {
+        return not_found(&ui);
+    };
+    match ui.app.delete(&ui.caller, &record_id.to_18()).await {
+        Ok(()) => Redirect::to(&format!("/o/{}", object.name)).into_response(),
+        Err(error) => refused(ui, &id, error).await,
+    }
+}
