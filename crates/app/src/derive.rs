@@ -28,6 +28,8 @@ pub struct Derivation {
     /// CloseDate, FiscalYear, FiscalQuarter, Fiscal.
     fiscal: Option<(usize, usize, usize, usize)>,
     fiscal_year_start_month: u8,
+    /// Events: StartDateTime, EndDateTime, DurationInMinutes, ActivityDate, ActivityDateTime.
+    event_times: Option<[usize; 5]>,
 }
 
 impl Derivation {
@@ -66,6 +68,16 @@ impl Derivation {
                 _ => None,
             },
             fiscal_year_start_month,
+            event_times: match (
+                at("StartDateTime"),
+                at("EndDateTime"),
+                at("DurationInMinutes"),
+                at("ActivityDate"),
+                at("ActivityDateTime"),
+            ) {
+                (Some(s), Some(e), Some(d), Some(a), Some(t)) => Some([s, e, d, a, t]),
+                _ => None,
+            },
         }
     }
 
@@ -98,6 +110,9 @@ impl Derivation {
                 }
                 _ => Value::Null,
             };
+        }
+        if let Some(positions) = self.event_times {
+            event_times(positions, row, written);
         }
         if let Some((close, year, quarter, fiscal)) = self.fiscal {
             if let Value::Date(date) = row[close] {
@@ -162,6 +177,30 @@ impl Derivation {
             row[position] = Value::DateTime(now);
         }
     }
+}
+
+/// An event's end from its start and duration (a duration written wins), or its duration from
+/// its start and end; its activity date and time are its start.
+fn event_times([start, end, duration, date, at]: [usize; 5], row: &mut [Value], written: &[bool]) {
+    let Value::DateTime(begins) = row[start] else {
+        return;
+    };
+    let minutes = match &row[duration] {
+        Value::Decimal(d) => i64::try_from(d.trunc().mantissa()).ok(),
+        _ => None,
+    };
+    match (minutes, &row[end]) {
+        (Some(m), Value::Null) => row[end] = Value::DateTime(begins + time::Duration::minutes(m)),
+        (Some(m), _) if written[duration] => {
+            row[end] = Value::DateTime(begins + time::Duration::minutes(m));
+        }
+        (_, Value::DateTime(ends)) => {
+            row[duration] = Value::Decimal(Decimal::from((*ends - begins).whole_minutes()));
+        }
+        _ => {}
+    }
+    row[at] = Value::DateTime(begins);
+    row[date] = Value::Date(begins.date());
 }
 
 /// First and last name as a full name. Chinese names read family name first, with no space:

@@ -424,6 +424,20 @@ enum BenchTarget {
         #[arg(long, default_value_t = 0)]
         rate_limit: u32,
     },
+    /// The web UI's pages under load (home, list view, record page, board) as one
+    /// signed-in user, beside the REST API answering the list's question.
+    Ui {
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Seconds per round.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// The user to sign in as (a user of `seed --scale … --users N`).
+        #[arg(long, default_value = "scale.user199@example.com")]
+        user: String,
+        #[arg(long, default_value = app::seed::DEMO_PASSWORD)]
+        password: String,
+    },
     /// SOQL and SOSL on a seeded org (`seed --scale 1000000` first), beside hand-written SQL.
     Query {
         /// Timed runs of each side per benchmark (after one warm-up run).
@@ -965,6 +979,24 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 rate_limit,
             };
             crate::load::run(app, options, &mut out).await?;
+        }
+        Command::Bench(BenchArgs {
+            target:
+                Some(BenchTarget::Ui {
+                    connections,
+                    seconds,
+                    user,
+                    password,
+                }),
+            ..
+        }) => {
+            let options = crate::load_ui::UiLoadOptions {
+                connections: connections.max(1),
+                seconds: seconds.max(0.5),
+                email: user,
+                password,
+            };
+            crate::load_ui::run(app, options, &mut out).await?;
         }
         Command::Bench(BenchArgs {
             target: Some(BenchTarget::Query { iterations, only }),

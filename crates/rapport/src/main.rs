@@ -3,6 +3,7 @@
 
 mod cli;
 mod load;
+mod load_ui;
 mod output;
 
 use std::process::ExitCode;

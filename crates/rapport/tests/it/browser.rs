@@ -228,6 +228,57 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     assert_eq!(browser.text("h1").await, "<script>alert(1)</script>");
     no_console_errors(&browser, "hostile record").await;
 
+    // Deleted to the recycle bin, and back.
+    browser.click("form[action$=\"/delete\"] button").await;
+    browser.wait_for_url("/o/Account").await;
+    browser.click("a[href=\"/recycle-bin\"]").await;
+    assert!(
+        browser
+            .page_text()
+            .await
+            .contains("<script>alert(1)</script>")
+    );
+    browser.screenshot(&shot("recycle-bin")).await;
+    browser
+        .click(&format!("form[action=\"/r/{hostile}/undelete\"] button"))
+        .await;
+    browser.wait_for_url(&format!("/r/{hostile}")).await;
+    assert_eq!(browser.text("h1").await, "<script>alert(1)</script>");
+
+    // A mass change of owner from the list; the account then belongs to a rep whose private
+    // accounts this rep cannot see.
+    browser.goto(&format!("{base}/o/Account")).await;
+    browser
+        .click(&format!("input[name=\"sel_{hostile}\"]"))
+        .await;
+    browser.select("#mass-action", "owner").await;
+    browser.fill("#mass-owner", "Omar Other").await;
+    browser.click(".mass-bar button").await;
+    browser.wait_for_url("/o/Account/mass").await;
+    let result = browser.page_text().await;
+    assert!(result.contains("Records changed: 1"), "{result}");
+    browser.goto(&format!("{base}/r/{hostile}")).await;
+    assert!(browser.page_text().await.contains("Not found"));
+
+    // An event scheduled through the API ends when its duration says.
+    let event = rep
+        .create(
+            "Event",
+            json!({"Subject": "Site visit", "WhatId": account_id,
+                   "StartDateTime": "2026-12-01T02:00:00.000+0000", "DurationInMinutes": 90}),
+        )
+        .await;
+    let times = rep
+        .query(&format!(
+            "SELECT EndDateTime, ActivityDate FROM Event WHERE Id = '{event}'"
+        ))
+        .await;
+    assert_eq!(
+        times["records"][0]["EndDateTime"],
+        "2026-12-01T03:30:00.000+0000"
+    );
+    assert_eq!(times["records"][0]["ActivityDate"], "2026-12-01");
+
     // Another rep's private account is not found by URL, and says nothing of itself.
     browser.goto(&format!("{base}/r/{secret}")).await;
     let refused = browser.page_text().await;

@@ -107,19 +107,61 @@ impl Browser {
         }
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Json>) -> Json {
+    async fn try_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Json>,
+    ) -> Result<Json, Json> {
         let url = format!("{}{path}", self.session);
         let mut request = self.http.request(method, &url);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response: Json = request.send().await.unwrap().json().await.unwrap();
-        assert!(
-            response["value"].get("error").is_none(),
-            "WebDriver {path}: {}",
-            response["value"]
-        );
-        response["value"].clone()
+        match response["value"].get("error") {
+            Some(_) => Err(response["value"].clone()),
+            None => Ok(response["value"].clone()),
+        }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Json>) -> Json {
+        match self.try_send(method, path, body).await {
+            Ok(value) => value,
+            Err(error) => panic!("WebDriver {path}: {error}"),
+        }
+    }
+
+    /// Runs `command` on the element `css` finds, again while the page is being replaced
+    /// under it (a click that submits a form returns before the next page has come).
+    async fn on_element(
+        &self,
+        css: &str,
+        method: reqwest::Method,
+        command: &str,
+        body: Option<Json>,
+    ) -> Json {
+        let started = Instant::now();
+        loop {
+            let element = self.find(css).await;
+            match self
+                .try_send(
+                    method.clone(),
+                    &format!("/element/{element}{command}"),
+                    body.clone(),
+                )
+                .await
+            {
+                Ok(value) => return value,
+                Err(error)
+                    if error["error"] == json!("stale element reference")
+                        && started.elapsed() < Duration::from_secs(10) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("WebDriver {command} on {css}: {error}"),
+            }
+        }
     }
 
     async fn post(&self, path: &str, body: Json) -> Json {
@@ -155,18 +197,21 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        let element = self.find(css).await;
-        self.post(&format!("/element/{element}/click"), json!({}))
+        self.on_element(css, reqwest::Method::POST, "/click", Some(json!({})))
             .await;
     }
 
     /// Types into a field after clearing it.
     pub async fn fill(&self, css: &str, text: &str) {
-        let element = self.find(css).await;
-        self.post(&format!("/element/{element}/clear"), json!({}))
+        self.on_element(css, reqwest::Method::POST, "/clear", Some(json!({})))
             .await;
-        self.post(&format!("/element/{element}/value"), json!({"text": text}))
-            .await;
+        self.on_element(
+            css,
+            reqwest::Method::POST,
+            "/value",
+            Some(json!({"text": text})),
+        )
+        .await;
     }
 
     /// Chooses an option of a `<select>` by its value.
@@ -195,8 +240,7 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let element = self.find(css).await;
-        self.get(&format!("/element/{element}/text"))
+        self.on_element(css, reqwest::Method::GET, "/text", None)
             .await
             .as_str()
             .unwrap()

@@ -450,7 +450,7 @@ async fn read_submitted(
 }
 
 /// `2026-11-27T14:05` in the user's zone, as the API's UTC datetime.
-fn local_datetime(text: &str, zone: &str) -> Option<String> {
+pub fn local_datetime(text: &str, zone: &str) -> Option<String> {
     let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let local = time::PrimitiveDateTime::parse(text, &format).ok()?;
     app::dates::from_local(local, zone).map(model::value::format_datetime)
@@ -478,13 +478,19 @@ async fn resolve_lookup(
     {
         return Ok(Some(id.to_string()));
     }
+    find_one(ui, field, typed).await.map(Some)
+}
+
+/// The one record a lookup's typed text names: an id pasted, or a name that matches one
+/// record (or exactly one of several). `Err` says why none could be chosen.
+pub async fn find_one(ui: &Ui, field: &FieldDef, typed: &str) -> Result<String, String> {
     if let Ok(id) = RecordId::parse(typed)
         && ui
             .schema
             .object_by_prefix(id.key_prefix())
             .is_some_and(|o| field.reference_to.contains(&o.name))
     {
-        return Ok(Some(id.to_18()));
+        return Ok(id.to_18());
     }
     let mut matches = Vec::new();
     for target in &field.reference_to {
@@ -521,8 +527,8 @@ async fn resolve_lookup(
         .filter(|(_, n)| n.eq_ignore_ascii_case(typed))
         .collect();
     match (matches.len(), exact.as_slice()) {
-        (1, _) => Ok(Some(matches[0].0.clone())),
-        (_, [one]) => Ok(Some(one.0.clone())),
+        (1, _) => Ok(matches[0].0.clone()),
+        (_, [one]) => Ok(one.0.clone()),
         (0, _) => Err(format!("{} “{typed}”", ui.w.get("lookup_none"))),
         (_, _) => Err(format!(
             "{} {}",

@@ -15,7 +15,7 @@ use super::context::{Chrome, Ui};
 use super::fields::{Shown, list_columns, select_list, show};
 use super::format::Formatter;
 use super::pages::{not_found, render, server_error};
-use super::session::Signed;
+use super::session::{Checked, Signed};
 use super::words::Words;
 use crate::AppState;
 
@@ -151,6 +151,11 @@ struct Column {
     arrow: &'static str,
 }
 
+struct ListRow {
+    id: String,
+    cells: Vec<Shown>,
+}
+
 struct ViewLink {
     href: String,
     label: String,
@@ -168,10 +173,15 @@ struct ListPage {
     views: Vec<ViewLink>,
     count_text: String,
     columns: Vec<Column>,
-    rows: Vec<Vec<Shown>>,
+    rows: Vec<ListRow>,
     next_href: Option<String>,
     first_href: Option<String>,
     export_href: String,
+    /// Mass actions: the page's own address to come back to, and what the caller may do.
+    here: String,
+    can_delete: bool,
+    can_transfer: bool,
+    owner_label: String,
 }
 
 fn formatter(ui: &Ui) -> Formatter<'_> {
@@ -240,10 +250,13 @@ pub async fn list(
             }
         })
         .collect();
-    let rows: Vec<Vec<Shown>> = page
+    let rows: Vec<ListRow> = page
         .rows
         .iter()
-        .map(|row: &Row| columns.iter().map(|f| show(&fmt, row, f)).collect())
+        .map(|row: &Row| ListRow {
+            id: row.id.as_ref().map(|id| id.to_18()).unwrap_or_default(),
+            cells: columns.iter().map(|f| show(&fmt, row, f)).collect(),
+        })
         .collect();
     let next_href = page.next_start.map(|next| {
         ListParams {
@@ -275,7 +288,15 @@ pub async fn list(
             });
         }
     }
+    let rights = ui.access.object(&object);
     let template = ListPage {
+        here: params.href(&object.name, ""),
+        can_delete: rights.delete && object.deletable,
+        can_transfer: object.owned && rights.edit,
+        owner_label: object
+            .field("OwnerId")
+            .map(|f| super::fields::label(f, lang))
+            .unwrap_or_default(),
         count_text: format!("{} {}", page.total_size, w.get("items")),
         can_create: object.createable && ui.access.object(&object).create,
         export_href: base.href(&object.name, "/export.csv"),
@@ -290,6 +311,113 @@ pub async fn list(
         c: ui.chrome,
     };
     render(&template, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "mass_result.html")]
+struct MassResultPage {
+    w: Words,
+    c: Chrome,
+    done: usize,
+    failures: Vec<String>,
+    back: String,
+}
+
+/// `POST /o/{Object}/mass`: delete the checked records, or give them a new owner; `app`
+/// checks each as if it were done one by one, and each succeeds or fails alone. Form fields: `sel_<Id>` per checked row, `action` (`delete` or `owner`),
+/// `owner` (a user's name or id), `back` (the list to return to).
+pub async fn mass_action(
+    State(state): State<AppState>,
+    Path(object): Path<String>,
+    Checked { signed, form }: Checked<std::collections::HashMap<String, String>>,
+) -> Response {
+    let ui = match Ui::load(&state, signed, Some(&object)).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let Some(object) = ui.readable(&object) else {
+        return not_found(&ui);
+    };
+    let ids: Vec<String> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix("sel_"))
+        .map(str::to_string)
+        .collect();
+    let back = form
+        .get("back")
+        .filter(|b| b.starts_with("/o/") && !b.starts_with("//"))
+        .cloned()
+        .unwrap_or_else(|| format!("/o/{}", object.name));
+    let options = app::WriteOptions { all_or_none: false };
+    let results = match form.get("action").map(String::as_str) {
+        Some("delete") => ui.app.delete_many(&ui.caller, ids.clone(), options).await,
+        Some("owner") => {
+            let Some(owner_field) = object.field("OwnerId") else {
+                return not_found(&ui);
+            };
+            let typed = form.get("owner").map(|s| s.trim()).unwrap_or_default();
+            let owner = match super::form::find_one(&ui, owner_field, typed).await {
+                Ok(owner) => owner,
+                Err(problem) => {
+                    return mass_result(ui, 0, vec![problem], back);
+                }
+            };
+            let updates = ids
+                .iter()
+                .map(|id| app::records::Update {
+                    id: id.clone(),
+                    input: [(
+                        "OwnerId".to_string(),
+                        serde_json::Value::String(owner.clone()),
+                    )]
+                    .into_iter()
+                    .collect(),
+                    if_unmodified_since: None,
+                })
+                .collect();
+            ui.app
+                .update_many(&ui.caller, &object.name, updates, options)
+                .await
+        }
+        _ => return not_found(&ui),
+    };
+    let results = match results {
+        Ok(results) => results,
+        Err(app::AppError::Rejected(errors)) => {
+            let messages = errors.into_iter().map(|e| e.message).collect();
+            return mass_result(ui, 0, messages, back);
+        }
+        Err(error) => return server_error(&error),
+    };
+    let mut done = 0;
+    let mut failures = Vec::new();
+    for (id, result) in ids.iter().zip(results) {
+        match result {
+            Ok(_) => done += 1,
+            Err(errors) => {
+                failures.extend(errors.into_iter().map(|e| format!("{id}: {}", e.message)))
+            }
+        }
+    }
+    mass_result(ui, done, failures, back)
+}
+
+fn mass_result(ui: Ui, done: usize, failures: Vec<String>, back: String) -> Response {
+    let status = if failures.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render(
+        &MassResultPage {
+            w: ui.w,
+            c: ui.chrome,
+            done,
+            failures,
+            back,
+        },
+        status,
+    )
 }
 
 /// `GET /o/{Object}/export.csv`: the current view, every page of it (up to

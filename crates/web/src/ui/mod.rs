@@ -12,6 +12,7 @@ mod home;
 mod list;
 mod pages;
 mod record;
+mod recycle;
 mod search;
 mod session;
 mod words;
@@ -108,6 +109,9 @@ pub fn router() -> Router<AppState> {
         .route("/o/Opportunity/board", get(board::board))
         .route("/o/{object}", get(list::list))
         .route("/o/{object}/export.csv", get(list::export))
+        .route("/o/{object}/mass", post(list::mass_action))
+        .route("/recycle-bin", get(recycle::recycle_bin))
+        .route("/r/{id}/undelete", post(recycle::undelete))
         .route("/o/{object}/new", get(form::new_form).post(form::create))
         .route("/r/{id}", get(record::record))
         .route("/r/{id}/edit", get(form::edit_form).post(form::save))

@@ -495,7 +495,7 @@ fn activity_link(ui: &Ui, object: &ObjectDef) -> Option<&'static str> {
 
 #[derive(Deserialize)]
 pub struct ActivityForm {
-    /// `call` (logged, completed) or `task` (to do).
+    /// `call` (logged, completed), `task` (to do) or `event` (in the calendar).
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -504,9 +504,14 @@ pub struct ActivityForm {
     description: String,
     #[serde(default)]
     due: String,
+    /// For events: when it starts, in the user's time zone, and how many minutes it lasts.
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    minutes: String,
 }
 
-/// `POST /r/{Id}/activity`: logs a call, or adds a task, on the record.
+/// `POST /r/{Id}/activity`: logs a call, adds a task or schedules an event on the record.
 pub async fn add_activity(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -522,32 +527,46 @@ pub async fn add_activity(
     let Some(link) = activity_link(&ui, &object) else {
         return not_found(&ui);
     };
-    let call = form.kind != "task";
     let today = app::dates::Today::in_zone(ui.zone()).date;
     let mut input = serde_json::Map::new();
     let text = |s: &str| serde_json::Value::String(s.to_string());
     input.insert(link.into(), text(&record_id.to_18()));
     let subject = form.subject.trim();
-    let subject = match (subject.is_empty(), call) {
-        (false, _) => subject,
-        (true, true) => ui.w.get("call"),
-        (true, false) => "",
+    let (target, subject) = match form.kind.as_str() {
+        "task" => ("Task", subject),
+        "event" => ("Event", subject),
+        _ if subject.is_empty() => ("Task", ui.w.get("call")),
+        _ => ("Task", subject),
     };
     input.insert("Subject".into(), text(subject));
     if !form.description.trim().is_empty() {
         input.insert("Description".into(), text(form.description.trim()));
     }
-    if call {
-        input.insert("Status".into(), text("Completed"));
-        input.insert("TaskSubtype".into(), text("Call"));
-        input.insert(
-            "ActivityDate".into(),
-            text(&model::value::format_date(today)),
-        );
-    } else if !form.due.is_empty() {
-        input.insert("ActivityDate".into(), text(&form.due));
+    match form.kind.as_str() {
+        "task" => {
+            if !form.due.is_empty() {
+                input.insert("ActivityDate".into(), text(&form.due));
+            }
+        }
+        "event" => {
+            let Some(start) = super::form::local_datetime(&form.start, ui.zone()) else {
+                let message = ui.w.get("bad_datetime").to_string();
+                return record_page(ui, &id, vec![message], StatusCode::BAD_REQUEST).await;
+            };
+            let minutes = form.minutes.trim().parse::<u32>().unwrap_or(60);
+            input.insert("StartDateTime".into(), text(&start));
+            input.insert("DurationInMinutes".into(), serde_json::Value::from(minutes));
+        }
+        _ => {
+            input.insert("Status".into(), text("Completed"));
+            input.insert("TaskSubtype".into(), text("Call"));
+            input.insert(
+                "ActivityDate".into(),
+                text(&model::value::format_date(today)),
+            );
+        }
     }
-    match ui.app.create(&ui.caller, "Task", input).await {
+    match ui.app.create(&ui.caller, target, input).await {
         Ok(_) => Redirect::to(&format!("/r/{id}")).into_response(),
         Err(error) => refused(ui, &id, error).await,
     }
