@@ -185,6 +185,11 @@ impl Access {
         self.modify_all_data || self.transfer_any || self.object(object).modify_all
     }
 
+    /// View All Data (or more): reads every record.
+    pub fn views_all_data(&self) -> bool {
+        self.view_all_data || self.modify_all_data
+    }
+
     pub fn object(&self, object: &ObjectDef) -> ObjectAccess {
         if self.modify_all_data {
             return ObjectAccess::ALL;
@@ -455,7 +460,7 @@ impl App {
 /// The permissions a profile of a new org has on an object: System Administrator everything;
 /// Read Only reading; the others the records of daily work (objects people create and delete)
 /// in full and the rest (users, profiles, roles, the org) read-only. Object permissions
-/// themselves are the administrators'.
+/// and quotas are the administrators' (managers see quotas in forecasts).
 fn default_access(profile: &str, modify_all_data: bool, object: &ObjectDef) -> ObjectAccess {
     if modify_all_data {
         return ObjectAccess::ALL;
@@ -466,7 +471,7 @@ fn default_access(profile: &str, modify_all_data: bool, object: &ObjectDef) -> O
     };
     if matches!(
         object.name.as_str(),
-        "ObjectPermissions" | "FieldPermissions" | "RecordShare"
+        "ObjectPermissions" | "FieldPermissions" | "RecordShare" | "ForecastingQuota"
     ) {
         ObjectAccess::default()
     } else if profile == "Read Only"

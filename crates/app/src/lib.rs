@@ -12,6 +12,7 @@ pub mod convert;
 pub mod dates;
 pub mod derive;
 pub mod error;
+pub mod forecast;
 mod keyset;
 pub mod logins;
 pub mod org;

@@ -27,7 +27,7 @@ pub const MAX_OFFSET: u64 = 2000;
 const MAX_DEPTH: usize = 5;
 
 /// What to read and which page.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct QueryOptions {
     /// `queryAll`: records in the recycle bin too.
     pub include_deleted: bool,
@@ -41,6 +41,19 @@ pub struct QueryOptions {
     /// The sort key of the last row before this page (from the locator): the page starts
     /// right after it instead of counting `start` rows from the top.
     pub after: Option<String>,
+}
+
+impl Default for QueryOptions {
+    /// The first page, of the largest size.
+    fn default() -> QueryOptions {
+        QueryOptions {
+            include_deleted: false,
+            start: 0,
+            page_size: MAX_PAGE,
+            known_total: None,
+            after: None,
+        }
+    }
 }
 
 /// A value in a result row: a field, or a parent record (null when the lookup is empty).

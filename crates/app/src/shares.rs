@@ -134,6 +134,12 @@ impl ShareGraph {
         self.users_in_roles(&below)
     }
 
+    /// The users in a role and the roles below it.
+    pub(crate) fn users_in_role_tree(&self, role: &RecordId) -> Vec<RecordId> {
+        let roles = self.role_and_subordinates(role);
+        self.users_in_roles(&roles)
+    }
+
     /// The groups and queues `user` is a member of.
     pub(crate) fn groups_of(&self, user: &RecordId) -> Vec<RecordId> {
         self.members

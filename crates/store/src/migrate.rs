@@ -87,7 +87,7 @@ CREATE INDEX ix_rapport_web_session_user ON rapport_web_session (user_id);
 INSERT INTO rapport_setting (name, value) VALUES ('shares:@version', '1')
 ";
 
-const STEPS: [(i64, &str, Step); 12] = [
+const STEPS: [(i64, &str, Step); 13] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -100,6 +100,7 @@ const STEPS: [(i64, &str, Step); 12] = [
     (10, "record shares", Step::NewStandardObjects),
     (11, "web sessions", Step::Sql(WEB_SESSION_TABLE)),
     (12, "date order indexes", Step::OrderIndexes),
+    (13, "forecasting quotas", Step::NewStandardObjects),
 ];
 
 impl Store {

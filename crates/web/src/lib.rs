@@ -8,6 +8,7 @@ mod collections;
 mod composite;
 mod describe;
 mod error;
+mod forecast;
 mod leads;
 mod limits;
 mod oauth;

@@ -12,8 +12,8 @@ use serde_json::{Value as JsonValue, json};
 
 use crate::error::json_response;
 use crate::{
-    AppState, collections, composite, leads, limits, oauth, query, search, soap, sobjects, sync,
-    versions,
+    AppState, collections, composite, forecast, leads, limits, oauth, query, search, soap,
+    sobjects, sync, versions,
 };
 
 /// One endpoint.
@@ -87,6 +87,7 @@ endpoints! {
     "POST" "/services/data/{version}/rapport/leads/convert", true, "Converts up to 200 leads, each all or nothing; one result per lead.",
         Some(r#"{"leads": [{"leadId": "00Q…", "convertedStatus": "Closed - Converted"}]}"#), post(leads::convert_many);
     "GET" "/services/data/{version}/rapport/leads/{id}/matches", true, "Existing accounts and contacts to offer before converting a lead.", None, get(leads::matches);
+    "GET" "/services/data/{version}/rapport/forecast", true, "A period's forecast (default: the current fiscal quarter; ?period=2026-Q4 or 2026-11), per owner (the caller and the users below them, or ?ownerId= / ?roleId=): sums by forecast category beside quotas.", None, get(forecast::forecast);
 }
 
 /// The router for every endpoint of the table.

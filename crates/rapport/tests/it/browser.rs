@@ -158,7 +158,26 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         .to_string();
 
     // Drag the opportunity across the board to Closed Won.
+    for name in ["Second deal", "Third deal"] {
+        rep.create(
+            "Opportunity",
+            json!({"Name": name, "StageName": "Prospecting", "CloseDate": "2027-01-15", "Amount": 1000}),
+        )
+        .await;
+    }
     browser.goto(&format!("{base}/o/Opportunity/board")).await;
+    assert_eq!(
+        browser
+            .count("[data-stage=\"Prospecting\"] [data-card]")
+            .await,
+        3
+    );
+    assert!(
+        browser
+            .text("[data-stage=\"Prospecting\"] header")
+            .await
+            .contains("$2,000")
+    );
     let card = format!("[data-card=\"{opportunity_id}\"]");
     assert_eq!(
         browser

@@ -10,6 +10,7 @@ mod clients;
 mod conformance;
 mod convert;
 mod custom;
+mod forecast;
 mod processes;
 mod query;
 mod records;
