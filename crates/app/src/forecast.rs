@@ -86,6 +86,26 @@ impl Period {
         Period::fiscal_quarter(year, quarter, start_month)
     }
 
+    /// The period `by` periods of the same kind away (the quarter before is `-1`).
+    pub fn shifted(&self, by: i32, start_month: u8) -> Option<Period> {
+        let (year, rest) = self.name.split_once('-')?;
+        let year: i32 = year.parse().ok()?;
+        match rest.strip_prefix('Q') {
+            Some(q) => {
+                let index = year * 4 + i32::from(q.parse::<u8>().ok()?) - 1 + by;
+                let quarter = u8::try_from(index.rem_euclid(4) + 1).ok()?;
+                Period::fiscal_quarter(index.div_euclid(4), quarter, start_month)
+            }
+            None => {
+                let index = year * 12 + i32::from(rest.parse::<u8>().ok()?) - 1 + by;
+                Period::month(
+                    index.div_euclid(12),
+                    u8::try_from(index.rem_euclid(12) + 1).ok()?,
+                )
+            }
+        }
+    }
+
     /// The last day of the period.
     pub fn last_day(&self) -> Date {
         self.end.previous_day().unwrap_or(self.end)
@@ -358,6 +378,9 @@ mod tests {
                 .name,
             "2027-Q3"
         );
+        assert_eq!(q4.shifted(1, 1).unwrap().name, "2027-Q1");
+        assert_eq!(q1.shifted(-1, 4).unwrap().name, "2025-Q4");
+        assert_eq!(nov.shifted(2, 4).unwrap().name, "2027-01");
         for bad in ["2026-Q5", "2026-13", "2026", "Q4-2026", "20x6-11", "2026-1"] {
             assert_eq!(Period::parse(bad, 1), None, "{bad}");
         }

@@ -205,6 +205,20 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     browser.screenshot(&shot("board-won")).await;
     no_console_errors(&browser, "board").await;
 
+    // The forecast of the quarter the deals close in.
+    browser
+        .goto(&format!("{base}/forecast?period=2027-Q1"))
+        .await;
+    let forecast = browser.text("table.list").await;
+    assert!(
+        forecast.contains("Rita Rep") && forecast.contains("$2,000"),
+        "{forecast}"
+    );
+    browser.click("a[rel=prev]").await;
+    browser.wait_for_url("period=2026-Q4").await;
+    browser.screenshot(&shot("forecast")).await;
+    no_console_errors(&browser, "forecast").await;
+
     // Log a call on the account.
     browser.goto(&format!("{base}/r/{account_id}")).await;
     browser
@@ -373,6 +387,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         ("zh-record", format!("/r/{opportunity_id}")),
         ("zh-board", "/o/Opportunity/board".to_string()),
         ("zh-lead", format!("/r/{lead_id}")),
+        ("zh-forecast", "/forecast?period=2027-Q1".to_string()),
     ] {
         browser.goto(&format!("{base}{path}")).await;
         let text = browser.page_text().await;

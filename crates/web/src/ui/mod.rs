@@ -6,6 +6,7 @@ mod board;
 mod context;
 mod convert;
 mod fields;
+mod forecast;
 mod form;
 mod format;
 mod home;
@@ -106,6 +107,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/settings/password", post(pages::change_password))
         .route("/search", get(search::search))
+        .route("/forecast", get(forecast::forecast))
         .route("/o/Opportunity/board", get(board::board))
         .route("/o/{object}", get(list::list))
         .route("/o/{object}/export.csv", get(list::export))
