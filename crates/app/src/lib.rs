@@ -29,6 +29,7 @@ pub mod sharing;
 pub mod sync;
 pub mod upsert;
 pub mod users;
+pub mod views;
 pub mod work;
 
 mod schema_cache;

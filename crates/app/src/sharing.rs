@@ -1061,6 +1061,9 @@ fn first_refusal(ids: &[RecordId], refused: &HashMap<RecordId, model::RecordErro
 
 /// Adds the read conditions to a plan and to every plan nested in its filter.
 fn restrict(schema: &Schema, access: &Access, ready: &HashSet<String>, plan: &mut QueryPlan) {
+    // A full-text search drives from the index's matches: joining the share rows would let the
+    // planner run the match once per share row instead (minutes on a common term).
+    let searching = plan.search.is_some();
     if let Some(filter) = &mut plan.filter {
         restrict_nested(schema, access, ready, filter);
     }
@@ -1076,6 +1079,7 @@ fn restrict(schema: &Schema, access: &Access, ready: &HashSet<String>, plan: &mu
         if i == 0 {
             if let Some(Cond::Shared { with, column }) = &condition
                 && column.field.field_type == FieldType::Id
+                && !searching
             {
                 // The root's own share rows (by its id; not a parent's, through a lookup):
                 // joined, so that their index also gives order.

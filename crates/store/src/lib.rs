@@ -14,6 +14,7 @@ pub mod search;
 pub mod sessions;
 pub mod shares;
 pub mod sql;
+pub mod views;
 
 mod backend;
 mod error;

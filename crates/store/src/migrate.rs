@@ -87,7 +87,13 @@ CREATE INDEX ix_rapport_web_session_user ON rapport_web_session (user_id);
 INSERT INTO rapport_setting (name, value) VALUES ('shares:@version', '1')
 ";
 
-const STEPS: [(i64, &str, Step); 13] = [
+const LIST_VIEW_TABLE: &str = "
+CREATE TABLE rapport_list_view (view_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+    object_name TEXT NOT NULL, name TEXT NOT NULL, params TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE INDEX ix_rapport_list_view_user ON rapport_list_view (user_id, object_name)
+";
+
+const STEPS: [(i64, &str, Step); 14] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -101,6 +107,7 @@ const STEPS: [(i64, &str, Step); 13] = [
     (11, "web sessions", Step::Sql(WEB_SESSION_TABLE)),
     (12, "date order indexes", Step::OrderIndexes),
     (13, "forecasting quotas", Step::NewStandardObjects),
+    (14, "saved list views", Step::Sql(LIST_VIEW_TABLE)),
 ];
 
 impl Store {

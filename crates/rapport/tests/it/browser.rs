@@ -320,6 +320,48 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     browser.goto(&format!("{base}/r/{secret}/edit")).await;
     assert!(browser.page_text().await.contains("Not found"));
 
+    // A list filtered and with chosen columns, saved as a view, and shown again from it.
+    rep.create(
+        "Account",
+        json!({"Name": "Sunrise Power", "Industry": "Energy", "Phone": "+86 21 5555 0100"}),
+    )
+    .await;
+    browser
+        .goto(&format!(
+            "{base}/o/Account?view=all&f1=Industry&o1=eq&v1=Energy&col=Name&col=Industry&col=Phone"
+        ))
+        .await;
+    let filtered = browser.text("table.list").await;
+    assert!(
+        filtered.contains("<script>alert(1)</script>") || filtered.contains("Energy"),
+        "{filtered}"
+    );
+    assert!(!filtered.contains("Northwind Robotics"), "{filtered}");
+    browser.fill("#view-name", "Energy accounts").await;
+    browser.click(".save-view button").await;
+    browser.wait_for_url("f1=Industry").await;
+    browser.goto(&format!("{base}/o/Account")).await;
+    browser
+        .click(".views a:not([aria-current])[href*=\"Energy\"]")
+        .await;
+    browser.wait_for_url("v1=Energy").await;
+    assert_eq!(
+        browser.text(".views a[aria-current=page]").await,
+        "Energy accounts"
+    );
+    assert_eq!(browser.count("table.list thead th a").await, 3);
+    // A filter that cannot be asked says why, beside the form.
+    browser
+        .goto(&format!("{base}/o/Account?f1=AnnualRevenue&o1=gt&v1=lots"))
+        .await;
+    assert!(
+        browser
+            .text("[role=alert]")
+            .await
+            .contains("Annual Revenue")
+    );
+    browser.screenshot(&shot("list-filtered")).await;
+
     // A rename by the CLI shows on every page.
     rapport_ok(
         &db,

@@ -504,7 +504,7 @@ pub async fn find_one(ui: &Ui, field: &FieldDef, typed: &str) -> Result<String, 
             "SELECT Id, {n} FROM {o} WHERE {n} LIKE {pattern} ORDER BY {n} LIMIT {limit}",
             n = name_field.name,
             o = object.name,
-            pattern = starts_with_pattern(typed),
+            pattern = super::view::like_literal(typed, false),
             limit = LOOKUP_MATCHES + 1,
         );
         if let Ok(page) = ui
@@ -541,21 +541,6 @@ pub async fn find_one(ui: &Ui, field: &FieldDef, typed: &str) -> Result<String, 
                 .join(", ")
         )),
     }
-}
-
-/// The quoted SOQL `LIKE` pattern of names starting with `typed`: `%`, `_` and `\\` typed
-/// are matched as themselves, quotes are escaped, control characters dropped.
-fn starts_with_pattern(typed: &str) -> String {
-    let mut out = String::with_capacity(typed.len() + 4);
-    out.push('\'');
-    for c in typed.chars().filter(|c| !c.is_control()) {
-        if matches!(c, '%' | '_' | '\\' | '\'') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push_str("%'");
-    out
 }
 
 /// Splits `app`'s errors into those of a field on the form and the rest.
@@ -674,12 +659,6 @@ pub async fn save(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lookups_match_typed_wildcards_and_quotes_literally() {
-        assert_eq!(starts_with_pattern("50%_off"), "'50\\%\\_off%'");
-        assert_eq!(starts_with_pattern("O'Brien\\"), "'O\\'Brien\\\\%'");
-    }
 
     #[test]
     fn local_datetimes_become_utc() {

@@ -3,19 +3,19 @@
 //! current view as CSV. Every row comes through `app`'s one query path, as the caller.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use model::{FieldDef, FieldType, ObjectDef, RecordId};
-use serde::{Deserialize, Serialize};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use app::query::{QueryOptions, Row};
 
 use super::context::{Chrome, Ui};
-use super::fields::{Shown, list_columns, select_list, show};
+use super::fields::{Shown, show};
+use super::form::Choice;
 use super::format::Formatter;
 use super::pages::{not_found, render, server_error};
 use super::session::{Checked, Signed};
+use super::view::{FILTERS, OPERATORS, ViewParams, filterable, sortable, view_columns, view_query};
 use super::words::Words;
 use crate::AppState;
 
@@ -23,127 +23,6 @@ use crate::AppState;
 const PAGE_ROWS: usize = 50;
 /// At most this many rows go into one CSV export.
 const EXPORT_ROWS: usize = 50_000;
-
-/// The state of a list view, all in its URL.
-#[derive(Deserialize, Serialize, Default, Clone)]
-pub struct ListParams {
-    /// `mine` or `all`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    view: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    sort: Option<String>,
-    /// `asc` or `desc`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    dir: Option<String>,
-    /// Related records: the lookup field and the parent's id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    field: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    parent: Option<String>,
-    /// Where the page starts: the sort key of the row before it, its position, and the total
-    /// the first page counted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    after: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    start: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    total: Option<u64>,
-}
-
-impl ListParams {
-    fn href(&self, object: &str, suffix: &str) -> String {
-        let query = serde_urlencoded::to_string(self).unwrap_or_default();
-        if query.is_empty() {
-            format!("/o/{object}{suffix}")
-        } else {
-            format!("/o/{object}{suffix}?{query}")
-        }
-    }
-
-    /// The same view from its first page.
-    fn first_page(&self) -> ListParams {
-        ListParams {
-            after: None,
-            start: None,
-            total: None,
-            ..self.clone()
-        }
-    }
-}
-
-/// The view's SOQL, from what the URL asks for; fields and ids are checked against the
-/// schema, never pasted in as given.
-struct ListQuery {
-    soql: String,
-    /// The field sorted on and whether descending.
-    sort: Option<(String, bool)>,
-    /// The related view's lookup field and parent, when it is one.
-    related: Option<(FieldDef, RecordId)>,
-    mine: bool,
-}
-
-fn list_query(
-    ui: &Ui,
-    object: &ObjectDef,
-    params: &ListParams,
-    columns: &[FieldDef],
-) -> Result<ListQuery, String> {
-    let mut conditions = Vec::new();
-    let related = match (&params.field, &params.parent) {
-        (Some(field), Some(parent)) => {
-            let field = object
-                .field(field)
-                .filter(|f| f.field_type == FieldType::Reference && !ui.hidden(object, &f.name))
-                .ok_or_else(|| format!("no lookup {field} on {}", object.name))?;
-            let parent = RecordId::parse(parent).map_err(|_| format!("bad id {parent}"))?;
-            conditions.push(format!("{} = '{}'", field.name, parent.to_18()));
-            Some((field.clone(), parent))
-        }
-        _ => None,
-    };
-    let mine = related.is_none() && object.owned && params.view.as_deref() != Some("all");
-    if mine && let Some(me) = &ui.caller.user_id {
-        conditions.push(format!("OwnerId = '{}'", me.to_18()));
-    }
-    let sort = params
-        .sort
-        .as_deref()
-        .and_then(|name| object.field(name))
-        .or_else(|| columns.first().and_then(|f| object.field(&f.name)))
-        .filter(|f| sortable(ui, object, f))
-        .map(|f| (f.name.clone(), params.dir.as_deref() == Some("desc")));
-    let mut soql = format!(
-        "SELECT {} FROM {}",
-        select_list(ui, columns).join(", "),
-        object.name
-    );
-    if !conditions.is_empty() {
-        soql.push_str(" WHERE ");
-        soql.push_str(&conditions.join(" AND "));
-    }
-    if let Some((field, descending)) = &sort {
-        soql.push_str(&format!(
-            " ORDER BY {field} {}",
-            if *descending { "DESC" } else { "ASC" }
-        ));
-    }
-    Ok(ListQuery {
-        soql,
-        sort,
-        related,
-        mine,
-    })
-}
-
-/// A list sorts on its object's own fields that have one order (not lookups, long text or
-/// multi-select picklists).
-fn sortable(ui: &Ui, object: &ObjectDef, field: &FieldDef) -> bool {
-    !ui.hidden(object, &field.name)
-        && !matches!(
-            field.field_type,
-            FieldType::Reference | FieldType::LongTextArea | FieldType::MultiPicklist
-        )
-}
 
 struct Column {
     label: String,
@@ -160,6 +39,16 @@ struct ViewLink {
     href: String,
     label: String,
     current: bool,
+    /// A saved view's id (for its delete button).
+    saved: Option<String>,
+}
+
+/// One row of the filter form.
+struct FilterRow {
+    n: usize,
+    field: String,
+    op: String,
+    value: String,
 }
 
 #[derive(Template)]
@@ -177,6 +66,18 @@ struct ListPage {
     next_href: Option<String>,
     first_href: Option<String>,
     export_href: String,
+    /// The filter form: the rows, the fields and operators to choose from, the columns.
+    filters: Vec<FilterRow>,
+    /// Whether the view has filters or chosen columns (the filter form starts open).
+    filtered: bool,
+    field_choices: Vec<Choice>,
+    operators: Vec<Choice>,
+    column_choices: Vec<Choice>,
+    /// What the view keeps when saved (its parameters from the first page).
+    view_state: String,
+    /// Hidden inputs that keep the view's scope when filters are applied.
+    scope: Vec<(String, String)>,
+    error: Option<String>,
     /// Mass actions: the page's own address to come back to, and what the caller may do.
     here: String,
     can_delete: bool,
@@ -197,7 +98,7 @@ pub async fn list(
     State(state): State<AppState>,
     signed: Signed,
     Path(object): Path<String>,
-    Query(params): Query<ListParams>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
     let ui = match Ui::load(&state, signed, Some(&object)).await {
         Ok(ui) => ui,
@@ -206,33 +107,49 @@ pub async fn list(
     let Some(object) = ui.readable(&object) else {
         return not_found(&ui);
     };
-    let columns = list_columns(&ui, &object);
-    let query = match list_query(&ui, &object, &params, &columns) {
-        Ok(query) => query,
-        Err(_) => return not_found(&ui),
-    };
-    let options = QueryOptions {
-        include_deleted: false,
-        start: params.start.unwrap_or(0),
-        page_size: PAGE_ROWS,
-        known_total: params.total,
-        after: params.after.clone(),
-    };
-    let page = match ui.app.query(&ui.caller, &query.soql, options).await {
-        Ok(page) => page,
+    let params = ViewParams::parse(raw.as_deref());
+    let saved = match ui.app.list_views(&ui.caller, &object.name).await {
+        Ok(saved) => saved,
         Err(error) => return server_error(&error),
+    };
+    let (query, error) = match view_query(&ui, &object, &params) {
+        Ok(query) => (Some(query), None),
+        Err(problem) => (None, Some(problem)),
+    };
+    let page = match &query {
+        Some(query) => {
+            let options = QueryOptions {
+                include_deleted: false,
+                start: params.start.unwrap_or(0),
+                page_size: PAGE_ROWS,
+                known_total: params.total,
+                after: params.after.clone(),
+            };
+            match ui.app.query(&ui.caller, &query.soql, options).await {
+                Ok(page) => Some(page),
+                Err(error) => return server_error(&error),
+            }
+        }
+        None => None,
     };
     let fmt = formatter(&ui);
     let w = ui.w;
     let lang = ui.caller.lang;
     let base = params.first_page();
+    let columns = match &query {
+        Some(query) => query.columns.clone(),
+        None => view_columns(&ui, &object, &params),
+    };
     let header = columns
         .iter()
         .map(|field| {
-            let sorted = query.sort.as_ref().filter(|(name, _)| *name == field.name);
+            let sorted = query
+                .as_ref()
+                .and_then(|q| q.sort.as_ref())
+                .filter(|(name, _)| *name == field.name);
             let href = sortable(&ui, &object, field).then(|| {
                 let descending = sorted.is_some_and(|(_, d)| !d);
-                ListParams {
+                ViewParams {
                     sort: Some(field.name.clone()),
                     dir: descending.then(|| "desc".to_string()),
                     ..base.clone()
@@ -251,21 +168,23 @@ pub async fn list(
         })
         .collect();
     let rows: Vec<ListRow> = page
-        .rows
         .iter()
+        .flat_map(|p| &p.rows)
         .map(|row: &Row| ListRow {
             id: row.id.as_ref().map(|id| id.to_18()).unwrap_or_default(),
             cells: columns.iter().map(|f| show(&fmt, row, f)).collect(),
         })
         .collect();
-    let next_href = page.next_start.map(|next| {
-        ListParams {
-            after: page.next_key.clone(),
-            start: Some(next),
-            total: Some(page.total_size),
-            ..base.clone()
-        }
-        .href(&object.name, "")
+    let next_href = page.as_ref().and_then(|page| {
+        page.next_start.map(|next| {
+            ViewParams {
+                after: page.next_key.clone(),
+                start: Some(next),
+                total: Some(page.total_size),
+                ..base.clone()
+            }
+            .href(&object.name, "")
+        })
     });
     let first_href = params
         .start
@@ -273,22 +192,94 @@ pub async fn list(
         .map(|_| base.href(&object.name, ""));
     let mut views = Vec::new();
     let mut title = object.plural.get(lang).to_string();
-    if let Some((field, _)) = &query.related {
+    let related = query.as_ref().and_then(|q| q.related.as_ref());
+    if let Some((field, _)) = related {
         title = format!("{title} · {}", super::fields::label(field, lang));
-    } else if object.owned {
-        for (key, label) in [("mine", "view_mine"), ("all", "view_all")] {
-            views.push(ViewLink {
-                href: ListParams {
+    } else {
+        let current = base.query_string();
+        if object.owned {
+            for (key, label) in [("mine", "view_mine"), ("all", "view_all")] {
+                let link = ViewParams {
                     view: Some(key.to_string()),
                     ..Default::default()
-                }
-                .href(&object.name, ""),
-                label: w.get(label).to_string(),
-                current: (key == "mine") == query.mine,
+                };
+                views.push(ViewLink {
+                    current: current == link.query_string()
+                        || (key == "mine" && current.is_empty()),
+                    href: link.href(&object.name, ""),
+                    label: w.get(label).to_string(),
+                    saved: None,
+                });
+            }
+        }
+        for view in &saved {
+            views.push(ViewLink {
+                href: format!("/o/{}?{}", object.name, view.params),
+                label: view.name.clone(),
+                current: view.params == current,
+                saved: Some(view.id.clone()),
             });
         }
     }
     let rights = ui.access.object(&object);
+    let mut filters: Vec<FilterRow> = params
+        .filters
+        .iter()
+        .enumerate()
+        .map(|(i, f)| FilterRow {
+            n: i + 1,
+            field: f.field.clone(),
+            op: f.op.clone(),
+            value: f.value.clone(),
+        })
+        .collect();
+    while filters.len() < FILTERS {
+        filters.push(FilterRow {
+            n: filters.len() + 1,
+            field: String::new(),
+            op: String::new(),
+            value: String::new(),
+        });
+    }
+    let field_choices = filterable(&ui, &object)
+        .into_iter()
+        .map(|f| Choice {
+            value: f.name.clone(),
+            label: super::fields::label(f, lang),
+            selected: false,
+        })
+        .collect();
+    let operators = OPERATORS
+        .iter()
+        .map(|(value, key)| Choice {
+            value: (*value).to_string(),
+            label: w.get(key).to_string(),
+            selected: false,
+        })
+        .collect();
+    let column_choices = object
+        .fields
+        .iter()
+        .filter(|f| f.name != "Id" && !ui.hidden(&object, &f.name))
+        .map(|f| Choice {
+            value: f.name.clone(),
+            label: super::fields::label(f, lang),
+            selected: columns.iter().any(|c| c.name == f.name),
+        })
+        .collect();
+    let scope: Vec<(String, String)> = [
+        ("view", &base.view),
+        ("field", &base.field),
+        ("parent", &base.parent),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+    .collect();
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let template = ListPage {
         here: params.href(&object.name, ""),
         can_delete: rights.delete && object.deletable,
@@ -297,9 +288,18 @@ pub async fn list(
             .field("OwnerId")
             .map(|f| super::fields::label(f, lang))
             .unwrap_or_default(),
-        count_text: format!("{} {}", page.total_size, w.get("items")),
-        can_create: object.createable && ui.access.object(&object).create,
+        count_text: page
+            .as_ref()
+            .map(|p| format!("{} {}", p.total_size, w.get("items")))
+            .unwrap_or_default(),
+        can_create: object.createable && rights.create,
         export_href: base.href(&object.name, "/export.csv"),
+        view_state: ViewParams {
+            sort: None,
+            dir: None,
+            ..base.clone()
+        }
+        .query_string(),
         title,
         object: object.name.clone(),
         views,
@@ -307,10 +307,71 @@ pub async fn list(
         rows,
         next_href,
         first_href,
+        filtered: !params.filters.is_empty() || !params.columns.is_empty(),
+        filters,
+        field_choices,
+        operators,
+        column_choices,
+        scope,
+        error,
         w,
         c: ui.chrome,
     };
-    render(&template, StatusCode::OK)
+    render(&template, status)
+}
+
+#[derive(serde::Deserialize)]
+pub struct SaveViewForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    params: String,
+}
+
+/// `POST /o/{Object}/views`: saves the current view under a name, then shows it.
+pub async fn save_view(
+    State(state): State<AppState>,
+    Path(object): Path<String>,
+    Checked { signed, form }: Checked<SaveViewForm>,
+) -> Response {
+    let ui = match Ui::load(&state, signed, Some(&object)).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let Some(object) = ui.readable(&object) else {
+        return not_found(&ui);
+    };
+    // Kept as the parameters the list page itself reads, re-checked each time it is shown.
+    let params = ViewParams::parse(Some(&form.params)).first_page();
+    match ui
+        .app
+        .save_list_view(&ui.caller, &object.name, &form.name, &params.query_string())
+        .await
+    {
+        Ok(_) => Redirect::to(&params.href(&object.name, "")).into_response(),
+        Err(app::AppError::Rejected(errors)) => {
+            let messages = errors.into_iter().map(|e| e.message).collect();
+            mass_result(ui, 0, messages, params.href(&object.name, ""))
+        }
+        Err(error) => server_error(&error),
+    }
+}
+
+/// `POST /o/{Object}/views/{id}/delete`.
+pub async fn delete_view(
+    State(state): State<AppState>,
+    Path((object, id)): Path<(String, String)>,
+    Checked { signed, .. }: Checked<super::record::NoFields>,
+) -> Response {
+    let ui = match Ui::load(&state, signed, Some(&object)).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    match ui.app.delete_list_view(&ui.caller, &id).await {
+        Ok(()) => Redirect::to(&format!("/o/{object}")).into_response(),
+        Err(app::AppError::Rejected(_)) => not_found(&ui),
+        Err(error) => server_error(&error),
+    }
 }
 
 #[derive(Template)]
@@ -426,7 +487,7 @@ pub async fn export(
     State(state): State<AppState>,
     signed: Signed,
     Path(object): Path<String>,
-    Query(params): Query<ListParams>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
     let ui = match Ui::load(&state, signed, Some(&object)).await {
         Ok(ui) => ui,
@@ -435,10 +496,12 @@ pub async fn export(
     let Some(object) = ui.readable(&object) else {
         return not_found(&ui);
     };
-    let columns = list_columns(&ui, &object);
-    let Ok(query) = list_query(&ui, &object, &params.first_page(), &columns) else {
-        return not_found(&ui);
+    let params = ViewParams::parse(raw.as_deref()).first_page();
+    let query = match view_query(&ui, &object, &params) {
+        Ok(query) => query,
+        Err(problem) => return mass_result(ui, 0, vec![problem], params.href(&object.name, "")),
     };
+    let columns = query.columns.clone();
     let fmt = formatter(&ui);
     let mut csv = String::new();
     let labels: Vec<String> = columns

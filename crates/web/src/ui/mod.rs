@@ -16,6 +16,7 @@ mod record;
 mod recycle;
 mod search;
 mod session;
+mod view;
 mod words;
 
 use axum::Router;
@@ -112,6 +113,8 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}", get(list::list))
         .route("/o/{object}/export.csv", get(list::export))
         .route("/o/{object}/mass", post(list::mass_action))
+        .route("/o/{object}/views", post(list::save_view))
+        .route("/o/{object}/views/{id}/delete", post(list::delete_view))
         .route("/recycle-bin", get(recycle::recycle_bin))
         .route("/r/{id}/undelete", post(recycle::undelete))
         .route("/o/{object}/new", get(form::new_form).post(form::create))
