@@ -41,6 +41,11 @@ pub struct QueryOptions {
     /// The sort key of the last row before this page (from the locator): the page starts
     /// right after it instead of counting `start` rows from the top.
     pub after: Option<String>,
+    /// Whether a first page with more rows after it counts the whole result for `totalSize`
+    /// (a COUNT over everything the query matches). Without it, `total_size` is the rows up
+    /// to this page's end, and `next_start` says there are more: what a list page needs,
+    /// without paying for a count over a million rows on every view.
+    pub count: bool,
 }
 
 impl Default for QueryOptions {
@@ -52,6 +57,7 @@ impl Default for QueryOptions {
             page_size: MAX_PAGE,
             known_total: None,
             after: None,
+            count: true,
         }
     }
 }
@@ -1966,7 +1972,7 @@ impl App {
         };
         let total = match options.known_total {
             Some(total) if start > 0 => total,
-            _ if !more => start + take,
+            _ if !more || !options.count => start + take,
             _ => self
                 .store()
                 .query_count(&counted)

@@ -71,6 +71,7 @@ pub async fn query(
             page_size: app::query::MAX_PAGE,
             known_total,
             after: after.take(),
+            count: true,
         };
         let page = app
             .query(caller, soql, options)

@@ -109,6 +109,7 @@ async fn run(
         page_size: page_size(headers),
         known_total: cursor.total,
         after: cursor.after,
+        count: true,
     };
     let page = ctx.app.query(&ctx.caller, text, options).await?;
     Ok(json_response(

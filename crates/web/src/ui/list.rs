@@ -61,6 +61,8 @@ struct ListPage {
     can_create: bool,
     views: Vec<ViewLink>,
     count_text: String,
+    /// Counts the whole view, when not counted yet.
+    count_href: Option<String>,
     columns: Vec<Column>,
     rows: Vec<ListRow>,
     next_href: Option<String>,
@@ -124,6 +126,7 @@ pub async fn list(
                 page_size: PAGE_ROWS,
                 known_total: params.total,
                 after: params.after.clone(),
+                count: params.count,
             };
             match ui.app.query(&ui.caller, &query.soql, options).await {
                 Ok(page) => Some(page),
@@ -175,17 +178,40 @@ pub async fn list(
             cells: columns.iter().map(|f| show(&fmt, row, f)).collect(),
         })
         .collect();
+    // The total is known when it was counted (now or by the first page), or when this page
+    // is the last; otherwise the list says which rows these are and offers to count.
+    let counted = params.count || params.total.is_some();
     let next_href = page.as_ref().and_then(|page| {
         page.next_start.map(|next| {
             ViewParams {
                 after: page.next_key.clone(),
                 start: Some(next),
-                total: Some(page.total_size),
+                total: counted.then_some(page.total_size),
                 ..base.clone()
             }
             .href(&object.name, "")
         })
     });
+    let count_href = ViewParams {
+        count: true,
+        ..base.clone()
+    }
+    .href(&object.name, "");
+    let count_text = match &page {
+        Some(p) if counted || p.next_start.is_none() => {
+            format!("{} {}", p.total_size, w.get("items"))
+        }
+        Some(p) => format!(
+            "{}–{} · {}",
+            params.start.unwrap_or(0) + 1,
+            params.start.unwrap_or(0) + p.rows.len() as u64,
+            w.get("more_items")
+        ),
+        None => String::new(),
+    };
+    let can_count = page
+        .as_ref()
+        .is_some_and(|p| !counted && p.next_start.is_some());
     let first_href = params
         .start
         .filter(|s| *s > 0)
@@ -288,10 +314,8 @@ pub async fn list(
             .field("OwnerId")
             .map(|f| super::fields::label(f, lang))
             .unwrap_or_default(),
-        count_text: page
-            .as_ref()
-            .map(|p| format!("{} {}", p.total_size, w.get("items")))
-            .unwrap_or_default(),
+        count_text,
+        count_href: can_count.then_some(count_href),
         can_create: object.createable && rights.create,
         export_href: base.href(&object.name, "/export.csv"),
         view_state: ViewParams {
@@ -515,6 +539,7 @@ pub async fn export(
         page_size: app::query::MAX_PAGE,
         known_total: None,
         after: None,
+        count: false,
     };
     let mut written = 0;
     loop {

@@ -51,6 +51,8 @@ pub struct ViewParams {
     pub after: Option<String>,
     pub start: Option<u64>,
     pub total: Option<u64>,
+    /// Count every record of the view (`count=1`); lists do not by default.
+    pub count: bool,
 }
 
 impl ViewParams {
@@ -71,6 +73,7 @@ impl ViewParams {
                 "after" => params.after = text(),
                 "start" => params.start = value.parse().ok(),
                 "total" => params.total = value.parse().ok(),
+                "count" => params.count = value == "1",
                 "col" if !value.is_empty() => params.columns.push(value),
                 _ => {
                     // f1/o1/v1 … f3/o3/v3.
@@ -121,6 +124,9 @@ impl ViewParams {
         pairs.extend(optional("after", &self.after));
         pairs.extend(optional("start", &self.start.map(|s| s.to_string())));
         pairs.extend(optional("total", &self.total.map(|s| s.to_string())));
+        if self.count {
+            pairs.push(("count".into(), "1".into()));
+        }
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
 
@@ -360,12 +366,13 @@ mod tests {
 
     #[test]
     fn view_state_round_trips_through_the_url() {
-        let raw = "view=all&f1=Industry&o1=eq&v1=Energy+%26+Power&col=Name&col=Industry&sort=Name&dir=desc&start=50";
+        let raw = "view=all&f1=Industry&o1=eq&v1=Energy+%26+Power&col=Name&col=Industry&sort=Name&dir=desc&start=50&count=1";
         let params = ViewParams::parse(Some(raw));
         assert_eq!(params.filters.len(), 1);
         assert_eq!(params.filters[0].value, "Energy & Power");
         assert_eq!(params.columns, ["Name", "Industry"]);
         assert_eq!(params.start, Some(50));
+        assert!(params.count);
         assert_eq!(ViewParams::parse(Some(&params.query_string())), params);
         // Unknown keys and out-of-range filter slots are ignored.
         assert_eq!(

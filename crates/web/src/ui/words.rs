@@ -155,6 +155,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("pages", "Pages", "分页"),
     ("path", "Path", "路径"),
     ("recycle_bin", "Recycle bin", "回收站"),
+    ("more_items", "more after these", "后面还有更多"),
+    ("count_all", "Count them all", "统计总数"),
     ("filters_and_columns", "Filters and columns", "筛选条件和列"),
     ("operator", "Operator", "运算符"),
     ("value", "Value", "值"),
