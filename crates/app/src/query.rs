@@ -1913,7 +1913,7 @@ impl App {
         let mut children = children;
         for child in &mut children {
             self.require_plan(caller, &child.plan).await?;
-            self.restrict_plan(caller, &mut child.plan).await?;
+            self.restrict_child_plan(caller, &mut child.plan).await?;
         }
         if options.include_deleted {
             plan.deleted = Deleted::Include;

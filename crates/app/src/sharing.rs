@@ -752,6 +752,33 @@ impl App {
         Ok(())
     }
 
+    /// Restricts a child subquery's plan: its rows are a few parents' children, found through
+    /// the lookup's index, so the share rows are probed for them rather than joined (a join
+    /// would walk every record the user may read to find a parent's few).
+    pub(crate) async fn restrict_child_plan(
+        &self,
+        caller: &Caller,
+        plan: &mut QueryPlan,
+    ) -> Result<()> {
+        self.restrict_plan(caller, plan).await?;
+        if let Some(with) = plan.shared.take()
+            && let Some(id) = plan.sources.first().and_then(|s| s.object.field("Id"))
+        {
+            let probe = Cond::Shared {
+                column: store::query::Column {
+                    source: 0,
+                    field: id.clone(),
+                },
+                with,
+            };
+            plan.filter = Some(match plan.filter.take() {
+                Some(filter) => Cond::And(vec![filter, probe]),
+                None => probe,
+            });
+        }
+        Ok(())
+    }
+
     /// Answers `NOT_FOUND` for a record the caller may not see (as if it did not exist).
     pub(crate) async fn require_readable(
         &self,

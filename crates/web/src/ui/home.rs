@@ -98,7 +98,7 @@ async fn pipeline(ui: &Ui) -> Result<Vec<Bar>, app::AppError> {
         return Ok(Vec::new());
     }
     let soql = format!(
-        "SELECT StageName, SUM(Amount) total, COUNT(Id) n FROM Opportunity WHERE OwnerId = '{}' AND IsClosed = false GROUP BY StageName",
+        "SELECT StageName, SUM(Amount) total, COUNT(StageName) n FROM Opportunity WHERE OwnerId = '{}' AND IsClosed = false GROUP BY StageName",
         me.to_18()
     );
     let rows: Vec<Row> = ui
