@@ -33,6 +33,7 @@ pub async fn create_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     for field in &object.fields {
         create_indexes(tx, object, field).await?;
     }
+    create_owner_name_index(tx, object).await?;
     crate::search::create_index(tx, object).await
 }
 
@@ -140,6 +141,33 @@ pub async fn create_lower_statistics(
         .ident(&field.column)
         .push(")) FROM ")
         .ident(&object.table);
+    tx.execute(sql).await.map(drop)
+}
+
+/// "My records by name" is every object's first list view: an index on
+/// `(OwnerId, LOWER(name), id)` reads one owner's page in order instead of fetching and
+/// sorting all their records.
+pub async fn create_owner_name_index(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    let (Some(owner), Some(name)) = (object.field("OwnerId"), object.name_field()) else {
+        return Ok(());
+    };
+    if !object.owned || Col::of(name) != Col::Text {
+        return Ok(());
+    }
+    let mut sql = tx.sql();
+    sql.push("CREATE INDEX IF NOT EXISTS ")
+        .ident(&index_name("on", &object.table, &name.column))
+        .push(" ON ")
+        .ident(&object.table)
+        .push(" (")
+        .ident(&owner.column)
+        .push(", LOWER(")
+        .ident(&name.column)
+        .push(")");
+    if tx.dialect() == Dialect::Postgres {
+        sql.push(" NULLS FIRST");
+    }
+    sql.push(", id)");
     tx.execute(sql).await.map(drop)
 }
 

@@ -61,6 +61,7 @@ enum Step {
     /// Adds the `LOWER(name)` indexes and (PostgreSQL) the `LOWER(column)` statistics
     /// (databases made before they existed).
     LowerIndexes,
+    OwnerNameIndexes,
     /// Stores every defined picklist value in its defined case (filters compare them as
     /// stored: `store::query`).
     CanonicalPicklists,
@@ -100,7 +101,7 @@ CREATE INDEX IF NOT EXISTS px_opportunity_pipeline ON opportunity
     (ownerid, stagename, closedate, isclosed, amount, isdeleted)
 ";
 
-const STEPS: [(i64, &str, Step); 15] = [
+const STEPS: [(i64, &str, Step); 16] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -116,6 +117,7 @@ const STEPS: [(i64, &str, Step); 15] = [
     (13, "forecasting quotas", Step::NewStandardObjects),
     (14, "saved list views", Step::Sql(LIST_VIEW_TABLE)),
     (15, "pipeline index", Step::Sql(PIPELINE_INDEX)),
+    (16, "owner and name indexes", Step::OwnerNameIndexes),
 ];
 
 impl Store {
@@ -188,6 +190,12 @@ impl Store {
                         for field in &object.fields {
                             ddl::create_order_index(&mut tx, object, field).await?;
                         }
+                    }
+                }
+                Step::OwnerNameIndexes => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        ddl::create_owner_name_index(&mut tx, object).await?;
                     }
                 }
                 Step::LowerIndexes => {

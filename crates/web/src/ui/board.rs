@@ -21,8 +21,8 @@ use super::session::Signed;
 use super::words::Words;
 use crate::AppState;
 
-/// Cards shown per column.
-const CARDS: usize = 15;
+/// Cards shown per column (the rest are a click away, in the list).
+const CARDS: usize = 10;
 
 pub struct Card {
     pub id: String,
@@ -108,8 +108,10 @@ pub async fn board(
         Err(error) => return server_error(&error),
     };
     let fmt = formatter(&ui);
+    // On my own board every card's owner is me: not read, not shown.
     let card_fields: Vec<_> = ["Name", "AccountId", "Amount", "CloseDate", "OwnerId"]
         .iter()
+        .filter(|n| !(mine && **n == "OwnerId"))
         .filter_map(|n| object.field(n))
         .filter(|f| !ui.hidden(&object, &f.name))
         .cloned()
