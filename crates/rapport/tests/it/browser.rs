@@ -219,6 +219,26 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     browser.screenshot(&shot("forecast")).await;
     no_console_errors(&browser, "forecast").await;
 
+    // At a phone's width nothing is wider than the screen (tables scroll in their own box).
+    browser.resize(390, 844).await;
+    for (name, path) in [
+        ("phone-home", "/".to_string()),
+        ("phone-list", "/o/Opportunity".to_string()),
+        ("phone-record", format!("/r/{opportunity_id}")),
+        ("phone-board", "/o/Opportunity/board".to_string()),
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        let overflow = browser
+            .script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path} is {overflow} px too wide for a phone"
+        );
+        browser.screenshot(&shot(name)).await;
+    }
+    browser.resize(1280, 1000).await;
+
     // Log a call on the account.
     browser.goto(&format!("{base}/r/{account_id}")).await;
     browser

@@ -277,6 +277,12 @@ impl Browser {
         self.send(reqwest::Method::DELETE, "/actions", None).await;
     }
 
+    /// Sets the window's size (a phone's, say).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
     /// Saves a PNG of the viewport as `target/screenshots/{name}.png`.
     pub async fn screenshot(&self, name: &str) {
         let data = self.get("/screenshot").await;
