@@ -55,6 +55,7 @@ pub(crate) struct ShareGraph {
 /// A sharing rule, resolved: which records it shares and with which users.
 #[derive(Debug)]
 pub(crate) struct RuleReaders {
+    pub name: Arc<str>,
     /// Lower case.
     pub object: String,
     pub records: RuleRecords,
@@ -67,6 +68,31 @@ pub(crate) struct RuleReaders {
 pub(crate) enum RuleRecords {
     OwnedBy(HashSet<RecordId>),
     Matching(Box<Cond>),
+}
+
+/// Why users may read a record (beside View All Data and Modify All Data, which read all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadReason {
+    /// They own it, or are above its owner in the role hierarchy (or are the members of the
+    /// queue that owns it).
+    Owner(RecordId),
+    /// They own a contact, opportunity or case of the account (implicit sharing), or are
+    /// above that owner.
+    Related { object: String, owner: RecordId },
+    /// The owner shared it with this user or group (or a user above them).
+    Manual(RecordId),
+    /// A sharing rule, by name.
+    Rule(Arc<str>),
+}
+
+/// Who may read a record and why.
+#[derive(Debug, Clone)]
+pub struct SharingExplained {
+    /// The object's organisation-wide default.
+    pub default: Sharing,
+    /// Each reason, with the users it lets read the record (id and name): only for objects
+    /// whose default is private (under any other default everyone reads).
+    pub reasons: Vec<(ReadReason, Vec<(RecordId, String)>)>,
 }
 
 impl ShareGraph {
@@ -316,6 +342,7 @@ impl App {
                 (None, None) => continue,
             };
             graph.rules.push(RuleReaders {
+                name: Arc::from(rule.name.as_str()),
                 object: rule.object.to_ascii_lowercase(),
                 records,
                 readers,
@@ -346,11 +373,45 @@ impl App {
             }
             readers.insert(id, (key, users));
         }
-        let mut add = |record: &RecordId, users: Vec<RecordId>| {
-            if let Some((_, set)) = readers.get_mut(record) {
-                set.extend(users);
-            }
-        };
+        self.shared_readers(
+            tx,
+            schema,
+            graph,
+            object,
+            ids,
+            &owner_of,
+            |record, _, users| {
+                if let Some((_, set)) = readers.get_mut(record) {
+                    set.extend(users);
+                }
+            },
+        )
+        .await?;
+        Ok(readers
+            .into_iter()
+            .map(|(record, (sort_key, users))| Readers {
+                record_key: keys.get(&record).copied().flatten(),
+                record,
+                sort_key,
+                users: users.into_iter().collect(),
+            })
+            .collect())
+    }
+
+    /// Who reads records of a materialised object other than their owners and those above
+    /// them, and why: the owners of an account's contacts, opportunities and cases (implicit
+    /// sharing), manual shares, sharing rules. `add(record, reason, users)` for each.
+    #[allow(clippy::too_many_arguments)]
+    async fn shared_readers(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        graph: &ShareGraph,
+        object: &ObjectDef,
+        ids: &[RecordId],
+        owner_of: &HashMap<RecordId, RecordId>,
+        mut add: impl FnMut(&RecordId, ReadReason, Vec<RecordId>) + Send,
+    ) -> Result<()> {
         // Implicit sharing: the owners of an account's contacts, opportunities and cases.
         for child in implicit_children(schema, object) {
             let (Some(link), Some(owner)) = (child.field("AccountId"), child.field("OwnerId"))
@@ -358,7 +419,11 @@ impl App {
                 continue;
             };
             for (account, owner) in store::shares::pairs(tx, child, link, owner, ids).await? {
-                add(&account, graph.readers_of(&owner));
+                let reason = ReadReason::Related {
+                    object: child.name.clone(),
+                    owner: owner.clone(),
+                };
+                add(&account, reason, graph.readers_of(&owner));
             }
         }
         // Manual shares.
@@ -367,7 +432,11 @@ impl App {
                 (shares.field("RecordId"), shares.field("UserOrGroupId"))
         {
             for (id, with) in store::shares::pairs(tx, shares, record, with, ids).await? {
-                add(&id, graph.readers_of(&with));
+                add(
+                    &id,
+                    ReadReason::Manual(with.clone()),
+                    graph.readers_of(&with),
+                );
             }
         }
         // Sharing rules.
@@ -384,18 +453,110 @@ impl App {
                 }
             };
             for id in matching {
-                add(&id, rule.readers.clone());
+                add(
+                    &id,
+                    ReadReason::Rule(rule.name.clone()),
+                    rule.readers.clone(),
+                );
             }
         }
-        Ok(readers
-            .into_iter()
-            .map(|(record, (sort_key, users))| Readers {
-                record_key: keys.get(&record).copied().flatten(),
-                record,
-                sort_key,
-                users: users.into_iter().collect(),
-            })
-            .collect())
+        Ok(())
+    }
+
+    /// Who may read one record and why, for a caller who may read it.
+    pub async fn explain_sharing(
+        &self,
+        caller: &Caller,
+        object: &str,
+        id: &str,
+    ) -> Result<SharingExplained> {
+        // Reading it first: the answer is only for those who may see the record.
+        let record = self
+            .get(caller, object, id, Some(&["Id".to_string()]))
+            .await?;
+        let Some(id) = record.id().cloned() else {
+            return Err(crate::AppError::one(
+                model::ErrorCode::NotFound,
+                "The requested resource does not exist",
+            ));
+        };
+        let schema = self.schema().await?;
+        let object = record.object.clone();
+        let graph = self.current_share_graph().await?;
+        let default = graph.sharing(&object);
+        let mut reasons: Vec<(ReadReason, Vec<RecordId>)> = Vec::new();
+        if object.owned && default == Sharing::Private {
+            let mut tx = self.store().begin().await?;
+            let ids = std::slice::from_ref(&id);
+            let mut owner_of = HashMap::new();
+            for (record, owner, _, _) in store::shares::owners(&mut tx, &object, ids).await? {
+                if let Some(owner) = owner {
+                    reasons.push((ReadReason::Owner(owner.clone()), graph.readers_of(&owner)));
+                    owner_of.insert(record, owner);
+                }
+            }
+            self.shared_readers(
+                &mut tx,
+                &schema,
+                &graph,
+                &object,
+                ids,
+                &owner_of,
+                |_, reason, users| {
+                    reasons.push((reason, users));
+                },
+            )
+            .await?;
+            // Read only: dropping the transaction rolls it back.
+            drop(tx);
+        }
+        let mut everyone: Vec<String> = reasons
+            .iter()
+            .flat_map(|(_, users)| users.iter().map(|u| format!("'{}'", u.to_18())))
+            .collect();
+        everyone.sort();
+        everyone.dedup();
+        let mut names: HashMap<RecordId, String> = HashMap::new();
+        for chunk in everyone.chunks(200) {
+            let soql = format!(
+                "SELECT Id, Name FROM User WHERE Id IN ({})",
+                chunk.join(", ")
+            );
+            let page = self
+                .query(
+                    &Caller::system(),
+                    &soql,
+                    crate::query::QueryOptions::default(),
+                )
+                .await?;
+            for row in page.rows {
+                let name = row.cells.iter().find_map(|(n, c)| match c {
+                    crate::query::Cell::Value(Value::Text(t)) if n == "Name" => Some(t.clone()),
+                    _ => None,
+                });
+                if let (Some(id), Some(name)) = (row.id, name) {
+                    names.insert(id, name);
+                }
+            }
+        }
+        Ok(SharingExplained {
+            default,
+            reasons: reasons
+                .into_iter()
+                .map(|(reason, users)| {
+                    let mut named: Vec<(RecordId, String)> = users
+                        .into_iter()
+                        .map(|u| {
+                            let name = names.get(&u).cloned().unwrap_or_else(|| u.to_18());
+                            (u, name)
+                        })
+                        .collect();
+                    named.sort_by(|a, b| a.1.cmp(&b.1));
+                    named.dedup_by(|a, b| a.0 == b.0);
+                    (reason, named)
+                })
+                .collect(),
+        })
     }
 
     /// Recomputes the share rows of `ids` of a materialised object inside `tx`.

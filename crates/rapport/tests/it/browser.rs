@@ -254,6 +254,12 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         timeline.contains("Discussed the second plant"),
         "{timeline}"
     );
+    browser.click(".sharing summary").await;
+    let sharing = browser.text(".sharing").await;
+    assert!(
+        sharing.contains("Private") && sharing.contains("Rita Rep"),
+        "{sharing}"
+    );
     browser.screenshot(&shot("account")).await;
     no_console_errors(&browser, "account").await;
 

@@ -298,6 +298,51 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
         }
     };
     assert!(east_accounts().await.contains("Beta Co"));
+    // Who can see a record, and why: the owner's line, implicit sharing, rules, manual shares.
+    let why = |caller: &Caller, id: &model::RecordId| {
+        let app = app.clone();
+        let caller = caller.clone();
+        let id = id.to_18();
+        async move {
+            app.explain_sharing(&caller, "Account", &id).await.map(|e| {
+                e.reasons
+                    .into_iter()
+                    .map(|(reason, users)| {
+                        let kind = match reason {
+                            app::shares::ReadReason::Owner(_) => "owner".to_string(),
+                            app::shares::ReadReason::Related { object, .. } => object,
+                            app::shares::ReadReason::Manual(_) => "manual".to_string(),
+                            app::shares::ReadReason::Rule(name) => format!("rule {name}"),
+                        };
+                        let names: Vec<String> = users.into_iter().map(|(_, n)| n).collect();
+                        format!("{kind}: {}", names.join(", "))
+                    })
+                    .collect::<Vec<_>>()
+            })
+        }
+    };
+    let alpha_why = why(&east, &alpha).await.unwrap();
+    assert!(
+        alpha_why.iter().any(|l| l.starts_with("owner: ")),
+        "{alpha_why:?}"
+    );
+    assert!(
+        alpha_why.iter().any(|l| l.starts_with("Contact: ")),
+        "{alpha_why:?}"
+    );
+    assert!(
+        alpha_why.iter().any(|l| l.starts_with("rule Energy: ")),
+        "{alpha_why:?}"
+    );
+    let beta_why = why(&west, &beta).await.unwrap();
+    assert!(
+        beta_why.iter().any(|l| l.starts_with("manual: ")),
+        "{beta_why:?}"
+    );
+    assert!(
+        why(&east, &west_co).await.is_err(),
+        "no explanation for a record one cannot see"
+    );
     app.update(
         &admin,
         "Account",

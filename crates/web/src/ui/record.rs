@@ -75,6 +75,81 @@ pub struct RelatedView {
     pub activity: bool,
 }
 
+/// One line of "who can see this and why".
+pub struct SharingLine {
+    pub why: String,
+    pub who: String,
+}
+
+pub struct SharingView {
+    pub default_text: String,
+    pub lines: Vec<SharingLine>,
+}
+
+/// Names shown per reason before "and N more".
+const SHARING_NAMES: usize = 20;
+
+/// Who can see the record and why, in words (for owned objects).
+async fn sharing_view(ui: &Ui, object: &ObjectDef, id: &RecordId) -> Option<SharingView> {
+    if !object.owned {
+        return None;
+    }
+    let explained = match ui
+        .app
+        .explain_sharing(&ui.caller, &object.name, &id.to_18())
+        .await
+    {
+        Ok(explained) => explained,
+        Err(error) => {
+            tracing::warn!(%error, "who can see a record could not be explained");
+            return None;
+        }
+    };
+    let w = ui.w;
+    let default_text = w
+        .get(match explained.default {
+            app::sharing::Sharing::Private => "sharing_private",
+            app::sharing::Sharing::PublicRead => "sharing_public_read",
+            app::sharing::Sharing::PublicReadWrite => "sharing_public_read_write",
+            app::sharing::Sharing::ControlledByParent => "sharing_by_parent",
+        })
+        .to_string();
+    let lines = explained
+        .reasons
+        .into_iter()
+        .map(|(reason, users)| {
+            let why = match reason {
+                app::shares::ReadReason::Owner(_) => w.get("why_owner").to_string(),
+                app::shares::ReadReason::Related { object, .. } => format!(
+                    "{} {}",
+                    w.get("why_related"),
+                    ui.schema
+                        .object(&object)
+                        .map_or(object.clone(), |o| o.label.get(ui.caller.lang).to_string())
+                ),
+                app::shares::ReadReason::Manual(_) => w.get("why_manual").to_string(),
+                app::shares::ReadReason::Rule(name) => format!("{} {name}", w.get("why_rule")),
+            };
+            let mut who: Vec<String> = users
+                .iter()
+                .take(SHARING_NAMES)
+                .map(|(_, name)| name.clone())
+                .collect();
+            if users.len() > SHARING_NAMES {
+                who.push(format!("+{}", users.len() - SHARING_NAMES));
+            }
+            SharingLine {
+                why,
+                who: who.join(", "),
+            }
+        })
+        .collect();
+    Some(SharingView {
+        default_text,
+        lines,
+    })
+}
+
 pub struct HistoryLine {
     pub when: String,
     pub field: String,
@@ -99,6 +174,7 @@ struct RecordPage {
     sections: Vec<SectionView>,
     related: Vec<RelatedView>,
     history: Vec<HistoryLine>,
+    sharing: Option<SharingView>,
     can_edit: bool,
     can_delete: bool,
     can_convert: bool,
@@ -284,6 +360,7 @@ async fn record_page(ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) 
         Ok(history) => history,
         Err(error) => return server_error(&error),
     };
+    let sharing = sharing_view(&ui, &object, &id).await;
     let fmt = formatter(&ui);
     let lang = ui.caller.lang;
     let w = ui.w;
@@ -396,6 +473,7 @@ async fn record_page(ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) 
         sections,
         related,
         history,
+        sharing,
         can_edit: rights.edit && !converted,
         can_delete: rights.delete && object.deletable,
         can_convert: object.name == "Lead" && !converted && ui.access.converts_leads(),
