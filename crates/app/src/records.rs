@@ -777,7 +777,7 @@ pub(crate) fn rolled_back_error() -> RecordError {
     )
 }
 
-fn first_error(results: Vec<RecordResult>) -> Result<RecordId> {
+pub(crate) fn first_error(results: Vec<RecordResult>) -> Result<RecordId> {
     match results.into_iter().next() {
         Some(Ok(id)) => Ok(id),
         Some(Err(errors)) => Err(AppError::Rejected(errors)),

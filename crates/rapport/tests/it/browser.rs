@@ -158,12 +158,15 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         .to_string();
 
     // Drag the opportunity across the board to Closed Won.
+    let mut extra = Vec::new();
     for name in ["Second deal", "Third deal"] {
-        rep.create(
-            "Opportunity",
-            json!({"Name": name, "StageName": "Prospecting", "CloseDate": "2027-01-15", "Amount": 1000}),
-        )
-        .await;
+        extra.push(
+            rep.create(
+                "Opportunity",
+                json!({"Name": name, "StageName": "Prospecting", "CloseDate": "2027-01-15", "Amount": 1000}),
+            )
+            .await,
+        );
     }
     browser.goto(&format!("{base}/o/Opportunity/board")).await;
     assert_eq!(
@@ -203,6 +206,30 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     assert_eq!(stage["records"][0]["StageName"], "Closed Won");
     assert_eq!(stage["records"][0]["IsWon"], true);
     browser.screenshot(&shot("board-won")).await;
+    // Closing a deal as lost asks why, and keeps the answer in its activity history.
+    let lost = format!("[data-card=\"{}\"]", extra[0]);
+    browser
+        .drag(
+            &format!("{lost} p.figure"),
+            "[data-stage=\"Closed Lost\"] header",
+        )
+        .await;
+    browser.fill("#reason", "Chose a cheaper vendor").await;
+    browser.screenshot(&shot("lost-reason")).await;
+    browser
+        .click("form[action$=\"/set\"] button[type=submit]")
+        .await;
+    browser
+        .find(&format!("[data-stage=\"Closed Lost\"] {lost}"))
+        .await;
+    let why = rep
+        .query(&format!(
+            "SELECT Description, Status FROM Task WHERE WhatId = '{}'",
+            extra[0]
+        ))
+        .await;
+    assert_eq!(why["records"][0]["Description"], "Chose a cheaper vendor");
+    assert_eq!(why["records"][0]["Status"], "Completed");
     no_console_errors(&browser, "board").await;
 
     // The forecast of the quarter the deals close in.
@@ -211,7 +238,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         .await;
     let forecast = browser.text("table.list").await;
     assert!(
-        forecast.contains("Rita Rep") && forecast.contains("$2,000"),
+        forecast.contains("Rita Rep") && forecast.contains("$1,000"),
         "{forecast}"
     );
     browser.click("a[rel=prev]").await;

@@ -43,6 +43,8 @@ pub struct Chrome {
     pub tabs: Vec<Tab>,
     /// The global search box's text.
     pub q: String,
+    /// The top bar's own page shown (`home`, `forecast`), when not an object's.
+    pub here: &'static str,
 }
 
 impl Chrome {
@@ -55,12 +57,8 @@ impl Chrome {
             me_name: String::new(),
             tabs: Vec::new(),
             q: String::new(),
+            here: "",
         }
-    }
-
-    /// No object's tab is the current one.
-    pub fn at_home(&self) -> bool {
-        self.tabs.iter().all(|t| !t.current)
     }
 }
 
@@ -108,6 +106,7 @@ impl Ui {
             me_name: me.name,
             tabs,
             q: String::new(),
+            here: "",
         };
         Ok(Ui {
             app,

@@ -62,10 +62,11 @@ pub async fn forecast(
     signed: Signed,
     Query(params): Query<ForecastParams>,
 ) -> Response {
-    let ui = match Ui::load(&state, signed, None).await {
+    let mut ui = match Ui::load(&state, signed, None).await {
         Ok(ui) => ui,
         Err(response) => return response,
     };
+    ui.chrome.here = "forecast";
     let scope = ForecastScope {
         period: params.period.clone(),
         ..ForecastScope::default()

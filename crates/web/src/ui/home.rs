@@ -158,10 +158,11 @@ async fn pipeline(ui: &Ui) -> Result<Vec<Bar>, app::AppError> {
 
 /// `GET /`.
 pub async fn home(State(state): State<AppState>, signed: Signed) -> Response {
-    let ui = match Ui::load(&state, signed, None).await {
+    let mut ui = match Ui::load(&state, signed, None).await {
         Ok(ui) => ui,
         Err(response) => return response,
     };
+    ui.chrome.here = "home";
     let loaded = async {
         let tasks = my_list(
             &ui,

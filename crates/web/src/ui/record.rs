@@ -523,6 +523,75 @@ pub struct SetForm {
     /// Where to go after: a path of this site (the board), else the record.
     #[serde(default)]
     back: String,
+    /// Why a deal was lost, when the value closes it as lost (asked for first).
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lost.html")]
+struct LostPage {
+    w: Words,
+    c: Chrome,
+    id: String,
+    name: String,
+    stage: String,
+    stage_label: String,
+    back: String,
+    errors: Vec<String>,
+}
+
+/// Whether moving an opportunity's stage to `value` closes it as lost.
+fn closes_lost(object: &ObjectDef, field: &str, value: &str) -> bool {
+    object.name == "Opportunity"
+        && field == "StageName"
+        && object
+            .field("StageName")
+            .and_then(|f| f.picklist_value(value))
+            .is_some_and(|v| v.closed && !v.won)
+}
+
+/// The page that asks why a deal was lost, before closing it.
+async fn ask_why_lost(mut ui: Ui, id: &RecordId, form: &SetForm, errors: Vec<String>) -> Response {
+    ui.mark_tab("Opportunity");
+    let soql = format!("SELECT Name FROM Opportunity WHERE Id = '{}'", id.to_18());
+    let name = match ui
+        .app
+        .query(&ui.caller, &soql, QueryOptions::default())
+        .await
+    {
+        Ok(page) => match page.rows.first() {
+            Some(row) => value(row, "Name")
+                .map(Value::to_display)
+                .unwrap_or_default(),
+            None => return not_found(&ui),
+        },
+        Err(error) => return server_error(&error),
+    };
+    let stage_label = ui
+        .schema
+        .object("Opportunity")
+        .and_then(|o| o.field("StageName"))
+        .map(|f| formatter(&ui).picklist(f, &form.value))
+        .unwrap_or_default();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render(
+        &LostPage {
+            w: ui.w,
+            id: id.to_18(),
+            name,
+            stage: form.value.clone(),
+            stage_label,
+            back: form.back.clone(),
+            errors,
+            c: ui.chrome,
+        },
+        status,
+    )
 }
 
 /// A path of this site to return to (never another site's address).
@@ -548,6 +617,23 @@ pub async fn set_field(
     let Some((record_id, object)) = record_object(&ui, &id) else {
         return not_found(&ui);
     };
+    if closes_lost(&object, &form.field, &form.value) {
+        let Some(reason) = form.reason.as_deref() else {
+            return ask_why_lost(ui, &record_id, &form, Vec::new()).await;
+        };
+        return match ui
+            .app
+            .close_lost(&ui.caller, &record_id.to_18(), &form.value, reason)
+            .await
+        {
+            Ok(()) => back,
+            Err(app::AppError::Rejected(errors)) => {
+                let messages = errors.into_iter().map(|e| e.message).collect();
+                ask_why_lost(ui, &record_id, &form, messages).await
+            }
+            Err(error) => server_error(&error),
+        };
+    }
     let mut input = serde_json::Map::new();
     input.insert(form.field, serde_json::Value::String(form.value));
     let update = app::records::Update {

@@ -155,6 +155,14 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("pages", "Pages", "分页"),
     ("path", "Path", "路径"),
     ("recycle_bin", "Recycle bin", "回收站"),
+    ("why_lost_title", "Why was this deal lost?", "为什么丢单？"),
+    ("why_lost", "Reason", "原因"),
+    (
+        "why_lost_hint",
+        "The reason is kept in the deal's activity history.",
+        "原因将保存在该业务机会的活动历史中。",
+    ),
+    ("close_as_lost", "Close as lost", "标记为丢单"),
     ("sharing", "Who can see this", "谁可以查看此记录"),
     (
         "sharing_private",
