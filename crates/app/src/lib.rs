@@ -17,6 +17,7 @@ mod keyset;
 pub mod logins;
 pub mod org;
 pub mod query;
+pub mod recent;
 pub mod records;
 pub(crate) mod recycle;
 pub(crate) mod sales;

@@ -9,6 +9,7 @@ pub mod metadata;
 pub mod migrate;
 pub mod plan;
 pub mod query;
+pub mod recent;
 pub mod records;
 pub mod search;
 pub mod sessions;

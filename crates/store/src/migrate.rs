@@ -101,7 +101,13 @@ CREATE INDEX IF NOT EXISTS px_opportunity_pipeline ON opportunity
     (ownerid, stagename, closedate, isclosed, amount, isdeleted)
 ";
 
-const STEPS: [(i64, &str, Step); 16] = [
+const RECENT_TABLE: &str = "
+CREATE TABLE rapport_recent (user_id TEXT NOT NULL, record_id TEXT NOT NULL,
+    object_name TEXT NOT NULL, viewed_at TEXT NOT NULL, PRIMARY KEY (user_id, record_id));
+CREATE INDEX ix_rapport_recent_viewed ON rapport_recent (user_id, viewed_at)
+";
+
+const STEPS: [(i64, &str, Step); 17] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -118,6 +124,7 @@ const STEPS: [(i64, &str, Step); 16] = [
     (14, "saved list views", Step::Sql(LIST_VIEW_TABLE)),
     (15, "pipeline index", Step::Sql(PIPELINE_INDEX)),
     (16, "owner and name indexes", Step::OwnerNameIndexes),
+    (17, "recently viewed records", Step::Sql(RECENT_TABLE)),
 ];
 
 impl Store {

@@ -415,6 +415,14 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     );
     browser.screenshot(&shot("list-filtered")).await;
 
+    // Home lists the records viewed last that the rep may still see (not the account given
+    // away, nor the one refused).
+    browser.goto(&format!("{base}/")).await;
+    let recent = browser.text(".recent").await;
+    assert!(recent.contains("Northwind Robotics"), "{recent}");
+    assert!(!recent.contains("<script>"), "{recent}");
+    assert!(!recent.contains("Secret"), "{recent}");
+
     // A rename by the CLI shows on every page.
     rapport_ok(
         &db,

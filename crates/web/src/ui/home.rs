@@ -31,9 +31,16 @@ pub struct Bar {
     pub y: i64,
 }
 
+pub struct RecentLink {
+    pub object: String,
+    pub name: String,
+    pub href: String,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
+    recent: Vec<RecentLink>,
     w: Words,
     c: Chrome,
     tasks: Vec<Vec<Shown>>,
@@ -181,9 +188,10 @@ pub async fn home(State(state): State<AppState>, signed: Signed) -> Response {
         )
         .await?;
         let bars = pipeline(&ui).await?;
-        Ok::<_, app::AppError>((tasks, events, bars))
+        let recent = ui.app.recently_viewed(&ui.caller, HOME_ROWS).await?;
+        Ok::<_, app::AppError>((tasks, events, bars, recent))
     };
-    let ((task_columns, tasks), (event_columns, events), bars) = match loaded.await {
+    let ((task_columns, tasks), (event_columns, events), bars, recent) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => return server_error(&error),
     };
@@ -198,6 +206,16 @@ pub async fn home(State(state): State<AppState>, signed: Signed) -> Response {
     let (stage_label, amount_label) = (label("StageName"), label("Amount"));
     render(
         &HomePage {
+            recent: recent
+                .into_iter()
+                .map(|v| RecentLink {
+                    object: ui.schema.object(&v.object).map_or(v.object.clone(), |o| {
+                        o.label.get(ui.caller.lang).to_string()
+                    }),
+                    href: format!("/r/{}", v.id.to_18()),
+                    name: v.name,
+                })
+                .collect(),
             w: ui.w,
             c: ui.chrome,
             tasks,

@@ -360,6 +360,12 @@ async fn record_page(ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) 
         Ok(history) => history,
         Err(error) => return server_error(&error),
     };
+    if status == StatusCode::OK
+        && let Err(error) = ui.app.note_viewed(&ui.caller, &object.name, &id).await
+    {
+        // Forgetting a view costs the user a shortcut, not the page.
+        tracing::warn!(%error, "a record view could not be noted");
+    }
     let sharing = sharing_view(&ui, &object, &id).await;
     let fmt = formatter(&ui);
     let lang = ui.caller.lang;

@@ -155,6 +155,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("pages", "Pages", "分页"),
     ("path", "Path", "路径"),
     ("recycle_bin", "Recycle bin", "回收站"),
+    ("recently_viewed", "Recently viewed", "最近查看"),
+    (
+        "nothing_viewed",
+        "Records you open show here.",
+        "您打开的记录会显示在这里。",
+    ),
     ("why_lost_title", "Why was this deal lost?", "为什么丢单？"),
     ("why_lost", "Reason", "原因"),
     (
