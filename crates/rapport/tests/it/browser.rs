@@ -281,12 +281,16 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         timeline.contains("Discussed the second plant"),
         "{timeline}"
     );
-    browser.click(".sharing summary").await;
+    browser
+        .click(&format!("a[href=\"/r/{account_id}/sharing\"]"))
+        .await;
     let sharing = browser.text(".sharing").await;
     assert!(
         sharing.contains("Private") && sharing.contains("Rita Rep"),
         "{sharing}"
     );
+    browser.screenshot(&shot("sharing")).await;
+    browser.goto(&format!("{base}/r/{account_id}")).await;
     browser.screenshot(&shot("account")).await;
     no_console_errors(&browser, "account").await;
 

@@ -174,7 +174,8 @@ struct RecordPage {
     sections: Vec<SectionView>,
     related: Vec<RelatedView>,
     history: Vec<HistoryLine>,
-    sharing: Option<SharingView>,
+    /// Whether "who can see this" applies (owned objects).
+    explains_sharing: bool,
     can_edit: bool,
     can_delete: bool,
     can_convert: bool,
@@ -366,7 +367,6 @@ async fn record_page(ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) 
         // Forgetting a view costs the user a shortcut, not the page.
         tracing::warn!(%error, "a record view could not be noted");
     }
-    let sharing = sharing_view(&ui, &object, &id).await;
     let fmt = formatter(&ui);
     let lang = ui.caller.lang;
     let w = ui.w;
@@ -479,7 +479,7 @@ async fn record_page(ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) 
         sections,
         related,
         history,
-        sharing,
+        explains_sharing: object.owned,
         can_edit: rights.edit && !converted,
         can_delete: rights.delete && object.deletable,
         can_convert: object.name == "Lead" && !converted && ui.access.converts_leads(),
@@ -490,6 +490,71 @@ async fn record_page(ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) 
         c: ui.chrome,
     };
     render(&template, status)
+}
+
+#[derive(Template)]
+#[template(path = "sharing.html")]
+struct SharingPage {
+    w: Words,
+    c: Chrome,
+    id: String,
+    name: String,
+    sharing: SharingView,
+}
+
+/// `GET /r/{Id}/sharing`: who can see the record and why (its own page: working it out
+/// reads the role tree, related records, rules and manual shares, which most views of a
+/// record do not need).
+pub async fn sharing(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let mut ui = match Ui::load(&state, signed, None).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let Some((record_id, object)) = record_object(&ui, &id) else {
+        return not_found(&ui);
+    };
+    ui.mark_tab(&object.name);
+    let Some(sharing) = sharing_view(&ui, &object, &record_id).await else {
+        return not_found(&ui);
+    };
+    let name = match object.name_field() {
+        Some(field) => {
+            let soql = format!(
+                "SELECT {} FROM {} WHERE Id = '{}'",
+                field.name,
+                object.name,
+                record_id.to_18()
+            );
+            match ui
+                .app
+                .query(&ui.caller, &soql, QueryOptions::default())
+                .await
+            {
+                Ok(page) => page
+                    .rows
+                    .first()
+                    .and_then(|row| value(row, &field.name))
+                    .map(Value::to_display)
+                    .unwrap_or_default(),
+                Err(error) => return server_error(&error),
+            }
+        }
+        None => record_id.to_18(),
+    };
+    render(
+        &SharingPage {
+            w: ui.w,
+            id: record_id.to_18(),
+            name,
+            sharing,
+            c: ui.chrome,
+        },
+        StatusCode::OK,
+    )
 }
 
 /// `GET /r/{Id}`.
