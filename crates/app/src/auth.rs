@@ -204,10 +204,16 @@ impl App {
 
     /// The caller for an active user, in the user's language.
     pub(crate) async fn active_caller(&self, user: &RecordId) -> Result<Option<Caller>> {
+        Ok(self.active_user(user).await?.map(|(caller, _)| caller))
+    }
+
+    /// An active user as a caller, with their name (one read of their record).
+    pub(crate) async fn active_user(&self, user: &RecordId) -> Result<Option<(Caller, String)>> {
         let fields = [
             "IsActive".to_string(),
             "LanguageLocaleKey".to_string(),
             "TimeZoneSidKey".to_string(),
+            "Name".to_string(),
         ];
         let Ok(record) = self
             .get(&Caller::system(), "User", &user.to_18(), Some(&fields))
@@ -227,7 +233,15 @@ impl App {
             .get("TimeZoneSidKey")
             .and_then(Value::as_text)
             .map(str::to_string);
-        Ok(Some(Caller::user(user.clone(), lang).in_time_zone(zone)))
+        let name = record
+            .get("Name")
+            .and_then(Value::as_text)
+            .unwrap_or_default()
+            .to_string();
+        Ok(Some((
+            Caller::user(user.clone(), lang).in_time_zone(zone),
+            name,
+        )))
     }
 
     /// Revokes a token (access or refresh); returns whether it existed. Every process stops

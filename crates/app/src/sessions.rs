@@ -27,6 +27,8 @@ pub struct NewSession {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub caller: Caller,
+    /// The user's name, as the pages show it.
+    pub name: String,
     pub csrf_token: String,
 }
 
@@ -73,7 +75,7 @@ impl App {
         {
             return Ok(None);
         }
-        let Some(caller) = self.active_caller(&row.user).await? else {
+        let Some((caller, name)) = self.active_user(&row.user).await? else {
             return Ok(None);
         };
         if now - row.last_seen_at > TOUCH_EVERY {
@@ -81,6 +83,7 @@ impl App {
         }
         Ok(Some(Session {
             caller,
+            name,
             csrf_token: row.csrf_token,
         }))
     }

@@ -205,6 +205,10 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         .await;
     assert_eq!(stage["records"][0]["StageName"], "Closed Won");
     assert_eq!(stage["records"][0]["IsWon"], true);
+    let won_card = browser
+        .text(&format!("[data-stage=\"Closed Won\"] {card}"))
+        .await;
+    assert!(won_card.contains("Northwind Robotics"), "{won_card}");
     browser.screenshot(&shot("board-won")).await;
     // Closing a deal as lost asks why, and keeps the answer in its activity history.
     let lost = format!("[data-card=\"{}\"]", extra[0]);

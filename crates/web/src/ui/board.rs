@@ -60,6 +60,51 @@ pub struct BoardParams {
     view: Option<String>,
 }
 
+/// The names of records by id (18 characters), read as the caller: one query per object.
+async fn record_names(
+    ui: &Ui,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, app::AppError> {
+    let mut by_object: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for id in ids {
+        if let Ok(parsed) = model::RecordId::parse(id)
+            && let Some(object) = ui.schema.object_by_prefix(parsed.key_prefix())
+        {
+            by_object
+                .entry(object.name.clone())
+                .or_default()
+                .push(format!("'{}'", parsed.to_18()));
+        }
+    }
+    let mut names = std::collections::HashMap::new();
+    for (object, mut ids) in by_object {
+        let Some(name) = ui
+            .readable(&object)
+            .and_then(|o| o.name_field().map(|f| f.name.clone()))
+            .filter(|n| ui.schema.object(&object).is_some_and(|o| !ui.hidden(o, n)))
+        else {
+            continue;
+        };
+        ids.sort();
+        ids.dedup();
+        let soql = format!(
+            "SELECT Id, {name} FROM {object} WHERE Id IN ({})",
+            ids.join(", ")
+        );
+        for row in ui
+            .app
+            .query(&ui.caller, &soql, QueryOptions::default())
+            .await?
+            .rows
+        {
+            if let (Some(id), Some(text)) = (&row.id, value(&row, &name)) {
+                names.insert(id.to_18(), text.to_display());
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// `GET /o/Opportunity/board`.
 pub async fn board(
     State(state): State<AppState>,
@@ -116,7 +161,13 @@ pub async fn board(
         .filter(|f| !ui.hidden(&object, &f.name))
         .cloned()
         .collect();
-    let select = super::fields::select_list(&ui, &card_fields).join(", ");
+    // Lookups are read as ids here; their names come after, all in one query (a parent path
+    // in each column's query would join and check the parent once per column).
+    let select = std::iter::once("Id".to_string())
+        .chain(card_fields.iter().map(|f| f.name.clone()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut lookups: Vec<String> = Vec::new();
     let mut columns = Vec::new();
     for v in stage.values.iter().filter(|v| v.active) {
         let summary = totals
@@ -161,13 +212,19 @@ pub async fn board(
                         .map(|f| show(&fmt, row, f).text)
                         .unwrap_or_default()
                 };
+                let (account, owner) = (text("AccountId"), text("OwnerId"));
+                lookups.extend(
+                    [account.clone(), owner.clone()]
+                        .into_iter()
+                        .filter(|t| !t.is_empty()),
+                );
                 cards.push(Card {
                     id: row.id.as_ref().map(|id| id.to_18()).unwrap_or_default(),
                     name: text("Name"),
-                    account: text("AccountId"),
+                    account,
                     amount: text("Amount"),
                     close: text("CloseDate"),
-                    owner: text("OwnerId"),
+                    owner,
                 });
             }
         }
@@ -188,6 +245,16 @@ pub async fn board(
             },
             cards,
         });
+    }
+    // The cards' accounts and owners by name, one query per object; a parent the user may
+    // not see shows no name.
+    let names = match record_names(&ui, &lookups).await {
+        Ok(names) => names,
+        Err(error) => return server_error(&error),
+    };
+    for card in columns.iter_mut().flat_map(|c| c.cards.iter_mut()) {
+        card.account = names.get(&card.account).cloned().unwrap_or_default();
+        card.owner = names.get(&card.owner).cloned().unwrap_or_default();
     }
     render(
         &BoardPage {

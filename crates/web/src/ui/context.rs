@@ -83,13 +83,12 @@ impl Ui {
         let caller = signed.session.caller;
         let app = state.app.clone();
         let loaded = async {
-            let me = app.me(&caller).await?;
             let schema = app.schema().await?;
             let access = app.access(&caller).await?;
             let org = app.org_settings().await?;
-            Ok::<_, app::AppError>((me, schema, access, org))
+            Ok::<_, app::AppError>((schema, access, org))
         };
-        let (me, schema, access, org) = loaded.await.map_err(|e| server_error(&e))?;
+        let (schema, access, org) = loaded.await.map_err(|e| server_error(&e))?;
         let w = Words::new(caller.lang);
         let tabs = tab_objects(&schema, &access)
             .into_iter()
@@ -103,7 +102,7 @@ impl Ui {
             stylesheet: stylesheet_path(),
             script: script_path(),
             csrf: signed.session.csrf_token,
-            me_name: me.name,
+            me_name: signed.session.name,
             tabs,
             q: String::new(),
             here: "",
