@@ -25,6 +25,71 @@
     }
   });
 
+  // Lookups: as the user types a name, a page of matching records to pick from. Picking
+  // one fills the hidden id the server keeps; typing on without picking leaves the server
+  // to resolve the name on save.
+  document.querySelectorAll("input[data-lookup]").forEach(function (input) {
+    var form = input.form;
+    var name = input.name.slice(2);
+    var hiddenId = form.querySelector('input[name="id_' + name + '"]');
+    var hiddenWas = form.querySelector('input[name="was_' + name + '"]');
+    var list = document.createElement("ul");
+    list.className = "lookup-list";
+    list.setAttribute("role", "listbox");
+    list.hidden = true;
+    input.parentNode.insertBefore(list, input.nextSibling);
+    var timer = null;
+    var asked = 0;
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      var typed = input.value.trim();
+      if (typed.length < 2) {
+        close();
+        return;
+      }
+      timer = setTimeout(function () {
+        var ticket = ++asked;
+        var url = "/lookup?field=" + encodeURIComponent(input.getAttribute("data-lookup")) +
+          "&q=" + encodeURIComponent(typed);
+        fetch(url, { credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.json() : []; })
+          .then(function (records) {
+            if (ticket !== asked) {
+              return;
+            }
+            list.textContent = "";
+            records.forEach(function (record) {
+              var item = document.createElement("li");
+              var button = document.createElement("button");
+              button.type = "button";
+              button.className = "link";
+              button.textContent = record.name;
+              button.addEventListener("click", function () {
+                input.value = record.name;
+                hiddenId.value = record.id;
+                hiddenWas.value = record.name;
+                close();
+                input.focus();
+              });
+              item.appendChild(button);
+              list.appendChild(item);
+            });
+            list.hidden = records.length === 0;
+          })
+          .catch(close);
+      }, 200);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        close();
+      }
+    });
+  });
+
   // The board: drag a card to another stage's column. Pointer events (not HTML5 drag and
   // drop), so mouse, pen and touch behave alike. The move is submitted as the same form the
   // record's path uses, so the server's answer (or its error) is what the user sees.

@@ -298,6 +298,22 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     browser.screenshot(&shot("account")).await;
     no_console_errors(&browser, "account").await;
 
+    // A lookup offers matches as one types; the one picked is saved.
+    browser.goto(&format!("{base}/o/Contact/new")).await;
+    browser.fill("#f_LastName", "Chen").await;
+    browser.fill("#f_AccountId", "Northw").await;
+    browser.click(".lookup-list button").await;
+    assert_eq!(
+        browser
+            .script("return document.querySelector('input[name=id_AccountId]').value")
+            .await,
+        json!(account_id)
+    );
+    browser.click(".record-form button[type=submit]").await;
+    browser.wait_for_url("/r/003").await;
+    assert!(browser.page_text().await.contains("Northwind Robotics"));
+    no_console_errors(&browser, "contact").await;
+
     // Find the account with global search, from the keyboard.
     browser.goto(&format!("{base}/o/Contact")).await;
     browser.keys("/").await;

@@ -48,6 +48,8 @@ pub struct Input {
     pub choices: Vec<Choice>,
     /// For lookups: the chosen record's id, and the name it was shown with.
     pub lookup_id: String,
+    /// For lookups: `Object.Field`, for the script's search as you type.
+    pub lookup: String,
     pub error: Option<String>,
     /// The first field with an error takes the focus.
     pub focus: bool,
@@ -112,6 +114,7 @@ struct Shown {
 
 fn inputs(
     ui: &Ui,
+    object: &str,
     fields: &[FieldDef],
     shown: &Shown,
     errors: &HashMap<String, String>,
@@ -144,6 +147,7 @@ fn inputs(
                 max_length: f.max_length(),
                 choices,
                 lookup_id: shown.ids.get(&f.name).cloned().unwrap_or_default(),
+                lookup: format!("{object}.{}", f.name),
                 error: errors.get(&f.name).cloned(),
                 focus: false,
                 value,
@@ -254,6 +258,7 @@ pub async fn new_form(
     let title = format!("{} {}", ui.w.get("new"), object.label.get(ui.caller.lang));
     show_form(
         ui,
+        &object.name,
         title,
         format!("/o/{}/new", object.name),
         format!("/o/{}", object.name),
@@ -294,6 +299,7 @@ async fn parent_name(ui: &Ui, object: &ObjectDef, id: &RecordId) -> String {
 #[allow(clippy::too_many_arguments)]
 fn show_form(
     ui: Ui,
+    object: &str,
     title: String,
     action: String,
     cancel: String,
@@ -303,7 +309,7 @@ fn show_form(
     field_errors: HashMap<String, String>,
     status: StatusCode,
 ) -> Response {
-    let mut inputs = inputs(&ui, fields, shown, &field_errors);
+    let mut inputs = inputs(&ui, object, fields, shown, &field_errors);
     if let Some(first) = inputs.iter_mut().find(|i| i.error.is_some()) {
         first.focus = true;
     }
@@ -344,6 +350,7 @@ pub async fn edit_form(
     let title = format!("{} {}", ui.w.get("edit"), object.label.get(ui.caller.lang));
     show_form(
         ui,
+        &object.name,
         title,
         format!("/r/{id}/edit"),
         format!("/r/{id}"),
@@ -492,6 +499,31 @@ pub async fn find_one(ui: &Ui, field: &FieldDef, typed: &str) -> Result<String, 
     {
         return Ok(id.to_18());
     }
+    let matches = lookup_matches(ui, field, typed).await;
+    let exact: Vec<&(String, String)> = matches
+        .iter()
+        .filter(|(_, n)| n.eq_ignore_ascii_case(typed))
+        .collect();
+    match (matches.len(), exact.as_slice()) {
+        (1, _) => Ok(matches[0].0.clone()),
+        (_, [one]) => Ok(one.0.clone()),
+        (0, _) => Err(format!("{} “{typed}”", ui.w.get("lookup_none"))),
+        (_, _) => Err(format!(
+            "{} {}",
+            ui.w.get("lookup_several"),
+            matches
+                .iter()
+                .take(LOOKUP_MATCHES)
+                .map(|(id, n)| format!("{n} ({id})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The records of a lookup's objects whose names start with `typed` (a page of them, by
+/// name), as the caller may see them: (id, name).
+async fn lookup_matches(ui: &Ui, field: &FieldDef, typed: &str) -> Vec<(String, String)> {
     let mut matches = Vec::new();
     for target in &field.reference_to {
         let Some(object) = ui.readable(target) else {
@@ -522,25 +554,51 @@ pub async fn find_one(ui: &Ui, field: &FieldDef, typed: &str) -> Result<String, 
             }
         }
     }
-    let exact: Vec<&(String, String)> = matches
-        .iter()
-        .filter(|(_, n)| n.eq_ignore_ascii_case(typed))
+    matches
+}
+
+#[derive(serde::Deserialize)]
+pub struct LookupParams {
+    /// `Object.Field` of the lookup being filled.
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /lookup?field=Contact.AccountId&q=Nor`: a page of records the lookup may point to,
+/// whose names start with what was typed, as JSON `[{id, name}]` for the form's script.
+pub async fn lookup(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(params): Query<LookupParams>,
+) -> Response {
+    let ui = match Ui::load(&state, signed, None).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let field = params.field.split_once('.').and_then(|(object, field)| {
+        let object = ui.readable(object)?;
+        object
+            .field(field)
+            .filter(|f| f.field_type == FieldType::Reference && !ui.hidden(&object, &f.name))
+            .cloned()
+    });
+    let Some(field) = field else {
+        return (StatusCode::NOT_FOUND, axum::Json(serde_json::json!([]))).into_response();
+    };
+    let typed = params.q.trim();
+    let matches = if typed.is_empty() {
+        Vec::new()
+    } else {
+        lookup_matches(&ui, &field, typed).await
+    };
+    let body: Vec<serde_json::Value> = matches
+        .into_iter()
+        .take(LOOKUP_MATCHES)
+        .map(|(id, name)| serde_json::json!({"id": id, "name": name}))
         .collect();
-    match (matches.len(), exact.as_slice()) {
-        (1, _) => Ok(matches[0].0.clone()),
-        (_, [one]) => Ok(one.0.clone()),
-        (0, _) => Err(format!("{} “{typed}”", ui.w.get("lookup_none"))),
-        (_, _) => Err(format!(
-            "{} {}",
-            ui.w.get("lookup_several"),
-            matches
-                .iter()
-                .take(LOOKUP_MATCHES)
-                .map(|(id, n)| format!("{n} ({id})"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+    axum::Json(body).into_response()
 }
 
 /// Splits `app`'s errors into those of a field on the form and the rest.
@@ -600,6 +658,7 @@ pub async fn create(
     let title = format!("{} {}", ui.w.get("new"), object.label.get(ui.caller.lang));
     show_form(
         ui,
+        &object.name,
         title,
         format!("/o/{}/new", object.name),
         format!("/o/{}", object.name),
@@ -645,6 +704,7 @@ pub async fn save(
     let title = format!("{} {}", ui.w.get("edit"), object.label.get(ui.caller.lang));
     show_form(
         ui,
+        &object.name,
         title,
         format!("/r/{id}/edit"),
         format!("/r/{id}"),

@@ -108,6 +108,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/settings/password", post(pages::change_password))
         .route("/search", get(search::search))
+        .route("/lookup", get(form::lookup))
         .route("/forecast", get(forecast::forecast))
         .route("/o/Opportunity/board", get(board::board))
         .route("/o/{object}", get(list::list))
