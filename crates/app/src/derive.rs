@@ -30,6 +30,9 @@ pub struct Derivation {
     fiscal_year_start_month: u8,
     /// Events: StartDateTime, EndDateTime, DurationInMinutes, ActivityDate, ActivityDateTime.
     event_times: Option<[usize; 5]>,
+    /// Campaign members: the status whose values say who responded, HasResponded and
+    /// FirstRespondedDate.
+    responded: Option<(usize, usize, Option<usize>)>,
 }
 
 impl Derivation {
@@ -78,6 +81,14 @@ impl Derivation {
                 (Some(s), Some(e), Some(d), Some(a), Some(t)) => Some([s, e, d, a, t]),
                 _ => None,
             },
+            responded: object
+                .fields
+                .iter()
+                .position(|f| {
+                    f.field_type == FieldType::Picklist && f.values.iter().any(|v| v.responded)
+                })
+                .zip(system("HasResponded"))
+                .map(|(status, has)| (status, has, system("FirstRespondedDate"))),
         }
     }
 
@@ -113,6 +124,20 @@ impl Derivation {
         }
         if let Some(positions) = self.event_times {
             event_times(positions, row, written);
+        }
+        if let Some((status, has, first)) = self.responded {
+            let responded = row[status]
+                .as_text()
+                .and_then(|text| object.fields[status].picklist_value(text))
+                .is_some_and(|v| v.responded);
+            row[has] = Value::Bool(responded);
+            // The first response is remembered, whatever the status becomes later.
+            if let Some(first) = first
+                && responded
+                && row[first].is_null()
+            {
+                row[first] = Value::Date(now.date());
+            }
         }
         if let Some((close, year, quarter, fiscal)) = self.fiscal {
             if let Value::Date(date) = row[close] {

@@ -270,6 +270,53 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
     .await;
     assert_eq!(m["ContactId"], json!(contact));
 
+    // A member's status says whether they responded; the first response date stays.
+    let set_status = |status: &'static str| {
+        let client = admin.client.clone();
+        let url = format!("{}/sobjects/CampaignMember/{member}", admin.base);
+        let token = admin.token.clone();
+        async move {
+            let response = client
+                .patch(url)
+                .bearer_auth(token)
+                .json(&json!({"Status": status}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 204);
+        }
+    };
+    let responded = |member: String| {
+        let admin = &admin;
+        async move {
+            one(
+                admin,
+                &format!(
+                    "SELECT Status, HasResponded, FirstRespondedDate FROM CampaignMember WHERE Id = '{member}'"
+                ),
+            )
+            .await
+        }
+    };
+    let before = responded(member.clone()).await;
+    assert_eq!(
+        (&before["Status"], &before["HasResponded"]),
+        (&json!("Sent"), &json!(false))
+    );
+    assert_eq!(before["FirstRespondedDate"], Json::Null);
+    set_status("Responded").await;
+    let after = responded(member.clone()).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    assert_eq!(after["HasResponded"], true);
+    assert_eq!(
+        after["FirstRespondedDate"],
+        json!(model::value::format_date(today))
+    );
+    set_status("Sent").await;
+    let again = responded(member.clone()).await;
+    assert_eq!(again["HasResponded"], false);
+    assert_eq!(again["FirstRespondedDate"], after["FirstRespondedDate"]);
+
     // The opportunity's stage history: a snapshot when created, and on each change of
     // stage, amount, probability, close date or forecast category (not of other fields).
     let patch = |id: String, body: Json| {
