@@ -313,6 +313,23 @@ impl Browser {
             .collect()
     }
 
+    /// Waits until the element `css` finds shows `needle` (the page after a form that
+    /// returns to the same address is told apart only by what it shows).
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.text(css).await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{css} still shows {text:?}, waiting for {needle:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the URL contains `part`.
     pub async fn wait_for_url(&self, part: &str) -> String {
         let started = Instant::now();
