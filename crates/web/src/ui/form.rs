@@ -529,7 +529,8 @@ async fn lookup_matches(ui: &Ui, field: &FieldDef, typed: &str) -> Vec<(String, 
         let Some(object) = ui.readable(target) else {
             continue;
         };
-        let Some(name_field) = object.name_field() else {
+        // A name hidden from the caller cannot be searched (nor shown).
+        let Some(name_field) = object.name_field().filter(|f| !ui.hidden(&object, &f.name)) else {
             continue;
         };
         let soql = format!(
@@ -539,19 +540,24 @@ async fn lookup_matches(ui: &Ui, field: &FieldDef, typed: &str) -> Vec<(String, 
             pattern = super::view::like_literal(typed, false),
             limit = LOOKUP_MATCHES + 1,
         );
-        if let Ok(page) = ui
+        match ui
             .app
             .query(&ui.caller, &soql, QueryOptions::default())
             .await
         {
-            for row in page.rows {
-                if let Some(id) = &row.id {
-                    let shown = value(&row, &name_field.name)
-                        .map(Value::to_display)
-                        .unwrap_or_default();
-                    matches.push((id.to_18(), shown));
+            Ok(page) => {
+                for row in page.rows {
+                    if let Some(id) = &row.id {
+                        let shown = value(&row, &name_field.name)
+                            .map(Value::to_display)
+                            .unwrap_or_default();
+                        matches.push((id.to_18(), shown));
+                    }
                 }
             }
+            // One object's search failing leaves the others' matches; the cause is logged,
+            // and the user sees no match from it.
+            Err(error) => tracing::warn!(%error, object = %object.name, "a lookup search failed"),
         }
     }
     matches
