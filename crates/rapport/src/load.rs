@@ -20,17 +20,17 @@ pub struct LoadOptions {
     pub rate_limit: u32,
 }
 
-struct Round {
-    name: &'static str,
-    requests: u64,
-    records: u64,
-    errors: u64,
-    elapsed: Duration,
-    latencies: Vec<u32>,
+pub(crate) struct Round {
+    pub name: &'static str,
+    pub requests: u64,
+    pub records: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub latencies: Vec<u32>,
 }
 
 impl Round {
-    fn percentile(&self, p: f64) -> f64 {
+    pub fn percentile(&self, p: f64) -> f64 {
         if self.latencies.is_empty() {
             return 0.0;
         }
@@ -65,8 +65,7 @@ fn next(seed: &mut u64) -> u64 {
 }
 
 /// Sends one request of `kind`; returns how many records it wrote or read, or `None` on error.
-async fn one(target: &Target, kind: Kind, seed: &mut u64) -> Option<u64> {
-    let n = next(seed);
+async fn one(target: &Target, kind: Kind, n: u64) -> Option<u64> {
     let id = || &target.ids[(n % target.ids.len() as u64) as usize];
     let request = match kind {
         Kind::Versions => target.client.get(format!("{}/services/data", target.base)),
@@ -110,24 +109,34 @@ async fn one(target: &Target, kind: Kind, seed: &mut u64) -> Option<u64> {
     })
 }
 
-async fn round(
-    target: Arc<Target>,
+/// Keeps `connections` workers busy for `seconds`, each sending one request after another
+/// with `send(target, n)` (`n` a fresh pseudo-random number), which answers how many records
+/// the request handled, or `None` on error.
+pub(crate) async fn timed<T, F, Fut>(
+    target: Arc<T>,
     name: &'static str,
-    kind: Kind,
-    options: &LoadOptions,
-) -> Round {
-    let deadline = Instant::now() + Duration::from_secs_f64(options.seconds);
+    connections: usize,
+    seconds: f64,
+    send: F,
+) -> Round
+where
+    T: Send + Sync + 'static,
+    F: Fn(Arc<T>, u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Option<u64>> + Send,
+{
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
-    let workers: Vec<_> = (0..options.connections)
+    let workers: Vec<_> = (0..connections)
         .map(|w| {
             let target = target.clone();
+            let send = send.clone();
             tokio::spawn(async move {
                 let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ ((w as u64 + 1) << 17);
                 let (mut requests, mut records, mut errors, mut latencies) =
                     (0u64, 0u64, 0u64, Vec::new());
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    match one(&target, kind, &mut seed).await {
+                    match send(target.clone(), next(&mut seed)).await {
                         Some(count) => records += count,
                         None => errors += 1,
                     }
@@ -246,7 +255,14 @@ pub async fn run(app: &App, options: LoadOptions, out: &mut impl Write) -> anyho
         ("update (one field)", Kind::Update),
         ("/composite/sobjects create (200)", Kind::Collection),
     ] {
-        let result = round(target.clone(), name, kind, &options).await;
+        let result = timed(
+            target.clone(),
+            name,
+            options.connections,
+            options.seconds,
+            move |target, n| async move { one(&target, kind, n).await },
+        )
+        .await;
         let seconds = result.elapsed.as_secs_f64().max(1e-9);
         writeln!(
             out,

@@ -7,7 +7,6 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::Value;
@@ -43,21 +42,13 @@ struct Target {
     list_soql: String,
 }
 
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
 /// `/services/data/v59.0/query?q=…`.
 fn query_url(base: &str, soql: &str) -> String {
     let q = serde_urlencoded::to_string([("q", soql)]).unwrap_or_default();
     format!("{base}/services/data/v59.0/query?{q}")
 }
 
-async fn one(target: &Target, page: Page, seed: &mut u64) -> bool {
-    let n = next(seed);
+async fn one(target: &Target, page: Page, n: u64) -> Option<u64> {
     let get = |path: String| {
         target
             .client
@@ -79,65 +70,9 @@ async fn one(target: &Target, page: Page, seed: &mut u64) -> bool {
         Page::Board => get("/o/Opportunity/board".into()),
     };
     match request.send().await {
-        Ok(response) if response.status().is_success() => response.bytes().await.is_ok(),
-        _ => false,
+        Ok(response) if response.status().is_success() => response.bytes().await.ok().map(|_| 1),
+        _ => None,
     }
-}
-
-struct Round {
-    requests: u64,
-    errors: u64,
-    elapsed: Duration,
-    latencies: Vec<u32>,
-}
-
-impl Round {
-    fn percentile(&self, p: f64) -> f64 {
-        if self.latencies.is_empty() {
-            return 0.0;
-        }
-        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        f64::from(self.latencies[index]) / 1000.0
-    }
-}
-
-async fn round(target: Arc<Target>, page: Page, options: &UiLoadOptions) -> Round {
-    let deadline = Instant::now() + Duration::from_secs_f64(options.seconds);
-    let started = Instant::now();
-    let workers: Vec<_> = (0..options.connections)
-        .map(|w| {
-            let target = target.clone();
-            tokio::spawn(async move {
-                let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ ((w as u64 + 1) << 17);
-                let (mut requests, mut errors, mut latencies) = (0u64, 0u64, Vec::new());
-                while Instant::now() < deadline {
-                    let sent = Instant::now();
-                    if !one(&target, page, &mut seed).await {
-                        errors += 1;
-                    }
-                    latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
-                    requests += 1;
-                }
-                (requests, errors, latencies)
-            })
-        })
-        .collect();
-    let mut result = Round {
-        requests: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
-    for worker in workers {
-        if let Ok((requests, errors, latencies)) = worker.await {
-            result.requests += requests;
-            result.errors += errors;
-            result.latencies.extend(latencies);
-        }
-    }
-    result.elapsed = started.elapsed();
-    result.latencies.sort_unstable();
-    result
 }
 
 /// Signs in through the login form as a browser does; returns the session cookie.
@@ -273,7 +208,14 @@ pub async fn run(app: &App, options: UiLoadOptions, out: &mut impl Write) -> any
         ("record page /r/{id} (an account)", Page::Record),
         ("board /o/Opportunity/board", Page::Board),
     ] {
-        let result = round(target.clone(), page, &options).await;
+        let result = crate::load::timed(
+            target.clone(),
+            name,
+            options.connections,
+            options.seconds,
+            move |target, n| async move { one(&target, page, n).await },
+        )
+        .await;
         let seconds = result.elapsed.as_secs_f64().max(1e-9);
         writeln!(
             out,

@@ -16,7 +16,6 @@ use app::query::QueryOptions;
 use super::context::{Chrome, Ui};
 use super::fields::{show, value};
 use super::pages::{not_found, render, server_error};
-use super::record::formatter;
 use super::session::Signed;
 use super::words::Words;
 use crate::AppState;
@@ -58,51 +57,6 @@ struct BoardPage {
 pub struct BoardParams {
     #[serde(default)]
     view: Option<String>,
-}
-
-/// The names of records by id (18 characters), read as the caller: one query per object.
-async fn record_names(
-    ui: &Ui,
-    ids: &[String],
-) -> Result<std::collections::HashMap<String, String>, app::AppError> {
-    let mut by_object: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for id in ids {
-        if let Ok(parsed) = model::RecordId::parse(id)
-            && let Some(object) = ui.schema.object_by_prefix(parsed.key_prefix())
-        {
-            by_object
-                .entry(object.name.clone())
-                .or_default()
-                .push(format!("'{}'", parsed.to_18()));
-        }
-    }
-    let mut names = std::collections::HashMap::new();
-    for (object, mut ids) in by_object {
-        let Some(name) = ui
-            .readable(&object)
-            .and_then(|o| o.name_field().map(|f| f.name.clone()))
-            .filter(|n| ui.schema.object(&object).is_some_and(|o| !ui.hidden(o, n)))
-        else {
-            continue;
-        };
-        ids.sort();
-        ids.dedup();
-        let soql = format!(
-            "SELECT Id, {name} FROM {object} WHERE Id IN ({})",
-            ids.join(", ")
-        );
-        for row in ui
-            .app
-            .query(&ui.caller, &soql, QueryOptions::default())
-            .await?
-            .rows
-        {
-            if let (Some(id), Some(text)) = (&row.id, value(&row, &name)) {
-                names.insert(id.to_18(), text.to_display());
-            }
-        }
-    }
-    Ok(names)
 }
 
 /// `GET /o/Opportunity/board`.
@@ -152,7 +106,7 @@ pub async fn board(
         Ok(page) => page.rows,
         Err(error) => return server_error(&error),
     };
-    let fmt = formatter(&ui);
+    let fmt = ui.formatter();
     // On my own board every card's owner is me: not read, not shown.
     let card_fields: Vec<_> = ["Name", "AccountId", "Amount", "CloseDate", "OwnerId"]
         .iter()
@@ -248,7 +202,7 @@ pub async fn board(
     }
     // The cards' accounts and owners by name, one query per object; a parent the user may
     // not see shows no name.
-    let names = match record_names(&ui, &lookups).await {
+    let names = match super::fields::record_names(&ui, &lookups).await {
         Ok(names) => names,
         Err(error) => return server_error(&error),
     };

@@ -9,6 +9,7 @@ use app::{App, Caller};
 use axum::response::Response;
 use model::{ObjectDef, Schema};
 
+use super::format::Formatter;
 use super::pages::server_error;
 use super::session::Signed;
 use super::words::Words;
@@ -132,6 +133,15 @@ impl Ui {
             .time_zone
             .as_deref()
             .unwrap_or(&self.org.time_zone)
+    }
+
+    /// How values are shown to this user.
+    pub fn formatter(&self) -> Formatter<'_> {
+        Formatter {
+            lang: self.caller.lang,
+            zone: self.zone(),
+            currency_symbol: &self.org.currency_symbol,
+        }
     }
 
     /// An object the caller may read, by API name (any case).

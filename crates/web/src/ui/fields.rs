@@ -2,7 +2,7 @@
 //! id, and a cell as the user sees it (a lookup as a link to its record by name).
 
 use app::query::{Cell, Row};
-use model::{FieldDef, FieldType, ObjectDef, Value};
+use model::{FieldDef, FieldType, ObjectDef, RecordId, Value};
 
 use super::context::Ui;
 use super::format::Formatter;
@@ -166,4 +166,57 @@ pub fn row_name(fmt: &Formatter<'_>, row: &Row, object: &ObjectDef) -> String {
         .filter(|t| !t.is_empty())
         .or_else(|| row.id.as_ref().map(|id| id.to_18()))
         .unwrap_or_default()
+}
+
+/// The names of records by id (18 characters), read as the caller: one query per object.
+pub async fn record_names(
+    ui: &Ui,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, app::AppError> {
+    let mut by_object: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for id in ids {
+        if let Ok(parsed) = model::RecordId::parse(id)
+            && let Some(object) = ui.schema.object_by_prefix(parsed.key_prefix())
+        {
+            by_object
+                .entry(object.name.clone())
+                .or_default()
+                .push(format!("'{}'", parsed.to_18()));
+        }
+    }
+    let mut names = std::collections::HashMap::new();
+    for (object, mut ids) in by_object {
+        let Some(name) = ui
+            .readable(&object)
+            .and_then(|o| o.name_field().map(|f| f.name.clone()))
+            .filter(|n| ui.schema.object(&object).is_some_and(|o| !ui.hidden(o, n)))
+        else {
+            continue;
+        };
+        ids.sort();
+        ids.dedup();
+        let soql = format!(
+            "SELECT Id, {name} FROM {object} WHERE Id IN ({})",
+            ids.join(", ")
+        );
+        for row in ui
+            .app
+            .query(&ui.caller, &soql, app::query::QueryOptions::default())
+            .await?
+            .rows
+        {
+            if let (Some(id), Some(text)) = (&row.id, value(&row, &name)) {
+                names.insert(id.to_18(), text.to_display());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// One record's name as the caller may read it; `None` when they may not (or it has none).
+pub async fn record_name(ui: &Ui, id: &RecordId) -> Result<Option<String>, app::AppError> {
+    let id = id.to_18();
+    Ok(record_names(ui, std::slice::from_ref(&id))
+        .await?
+        .remove(&id))
 }

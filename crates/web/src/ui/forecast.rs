@@ -13,7 +13,6 @@ use app::forecast::{CATEGORIES, ForecastScope};
 
 use super::context::{Chrome, Ui};
 use super::pages::{render, server_error};
-use super::record::formatter;
 use super::session::Signed;
 use super::words::Words;
 use crate::AppState;
@@ -78,7 +77,7 @@ pub async fn forecast(
         }
         Err(error) => return server_error(&error),
     };
-    let fmt = formatter(&ui);
+    let fmt = ui.formatter();
     let lang = ui.caller.lang;
     let category_field = ui
         .schema

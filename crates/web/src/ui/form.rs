@@ -176,7 +176,7 @@ async fn current_values(
     let Some(row) = page.rows.into_iter().next() else {
         return Ok(None);
     };
-    let fmt = super::record::formatter(ui);
+    let fmt = ui.formatter();
     let mut shown = Shown::default();
     for field in fields {
         let raw = value(&row, &field.name).cloned().unwrap_or(Value::Null);
@@ -249,7 +249,11 @@ pub async fn new_form(
             if let Some((parent, parent_object)) = record_object(&ui, id)
                 && field.reference_to.contains(&parent_object.name)
             {
-                let name = parent_name(&ui, &parent_object, &parent).await;
+                let name = super::fields::record_name(&ui, &parent)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| parent.to_18());
                 shown.ids.insert(field.name.clone(), parent.to_18());
                 shown.text.insert(field.name.clone(), name);
             }
@@ -268,32 +272,6 @@ pub async fn new_form(
         HashMap::new(),
         StatusCode::OK,
     )
-}
-
-/// A record's name, as the caller may read it (its id otherwise).
-async fn parent_name(ui: &Ui, object: &ObjectDef, id: &RecordId) -> String {
-    let Some(name_field) = object.name_field() else {
-        return id.to_18();
-    };
-    let soql = format!(
-        "SELECT {} FROM {} WHERE Id = '{}'",
-        name_field.name,
-        object.name,
-        id.to_18()
-    );
-    match ui
-        .app
-        .query(&ui.caller, &soql, QueryOptions::default())
-        .await
-    {
-        Ok(page) => page
-            .rows
-            .first()
-            .and_then(|row| value(row, &name_field.name))
-            .map(Value::to_display)
-            .unwrap_or_else(|| id.to_18()),
-        Err(_) => id.to_18(),
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -13,7 +13,6 @@ use app::query::{QueryOptions, Row};
 use super::context::{Chrome, Ui};
 use super::fields::{Shown, show, value};
 use super::pages::{render, server_error};
-use super::record::formatter;
 use super::session::Signed;
 use super::words::Words;
 use crate::AppState;
@@ -80,7 +79,7 @@ async fn my_list(
         .app
         .query(&ui.caller, &soql, QueryOptions::default())
         .await?;
-    let fmt = formatter(ui);
+    let fmt = ui.formatter();
     let rows = page
         .rows
         .iter()
@@ -113,7 +112,7 @@ async fn pipeline(ui: &Ui) -> Result<Vec<Bar>, app::AppError> {
         .query(&ui.caller, &soql, QueryOptions::default())
         .await?
         .rows;
-    let fmt = formatter(ui);
+    let fmt = ui.formatter();
     let number = |row: &Row, name: &str| match value(row, name) {
         Some(Value::Decimal(d)) => *d,
         _ => Decimal::ZERO,

@@ -12,7 +12,6 @@ use app::query::{QueryOptions, Row};
 use super::context::{Chrome, Ui};
 use super::fields::{Shown, show};
 use super::form::Choice;
-use super::format::Formatter;
 use super::pages::{not_found, render, server_error};
 use super::session::{Checked, Signed};
 use super::view::{FILTERS, OPERATORS, ViewParams, filterable, sortable, view_columns, view_query};
@@ -87,14 +86,6 @@ struct ListPage {
     owner_label: String,
 }
 
-fn formatter(ui: &Ui) -> Formatter<'_> {
-    Formatter {
-        lang: ui.caller.lang,
-        zone: ui.zone(),
-        currency_symbol: &ui.org.currency_symbol,
-    }
-}
-
 /// `GET /o/{Object}`.
 pub async fn list(
     State(state): State<AppState>,
@@ -135,7 +126,7 @@ pub async fn list(
         }
         None => None,
     };
-    let fmt = formatter(&ui);
+    let fmt = ui.formatter();
     let w = ui.w;
     let lang = ui.caller.lang;
     let base = params.first_page();
@@ -526,7 +517,7 @@ pub async fn export(
         Err(problem) => return mass_result(ui, 0, vec![problem], params.href(&object.name, "")),
     };
     let columns = query.columns.clone();
-    let fmt = formatter(&ui);
+    let fmt = ui.formatter();
     let mut csv = String::new();
     let labels: Vec<String> = columns
         .iter()

@@ -191,14 +191,6 @@ pub fn record_object(ui: &Ui, id: &str) -> Option<(RecordId, Arc<ObjectDef>)> {
     ui.readable(&object.name).map(|o| (id, o))
 }
 
-pub(super) fn formatter(ui: &Ui) -> Formatter<'_> {
-    Formatter {
-        lang: ui.caller.lang,
-        zone: ui.zone(),
-        currency_symbol: &ui.org.currency_symbol,
-    }
-}
-
 /// The child relationships shown as related lists: readable objects, not field history.
 fn related_lists(ui: &Ui, object: &ObjectDef) -> Vec<(String, Arc<ObjectDef>, FieldDef)> {
     let mut lists = Vec::new();
@@ -296,7 +288,7 @@ async fn read_history(
         .app
         .query(&ui.caller, &soql, QueryOptions::default())
         .await?;
-    let fmt = formatter(ui);
+    let fmt = ui.formatter();
     let text = |row: &Row, name: &str| value(row, name).map(Value::to_display).unwrap_or_default();
     Ok(page
         .rows
@@ -367,7 +359,7 @@ async fn record_page(ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) 
         // Forgetting a view costs the user a shortcut, not the page.
         tracing::warn!(%error, "a record view could not be noted");
     }
-    let fmt = formatter(&ui);
+    let fmt = ui.formatter();
     let lang = ui.caller.lang;
     let w = ui.w;
     let view = |f: &FieldDef| FieldView {
@@ -521,29 +513,9 @@ pub async fn sharing(
     let Some(sharing) = sharing_view(&ui, &object, &record_id).await else {
         return not_found(&ui);
     };
-    let name = match object.name_field() {
-        Some(field) => {
-            let soql = format!(
-                "SELECT {} FROM {} WHERE Id = '{}'",
-                field.name,
-                object.name,
-                record_id.to_18()
-            );
-            match ui
-                .app
-                .query(&ui.caller, &soql, QueryOptions::default())
-                .await
-            {
-                Ok(page) => page
-                    .rows
-                    .first()
-                    .and_then(|row| value(row, &field.name))
-                    .map(Value::to_display)
-                    .unwrap_or_default(),
-                Err(error) => return server_error(&error),
-            }
-        }
-        None => record_id.to_18(),
+    let name = match super::fields::record_name(&ui, &record_id).await {
+        Ok(name) => name.unwrap_or_else(|| record_id.to_18()),
+        Err(error) => return server_error(&error),
     };
     render(
         &SharingPage {
@@ -625,25 +597,16 @@ fn closes_lost(object: &ObjectDef, field: &str, value: &str) -> bool {
 /// The page that asks why a deal was lost, before closing it.
 async fn ask_why_lost(mut ui: Ui, id: &RecordId, form: &SetForm, errors: Vec<String>) -> Response {
     ui.mark_tab("Opportunity");
-    let soql = format!("SELECT Name FROM Opportunity WHERE Id = '{}'", id.to_18());
-    let name = match ui
-        .app
-        .query(&ui.caller, &soql, QueryOptions::default())
-        .await
-    {
-        Ok(page) => match page.rows.first() {
-            Some(row) => value(row, "Name")
-                .map(Value::to_display)
-                .unwrap_or_default(),
-            None => return not_found(&ui),
-        },
+    let name = match super::fields::record_name(&ui, id).await {
+        Ok(Some(name)) => name,
+        Ok(None) => return not_found(&ui),
         Err(error) => return server_error(&error),
     };
     let stage_label = ui
         .schema
         .object("Opportunity")
         .and_then(|o| o.field("StageName"))
-        .map(|f| formatter(&ui).picklist(f, &form.value))
+        .map(|f| ui.formatter().picklist(f, &form.value))
         .unwrap_or_default();
     let status = if errors.is_empty() {
         StatusCode::OK

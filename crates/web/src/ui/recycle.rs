@@ -12,7 +12,7 @@ use app::query::QueryOptions;
 use super::context::{Chrome, Ui};
 use super::fields::value;
 use super::pages::{render, server_error};
-use super::record::{NoFields, formatter};
+use super::record::NoFields;
 use super::session::{Checked, Signed};
 use super::words::Words;
 use crate::AppState;
@@ -49,7 +49,7 @@ pub async fn recycle_bin(State(state): State<AppState>, signed: Signed) -> Respo
 }
 
 async fn bin_page(ui: Ui, errors: Vec<String>, status: StatusCode) -> Response {
-    let fmt = formatter(&ui);
+    let fmt = ui.formatter();
     let mut groups = Vec::new();
     let objects: Vec<_> = ui
         .chrome

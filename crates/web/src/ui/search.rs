@@ -12,7 +12,6 @@ use serde::Deserialize;
 use super::context::{Chrome, Ui};
 use super::fields::{Shown, list_columns, select_list, show};
 use super::pages::{render, server_error};
-use super::record::formatter;
 use super::session::Signed;
 use super::words::Words;
 use crate::AppState;
@@ -99,7 +98,7 @@ pub async fn search(
         );
         match ui.app.search(&ui.caller, &sosl).await {
             Ok(rows) => {
-                let fmt = formatter(&ui);
+                let fmt = ui.formatter();
                 let lang = ui.caller.lang;
                 for (object, columns) in objects.iter().zip(&columns) {
                     let found: Vec<Vec<Shown>> = rows
