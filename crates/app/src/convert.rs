@@ -425,12 +425,51 @@ impl App {
             ),
         ];
         store::records::update(&mut work.tx, &lead_object, &lead_id, &sets, None).await?;
+        self.count_converted_in_campaigns(work, caller, &lead_id)
+            .await?;
         Ok(Converted {
             lead_id: lead_id.to_18(),
             account_id: account_id.to_18(),
             contact_id: contact_id.to_18(),
             opportunity_id: opportunity_id.map(|id| id.to_18()),
         })
+    }
+
+    /// A converted lead counts as converted in the campaigns it is a member of.
+    async fn count_converted_in_campaigns(
+        &self,
+        work: &mut Work,
+        caller: &Caller,
+        lead: &RecordId,
+    ) -> Result<()> {
+        let Some(members) = work.schema.object("CampaignMember").cloned() else {
+            return Ok(());
+        };
+        let Some(campaign) = members.field("CampaignId") else {
+            return Ok(());
+        };
+        let mut select = store::Select::new(&members, vec![campaign]);
+        select.filter = Some(store::Filter::eq("LeadId", Value::Id(lead.clone())));
+        let campaigns: Vec<RecordId> = store::records::select_in(&mut work.tx, &select)
+            .await?
+            .into_iter()
+            .filter_map(|row| row.first().and_then(Value::as_id).cloned())
+            .collect();
+        if campaigns.is_empty() {
+            return Ok(());
+        }
+        let schema = work.schema.clone();
+        self.refresh_rollups(
+            &mut work.tx,
+            &schema,
+            "Campaign",
+            Some("CampaignMember"),
+            &campaigns,
+            &mut work.numbers,
+            caller,
+            model::value::now_millis(),
+        )
+        .await
     }
 
     async fn create_one_in(

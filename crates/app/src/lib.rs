@@ -15,11 +15,14 @@ pub mod error;
 pub mod forecast;
 mod keyset;
 pub mod logins;
+pub mod merge;
 pub mod org;
+pub mod products;
 pub mod query;
 pub mod recent;
 pub mod records;
 pub(crate) mod recycle;
+mod rollup;
 pub(crate) mod sales;
 pub mod search;
 pub mod seed;
@@ -28,6 +31,7 @@ pub mod setup;
 pub mod shares;
 pub mod sharing;
 pub mod sync;
+pub mod transfer;
 pub mod upsert;
 pub mod users;
 pub mod views;
@@ -117,6 +121,7 @@ impl App {
             shares: Arc::default(),
         };
         org::ensure_seeded(&app).await?;
+        app.ensure_standard_price_book().await?;
         access::ensure_object_permissions(&app).await?;
         Ok(app)
     }

@@ -14,6 +14,7 @@ use store::{Filter, Select, Tx};
 
 use crate::access::{Need, SECURITY_OBJECTS};
 use crate::derive::Derivation;
+use crate::rollup::ChildRow;
 use crate::{App, AppError, Caller, Result};
 
 impl App {
@@ -642,6 +643,7 @@ impl PreparedUpdates {
             self.object.fields.iter().filter(|f| f.tracked).count()
         };
         (self.parsed.len() * (tracked + snapshots(&self.object))) as u64
+            + self.parsed.len() as u64 * crate::rollup::numbers_per_child_write(&self.object.name)
     }
 }
 
@@ -650,6 +652,7 @@ impl PreparedInserts {
     /// opportunity for its OpportunityHistory snapshot.
     pub(crate) fn numbers_needed(&self) -> u64 {
         (self.rows.len() * (1 + snapshots(&self.object))) as u64
+            + self.rows.len() as u64 * crate::rollup::numbers_per_child_write(&self.object.name)
     }
 }
 
@@ -874,7 +877,7 @@ fn merge_errors(
 
 impl App {
     /// The org's fiscal-year start month, read only for objects with fiscal fields.
-    async fn fiscal_year_start_month_for(&self, object: &ObjectDef) -> Result<u8> {
+    pub(crate) async fn fiscal_year_start_month_for(&self, object: &ObjectDef) -> Result<u8> {
         if object.field("FiscalYear").is_none() {
             return Ok(1);
         }
@@ -1092,6 +1095,16 @@ impl App {
             errors.entry(r).or_default().append(&mut errs);
         }
         let failed: HashSet<usize> = errors.keys().copied().collect();
+        let now = model::value::now_millis();
+        for (r, mut errs) in self
+            .price_rules_on_insert(
+                tx, schema, &object, &mut rows, &failed, numbers, &caller, now,
+            )
+            .await?
+        {
+            errors.entry(r).or_default().append(&mut errs);
+        }
+        let failed: HashSet<usize> = errors.keys().copied().collect();
         merge_errors(&mut results, &index_map, errors);
         if options.all_or_none && !failed.is_empty() {
             roll_back_all(&mut results);
@@ -1188,6 +1201,14 @@ impl App {
         let written: Vec<(&RecordId, &Vec<Value>)> =
             created.iter().map(|(id, _, row)| (*id, *row)).collect();
         crate::sales::keep_one_primary_contact(tx, &object, &written, at).await?;
+        if crate::rollup::is_child(&object.name) {
+            let rows: Vec<ChildRow<'_>> = created
+                .iter()
+                .map(|(_, _, row)| (None, row.as_slice()))
+                .collect();
+            self.rollups_after(tx, schema, &object, &rows, numbers, &caller, at)
+                .await?;
+        }
         self.reshare_after_write(tx, schema, &object, &inserted, Vec::new())
             .await?;
         Ok(results)
@@ -1567,6 +1588,12 @@ impl App {
         for (r, mut errs) in check_unique(tx, &object, &new_rows, &own_ids).await? {
             errors.entry(r).or_default().append(&mut errs);
         }
+        for (r, mut errs) in self
+            .price_rules_on_update(tx, schema, &object, &mut changes, numbers, caller, now)
+            .await?
+        {
+            errors.entry(r).or_default().append(&mut errs);
+        }
         let failed: HashSet<usize> = errors.keys().copied().collect();
         merge_errors(&mut results, &index_map, errors);
         if options.all_or_none && results.iter().any(Result::is_err) {
@@ -1578,6 +1605,8 @@ impl App {
         let mut updated = Vec::with_capacity(changes.len());
         let mut snapshot_rows: Vec<(RecordId, Vec<Value>, Vec<Value>)> = Vec::new();
         let mut written_rows: Vec<(RecordId, Vec<Value>)> = Vec::new();
+        let rolls_up = crate::rollup::is_child(&object.name);
+        let mut rollup_rows: Vec<(Vec<Value>, Vec<Value>)> = Vec::new();
         let mut transferred = Vec::new();
         let owner_position = object.field_position("OwnerId");
         let parents_before =
@@ -1631,6 +1660,9 @@ impl App {
             if object.name == "OpportunityContactRole" {
                 written_rows.push((id.clone(), new.clone()));
             }
+            if rolls_up {
+                rollup_rows.push((old.clone(), new.clone()));
+            }
             updated.push(id.clone());
             for (field, (new, old)) in object.fields.iter().zip(new.iter().zip(&old)) {
                 if field.tracked && new != old {
@@ -1661,7 +1693,103 @@ impl App {
         self.reshare_after_write(tx, schema, &object, &updated, parents_before)
             .await?;
         write_history(tx, schema, &object, history, numbers, caller, now).await?;
+        let rows: Vec<ChildRow<'_>> = rollup_rows
+            .iter()
+            .map(|(old, new)| (Some(old.as_slice()), new.as_slice()))
+            .collect();
+        self.rollups_after(tx, schema, &object, &rows, numbers, caller, now)
+            .await?;
         Ok(results)
+    }
+}
+
+/// A record the system changed: its id, its row before and after.
+pub(crate) type Changed = (RecordId, Vec<Value>, Vec<Value>);
+
+impl App {
+    /// Writes values the system computes (roll-ups of child records, the price book a first
+    /// product brings) onto live records of `object`, as an update would: derived fields,
+    /// stamps, field history and opportunity history follow. No permission check: the write
+    /// that caused it was checked. Returns the records that changed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn write_system_values(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        object: &ObjectDef,
+        values: Vec<(RecordId, Vec<(usize, Value)>)>,
+        numbers: &mut Range<u64>,
+        caller: &Caller,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Changed>> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let all_fields: Vec<&FieldDef> = object.fields.iter().collect();
+        let id_position = object.field_position("Id").unwrap_or(0);
+        let mut current: HashMap<RecordId, Vec<Value>> = HashMap::new();
+        let ids: Vec<Value> = values.iter().map(|(id, _)| Value::Id(id.clone())).collect();
+        for chunk in ids.chunks(1000) {
+            let mut select = Select::new(object, all_fields.clone());
+            select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
+            select.lock = store::plan::Lock::Update;
+            for row in store::records::select_in(tx, &select).await? {
+                if let Some(id) = row[id_position].as_id().cloned() {
+                    current.insert(id, row);
+                }
+            }
+        }
+        let derivation = Derivation::new(object, self.fiscal_year_start_month_for(object).await?);
+        let mut changed = Vec::new();
+        let mut history = Vec::new();
+        for (id, sets) in values {
+            // A parent deleted along with its children has nothing to roll up onto.
+            let Some(old) = current.remove(&id) else {
+                continue;
+            };
+            let mut row = old.clone();
+            let mut written = vec![false; row.len()];
+            for (p, value) in sets {
+                row[p] = value;
+                written[p] = true;
+            }
+            derivation.apply(object, &mut row, &written, Some(&old), now);
+            if row == old {
+                continue;
+            }
+            let at = match modstamp_of(object, &old) {
+                Some(stamp) if stamp >= now => stamp + Duration::milliseconds(1),
+                _ => now,
+            };
+            stamp(object, &mut row, caller, at, false);
+            let sets: Vec<(&FieldDef, Value)> = object
+                .fields
+                .iter()
+                .zip(row.iter().zip(&old))
+                .filter(|(_, (new, old))| new != old)
+                .map(|(f, (new, _))| (f, new.clone()))
+                .collect();
+            store::records::update(tx, object, &id, &sets, None).await?;
+            for (field, (new, old)) in object.fields.iter().zip(row.iter().zip(&old)) {
+                if field.tracked && new != old {
+                    history.push(HistoryRow {
+                        parent: id.clone(),
+                        field: field.name.clone(),
+                        data_type: field.field_type.as_str().to_string(),
+                        old: old.clone(),
+                        new: new.clone(),
+                    });
+                }
+            }
+            changed.push((id, old, row));
+        }
+        let snapshot_refs: Vec<Snapshot<'_>> = changed
+            .iter()
+            .map(|(id, old, new)| (id, Some(old), new))
+            .collect();
+        write_snapshots(tx, schema, object, &snapshot_refs, numbers, caller, now).await?;
+        write_history(tx, schema, object, history, numbers, caller, now).await?;
+        Ok(changed)
     }
 }
 

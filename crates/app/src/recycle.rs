@@ -4,6 +4,7 @@
 //! clears lookups that pointed at them.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
@@ -17,6 +18,14 @@ use crate::records::{
     RECYCLE_BIN_DAYS, RecordResult, WriteOptions, finish, not_found, roll_back_all,
 };
 use crate::{App, AppError, Caller, Result};
+
+/// Record numbers reserved per record deleted, for the history its roll-ups write on parents
+/// (a deleted product line changes its opportunity's amount).
+const ROLLUP_NUMBERS_PER_DELETE: u64 = 2;
+
+/// Record numbers reserved for an undelete's roll-ups (the size of the group is known only
+/// inside the transaction, where SQLite cannot reserve more).
+const UNDELETE_ROLLUP_NUMBERS: u64 = 4096;
 
 /// Finds the live or deleted state of `ids` of one object: id → is deleted.
 async fn states(
@@ -126,14 +135,27 @@ impl App {
             roll_back_all(&mut results);
             return Ok(results);
         }
+        let mut numbers = self
+            .store
+            .reserve_record_numbers(ROLLUP_NUMBERS_PER_DELETE * ids.len() as u64)
+            .await?;
         let mut tx = self.store.begin().await?;
         let results = self
-            .write_deletes(&mut tx, &schema, caller, results, by_object, options)
+            .write_deletes(
+                &mut tx,
+                &schema,
+                caller,
+                results,
+                by_object,
+                options,
+                &mut numbers,
+            )
             .await?;
         finish(tx, results, options).await
     }
 
     /// Deletes parsed ids in `tx`, with what cascades from them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn write_deletes(
         &self,
         tx: &mut Tx,
@@ -142,9 +164,12 @@ impl App {
         mut results: Vec<RecordResult>,
         by_object: IdsByObject,
         options: WriteOptions,
+        numbers: &mut Range<u64>,
     ) -> Result<Vec<RecordResult>> {
         let now = model::value::now_millis();
         let mut doomed: Vec<(Arc<ObjectDef>, RecordId, RecordId)> = Vec::new();
+        // Each root's place in the results.
+        let mut root_index: HashMap<RecordId, usize> = HashMap::new();
         for (object_name, entries) in by_object {
             let Some(object) = schema.object(&object_name).cloned() else {
                 continue;
@@ -165,6 +190,7 @@ impl App {
                         results[i] = Err(vec![refused[&id].clone()]);
                     }
                     Some(false) => {
+                        root_index.insert(id.clone(), i);
                         roots.push((id.clone(), id.clone()));
                         doomed.push((object.clone(), id.clone(), id));
                     }
@@ -183,6 +209,15 @@ impl App {
                 }
             }
             doomed.extend(cascade(tx, schema, &object.name, roots).await?);
+        }
+        let refused = self.price_rules_on_delete(tx, schema, &doomed).await?;
+        if !refused.is_empty() {
+            doomed.retain(|(_, _, root)| !refused.contains_key(root));
+            for (root, error) in refused {
+                if let Some(&i) = root_index.get(&root) {
+                    results[i] = Err(vec![error]);
+                }
+            }
         }
         if options.all_or_none && results.iter().any(Result::is_err) {
             roll_back_all(&mut results);
@@ -214,8 +249,44 @@ impl App {
             self.reshare_after_write(tx, schema, object, ids, Vec::new())
                 .await?;
         }
+        for (object, ids) in grouped.values() {
+            self.rollups_of_binned(tx, schema, object, ids, numbers, caller, now)
+                .await?;
+        }
         store::records::add_to_bin(tx, &bin).await?;
         Ok(results)
+    }
+
+    /// Recomputes the roll-ups that records just deleted or undeleted were counted in.
+    #[allow(clippy::too_many_arguments)]
+    async fn rollups_of_binned(
+        &self,
+        tx: &mut Tx,
+        schema: &Schema,
+        object: &ObjectDef,
+        ids: &[RecordId],
+        numbers: &mut Range<u64>,
+        caller: &Caller,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        if !crate::rollup::is_child(&object.name) {
+            return Ok(());
+        }
+        let fields: Vec<&model::FieldDef> = object.fields.iter().collect();
+        for chunk in ids.chunks(1000) {
+            let mut select = Select::new(object, fields.clone());
+            select.filter = Some(Filter::any_of(
+                "Id",
+                chunk.iter().cloned().map(Value::Id).collect(),
+            ));
+            select.deleted = Deleted::Include;
+            let rows = store::records::select_in(tx, &select).await?;
+            let rows: Vec<crate::rollup::ChildRow<'_>> =
+                rows.iter().map(|row| (None, row.as_slice())).collect();
+            self.rollups_after(tx, schema, object, &rows, numbers, caller, now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Restores a record from the recycle bin, with the records deleted along with it.
@@ -232,20 +303,22 @@ impl App {
         self.require_editable(None, caller, &object, std::slice::from_ref(&id))
             .await?;
         let now = model::value::now_millis();
+        let mut numbers = self
+            .store
+            .reserve_record_numbers(UNDELETE_ROLLUP_NUMBERS)
+            .await?;
         let mut tx = self.store.begin().await?;
         let entries = self.bin_group(&mut tx, &object, &id, "undelete").await?;
-        for (object, ids) in group_entries(&schema, &entries) {
-            crate::records::moves_security(&mut tx, &object, true).await?;
-            store::records::set_deleted(
-                &mut tx,
-                &object,
-                &ids,
-                false,
-                caller.user_id.as_ref(),
-                now,
-            )
-            .await?;
-            self.reshare_after_write(&mut tx, &schema, &object, &ids, Vec::new())
+        let groups = group_entries(&schema, &entries);
+        for (object, ids) in &groups {
+            crate::records::moves_security(&mut tx, object, true).await?;
+            store::records::set_deleted(&mut tx, object, ids, false, caller.user_id.as_ref(), now)
+                .await?;
+            self.reshare_after_write(&mut tx, &schema, object, ids, Vec::new())
+                .await?;
+        }
+        for (object, ids) in &groups {
+            self.rollups_of_binned(&mut tx, &schema, object, ids, &mut numbers, caller, now)
                 .await?;
         }
         let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();

@@ -21,7 +21,7 @@ pub struct Work {
     pub(crate) schema: Arc<Schema>,
     /// Reserved before the transaction began (reserving inside it would wait on SQLite's
     /// write lock, which the transaction holds).
-    numbers: Range<u64>,
+    pub(crate) numbers: Range<u64>,
 }
 
 impl App {
@@ -107,6 +107,7 @@ impl App {
             results,
             by_object,
             options,
+            &mut work.numbers,
         )
         .await
     }

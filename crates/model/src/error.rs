@@ -60,6 +60,8 @@ error_codes! {
     InvalidQueryFilterOperator = "INVALID_QUERY_FILTER_OPERATOR", 400, "A condition's value does not suit its field.";
     InvalidQueryLocator = "INVALID_QUERY_LOCATOR", 400, "The query locator is unknown or expired.";
     MethodNotAllowed = "METHOD_NOT_ALLOWED", 405, "The resource does not answer this HTTP method.";
+    StandardPriceNotDefined = "STANDARD_PRICE_NOT_DEFINED", 400, "A custom price needs the product's standard price first.";
+    DeleteFailed = "DELETE_FAILED", 400, "The record cannot be deleted while others depend on it.";
     UnknownException = "UNKNOWN_EXCEPTION", 500, "An internal error; the cause is in the server log.";
 }
 

@@ -70,6 +70,9 @@ enum Step {
     NewStandardObjects,
     /// Adds the indexes list views sort date fields by (databases made before them).
     OrderIndexes,
+    /// Adds the fields a newer catalogue gives standard objects the database already has
+    /// (their metadata rows and columns).
+    NewStandardFields,
 }
 
 const LOGIN_TABLES: &str = "
@@ -107,7 +110,7 @@ CREATE TABLE rapport_recent (user_id TEXT NOT NULL, record_id TEXT NOT NULL,
 CREATE INDEX ix_rapport_recent_viewed ON rapport_recent (user_id, viewed_at)
 ";
 
-const STEPS: [(i64, &str, Step); 17] = [
+const STEPS: [(i64, &str, Step); 18] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -125,6 +128,7 @@ const STEPS: [(i64, &str, Step); 17] = [
     (15, "pipeline index", Step::Sql(PIPELINE_INDEX)),
     (16, "owner and name indexes", Step::OwnerNameIndexes),
     (17, "recently viewed records", Step::Sql(RECENT_TABLE)),
+    (18, "merged records' master", Step::NewStandardFields),
 ];
 
 impl Store {
@@ -172,6 +176,25 @@ impl Store {
                         let position = metadata::next_object_position(&mut tx).await?;
                         metadata::write_object(&mut tx, object, position).await?;
                         ddl::create_table(&mut tx, object).await?;
+                    }
+                }
+                Step::NewStandardFields => {
+                    let schema = self.load_schema().await?;
+                    let catalogue =
+                        Catalogue::standard().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    for wanted in &catalogue.objects {
+                        let Some(stored) = schema.object(&wanted.name) else {
+                            continue;
+                        };
+                        for field in &wanted.fields {
+                            if stored.field(&field.name).is_some() {
+                                continue;
+                            }
+                            let position =
+                                metadata::next_field_position(&mut tx, &stored.name).await?;
+                            metadata::write_field(&mut tx, &stored.name, field, position).await?;
+                            ddl::add_column(&mut tx, stored, field).await?;
+                        }
                     }
                 }
                 Step::CanonicalPicklists => {

@@ -983,6 +983,15 @@ impl crate::backend::Store {
         self.fetch(sql, &plan.cols()).await
     }
 
+    /// Runs a grouped query inside a transaction (seeing what it wrote).
+    pub async fn group_rows_in(
+        tx: &mut crate::Tx,
+        plan: &GroupPlan,
+    ) -> crate::Result<Vec<Vec<Value>>> {
+        let sql = plan.to_sql(tx.dialect());
+        tx.fetch(sql, &plan.cols()).await
+    }
+
     /// Runs a query plan inside a transaction (seeing what it wrote).
     pub async fn query_rows_in(
         tx: &mut crate::Tx,

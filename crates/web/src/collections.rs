@@ -29,7 +29,7 @@ fn error_json(e: &RecordError) -> JsonValue {
     json!({"statusCode": e.code.as_str(), "message": e.message, "fields": e.fields})
 }
 
-fn result_json(result: &app::RecordResult) -> JsonValue {
+pub(crate) fn result_json(result: &app::RecordResult) -> JsonValue {
     match result {
         Ok(id) => json!({"id": id.to_18(), "success": true, "errors": []}),
         Err(errors) => {

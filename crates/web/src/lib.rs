@@ -11,6 +11,7 @@ mod error;
 mod forecast;
 mod leads;
 mod limits;
+mod mass;
 mod oauth;
 mod query;
 pub mod routes;

@@ -12,7 +12,7 @@ use serde_json::{Value as JsonValue, json};
 
 use crate::error::json_response;
 use crate::{
-    AppState, collections, composite, forecast, leads, limits, oauth, query, search, soap,
+    AppState, collections, composite, forecast, leads, limits, mass, oauth, query, search, soap,
     sobjects, sync, versions,
 };
 
@@ -87,6 +87,10 @@ endpoints! {
     "POST" "/services/data/{version}/rapport/leads/convert", true, "Converts up to 200 leads, each all or nothing; one result per lead.",
         Some(r#"{"leads": [{"leadId": "00Q…", "convertedStatus": "Closed - Converted"}]}"#), post(leads::convert_many);
     "GET" "/services/data/{version}/rapport/leads/{id}/matches", true, "Existing accounts and contacts to offer before converting a lead.", None, get(leads::matches);
+    "POST" "/services/data/{version}/rapport/merge", true, "Merges one or two duplicate accounts, contacts or leads into a master: it takes the values given, what pointed at the others points at it, and they go to the recycle bin with MasterRecordId set. All or nothing.",
+        Some(r#"{"masterRecord": {"Id": "001…", "Phone": "+86 10 5555 0100"}, "recordToMergeIds": ["001…"]}"#), post(mass::merge);
+    "POST" "/services/data/{version}/rapport/transfer", true, "Gives up to 10,000 records a new owner, with the open tasks and future events their previous owner held on them (an account's contacts too, and its open opportunities if asked); one result per record.",
+        Some(r#"{"ids": ["001…"], "ownerId": "005…", "transferOpenOpportunities": false}"#), post(mass::transfer);
     "GET" "/services/data/{version}/rapport/forecast", true, "A period's forecast (default: the current fiscal quarter; ?period=2026-Q4 or 2026-11), per owner (the caller and the users below them, or ?ownerId= / ?roleId=): sums by forecast category beside quotas.", None, get(forecast::forecast);
 }
 

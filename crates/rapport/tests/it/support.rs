@@ -276,6 +276,23 @@ impl Api {
         response.json().await.unwrap()
     }
 
+    /// Sends `method` to `path` with an optional JSON body: the status and the body (null
+    /// when empty).
+    pub async fn call(&self, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+    }
+
     pub async fn create(&self, object: &str, body: Json) -> String {
         self.post(&format!("/sobjects/{object}"), body).await["id"]
             .as_str()

@@ -438,22 +438,14 @@ pub async fn mass_action(
                     return mass_result(ui, 0, vec![problem], back);
                 }
             };
-            let updates = ids
-                .iter()
-                .map(|id| app::records::Update {
-                    id: id.clone(),
-                    input: [(
-                        "OwnerId".to_string(),
-                        serde_json::Value::String(owner.clone()),
-                    )]
-                    .into_iter()
-                    .collect(),
-                    if_unmodified_since: None,
-                })
-                .collect();
-            ui.app
-                .update_many(&ui.caller, &object.name, updates, options)
-                .await
+            // A transfer: the open activities (and an account's contacts) the previous
+            // owner held go along, as the API's mass transfer does.
+            let transfer = app::transfer::Transfer {
+                ids: ids.clone(),
+                owner_id: owner,
+                open_opportunities: false,
+            };
+            ui.app.transfer(&ui.caller, transfer).await
         }
         _ => return not_found(&ui),
     };

@@ -1,0 +1,456 @@
+//! Products, price books and roll-ups over REST: the standard price comes first, a price book
+//! lists a product once, entries may follow the standard price; product lines are priced and
+//! come from the opportunity's price book; the opportunity's amount, quantity and history
+//! follow its lines; what is in use cannot be deleted; a campaign counts its leads,
+//! contacts, responses, converted leads and (won) opportunities. Every refusal names the
+//! rule and changes nothing. Both backends.
+
+use serde_json::{Value as Json, json};
+
+use crate::support::{Api, Server, TestDb, rapport_ok};
+
+crate::both_backends!(
+    products_price_books_and_line_items,
+    campaigns_roll_up_members_and_opportunities
+);
+
+/// The admin's API on a fresh server.
+async fn admin_api(db: &TestDb) -> (Server, Api) {
+    rapport_ok(
+        db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@p.example",
+            "--password",
+            "choose1well",
+            "--name",
+            "Ada Admin",
+        ],
+    );
+    let server = Server::start(db).await;
+    let api = Api {
+        client: reqwest::Client::new(),
+        base: format!("{}/services/data/v59.0", server.base),
+        token: rapport_ok(db, &["token", "--user", "admin@p.example"])
+            .trim()
+            .to_string(),
+    };
+    (server, api)
+}
+
+/// The one record a query finds.
+async fn one(api: &Api, soql: &str) -> Json {
+    let body = api.query(soql).await;
+    assert_eq!(body["totalSize"], 1, "{soql}: {body}");
+    body["records"][0].clone()
+}
+
+/// A refused write: its status, error code and fields.
+async fn refused(api: &Api, method: &str, path: &str, body: Option<Json>) -> (u16, String, Json) {
+    let (status, answer) = api.call(method, path, body).await;
+    (
+        status,
+        answer[0]["errorCode"].as_str().unwrap_or("").to_string(),
+        answer[0]["fields"].clone(),
+    )
+}
+
+async fn products_price_books_and_line_items(db: TestDb) {
+    let (_server, api) = admin_api(&db).await;
+    let standard = one(
+        &api,
+        "SELECT Id, Name, IsActive FROM Pricebook2 WHERE IsStandard = true",
+    )
+    .await;
+    assert_eq!(standard["Name"], "Standard Price Book");
+    let standard = standard["Id"].as_str().unwrap().to_string();
+    let router = api
+        .create(
+            "Product2",
+            json!({"Name": "Router", "ProductCode": "R-1", "IsActive": true}),
+        )
+        .await;
+    let switch = api
+        .create("Product2", json!({"Name": "Switch", "IsActive": true}))
+        .await;
+    let partners = api
+        .create("Pricebook2", json!({"Name": "Partners", "IsActive": true}))
+        .await;
+
+    // A custom price needs the standard price first.
+    let early =
+        json!({"Pricebook2Id": partners, "Product2Id": router, "UnitPrice": 90, "IsActive": true});
+    let (status, code, fields) = refused(
+        &api,
+        "POST",
+        "/sobjects/PricebookEntry",
+        Some(early.clone()),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "STANDARD_PRICE_NOT_DEFINED"));
+    assert_eq!(fields, json!(["Product2Id"]));
+    assert_eq!(
+        api.query("SELECT Id FROM PricebookEntry").await["totalSize"],
+        0
+    );
+
+    let router_standard = api
+        .create(
+            "PricebookEntry",
+            json!({"Pricebook2Id": standard, "Product2Id": router, "UnitPrice": 100, "IsActive": true}),
+        )
+        .await;
+    api.create(
+        "PricebookEntry",
+        json!({"Pricebook2Id": standard, "Product2Id": switch, "UnitPrice": 50, "IsActive": true}),
+    )
+    .await;
+    let entry = one(
+        &api,
+        &format!(
+            "SELECT Name, ProductCode, UnitPrice FROM PricebookEntry WHERE Id = '{router_standard}'"
+        ),
+    )
+    .await;
+    assert_eq!(
+        (entry["Name"].as_str(), entry["ProductCode"].as_str()),
+        (Some("Router"), Some("R-1"))
+    );
+    let (status, code, _) = refused(
+        &api,
+        "POST",
+        "/sobjects/PricebookEntry",
+        Some(json!({"Pricebook2Id": standard, "Product2Id": router, "UnitPrice": 1})),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "DUPLICATE_VALUE"));
+
+    // A partner entry follows the standard price; an inactive one cannot be sold.
+    let router_partner = api
+        .create(
+            "PricebookEntry",
+            json!({"Pricebook2Id": partners, "Product2Id": router, "UnitPrice": 1, "UseStandardPrice": true, "IsActive": true}),
+        )
+        .await;
+    let switch_partner = api
+        .create(
+            "PricebookEntry",
+            json!({"Pricebook2Id": partners, "Product2Id": switch, "UnitPrice": 45, "IsActive": false}),
+        )
+        .await;
+    let price_of = |id: &str| format!("SELECT UnitPrice FROM PricebookEntry WHERE Id = '{id}'");
+    assert_eq!(
+        one(&api, &price_of(&router_partner)).await["UnitPrice"],
+        100.0
+    );
+
+    let deal = api
+        .create(
+            "Opportunity",
+            json!({"Name": "Big deal", "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": 999}),
+        )
+        .await;
+    let line = api
+        .create(
+            "OpportunityLineItem",
+            json!({"OpportunityId": deal, "PricebookEntryId": router_partner, "Quantity": 3, "Discount": 10}),
+        )
+        .await;
+    let line_query = format!(
+        "SELECT Name, Product2Id, ProductCode, ListPrice, UnitPrice, Subtotal, TotalPrice FROM OpportunityLineItem WHERE Id = '{line}'"
+    );
+    let priced = one(&api, &line_query).await;
+    assert_eq!(priced["Name"], "Big deal Router");
+    assert_eq!(priced["Product2Id"], router.as_str());
+    assert_eq!(priced["ProductCode"], "R-1");
+    let prices: Vec<f64> = ["ListPrice", "UnitPrice", "Subtotal", "TotalPrice"]
+        .iter()
+        .map(|f| priced[f].as_f64().unwrap())
+        .collect();
+    assert_eq!(prices, [100.0, 100.0, 300.0, 270.0]);
+    let deal_query = format!(
+        "SELECT Amount, TotalOpportunityQuantity, HasOpportunityLineItem, Pricebook2Id, ExpectedRevenue FROM Opportunity WHERE Id = '{deal}'"
+    );
+    let rolled = one(&api, &deal_query).await;
+    assert_eq!(rolled["Amount"], 270.0);
+    assert_eq!(rolled["TotalOpportunityQuantity"], 3.0);
+    assert_eq!(rolled["HasOpportunityLineItem"], true);
+    assert_eq!(rolled["Pricebook2Id"], partners.as_str());
+    assert_eq!(rolled["ExpectedRevenue"], 27.0, "10% of 270");
+    let amounts = api
+        .column(
+            &format!("SELECT Amount FROM OpportunityHistory WHERE OpportunityId = '{deal}' ORDER BY CreatedDate, Amount"),
+            "Amount",
+        )
+        .await;
+    assert!(
+        amounts.contains(&json!(270.0)),
+        "history keeps the rolled-up amount: {amounts:?}"
+    );
+
+    // Lines from another price book, inactive entries, two prices at once: refused.
+    let standard_switch = one(
+        &api,
+        &format!("SELECT Id FROM PricebookEntry WHERE Pricebook2Id = '{standard}' AND Product2Id = '{switch}'"),
+    )
+    .await["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (body, field) in [
+        (
+            json!({"OpportunityId": deal, "PricebookEntryId": standard_switch, "Quantity": 1}),
+            "PricebookEntryId",
+        ),
+        (
+            json!({"OpportunityId": deal, "PricebookEntryId": switch_partner, "Quantity": 1}),
+            "PricebookEntryId",
+        ),
+        (
+            json!({"OpportunityId": deal, "PricebookEntryId": router_partner, "Quantity": 1, "UnitPrice": 5, "TotalPrice": 5}),
+            "TotalPrice",
+        ),
+        (
+            json!({"OpportunityId": deal, "PricebookEntryId": router_partner, "Quantity": 0}),
+            "Quantity",
+        ),
+    ] {
+        let (status, code, fields) = refused(
+            &api,
+            "POST",
+            "/sobjects/OpportunityLineItem",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "FIELD_INTEGRITY_EXCEPTION"),
+            "{body}"
+        );
+        assert_eq!(fields, json!([field]), "{body}");
+    }
+    assert_eq!(
+        api.query(&format!(
+            "SELECT Id FROM OpportunityLineItem WHERE OpportunityId = '{deal}'"
+        ))
+        .await["totalSize"],
+        1
+    );
+
+    // The amount and the price book belong to the lines now.
+    for body in [json!({"Amount": 5}), json!({"Pricebook2Id": standard})] {
+        let (status, code, _) = refused(
+            &api,
+            "PATCH",
+            &format!("/sobjects/Opportunity/{deal}"),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "FIELD_INTEGRITY_EXCEPTION"),
+            "{body}"
+        );
+    }
+    assert_eq!(one(&api, &deal_query).await["Amount"], 270.0);
+
+    // Changing a line reprices it and moves the amount.
+    let (status, _) = api
+        .call(
+            "PATCH",
+            &format!("/sobjects/OpportunityLineItem/{line}"),
+            Some(json!({"Quantity": 5})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(one(&api, &line_query).await["TotalPrice"], 450.0);
+    assert_eq!(one(&api, &deal_query).await["Amount"], 450.0);
+    let (status, _) = api
+        .call(
+            "PATCH",
+            &format!("/sobjects/OpportunityLineItem/{line}"),
+            Some(json!({"TotalPrice": 360})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        one(&api, &line_query).await["UnitPrice"],
+        80.0,
+        "360 / (5 × 90%)"
+    );
+
+    // A new standard price moves the entries that follow it.
+    let (status, _) = api
+        .call(
+            "PATCH",
+            &format!("/sobjects/PricebookEntry/{router_standard}"),
+            Some(json!({"UnitPrice": 120})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        one(&api, &price_of(&router_partner)).await["UnitPrice"],
+        120.0
+    );
+
+    // What is in use stays.
+    for id in [&router_partner, &router_standard, &standard] {
+        let kind = if *id == standard {
+            "Pricebook2"
+        } else {
+            "PricebookEntry"
+        };
+        let (status, code, _) =
+            refused(&api, "DELETE", &format!("/sobjects/{kind}/{id}"), None).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "DELETE_FAILED"),
+            "{kind} {id}"
+        );
+    }
+    assert_eq!(
+        one(&api, &price_of(&router_partner)).await["UnitPrice"],
+        120.0
+    );
+
+    // Without lines the opportunity's amount is theirs no more.
+    let (status, _) = api
+        .call(
+            "DELETE",
+            &format!("/sobjects/OpportunityLineItem/{line}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let emptied = one(&api, &deal_query).await;
+    assert_eq!(emptied["Amount"], 0.0);
+    assert_eq!(emptied["HasOpportunityLineItem"], false);
+    let app = db.app().await;
+    app.undelete(&app::Caller::system(), &line).await.unwrap();
+    assert_eq!(one(&api, &deal_query).await["Amount"], 360.0);
+
+    // A product deleted takes its price book entries along, once no line uses them.
+    let (status, _) = api
+        .call("DELETE", &format!("/sobjects/Product2/{switch}"), None)
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        api.query(&format!(
+            "SELECT Id FROM PricebookEntry WHERE Product2Id = '{switch}'"
+        ))
+        .await["totalSize"],
+        0
+    );
+}
+
+async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
+    let (_server, api) = admin_api(&db).await;
+    let campaign = api
+        .create("Campaign", json!({"Name": "Spring expo", "IsActive": true}))
+        .await;
+    let lead = api
+        .create(
+            "Lead",
+            json!({"LastName": "Li", "FirstName": "Lei", "Company": "Lei Trading", "Status": "Open - Not Contacted"}),
+        )
+        .await;
+    let account = api.create("Account", json!({"Name": "Acme"})).await;
+    let contact = api
+        .create("Contact", json!({"LastName": "Chen", "AccountId": account}))
+        .await;
+    api.create(
+        "CampaignMember",
+        json!({"CampaignId": campaign, "LeadId": lead, "Status": "Responded"}),
+    )
+    .await;
+    let member = api
+        .create(
+            "CampaignMember",
+            json!({"CampaignId": campaign, "ContactId": contact}),
+        )
+        .await;
+    let counts = format!(
+        "SELECT NumberOfLeads, NumberOfContacts, NumberOfResponses, NumberOfConvertedLeads, NumberOfOpportunities, NumberOfWonOpportunities, AmountAllOpportunities, AmountWonOpportunities FROM Campaign WHERE Id = '{campaign}'"
+    );
+    let numbers = |row: &Json| -> Vec<f64> {
+        [
+            "NumberOfLeads",
+            "NumberOfContacts",
+            "NumberOfResponses",
+            "NumberOfConvertedLeads",
+            "NumberOfOpportunities",
+            "NumberOfWonOpportunities",
+            "AmountAllOpportunities",
+            "AmountWonOpportunities",
+        ]
+        .iter()
+        .map(|f| row[f].as_f64().unwrap_or(-1.0))
+        .collect()
+    };
+    assert_eq!(
+        numbers(&one(&api, &counts).await),
+        [1.0, 1.0, 1.0, 0.0, -1.0, -1.0, -1.0, -1.0],
+        "members counted; opportunities not yet"
+    );
+
+    // A response, an opportunity, a win.
+    let (status, _) = api
+        .call(
+            "PATCH",
+            &format!("/sobjects/CampaignMember/{member}"),
+            Some(json!({"Status": "Responded"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let deal = api
+        .create(
+            "Opportunity",
+            json!({"Name": "Acme deal", "AccountId": account, "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": 1000, "CampaignId": campaign}),
+        )
+        .await;
+    let (status, _) = api
+        .call(
+            "PATCH",
+            &format!("/sobjects/Opportunity/{deal}"),
+            Some(json!({"StageName": "Closed Won"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        numbers(&one(&api, &counts).await),
+        [1.0, 1.0, 2.0, 0.0, 1.0, 1.0, 1000.0, 1000.0]
+    );
+
+    // Converting the lead: it counts as converted; its member becomes a contact too, and the
+    // new opportunity takes the campaign as its source.
+    let (status, converted) = api
+        .call(
+            "POST",
+            &format!("/rapport/leads/{lead}/convert"),
+            Some(json!({"convertedStatus": "Closed - Converted"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{converted}");
+    assert_eq!(
+        numbers(&one(&api, &counts).await),
+        [1.0, 2.0, 2.0, 1.0, 2.0, 1.0, 1000.0, 1000.0]
+    );
+
+    // Deleting the won deal takes it out; undeleting brings it back.
+    let (status, _) = api
+        .call("DELETE", &format!("/sobjects/Opportunity/{deal}"), None)
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        numbers(&one(&api, &counts).await)[4..],
+        [1.0, 0.0, 0.0, 0.0]
+    );
+    let app = db.app().await;
+    app.undelete(&app::Caller::system(), &deal).await.unwrap();
+    assert_eq!(
+        numbers(&one(&api, &counts).await)[4..],
+        [2.0, 1.0, 1000.0, 1000.0]
+    );
+}
