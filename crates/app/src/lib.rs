@@ -26,6 +26,7 @@ mod rollup;
 pub(crate) mod sales;
 pub mod search;
 pub mod seed;
+mod seed_sales;
 pub mod sessions;
 pub mod setup;
 pub mod shares;

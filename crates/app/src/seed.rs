@@ -30,6 +30,13 @@ struct Demo {
     opportunities: Vec<DemoOpportunity>,
     tasks: Vec<DemoActivity>,
     events: Vec<DemoEvent>,
+    campaigns: Vec<crate::seed_sales::DemoCampaign>,
+    campaign_members: Vec<crate::seed_sales::DemoMember>,
+    products: Vec<crate::seed_sales::DemoProduct>,
+    partner_price_book: RecordInput,
+    line_items: Vec<crate::seed_sales::DemoLineItem>,
+    conversions: Vec<crate::seed_sales::DemoConversion>,
+    cases: Vec<crate::seed_sales::DemoCase>,
 }
 
 #[derive(Deserialize)]
@@ -73,6 +80,9 @@ struct DemoContact {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoLead {
+    /// Campaigns and conversions name a lead by its key.
+    #[serde(default)]
+    key: Option<String>,
     owner: String,
     fields: RecordInput,
 }
@@ -84,6 +94,12 @@ struct DemoOpportunity {
     account: Option<String>,
     owner: String,
     close_in_days: i64,
+    /// The stages the deal went through, the last being where it is (its history).
+    #[serde(default)]
+    path: Vec<String>,
+    /// Its primary campaign source.
+    #[serde(default)]
+    campaign: Option<String>,
     fields: RecordInput,
 }
 
@@ -117,10 +133,10 @@ pub struct SeedReport {
 
 /// Keys of the demo file to the ids they became.
 #[derive(Default)]
-struct Keys(HashMap<String, RecordId>);
+pub(crate) struct Keys(pub(crate) HashMap<String, RecordId>);
 
 impl Keys {
-    fn id(&self, key: &str) -> Result<String> {
+    pub(crate) fn id(&self, key: &str) -> Result<String> {
         self.0.get(key).map(RecordId::to_18).ok_or_else(|| {
             AppError::one(
                 ErrorCode::InvalidCrossReferenceKey,
@@ -129,7 +145,12 @@ impl Keys {
         })
     }
 
-    fn put(&self, input: &mut RecordInput, field: &str, key: Option<&str>) -> Result<()> {
+    pub(crate) fn put(
+        &self,
+        input: &mut RecordInput,
+        field: &str,
+        key: Option<&str>,
+    ) -> Result<()> {
         if let Some(key) = key {
             input.insert(field.to_string(), self.id(key)?.into());
         }
@@ -137,7 +158,7 @@ impl Keys {
     }
 }
 
-fn date_in(days: i64) -> String {
+pub(crate) fn date_in(days: i64) -> String {
     model::value::format_date((OffsetDateTime::now_utc() + Duration::days(days)).date())
 }
 
@@ -246,18 +267,40 @@ impl App {
             keys.put(&mut input, "OwnerId", Some(&lead.owner))?;
             inputs.push(input);
         }
-        self.create_all(caller, "Lead", inputs).await?;
+        for (lead, id) in demo
+            .leads
+            .iter()
+            .zip(self.create_all(caller, "Lead", inputs).await?)
+        {
+            if let Some(key) = &lead.key {
+                keys.0.insert(key.clone(), id);
+            }
+        }
         report.counts.push(("Lead".into(), demo.leads.len() as u64));
+
+        self.seed_campaigns(
+            caller,
+            &demo.campaigns,
+            &demo.campaign_members,
+            &mut keys,
+            &mut report,
+        )
+        .await?;
 
         let mut inputs = Vec::new();
         for opportunity in &demo.opportunities {
             let mut input = opportunity.fields.clone();
             keys.put(&mut input, "OwnerId", Some(&opportunity.owner))?;
             keys.put(&mut input, "AccountId", opportunity.account.as_deref())?;
+            keys.put(&mut input, "CampaignId", opportunity.campaign.as_deref())?;
             input.insert(
                 "CloseDate".into(),
                 date_in(opportunity.close_in_days).into(),
             );
+            // A deal with a path starts at its first stage and moves on below.
+            if let Some(first) = opportunity.path.first() {
+                input.insert("StageName".into(), first.clone().into());
+            }
             inputs.push(input);
         }
         for (opportunity, id) in demo
@@ -267,9 +310,37 @@ impl App {
         {
             keys.0.insert(opportunity.key.clone(), id);
         }
+        for opportunity in &demo.opportunities {
+            let id = keys.id(&opportunity.key)?;
+            for stage in opportunity.path.iter().skip(1) {
+                let mut input = RecordInput::new();
+                input.insert("StageName".into(), stage.clone().into());
+                self.update(
+                    caller,
+                    "Opportunity",
+                    crate::records::Update {
+                        id: id.clone(),
+                        input,
+                        if_unmodified_since: None,
+                    },
+                )
+                .await?;
+            }
+        }
         report
             .counts
             .push(("Opportunity".into(), demo.opportunities.len() as u64));
+        self.seed_products(
+            caller,
+            &demo.products,
+            &demo.partner_price_book,
+            &demo.line_items,
+            &mut keys,
+            &mut report,
+        )
+        .await?;
+        self.seed_conversions(caller, &demo.conversions, &keys, &mut report)
+            .await?;
 
         let mut inputs = Vec::new();
         for task in &demo.tasks {
@@ -315,11 +386,13 @@ impl App {
         report
             .counts
             .push(("Event".into(), demo.events.len() as u64));
+        self.seed_cases(caller, &demo.cases, &keys, &mut report)
+            .await?;
         Ok(report)
     }
 
     /// Creates records all-or-none and returns their ids, or the first record's errors.
-    async fn create_all(
+    pub(crate) async fn create_all(
         &self,
         caller: &Caller,
         object: &str,

@@ -257,7 +257,47 @@ async fn demo_and_scale_seeding(db: TestDb) {
         ],
     );
     let out = rapport_ok(&db, &["seed", "--demo"]);
-    assert!(out.contains("Opportunity: 30"), "{out}");
+    for count in [
+        "Opportunity: 30",
+        "Campaign: 3",
+        "CampaignMember: 12",
+        "Product2: 7",
+        "PricebookEntry: 11",
+        "OpportunityLineItem: 15",
+        "Converted leads: 3",
+        "Case: 6",
+    ] {
+        assert!(out.contains(count), "{count} in {out}");
+    }
+    let demo_query = |soql: &str| -> serde_json::Value {
+        let out = rapport_ok(&db, &["query", soql, "--format", "json"]);
+        serde_json::from_str(&out).unwrap()
+    };
+    let expo = demo_query(
+        "SELECT NumberOfLeads, NumberOfContacts, NumberOfResponses, NumberOfConvertedLeads, NumberOfOpportunities FROM Campaign WHERE Type = 'Trade Show'",
+    );
+    assert_eq!(
+        [
+            &expo[0]["NumberOfLeads"],
+            &expo[0]["NumberOfContacts"],
+            &expo[0]["NumberOfResponses"],
+            &expo[0]["NumberOfConvertedLeads"],
+            &expo[0]["NumberOfOpportunities"],
+        ],
+        [&json!(3), &json!(3), &json!(3), &json!(1), &json!(3)],
+        "{expo}"
+    );
+    // The deal with products takes its amount from them: 3 × 240,000 × 95% + 24 × 12,000 ×
+    // 95% + 400 × 1,800 × 90% + 60 × 6,000.
+    let deal = demo_query(
+        "SELECT Amount, HasOpportunityLineItem FROM Opportunity WHERE Name LIKE '华锐重工 - %' AND StageName = 'Proposal/Price Quote'",
+    );
+    assert_eq!(deal[0]["HasOpportunityLineItem"], true, "{deal}");
+    assert_eq!(deal[0]["Amount"].as_f64(), Some(1_965_600.0), "{deal}");
+    let history = demo_query("SELECT COUNT(Id) n FROM OpportunityHistory");
+    assert!(history[0]["n"].as_i64().unwrap() > 46, "{history}");
+    let converted = demo_query("SELECT COUNT(Id) n FROM Lead WHERE IsConverted = true");
+    assert_eq!(converted[0]["n"], 3);
     let out = rapport_ok(&db, &["seed", "--scale", "3000", "--batch", "1000"]);
     assert!(
         out.contains("Account: 3000")
@@ -290,8 +330,8 @@ async fn demo_and_scale_seeding(db: TestDb) {
     );
     assert_eq!(
         csv.lines().count(),
-        3021,
-        "a header and every account, over two pages"
+        3024,
+        "a header and every account (the demo's 20, 3 from its conversions, the scale's 3000), over two pages"
     );
     let json_out = rapport_ok(
         &db,
@@ -303,7 +343,7 @@ async fn demo_and_scale_seeding(db: TestDb) {
         ],
     );
     let parsed: serde_json::Value = serde_json::from_str(&json_out).unwrap();
-    assert_eq!(parsed[0]["n"], 3040);
+    assert_eq!(parsed[0]["n"], 3043);
     let error = crate::support::rapport_err(&db, &["query", "SELECT Id FORM Account"]);
     assert!(
         error.contains("MALFORMED_QUERY") && error.contains("Row:1:Column:11"),
@@ -323,7 +363,11 @@ async fn demo_and_scale_seeding(db: TestDb) {
         )
         .await
         .unwrap();
-    assert_eq!(opportunities.len(), 3030);
+    assert_eq!(
+        opportunities.len(),
+        3033,
+        "the demo's 30, 3 from its conversions, the scale's 3000"
+    );
     let stages: std::collections::HashSet<_> = opportunities
         .iter()
         .filter_map(|o| {
