@@ -55,8 +55,13 @@ fn statement(sql: &str, params: &[&str], kinds: &[Kind]) -> Statement {
 
 /// What Rapport runs for one benchmark.
 enum Work {
-    Query { soql: String, options: QueryOptions },
+    Query {
+        soql: String,
+        options: QueryOptions,
+    },
     Search(String),
+    /// The current quarter's forecast for everyone the caller sees.
+    Forecast,
 }
 
 struct Case {
@@ -95,6 +100,11 @@ impl App {
             ));
         }
         let sqlite = self.store().dialect() == Dialect::Sqlite;
+        let quarter = self.forecast(caller, Default::default()).await?;
+        let (quarter_start, quarter_end) = (
+            model::value::format_date(quarter.period.start),
+            model::value::format_date(quarter.period.end),
+        );
         let (t, c, d) = (Kind::Text, Kind::Int, Kind::Decimal);
         let list_soql = "SELECT Id, Name, Industry, BillingCity, Phone FROM Account WHERE Industry = 'Energy' ORDER BY Name";
         let list_sql = "SELECT id, name, industry, billingcity, phone FROM account WHERE isdeleted = FALSE AND industry = ? ORDER BY name";
@@ -264,6 +274,24 @@ impl App {
                 baseline: vec![statement(find_sql, &[&match_one], &[t, t])],
             },
             Case {
+                name: "forecast: this quarter, by owner and category".into(),
+                work: Work::Forecast,
+                // The sums and the quotas, as the forecast asks them, and the owners' names.
+                baseline: vec![
+                    statement(
+                        &format!("SELECT ownerid, forecastcategoryname, SUM(amount) FROM opportunity WHERE isdeleted = FALSE AND closedate >= '{quarter_start}' AND closedate < '{quarter_end}' GROUP BY ownerid, forecastcategoryname"),
+                        &[],
+                        &[t, t, d],
+                    ),
+                    statement(
+                        &format!("SELECT quotaownerid, SUM(quotaamount) FROM forecastingquota WHERE isdeleted = FALSE AND startdate >= '{quarter_start}' AND startdate < '{quarter_end}' GROUP BY quotaownerid"),
+                        &[],
+                        &[t, d],
+                    ),
+                    statement("SELECT id, name FROM \"user\"", &[], &[t, t]),
+                ],
+            },
+            Case {
                 name: "FIND {华为}: top 20 by rank".into(),
                 work: Work::Search("FIND {华为} RETURNING Account(Id, Name LIMIT 20)".into()),
                 baseline: vec![statement(find_top_sql, &find_top_params, &[t, t])],
@@ -285,6 +313,7 @@ impl App {
                         self.query(caller, soql, options.clone()).await?.rows.len()
                     }
                     Work::Search(sosl) => self.search(caller, sosl).await?.len(),
+                    Work::Forecast => self.forecast(caller, Default::default()).await?.rows.len(),
                 };
                 let rapport = started.elapsed();
                 let started = Instant::now();

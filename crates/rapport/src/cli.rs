@@ -452,6 +452,12 @@ enum BenchTarget {
         #[arg(long, default_value_t = 10_000)]
         leads: usize,
     },
+    /// Moving opportunities to the next stage in bulk (history, snapshots, roll-ups) beside
+    /// the same writes in hand-written SQL.
+    Stages {
+        #[arg(long, default_value_t = 10_000)]
+        opportunities: usize,
+    },
     /// List views as a sales rep beside the administrator (`seed --scale N --users 200`).
     Sharing {
         #[arg(long, default_value_t = 21)]
@@ -1049,6 +1055,38 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                     "only {} of {} leads converted",
                     bench.converted,
                     bench.leads
+                );
+            }
+        }
+        Command::Bench(BenchArgs {
+            target: Some(BenchTarget::Stages { opportunities }),
+            ..
+        }) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            let bench = app
+                .bench_stage_moves(&caller, opportunities)
+                .await
+                .map_err(explain)?;
+            writeln!(out, "backend: {:?}", app.store().dialect())?;
+            writeln!(
+                out,
+                "{:<44} {:>8} {:>12} {:>12} {:>8}",
+                "benchmark", "records", "rapport s", "hand SQL s", "ratio"
+            )?;
+            writeln!(
+                out,
+                "{:<44} {:>8} {:>12.2} {:>12.2} {:>8.2}",
+                "move stage (200 per call) vs hand SQL",
+                bench.moved,
+                bench.rapport.as_secs_f64(),
+                bench.baseline.as_secs_f64(),
+                bench.rapport.as_secs_f64() / bench.baseline.as_secs_f64().max(1e-9)
+            )?;
+            if bench.moved != bench.opportunities {
+                bail!(
+                    "only {} of {} opportunities moved",
+                    bench.moved,
+                    bench.opportunities
                 );
             }
         }

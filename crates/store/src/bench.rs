@@ -301,3 +301,210 @@ impl Store {
         Ok((first, count))
     }
 }
+
+/// One opportunity's stage move as the baseline writes it, with the ids its history rows get.
+#[derive(Debug, Clone)]
+pub struct BaselineStageMove {
+    pub opportunity: RecordId,
+    pub snapshot: RecordId,
+    pub stage_change: RecordId,
+    pub probability_change: RecordId,
+}
+
+/// What a stage means, as the baseline writes it.
+#[derive(Debug, Clone)]
+pub struct BaselineStage<'a> {
+    pub name: &'a str,
+    pub probability: u8,
+    pub forecast_category: &'a str,
+}
+
+const HISTORY_COLUMNS: &str =
+    "id, isdeleted, createddate, createdbyid, lastmodifieddate, lastmodifiedbyid, systemmodstamp";
+
+impl Store {
+    /// Moves opportunities to a stage in hand-written SQL, in one transaction, as a developer
+    /// would for this one table: read their stage, probability, amount and close date; one
+    /// UPDATE (stage, probability, category, expected revenue, stamps); one multi-row INSERT
+    /// of stage snapshots and one of field history (stage and probability).
+    pub async fn baseline_move_stage(
+        &self,
+        moves: &[BaselineStageMove],
+        stage: &BaselineStage<'_>,
+        user: &RecordId,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        use std::collections::HashMap;
+
+        use model::Value;
+        use rust_decimal::Decimal;
+
+        use crate::sql::{Col, Param};
+
+        if moves.is_empty() {
+            return Ok(());
+        }
+        let ids = |sql: &mut crate::Sql| {
+            for (i, m) in moves.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.id_param(&m.opportunity);
+            }
+        };
+        let mut tx = self.begin().await?;
+        let mut read = tx.sql();
+        read.push(
+            "SELECT id, stagename, probability, amount, closedate FROM opportunity WHERE id IN (",
+        );
+        ids(&mut read);
+        read.push(")");
+        let cols = [
+            Col::Id,
+            Col::Text,
+            Col::Decimal(0),
+            Col::Decimal(2),
+            Col::Date,
+        ];
+        let old: HashMap<RecordId, Vec<Value>> = tx
+            .fetch(read, &cols)
+            .await?
+            .into_iter()
+            .filter_map(|row| Some((row.first()?.as_id()?.clone(), row)))
+            .collect();
+        let probability = Decimal::from(stage.probability);
+        let stamp = Param::DateTime(Some(at));
+        let mut update = tx.sql();
+        update
+            .push("UPDATE opportunity SET stagename = ")
+            .text_param(stage.name)
+            .push(", probability = ")
+            .param(Param::Decimal(Some(probability), 0))
+            .push(", forecastcategoryname = ")
+            .text_param(stage.forecast_category)
+            .push(", expectedrevenue = amount * ")
+            .int_param(i64::from(stage.probability))
+            .push(" / 100, laststagechangedate = ")
+            .param(stamp.clone())
+            .push(", lastmodifieddate = ")
+            .param(stamp.clone())
+            .push(", lastmodifiedbyid = ")
+            .id_param(user)
+            .push(", systemmodstamp = ")
+            .param(stamp.clone())
+            .push(" WHERE id IN (");
+        ids(&mut update);
+        update.push(")");
+        tx.execute(update).await?;
+
+        let system = |sql: &mut crate::Sql, id: &RecordId| {
+            sql.id_param(id)
+                .push(", ")
+                .param(Param::Bool(Some(false)))
+                .push(", ")
+                .param(stamp.clone())
+                .push(", ")
+                .id_param(user)
+                .push(", ")
+                .param(stamp.clone())
+                .push(", ")
+                .id_param(user)
+                .push(", ")
+                .param(stamp.clone());
+        };
+        let mut snapshots = tx.sql();
+        snapshots.push(&format!(
+            "INSERT INTO opportunityhistory ({HISTORY_COLUMNS}, opportunityid, stagename, amount, expectedrevenue, closedate, probability, forecastcategory, prevamount, prevclosedate) VALUES "
+        ));
+        let mut changes = tx.sql();
+        changes.push(&format!(
+            "INSERT INTO opportunityfieldhistory ({HISTORY_COLUMNS}, opportunityid, field, datatype, oldvalue, newvalue) VALUES "
+        ));
+        for (i, m) in moves.iter().enumerate() {
+            let Some(row) = old.get(&m.opportunity) else {
+                continue;
+            };
+            let amount = match &row[3] {
+                Value::Decimal(d) => Some(*d),
+                _ => None,
+            };
+            let expected = amount.map(|a| (a * probability / Decimal::from(100)).round_dp(2));
+            let close = match &row[4] {
+                Value::Date(d) => Some(*d),
+                _ => None,
+            };
+            if i > 0 {
+                snapshots.push(", ");
+                changes.push(", ");
+            }
+            snapshots.push("(");
+            system(&mut snapshots, &m.snapshot);
+            snapshots
+                .push(", ")
+                .id_param(&m.opportunity)
+                .push(", ")
+                .text_param(stage.name)
+                .push(", ")
+                .param(Param::Decimal(amount, 2))
+                .push(", ")
+                .param(Param::Decimal(expected, 2))
+                .push(", ")
+                .param(Param::Date(close))
+                .push(", ")
+                .param(Param::Decimal(Some(probability), 0))
+                .push(", ")
+                .text_param(stage.forecast_category)
+                .push(", ")
+                .param(Param::Decimal(amount, 2))
+                .push(", ")
+                .param(Param::Date(close))
+                .push(")");
+            let old_stage = row[1].as_text().unwrap_or_default().to_string();
+            let old_probability = match &row[2] {
+                Value::Decimal(d) => d.to_string(),
+                _ => String::new(),
+            };
+            for (k, (id, field, data_type, before, after)) in [
+                (
+                    &m.stage_change,
+                    "StageName",
+                    "Picklist",
+                    old_stage,
+                    stage.name.to_string(),
+                ),
+                (
+                    &m.probability_change,
+                    "Probability",
+                    "Percent",
+                    old_probability,
+                    stage.probability.to_string(),
+                ),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if k > 0 {
+                    changes.push(", ");
+                }
+                changes.push("(");
+                system(&mut changes, id);
+                changes
+                    .push(", ")
+                    .id_param(&m.opportunity)
+                    .push(", ")
+                    .text_param(field)
+                    .push(", ")
+                    .text_param(data_type)
+                    .push(", ")
+                    .text_param(&before)
+                    .push(", ")
+                    .text_param(&after)
+                    .push(")");
+            }
+        }
+        tx.execute(snapshots).await?;
+        tx.execute(changes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
