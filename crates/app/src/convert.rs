@@ -157,13 +157,17 @@ impl App {
             // The range ends the day after the quarter's last day.
             .and_then(|(_, after)| after.previous_day())
             .unwrap_or(today);
+        let context = Context {
+            today,
+            close_date,
+            mappings: self.lead_mappings().await?,
+        };
         let mut outcomes = Vec::with_capacity(converts.len());
         // A unit of work holds a bounded block of record numbers: a few dozen leads each.
         for chunk in converts.chunks(50) {
             let mut work = self.begin_work().await?;
             for convert in chunk {
                 work.tx.savepoint("convert_lead").await?;
-                let context = Context { today, close_date };
                 match self.convert_one(&mut work, caller, convert, &context).await {
                     Ok(converted) => {
                         work.tx.release("convert_lead").await?;
@@ -279,6 +283,9 @@ impl App {
             ));
         }
         let owner_json = Json::from(owner.to_18());
+        let to_account = context.mapping(&TO_ACCOUNT, "Account");
+        let to_contact = context.mapping(&TO_CONTACT, "Contact");
+        let to_opportunity = context.mapping(&[], "Opportunity");
         let lead_value = |field: &str| lead.get(field).filter(|v| !v.is_null());
 
         // The account: an existing one filled where empty, or a new one.
@@ -298,7 +305,7 @@ impl App {
                     .id()
                     .cloned()
                     .ok_or_else(crate::records::not_found)?;
-                let fill = fill_empty(&account_object, &existing, &lead, &TO_ACCOUNT, &[], false);
+                let fill = fill_empty(&account_object, &existing, &lead, &to_account, &[], false);
                 if !fill.is_empty() {
                     self.update_one_in(work, caller, "Account", &account_id, fill)
                         .await?;
@@ -306,7 +313,7 @@ impl App {
                 account_id
             }
             None => {
-                let mut input = mapped(&account_object, &lead, &TO_ACCOUNT);
+                let mut input = mapped(&account_object, &lead, &to_account);
                 input.insert("OwnerId".into(), owner_json.clone());
                 self.create_one_in(work, caller, "Account", input).await?
             }
@@ -340,7 +347,7 @@ impl App {
                     &contact_object,
                     &existing,
                     &lead,
-                    &TO_CONTACT,
+                    &to_contact,
                     &KEPT_ON_EXISTING_CONTACT,
                     convert.overwrite_lead_source,
                 );
@@ -351,7 +358,7 @@ impl App {
                 contact_id
             }
             None => {
-                let mut input = mapped(&contact_object, &lead, &TO_CONTACT);
+                let mut input = mapped(&contact_object, &lead, &to_contact);
                 input.insert("AccountId".into(), account_id.to_18().into());
                 input.insert("OwnerId".into(), owner_json.clone());
                 self.create_one_in(work, caller, "Contact", input).await?
@@ -374,7 +381,7 @@ impl App {
                 .and_then(|f| f.values.iter().find(|v| v.active))
                 .map(|v| v.value.clone())
                 .unwrap_or_default();
-            let mut input = RecordInput::new();
+            let mut input = mapped(&opportunity_object, &lead, &to_opportunity);
             input.insert("Name".into(), name.into());
             input.insert("StageName".into(), stage.into());
             input.insert(
@@ -722,6 +729,28 @@ impl App {
 struct Context {
     today: time::Date,
     close_date: time::Date,
+    /// The administrator's custom lead field mappings.
+    mappings: Vec<crate::lead_map::LeadMapping>,
+}
+
+impl Context {
+    /// A standard mapping to `object` with the custom fields mapped to it.
+    fn mapping<'c>(
+        &'c self,
+        standard: &[(&'c str, &'c str)],
+        object: &str,
+    ) -> Vec<(&'c str, &'c str)> {
+        standard
+            .iter()
+            .copied()
+            .chain(
+                self.mappings
+                    .iter()
+                    .filter(|m| m.object == object)
+                    .map(|m| (m.lead_field.as_str(), m.field.as_str())),
+            )
+            .collect()
+    }
 }
 
 /// `example.com` of `https://www.example.com/about`.

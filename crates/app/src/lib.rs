@@ -14,6 +14,7 @@ pub mod derive;
 pub mod error;
 pub mod forecast;
 mod keyset;
+pub mod lead_map;
 pub mod logins;
 pub mod merge;
 pub mod org;

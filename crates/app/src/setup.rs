@@ -505,6 +505,7 @@ impl App {
         let mut tx = self.store().begin().await?;
         ddl::drop_column(&mut tx, &object, &field).await?;
         metadata::delete_field(&mut tx, &object.name, &field.name).await?;
+        store::lead_map::forget_field(&mut tx, &object.name, &field.name).await?;
         if let Some(set) = &field.value_set
             && set == &value_set_name(&object.name, &field.name)
         {

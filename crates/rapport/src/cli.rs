@@ -344,6 +344,13 @@ enum FieldCommand {
     },
     /// Removes a custom field and its data.
     Remove { object: String, api_name: String },
+    /// Maps a custom lead field to a custom field of the account, contact or opportunity a
+    /// conversion makes: `rapport field map Lead.Region__c Account.Region__c`.
+    Map { lead_field: String, target: String },
+    /// Removes a lead field's mapping.
+    Unmap { lead_field: String },
+    /// Lists the lead field mappings.
+    Mappings,
 }
 
 #[derive(Subcommand)]
@@ -851,6 +858,32 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             };
             let field = app.add_field(new).await.map_err(explain)?;
             writeln!(out, "added {} ({})", field.name, field.field_type.as_str())?;
+        }
+        Command::Field(FieldCommand::Map { lead_field, target }) => {
+            let mapping = app
+                .map_lead_field(&lead_field, &target)
+                .await
+                .map_err(explain)?;
+            writeln!(
+                out,
+                "Lead.{} → {}.{}",
+                mapping.lead_field, mapping.object, mapping.field
+            )?;
+        }
+        Command::Field(FieldCommand::Unmap { lead_field }) => {
+            if !app.unmap_lead_field(&lead_field).await.map_err(explain)? {
+                bail!("{lead_field} is not mapped");
+            }
+            writeln!(out, "{lead_field} is no longer mapped")?;
+        }
+        Command::Field(FieldCommand::Mappings) => {
+            for mapping in app.lead_mappings().await.map_err(explain)? {
+                writeln!(
+                    out,
+                    "Lead.{} → {}.{}",
+                    mapping.lead_field, mapping.object, mapping.field
+                )?;
+            }
         }
         Command::Field(FieldCommand::Change {
             object,

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bench;
 pub mod ddl;
+pub mod lead_map;
 pub mod metadata;
 pub mod migrate;
 pub mod plan;

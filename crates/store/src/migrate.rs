@@ -110,7 +110,12 @@ CREATE TABLE rapport_recent (user_id TEXT NOT NULL, record_id TEXT NOT NULL,
 CREATE INDEX ix_rapport_recent_viewed ON rapport_recent (user_id, viewed_at)
 ";
 
-const STEPS: [(i64, &str, Step); 18] = [
+const LEAD_MAPPING_TABLE: &str = "
+CREATE TABLE rapport_lead_mapping (lead_field TEXT PRIMARY KEY, target_object TEXT NOT NULL,
+    target_field TEXT NOT NULL)
+";
+
+const STEPS: [(i64, &str, Step); 19] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -129,6 +134,7 @@ const STEPS: [(i64, &str, Step); 18] = [
     (16, "owner and name indexes", Step::OwnerNameIndexes),
     (17, "recently viewed records", Step::Sql(RECENT_TABLE)),
     (18, "merged records' master", Step::NewStandardFields),
+    (19, "lead field mappings", Step::Sql(LEAD_MAPPING_TABLE)),
 ];
 
 impl Store {

@@ -5,9 +5,12 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{Api, Server, TestDb, rapport_ok};
+use crate::support::{Api, Server, TestDb, rapport_err, rapport_ok};
 
-crate::both_backends!(leads_convert_into_accounts_contacts_and_opportunities);
+crate::both_backends!(
+    leads_convert_into_accounts_contacts_and_opportunities,
+    custom_lead_fields_follow_their_mappings
+);
 
 async fn post(api: &Api, path: &str, body: Json) -> (u16, Json) {
     let response = api
@@ -610,4 +613,143 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         assert_eq!(count(&other, soql).await, 0, "{soql}");
         assert!(count(&rep, soql).await > 0, "{soql}");
     }
+}
+
+async fn custom_lead_fields_follow_their_mappings(db: TestDb) {
+    rapport_ok(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@map.example",
+            "--password",
+            "secret123",
+            "--name",
+            "Ada Admin",
+        ],
+    );
+    for (object, field, field_type, length) in [
+        ("Lead", "Region__c", "Text", Some("40")),
+        ("Account", "Region__c", "Text", Some("80")),
+        ("Lead", "Budget__c", "Currency", None),
+        ("Opportunity", "Budget__c", "Currency", None),
+        ("Lead", "Notes__c", "LongTextArea", Some("5000")),
+        ("Contact", "Short__c", "Text", Some("20")),
+        ("Lead", "Vip__c", "Checkbox", None),
+        ("Lead", "Tier__c", "Text", Some("10")),
+        ("Contact", "Tier__c", "Text", Some("10")),
+    ] {
+        let mut args = vec!["field", "add", object, field, "--type", field_type];
+        if let Some(length) = length {
+            args.extend(["--length", length]);
+        }
+        rapport_ok(&db, &args);
+    }
+    // Refusals name the rule.
+    for (from, to, needle) in [
+        ("Lead.Notes__c", "Contact.Short__c", "only 20"),
+        (
+            "Lead.Vip__c",
+            "Account.Region__c",
+            "a Checkbox field cannot map to a Text field",
+        ),
+        ("Lead.Company", "Account.Region__c", "standard field"),
+        (
+            "Lead.Region__c",
+            "Case.Subject",
+            "Account, Contact or Opportunity",
+        ),
+        (
+            "Lead.Region__c",
+            "Account.Nope__c",
+            "No such column 'Nope__c'",
+        ),
+        ("Lead.Region__c", "Region__c", "not Object.Field"),
+    ] {
+        let error = rapport_err(&db, &["field", "map", from, to]);
+        assert!(error.contains(needle), "{from} → {to}: {error}");
+    }
+    rapport_ok(
+        &db,
+        &["field", "map", "Lead.Region__c", "Account.Region__c"],
+    );
+    rapport_ok(&db, &["field", "map", "Budget__c", "Opportunity.Budget__c"]);
+    rapport_ok(&db, &["field", "map", "Lead.Tier__c", "Contact.Tier__c"]);
+    let listed = rapport_ok(&db, &["field", "mappings"]);
+    assert!(
+        listed.contains("Lead.Region__c → Account.Region__c")
+            && listed.contains("Lead.Budget__c → Opportunity.Budget__c")
+            && listed.contains("Lead.Tier__c → Contact.Tier__c"),
+        "{listed}"
+    );
+    // A field removed takes its mappings along.
+    rapport_ok(&db, &["field", "remove", "Contact", "Tier__c"]);
+    assert!(!rapport_ok(&db, &["field", "mappings"]).contains("Tier__c"));
+
+    let server = Server::start(&db).await;
+    let api = Api {
+        client: reqwest::Client::new(),
+        base: format!("{}/services/data/v59.0", server.base),
+        token: rapport_ok(&db, &["token", "--user", "admin@map.example"])
+            .trim()
+            .to_string(),
+    };
+    let lead = api
+        .create(
+            "Lead",
+            json!({"LastName": "Zhou", "Company": "Zhou Motors", "Region__c": "华东", "Budget__c": 125000, "Tier__c": "A"}),
+        )
+        .await;
+    let (status, converted) = post(
+        &api,
+        &format!("/rapport/leads/{lead}/convert"),
+        json!({"convertedStatus": "Closed - Converted"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{converted}");
+    let account = one(
+        &api,
+        &format!(
+            "SELECT Region__c FROM Account WHERE Id = '{}'",
+            converted["accountId"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(account["Region__c"], "华东");
+    let deal = one(
+        &api,
+        &format!(
+            "SELECT Budget__c FROM Opportunity WHERE Id = '{}'",
+            converted["opportunityId"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(deal["Budget__c"].as_f64(), Some(125000.0));
+
+    // Unmapped, the value stays on the lead only.
+    rapport_ok(&db, &["field", "unmap", "Lead.Region__c"]);
+    assert!(rapport_err(&db, &["field", "unmap", "Lead.Region__c"]).contains("not mapped"));
+    let second = api
+        .create(
+            "Lead",
+            json!({"LastName": "Qian", "Company": "Qian Foods", "Region__c": "华南"}),
+        )
+        .await;
+    let (status, converted) = post(
+        &api,
+        &format!("/rapport/leads/{second}/convert"),
+        json!({"convertedStatus": "Closed - Converted"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{converted}");
+    let account = one(
+        &api,
+        &format!(
+            "SELECT Region__c FROM Account WHERE Id = '{}'",
+            converted["accountId"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(account["Region__c"], Json::Null);
 }
