@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bench;
 pub mod bench_convert;
 pub mod bench_query;
+mod campaigns;
 mod combine;
 pub mod convert;
 pub mod dates;
@@ -124,6 +125,7 @@ impl App {
         };
         org::ensure_seeded(&app).await?;
         app.ensure_standard_price_book().await?;
+        app.ensure_campaign_statuses().await?;
         access::ensure_object_permissions(&app).await?;
         Ok(app)
     }

@@ -288,7 +288,12 @@ fn missing_required(object: &ObjectDef, row: &[Value]) -> Option<RecordError> {
 }
 
 /// The default value of a field on a new record.
-fn default_value(field: &FieldDef) -> Value {
+fn default_value(object: &ObjectDef, field: &FieldDef) -> Value {
+    // A campaign member's status defaults to its campaign's default status (`campaigns`),
+    // not to the picklist's.
+    if object.name == "CampaignMember" && field.name == "Status" {
+        return Value::Null;
+    }
     if let Some(v) = field.default_picklist_value() {
         return Value::Text(v.value.clone());
     }
@@ -651,8 +656,14 @@ impl PreparedInserts {
     /// The record numbers the inserts need: one per valid record, and one more per
     /// opportunity for its OpportunityHistory snapshot.
     pub(crate) fn numbers_needed(&self) -> u64 {
+        let starting_statuses = if self.object.name == "Campaign" {
+            crate::campaigns::STARTING_STATUS_NUMBERS
+        } else {
+            0
+        };
         (self.rows.len() * (1 + snapshots(&self.object))) as u64
-            + self.rows.len() as u64 * crate::rollup::numbers_per_child_write(&self.object.name)
+            + self.rows.len() as u64
+                * (crate::rollup::numbers_per_child_write(&self.object.name) + starting_statuses)
     }
 }
 
@@ -1012,7 +1023,11 @@ impl App {
                 object.key_prefix
             )))
         })?;
-        let defaults: Vec<Value> = object.fields.iter().map(default_value).collect();
+        let defaults: Vec<Value> = object
+            .fields
+            .iter()
+            .map(|f| default_value(&object, f))
+            .collect();
         let derivation = Derivation::new(&object, fiscal_start);
         for (i, input) in inputs.iter().enumerate() {
             match prepare_new_row(&object, input, caller, now, &defaults, &derivation) {
@@ -1100,6 +1115,12 @@ impl App {
             .price_rules_on_insert(
                 tx, schema, &object, &mut rows, &failed, numbers, &caller, now,
             )
+            .await?
+        {
+            errors.entry(r).or_default().append(&mut errs);
+        }
+        for (r, mut errs) in self
+            .campaign_rules_on_insert(tx, schema, &object, &mut rows, &failed, now)
             .await?
         {
             errors.entry(r).or_default().append(&mut errs);
@@ -1200,13 +1221,17 @@ impl App {
         write_snapshots(tx, schema, &object, &created, numbers, &caller, at).await?;
         let written: Vec<(&RecordId, &Vec<Value>)> =
             created.iter().map(|(id, _, row)| (*id, *row)).collect();
-        crate::sales::keep_one_primary_contact(tx, &object, &written, at).await?;
+        crate::sales::keep_one_flagged(tx, &object, &written, at).await?;
         if crate::rollup::is_child(&object.name) {
             let rows: Vec<ChildRow<'_>> = created
                 .iter()
                 .map(|(_, _, row)| (None, row.as_slice()))
                 .collect();
             self.rollups_after(tx, schema, &object, &rows, numbers, &caller, at)
+                .await?;
+        }
+        if object.name == "Campaign" {
+            self.add_starting_statuses(tx, schema, &inserted, numbers)
                 .await?;
         }
         self.reshare_after_write(tx, schema, &object, &inserted, Vec::new())
@@ -1594,6 +1619,12 @@ impl App {
         {
             errors.entry(r).or_default().append(&mut errs);
         }
+        for (r, mut errs) in self
+            .campaign_rules_on_update(tx, schema, &object, &mut changes, now)
+            .await?
+        {
+            errors.entry(r).or_default().append(&mut errs);
+        }
         let failed: HashSet<usize> = errors.keys().copied().collect();
         merge_errors(&mut results, &index_map, errors);
         if options.all_or_none && results.iter().any(Result::is_err) {
@@ -1605,8 +1636,9 @@ impl App {
         let mut updated = Vec::with_capacity(changes.len());
         let mut snapshot_rows: Vec<(RecordId, Vec<Value>, Vec<Value>)> = Vec::new();
         let mut written_rows: Vec<(RecordId, Vec<Value>)> = Vec::new();
-        let rolls_up = crate::rollup::is_child(&object.name);
-        let mut rollup_rows: Vec<(Vec<Value>, Vec<Value>)> = Vec::new();
+        let keeps_before_after =
+            crate::rollup::is_child(&object.name) || object.name == "CampaignMemberStatus";
+        let mut before_after: Vec<(Vec<Value>, Vec<Value>)> = Vec::new();
         let mut transferred = Vec::new();
         let owner_position = object.field_position("OwnerId");
         let parents_before =
@@ -1657,11 +1689,11 @@ impl App {
             if snapshots(&object) > 0 {
                 snapshot_rows.push((id.clone(), old.clone(), new.clone()));
             }
-            if object.name == "OpportunityContactRole" {
+            if crate::sales::keeps_one_flagged(&object.name) {
                 written_rows.push((id.clone(), new.clone()));
             }
-            if rolls_up {
-                rollup_rows.push((old.clone(), new.clone()));
+            if keeps_before_after {
+                before_after.push((old.clone(), new.clone()));
             }
             updated.push(id.clone());
             for (field, (new, old)) in object.fields.iter().zip(new.iter().zip(&old)) {
@@ -1689,15 +1721,17 @@ impl App {
         write_snapshots(tx, schema, &object, &snapshot_refs, numbers, caller, now).await?;
         let written: Vec<(&RecordId, &Vec<Value>)> =
             written_rows.iter().map(|(id, row)| (id, row)).collect();
-        crate::sales::keep_one_primary_contact(tx, &object, &written, now).await?;
+        crate::sales::keep_one_flagged(tx, &object, &written, now).await?;
         self.reshare_after_write(tx, schema, &object, &updated, parents_before)
             .await?;
         write_history(tx, schema, &object, history, numbers, caller, now).await?;
-        let rows: Vec<ChildRow<'_>> = rollup_rows
+        let rows: Vec<ChildRow<'_>> = before_after
             .iter()
             .map(|(old, new)| (Some(old.as_slice()), new.as_slice()))
             .collect();
         self.rollups_after(tx, schema, &object, &rows, numbers, caller, now)
+            .await?;
+        self.campaign_rules_after_update(tx, schema, &object, &before_after, numbers, caller, now)
             .await?;
         Ok(results)
     }

@@ -210,7 +210,10 @@ impl App {
             }
             doomed.extend(cascade(tx, schema, &object.name, roots).await?);
         }
-        let refused = self.price_rules_on_delete(tx, schema, &doomed).await?;
+        let mut refused = self.price_rules_on_delete(tx, schema, &doomed).await?;
+        for (root, error) in self.campaign_rules_on_delete(tx, schema, &doomed).await? {
+            refused.entry(root).or_insert(error);
+        }
         if !refused.is_empty() {
             doomed.retain(|(_, _, root)| !refused.contains_key(root));
             for (root, error) in refused {

@@ -6,24 +6,37 @@ use time::OffsetDateTime;
 
 use crate::Result;
 
-/// An opportunity has at most one primary contact: a contact role written as primary makes
-/// the opportunity's other roles not primary (as Salesforce does).
-pub(crate) async fn keep_one_primary_contact(
+/// Flags only one record of a group may carry: an opportunity's primary contact role, a
+/// campaign's default member status. (object, flag, group field).
+const ONE_PER_GROUP: [(&str, &str, &str); 2] = [
+    ("OpportunityContactRole", "IsPrimary", "OpportunityId"),
+    ("CampaignMemberStatus", "IsDefault", "CampaignId"),
+];
+
+/// Whether writes to `object` may need [`keep_one_flagged`].
+pub(crate) fn keeps_one_flagged(object: &str) -> bool {
+    ONE_PER_GROUP.iter().any(|(o, _, _)| *o == object)
+}
+
+/// A record written with the flag set takes it from the other records of its group (as
+/// Salesforce does for a primary contact role or a default member status).
+pub(crate) async fn keep_one_flagged(
     tx: &mut Tx,
     object: &ObjectDef,
     written: &[(&RecordId, &Vec<Value>)],
     at: OffsetDateTime,
 ) -> Result<()> {
-    if object.name != "OpportunityContactRole" {
+    let Some((_, flag_name, group_name)) = ONE_PER_GROUP.iter().find(|(o, _, _)| *o == object.name)
+    else {
         return Ok(());
-    }
-    let (Some(primary), Some(opportunity)) = (
-        object.field_position("IsPrimary"),
-        object.field_position("OpportunityId"),
+    };
+    let (Some(flag), Some(group)) = (
+        object.field_position(flag_name),
+        object.field_position(group_name),
     ) else {
         return Ok(());
     };
-    let fields: Vec<&FieldDef> = ["Id", "OpportunityId", "IsPrimary"]
+    let fields: Vec<&FieldDef> = ["Id", group_name, flag_name]
         .iter()
         .filter_map(|f| object.field(f))
         .collect();
@@ -31,20 +44,20 @@ pub(crate) async fn keep_one_primary_contact(
         .iter()
         .filter_map(|f| object.field(f))
         .collect();
-    let (Some(primary_field), Some(_)) = (object.field("IsPrimary"), object.field("Id")) else {
+    let Some(flag_field) = object.field(flag_name) else {
         return Ok(());
     };
     for (id, row) in written {
-        if row.get(primary) != Some(&Value::Bool(true)) {
+        if row.get(flag) != Some(&Value::Bool(true)) {
             continue;
         }
-        let Some(Value::Id(deal)) = row.get(opportunity) else {
+        let Some(Value::Id(parent)) = row.get(group) else {
             continue;
         };
         let mut select = store::Select::new(object, fields.clone());
         select.filter = Some(store::Filter::And(vec![
-            store::Filter::eq("OpportunityId", Value::Id(deal.clone())),
-            store::Filter::eq("IsPrimary", Value::Bool(true)),
+            store::Filter::eq(group_name, Value::Id(parent.clone())),
+            store::Filter::eq(flag_name, Value::Bool(true)),
         ]));
         for other in store::records::select_in(tx, &select).await? {
             let Some(Value::Id(other)) = other.first() else {
@@ -53,7 +66,7 @@ pub(crate) async fn keep_one_primary_contact(
             if other == *id {
                 continue;
             }
-            let mut sets = vec![(primary_field, Value::Bool(false))];
+            let mut sets = vec![(flag_field, Value::Bool(false))];
             sets.extend(stamps.iter().map(|f| (*f, Value::DateTime(at))));
             store::records::update(tx, object, other, &sets, None).await?;
         }

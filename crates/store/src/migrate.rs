@@ -115,7 +115,7 @@ CREATE TABLE rapport_lead_mapping (lead_field TEXT PRIMARY KEY, target_object TE
     target_field TEXT NOT NULL)
 ";
 
-const STEPS: [(i64, &str, Step); 19] = [
+const STEPS: [(i64, &str, Step); 20] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -135,6 +135,7 @@ const STEPS: [(i64, &str, Step); 19] = [
     (17, "recently viewed records", Step::Sql(RECENT_TABLE)),
     (18, "merged records' master", Step::NewStandardFields),
     (19, "lead field mappings", Step::Sql(LEAD_MAPPING_TABLE)),
+    (20, "campaign member statuses", Step::NewStandardObjects),
 ];
 
 impl Store {

@@ -2,8 +2,8 @@
 //! lists a product once, entries may follow the standard price; product lines are priced and
 //! come from the opportunity's price book; the opportunity's amount, quantity and history
 //! follow its lines; what is in use cannot be deleted; a campaign counts its leads,
-//! contacts, responses, converted leads and (won) opportunities. Every refusal names the
-//! rule and changes nothing. Both backends.
+//! contacts, responses, converted leads and (won) opportunities; each campaign has its own
+//! member statuses. Every refusal names the rule and changes nothing. Both backends.
 
 use serde_json::{Value as Json, json};
 
@@ -11,7 +11,8 @@ use crate::support::{Api, Server, TestDb, rapport_ok};
 
 crate::both_backends!(
     products_price_books_and_line_items,
-    campaigns_roll_up_members_and_opportunities
+    campaigns_roll_up_members_and_opportunities,
+    each_campaign_has_its_own_member_statuses
 );
 
 /// The admin's API on a fresh server.
@@ -452,5 +453,167 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
     assert_eq!(
         numbers(&one(&api, &counts).await)[4..],
         [2.0, 1.0, 1000.0, 1000.0]
+    );
+}
+
+async fn each_campaign_has_its_own_member_statuses(db: TestDb) {
+    let (_server, api) = admin_api(&db).await;
+    let campaign = api
+        .create("Campaign", json!({"Name": "Roadshow", "IsActive": true}))
+        .await;
+    let statuses = api
+        .query(&format!(
+            "SELECT Id, Label, IsDefault, HasResponded, SortOrder FROM CampaignMemberStatus WHERE CampaignId = '{campaign}' ORDER BY SortOrder"
+        ))
+        .await;
+    let found: Vec<(String, bool, bool)> = statuses["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["Label"].as_str().unwrap().to_string(),
+                r["IsDefault"].as_bool().unwrap(),
+                r["HasResponded"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("Sent".to_string(), true, false),
+            ("Responded".to_string(), false, true)
+        ],
+        "a new campaign starts with Sent (default) and Responded"
+    );
+    let sent = statuses["records"][0]["Id"].as_str().unwrap().to_string();
+    let attended = api
+        .create(
+            "CampaignMemberStatus",
+            json!({"CampaignId": campaign, "Label": "Attended", "HasResponded": true, "SortOrder": 3}),
+        )
+        .await;
+    let (status, code, _) = refused(
+        &api,
+        "POST",
+        "/sobjects/CampaignMemberStatus",
+        Some(json!({"CampaignId": campaign, "Label": "attended"})),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "DUPLICATE_VALUE"));
+
+    let lead = |name: &str| json!({"LastName": name, "Company": format!("{name} Ltd")});
+    let (a, b, c) = (
+        api.create("Lead", lead("Ann")).await,
+        api.create("Lead", lead("Bo")).await,
+        api.create("Lead", lead("Cy")).await,
+    );
+    let first = api
+        .create(
+            "CampaignMember",
+            json!({"CampaignId": campaign, "LeadId": a}),
+        )
+        .await;
+    let second = api
+        .create(
+            "CampaignMember",
+            json!({"CampaignId": campaign, "LeadId": b, "Status": "attended"}),
+        )
+        .await;
+    let (status, code, fields) = refused(
+        &api,
+        "POST",
+        "/sobjects/CampaignMember",
+        Some(json!({"CampaignId": campaign, "LeadId": c, "Status": "Registered"})),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "INVALID_STATUS"));
+    assert_eq!(fields, json!(["Status"]));
+    let member = |id: &str| {
+        format!(
+            "SELECT Status, HasResponded, FirstRespondedDate FROM CampaignMember WHERE Id = '{id}'"
+        )
+    };
+    let m1 = one(&api, &member(&first)).await;
+    assert_eq!(
+        (m1["Status"].as_str(), m1["HasResponded"].as_bool()),
+        (Some("Sent"), Some(false))
+    );
+    let m2 = one(&api, &member(&second)).await;
+    assert_eq!(
+        (m2["Status"].as_str(), m2["HasResponded"].as_bool()),
+        (Some("Attended"), Some(true)),
+        "the status is the campaign's, in its own case"
+    );
+    assert!(m2["FirstRespondedDate"].is_string());
+    let responses = format!("SELECT NumberOfResponses FROM Campaign WHERE Id = '{campaign}'");
+    assert_eq!(one(&api, &responses).await["NumberOfResponses"], 1);
+
+    // A status that stops counting as a response moves its members and the count.
+    let (status, _) = api
+        .call(
+            "PATCH",
+            &format!("/sobjects/CampaignMemberStatus/{attended}"),
+            Some(json!({"HasResponded": false})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(one(&api, &member(&second)).await["HasResponded"], false);
+    assert_eq!(one(&api, &responses).await["NumberOfResponses"], 0);
+
+    // One default: making Attended the default takes it from Sent; Sent, in use, stays.
+    let (status, _) = api
+        .call(
+            "PATCH",
+            &format!("/sobjects/CampaignMemberStatus/{attended}"),
+            Some(json!({"IsDefault": true})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let defaults = api
+        .column(
+            &format!("SELECT Label FROM CampaignMemberStatus WHERE CampaignId = '{campaign}' AND IsDefault = true"),
+            "Label",
+        )
+        .await;
+    assert_eq!(defaults, [json!("Attended")]);
+    for (path, body) in [
+        (format!("/sobjects/CampaignMemberStatus/{sent}"), None),
+        (format!("/sobjects/CampaignMemberStatus/{attended}"), None),
+    ] {
+        let (status, code, _) = refused(&api, "DELETE", &path, body).await;
+        assert_eq!((status, code.as_str()), (400, "DELETE_FAILED"), "{path}");
+    }
+    let (status, code, _) = refused(
+        &api,
+        "PATCH",
+        &format!("/sobjects/CampaignMemberStatus/{sent}"),
+        Some(json!({"Label": "Mailed"})),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "FIELD_INTEGRITY_EXCEPTION"));
+    let third = api
+        .create(
+            "CampaignMember",
+            json!({"CampaignId": campaign, "LeadId": c}),
+        )
+        .await;
+    assert_eq!(
+        one(&api, &member(&third)).await["Status"],
+        "Attended",
+        "the new default"
+    );
+
+    // The campaign goes with its statuses.
+    let (status, _) = api
+        .call("DELETE", &format!("/sobjects/Campaign/{campaign}"), None)
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        api.query(&format!(
+            "SELECT Id FROM CampaignMemberStatus WHERE CampaignId = '{campaign}'"
+        ))
+        .await["totalSize"],
+        0
     );
 }
