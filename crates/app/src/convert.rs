@@ -407,7 +407,8 @@ impl App {
         };
 
         // What hung off the lead now hangs off the new records.
-        self.move_lead_children(work, &lead, &contact_id, opportunity_id.as_ref(), convert)
+        let campaigns = self
+            .move_lead_children(work, &lead, &contact_id, opportunity_id.as_ref(), convert)
             .await?;
 
         // The lead: the converted status (through the record path: validation, history),
@@ -432,7 +433,7 @@ impl App {
             ),
         ];
         store::records::update(&mut work.tx, &lead_object, &lead_id, &sets, None).await?;
-        self.count_converted_in_campaigns(work, caller, &lead_id)
+        self.count_converted_in_campaigns(work, caller, &campaigns)
             .await?;
         Ok(Converted {
             lead_id: lead_id.to_18(),
@@ -447,21 +448,8 @@ impl App {
         &self,
         work: &mut Work,
         caller: &Caller,
-        lead: &RecordId,
+        campaigns: &[RecordId],
     ) -> Result<()> {
-        let Some(members) = work.schema.object("CampaignMember").cloned() else {
-            return Ok(());
-        };
-        let Some(campaign) = members.field("CampaignId") else {
-            return Ok(());
-        };
-        let mut select = store::Select::new(&members, vec![campaign]);
-        select.filter = Some(store::Filter::eq("LeadId", Value::Id(lead.clone())));
-        let campaigns: Vec<RecordId> = store::records::select_in(&mut work.tx, &select)
-            .await?
-            .into_iter()
-            .filter_map(|row| row.first().and_then(Value::as_id).cloned())
-            .collect();
         if campaigns.is_empty() {
             return Ok(());
         }
@@ -471,7 +459,7 @@ impl App {
             &schema,
             "Campaign",
             Some("CampaignMember"),
-            &campaigns,
+            campaigns,
             &mut work.numbers,
             caller,
             model::value::now_millis(),
@@ -555,9 +543,9 @@ impl App {
         contact: &RecordId,
         opportunity: Option<&RecordId>,
         convert: &LeadConvert,
-    ) -> Result<()> {
+    ) -> Result<Vec<RecordId>> {
         let Some(lead_id) = lead.id().cloned() else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let system = Caller::system();
         let new_owner = convert.owner_id.as_ref().filter(|owner| {
@@ -623,13 +611,15 @@ impl App {
                 }
             }
         }
+        let mut campaigns = Vec::new();
         if let Some(members) = work.schema.object("CampaignMember").cloned()
-            && let Some(id) = members.field("Id")
+            && let (Some(id), Some(campaign)) = (members.field("Id"), members.field("CampaignId"))
         {
-            let mut select = store::Select::new(&members, vec![id]);
+            let mut select = store::Select::new(&members, vec![id, campaign]);
             select.filter = Some(store::Filter::eq("LeadId", Value::Id(lead_id.clone())));
-            let updates: Vec<Update> = store::records::select_in(&mut work.tx, &select)
-                .await?
+            let rows = store::records::select_in(&mut work.tx, &select).await?;
+            campaigns.extend(rows.iter().filter_map(|row| row.get(1)?.as_id().cloned()));
+            let updates: Vec<Update> = rows
                 .into_iter()
                 .filter_map(|row| row.first().and_then(Value::as_id).cloned())
                 .map(|id| {
@@ -657,7 +647,7 @@ impl App {
                 }
             }
         }
-        Ok(())
+        Ok(campaigns)
     }
 
     /// Existing accounts and contacts a lead may be converted into, among those the caller

@@ -111,6 +111,9 @@ impl App {
     pub async fn open(url: &str) -> Result<App> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
+        if store.dialect() == store::Dialect::Sqlite {
+            store.refresh_statistics().await?;
+        }
         let schema = store.load_schema().await?;
         let app = App {
             store,

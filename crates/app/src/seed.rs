@@ -764,6 +764,8 @@ impl App {
         // The rows went straight to the store, past the share rows: make them stale, so
         // they are rebuilt (and reads use the sharing conditions until then).
         self.store().bump_sharing_version().await?;
+        // A bulk load leaves the planner's statistics behind.
+        self.store().refresh_statistics().await?;
         Ok(SeedReport {
             counts: vec![
                 ("Account".into(), created.0),

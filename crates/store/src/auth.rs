@@ -265,6 +265,7 @@ pub const SHARING_VERSION: &str = "shares:@version";
 
 /// Moves the sharing version inside a transaction (with the change that moves it).
 pub async fn bump_sharing_version_in(tx: &mut crate::Tx) -> Result<()> {
+    tx.sharing_version = None;
     let mut sql = tx.sql();
     sql.push("INSERT INTO rapport_setting (name, value) VALUES (")
         .text_param(SHARING_VERSION)

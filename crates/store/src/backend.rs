@@ -133,13 +133,14 @@ impl Store {
                 let writer = tokio::time::timeout(WRITER_WAIT, self.writer.clone().lock_owned())
                     .await
                     .map_err(|_| StoreError::Busy)?;
-                Tx::Sqlite(
-                    pool.begin_with("BEGIN IMMEDIATE").await?,
-                    self.clone(),
-                    writer,
+                Tx::new(
+                    Conn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, self.clone()),
+                    Some(writer),
                 )
             }
-            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?, self.clone()),
+            Pool::Postgres(pool) => {
+                Tx::new(Conn::Postgres(pool.begin().await?, self.clone()), None)
+            }
         })
     }
 
@@ -219,17 +220,35 @@ impl Store {
 const WRITER_WAIT: Duration = Duration::from_secs(30);
 
 /// An open write transaction. Dropped without [`Tx::commit`], it rolls back.
-pub enum Tx {
-    /// On SQLite the process's writer lock is held for the transaction's life.
-    Sqlite(Transaction<'static, Sqlite>, Store, OwnedMutexGuard<()>),
+pub struct Tx {
+    conn: Conn,
+    /// On SQLite the process's writer lock, held for the transaction's life (declared after
+    /// `conn`, so the transaction ends before the lock is let go).
+    _writer: Option<OwnedMutexGuard<()>>,
+    /// The sharing version this transaction read (`shares::sharing_version_in`). Once read
+    /// it cannot move under the transaction (SQLite's write lock; PostgreSQL's `FOR SHARE`),
+    /// only by the transaction's own bump or a rollback to a savepoint, which forget it.
+    pub(crate) sharing_version: Option<i64>,
+}
+
+enum Conn {
+    Sqlite(Transaction<'static, Sqlite>, Store),
     Postgres(Transaction<'static, Postgres>, Store),
 }
 
 impl Tx {
+    fn new(conn: Conn, writer: Option<OwnedMutexGuard<()>>) -> Tx {
+        Tx {
+            conn,
+            _writer: writer,
+            sharing_version: None,
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Tx::Sqlite(..) => Dialect::Sqlite,
-            Tx::Postgres(..) => Dialect::Postgres,
+        match self.conn {
+            Conn::Sqlite(..) => Dialect::Sqlite,
+            Conn::Postgres(..) => Dialect::Postgres,
         }
     }
 
@@ -238,19 +257,19 @@ impl Tx {
     }
 
     pub fn store(&self) -> &Store {
-        match self {
-            Tx::Sqlite(_, store, _) | Tx::Postgres(_, store) => store,
+        match &self.conn {
+            Conn::Sqlite(_, store) | Conn::Postgres(_, store) => store,
         }
     }
 
     pub async fn execute(&mut self, sql: Sql) -> Result<u64> {
         let text = self.store().tag(&sql);
-        Ok(match self {
-            Tx::Sqlite(tx, _, _) => sqlite_query(text, sql.params)
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx, _) => sqlite_query(text, sql.params)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            Tx::Postgres(tx, _) => pg_query(text, sql.params)
+            Conn::Postgres(tx, _) => pg_query(text, sql.params)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
@@ -259,12 +278,12 @@ impl Tx {
 
     pub async fn fetch(&mut self, sql: Sql, cols: &[Col]) -> Result<Vec<Vec<Value>>> {
         let text = self.store().tag(&sql);
-        match self {
-            Tx::Sqlite(tx, _, _) => {
+        match &mut self.conn {
+            Conn::Sqlite(tx, _) => {
                 let rows = sqlite_query(text, sql.params).fetch_all(&mut **tx).await?;
                 rows.iter().map(|row| decode_sqlite(row, cols)).collect()
             }
-            Tx::Postgres(tx, _) => {
+            Conn::Postgres(tx, _) => {
                 let rows = pg_query(text, sql.params).fetch_all(&mut **tx).await?;
                 rows.iter().map(|row| decode_pg(row, cols)).collect()
             }
@@ -279,6 +298,7 @@ impl Tx {
     }
 
     pub async fn rollback_to(&mut self, name: &str) -> Result<()> {
+        self.sharing_version = None;
         let mut sql = self.sql();
         sql.push("ROLLBACK TO SAVEPOINT ").ident(name);
         self.execute(sql).await.map(drop)
@@ -291,9 +311,9 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx, _, _) => tx.commit().await?,
-            Tx::Postgres(tx, _) => tx.commit().await?,
+        match self.conn {
+            Conn::Sqlite(tx, _) => tx.commit().await?,
+            Conn::Postgres(tx, _) => tx.commit().await?,
         }
         Ok(())
     }

@@ -295,6 +295,9 @@ pub async fn ids_after(
 /// transaction ends, so that share rows written in it are computed against the sharing in
 /// force when they commit: a concurrent change of roles or rules waits, or is seen.
 pub async fn sharing_version_in(tx: &mut Tx) -> Result<i64> {
+    if let Some(version) = tx.sharing_version {
+        return Ok(version);
+    }
     let mut sql = tx.sql();
     sql.push("SELECT value FROM rapport_setting WHERE name = ")
         .text_param(crate::auth::SHARING_VERSION);
@@ -302,12 +305,14 @@ pub async fn sharing_version_in(tx: &mut Tx) -> Result<i64> {
         sql.push(" FOR SHARE");
     }
     let rows = tx.fetch(sql, &[Col::Text]).await?;
-    Ok(rows
+    let version = rows
         .first()
         .and_then(|r| r.first())
         .and_then(Value::as_text)
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0))
+        .unwrap_or(0);
+    tx.sharing_version = Some(version);
+    Ok(version)
 }
 
 /// Records that an object's rows were built for a security version (setting `name`).
