@@ -359,6 +359,23 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     browser.wait_for_url(&format!("/r/{hostile}")).await;
     assert_eq!(browser.text("h1").await, "<script>alert(1)</script>");
 
+    // A mass update of one field from the list, typed as on the edit form.
+    browser.goto(&format!("{base}/o/Account")).await;
+    browser
+        .click(&format!("input[name=\"sel_{hostile}\"]"))
+        .await;
+    browser.select("#mass-action", "field").await;
+    browser.select("#mass-field", "Industry").await;
+    browser.fill("#mass-value", "Energy").await;
+    browser.click(".mass-bar button").await;
+    browser.wait_for_url("/o/Account/mass").await;
+    let result = browser.page_text().await;
+    assert!(result.contains("Records changed: 1"), "{result}");
+    let industry = rep
+        .query(&format!("SELECT Industry FROM Account WHERE Id = '{hostile}'"))
+        .await;
+    assert_eq!(industry["records"][0]["Industry"], "Energy");
+
     // A mass change of owner from the list; the account then belongs to a rep whose private
     // accounts this rep cannot see.
     browser.goto(&format!("{base}/o/Account")).await;

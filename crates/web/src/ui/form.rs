@@ -85,7 +85,7 @@ fn kind_of(field: &FieldDef) -> &'static str {
 }
 
 /// The fields the caller may fill on this form.
-fn form_fields(ui: &Ui, object: &ObjectDef, creating: bool) -> Vec<FieldDef> {
+pub(super) fn form_fields(ui: &Ui, object: &ObjectDef, creating: bool) -> Vec<FieldDef> {
     object
         .fields
         .iter()
@@ -107,7 +107,7 @@ fn form_fields(ui: &Ui, object: &ObjectDef, creating: bool) -> Vec<FieldDef> {
 
 /// What the form shows for each field: typed text by field name, and lookups' ids.
 #[derive(Default)]
-struct Shown {
+pub(super) struct Shown {
     text: HashMap<String, String>,
     ids: HashMap<String, String>,
 }
@@ -342,11 +342,11 @@ pub async fn edit_form(
 
 /// A submitted form: `f_<Field>` values, `id_<Field>`/`was_<Field>` for lookups,
 /// `pick_<Field>` for a lookup match chosen, `m_<Field>_<n>` for multi-select values.
-type Submitted = HashMap<String, String>;
+pub(super) type Submitted = HashMap<String, String>;
 
 /// What the user submitted, as `app` input, with lookups resolved; or the errors of the
 /// lookups that did not resolve to one record (and the matches to pick from).
-async fn read_submitted(
+pub(super) async fn read_submitted(
     ui: &Ui,
     fields: &[FieldDef],
     form: &Submitted,

@@ -83,6 +83,8 @@ struct ListPage {
     here: String,
     can_delete: bool,
     can_transfer: bool,
+    /// Fields the mass update offers (none without edit rights).
+    mass_fields: Vec<Choice>,
     owner_label: String,
 }
 
@@ -301,6 +303,19 @@ pub async fn list(
         here: params.href(&object.name, ""),
         can_delete: rights.delete && object.deletable,
         can_transfer: object.owned && rights.edit,
+        mass_fields: if rights.edit {
+            super::form::form_fields(&ui, &object, false)
+                .iter()
+                .filter(|f| mass_editable(f))
+                .map(|f| Choice {
+                    value: f.name.clone(),
+                    label: super::fields::label(f, lang),
+                    selected: false,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         owner_label: object
             .field("OwnerId")
             .map(|f| super::fields::label(f, lang))
@@ -447,6 +462,47 @@ pub async fn mass_action(
             };
             ui.app.transfer(&ui.caller, transfer).await
         }
+        Some("field") => {
+            // One value for one field of every selected record, typed as the edit form
+            // takes it and checked by the same record path.
+            let editable = super::form::form_fields(&ui, &object, false);
+            let Some(field) = form.get("field").and_then(|name| {
+                editable
+                    .iter()
+                    .find(|f| &f.name == name && mass_editable(f))
+            }) else {
+                let problem = ui.w.get("choose_field").to_string();
+                return mass_result(ui, 0, vec![problem], back);
+            };
+            let key = format!("f_{}", field.name);
+            let typed = form.get("value").map(|v| v.trim()).unwrap_or_default();
+            let mut submitted = super::form::Submitted::new();
+            if field.field_type != model::FieldType::Checkbox {
+                submitted.insert(key, typed.to_string());
+            } else if matches!(
+                typed.to_lowercase().as_str(),
+                "true" | "yes" | "1" | "on" | "是"
+            ) {
+                submitted.insert(key, "on".into());
+            }
+            let (input, _, errors) =
+                super::form::read_submitted(&ui, std::slice::from_ref(field), &submitted, false)
+                    .await;
+            if let Some(problem) = errors.into_values().next() {
+                return mass_result(ui, 0, vec![problem], back);
+            }
+            let updates = ids
+                .iter()
+                .map(|id| app::records::Update {
+                    id: id.clone(),
+                    input: input.clone(),
+                    if_unmodified_since: None,
+                })
+                .collect();
+            ui.app
+                .update_many(&ui.caller, &object.name, updates, options)
+                .await
+        }
         _ => return not_found(&ui),
     };
     let results = match results {
@@ -468,6 +524,17 @@ pub async fn mass_action(
         }
     }
     mass_result(ui, done, failures, back)
+}
+
+/// Fields a list's mass update offers: one typed value suits them (not the owner, which
+/// has its own action, nor multi-select picklists or long text).
+fn mass_editable(field: &model::FieldDef) -> bool {
+    use model::FieldType;
+    field.name != "OwnerId"
+        && !matches!(
+            field.field_type,
+            FieldType::MultiPicklist | FieldType::LongTextArea | FieldType::TextArea
+        )
 }
 
 fn mass_result(ui: Ui, done: usize, failures: Vec<String>, back: String) -> Response {
