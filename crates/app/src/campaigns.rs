@@ -263,6 +263,22 @@ impl App {
                     else {
                         continue;
                     };
+                    let after = new[label].as_text().unwrap_or_default().to_lowercase();
+                    if after != before.to_lowercase() {
+                        let list = statuses_of(tx, schema, vec![Value::Id(c.clone())]).await?;
+                        if list
+                            .values()
+                            .flatten()
+                            .any(|s| s.label.to_lowercase() == after)
+                        {
+                            errors.entry(r).or_default().push(RecordError::on_field(
+                                ErrorCode::DuplicateValue,
+                                "Label",
+                                format!("duplicate value found: the campaign already has a member status '{after}'"),
+                            ));
+                            continue;
+                        }
+                    }
                     if members_with(tx, schema, c, before).await? > 0 {
                         errors.entry(r).or_default().push(integrity(
                             "Label",
@@ -458,29 +474,47 @@ impl App {
         Ok(())
     }
 
-    /// Gives campaigns made before member status lists existed their starting statuses.
+    /// Gives campaigns made before member status lists existed their starting statuses
+    /// (every campaign without one, in the recycle bin too), once, whichever process starts
+    /// first.
     pub(crate) async fn ensure_campaign_statuses(&self) -> Result<()> {
         let schema = self.schema().await?;
-        if schema.object("CampaignMemberStatus").is_none() {
+        let (Some(campaigns), Some(statuses)) = (
+            schema.object("Campaign"),
+            schema.object("CampaignMemberStatus"),
+        ) else {
             return Ok(());
-        }
-        let without = self
-            .query(
-                &Caller::system(),
-                "SELECT Id FROM Campaign WHERE Id NOT IN (SELECT CampaignId FROM CampaignMemberStatus)",
-                crate::query::QueryOptions::default(),
-            )
-            .await?;
-        let campaigns: Vec<RecordId> = without.rows.iter().filter_map(|r| r.id.clone()).collect();
-        if campaigns.is_empty() || !self.store().claim_once("campaign_member_statuses").await? {
+        };
+        let (Some(id), Some(campaign_id)) = (campaigns.field("Id"), statuses.field("CampaignId"))
+        else {
             return Ok(());
-        }
-        let mut numbers = self
-            .store()
-            .reserve_record_numbers(STARTING_STATUS_NUMBERS * campaigns.len() as u64)
-            .await?;
+        };
         let mut tx = self.store().begin().await?;
-        self.add_starting_statuses(&mut tx, &schema, &campaigns, &mut numbers)
+        store::migrate::lock_startup_task(&mut tx).await?;
+        let ids_of = async |tx: &mut Tx,
+                            object: &ObjectDef,
+                            field: &FieldDef|
+               -> Result<HashSet<RecordId>> {
+            let mut select = Select::new(object, vec![field]);
+            select.deleted = store::plan::Deleted::Include;
+            Ok(store::records::select_in(tx, &select)
+                .await?
+                .into_iter()
+                .filter_map(|row| row.first().and_then(Value::as_id).cloned())
+                .collect())
+        };
+        let listed = ids_of(&mut tx, statuses, campaign_id).await?;
+        let without: Vec<RecordId> = ids_of(&mut tx, campaigns, id)
+            .await?
+            .into_iter()
+            .filter(|c| !listed.contains(c))
+            .collect();
+        if without.is_empty() {
+            return Ok(());
+        }
+        // The numbers are taken inside the transaction (`records::ensure_numbers`).
+        let mut numbers = 0..0;
+        self.add_starting_statuses(&mut tx, &schema, &without, &mut numbers)
             .await?;
         tx.commit().await?;
         Ok(())

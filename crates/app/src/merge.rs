@@ -135,6 +135,14 @@ impl App {
         let updated_related_ids = self
             .repoint_children(&mut work, caller, &object.name, &master, &merged)
             .await?;
+        if let Some(link) = match object.name.as_str() {
+            "Lead" => Some("LeadId"),
+            "Contact" => Some("ContactId"),
+            _ => None,
+        } {
+            self.drop_duplicate_memberships(&mut work, link, &master)
+                .await?;
+        }
 
         // The merged records name their master, then go to the recycle bin.
         if let Some(position) = object.field_position("MasterRecordId") {
@@ -171,6 +179,54 @@ impl App {
             merged_ids: merged,
             updated_related_ids,
         })
+    }
+
+    /// A campaign lists a person once: when the merged records were members of the same
+    /// campaigns, the master keeps its oldest membership of each (the others go to the bin).
+    async fn drop_duplicate_memberships(
+        &self,
+        work: &mut crate::work::Work,
+        link: &str,
+        master: &RecordId,
+    ) -> Result<()> {
+        let Some(members) = work.schema.object("CampaignMember").cloned() else {
+            return Ok(());
+        };
+        let fields: Vec<&model::FieldDef> = ["Id", "CampaignId"]
+            .iter()
+            .filter_map(|f| members.field(f))
+            .collect();
+        if fields.len() != 2 {
+            return Ok(());
+        }
+        let mut select = Select::new(&members, fields);
+        select.filter = Some(Filter::eq(link, Value::Id(master.clone())));
+        select.order_by = vec![("CreatedDate".into(), false), ("Id".into(), false)];
+        let mut seen = HashSet::new();
+        let duplicates: Vec<String> = store::records::select_in(&mut work.tx, &select)
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                let id = row.first()?.as_id()?.clone();
+                let campaign = row.get(1)?.as_id()?.clone();
+                (!seen.insert(campaign)).then(|| id.to_18())
+            })
+            .collect();
+        if duplicates.is_empty() {
+            return Ok(());
+        }
+        for result in self
+            .delete_many_in(
+                work,
+                &Caller::system(),
+                duplicates,
+                WriteOptions { all_or_none: true },
+            )
+            .await?
+        {
+            result.map_err(AppError::Rejected)?;
+        }
+        Ok(())
     }
 
     /// The leads of `ids` that are converted.

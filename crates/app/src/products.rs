@@ -47,6 +47,23 @@ async fn rows_of(
     Ok(store::records::select_in(tx, &select).await?)
 }
 
+/// As [`rows_of`], with the records in the recycle bin.
+async fn rows_with_deleted(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    fields: &[&str],
+    filter: Filter,
+) -> Result<Vec<Vec<Value>>> {
+    let wanted: Vec<&FieldDef> = fields.iter().filter_map(|f| object.field(f)).collect();
+    if wanted.len() != fields.len() {
+        return Ok(Vec::new());
+    }
+    let mut select = Select::new(object, wanted);
+    select.filter = Some(filter);
+    select.deleted = store::plan::Deleted::Include;
+    Ok(store::records::select_in(tx, &select).await?)
+}
+
 fn ids_at(rows: &[Vec<Value>], position: Option<usize>) -> Vec<Value> {
     let Some(position) = position else {
         return Vec::new();
@@ -367,10 +384,23 @@ impl App {
             ]),
         )
         .await?;
+        // An entry this same write changes follows in its own new row, not by a second write.
+        for (_, _, _, new) in changes.iter_mut() {
+            if new[uses] == Value::Bool(true)
+                && new[book].as_id() != Some(&standard)
+                && let Some(new_price) = new_prices.get(&new[product])
+            {
+                new[price] = new_price.clone();
+            }
+        }
+        let in_batch: HashSet<RecordId> = changes.iter().map(|(_, id, _, _)| id.clone()).collect();
         let values = followers
             .into_iter()
             .filter_map(|row| {
                 let id = row[0].as_id()?.clone();
+                if in_batch.contains(&id) {
+                    return None;
+                }
                 let new_price = new_prices.get(&row[1])?.clone();
                 Some((id, vec![(price, new_price)]))
             })
@@ -428,7 +458,8 @@ impl App {
                 .map(|(id, _)| Value::Id((*id).clone()))
                 .collect();
             let roots: HashMap<&RecordId, &RecordId> = chunk.iter().copied().collect();
-            let used = rows_of(
+            // Lines in the recycle bin count too: undeleting one must find its entry.
+            let used = rows_with_deleted(
                 tx,
                 lines,
                 &["Id", "PricebookEntryId"],

@@ -507,6 +507,7 @@ async fn write_history(
     if entries.is_empty() {
         return Ok(());
     }
+    ensure_numbers(tx, numbers, entries.len()).await?;
     let names = [
         "Id",
         "IsDeleted",
@@ -703,6 +704,7 @@ async fn write_snapshots(
     let Some(history) = schema.object("OpportunityHistory") else {
         return Ok(());
     };
+    ensure_numbers(tx, numbers, changes.len()).await?;
     let of = |row: &Vec<Value>, name: &str| {
         object
             .field_position(name)
@@ -842,6 +844,25 @@ fn reference_positions(object: &ObjectDef) -> Vec<usize> {
         .map(|(i, _)| i)
         .collect()
 }
+
+/// Makes sure `numbers` holds at least `needed` more. Writes reserve what they expect before
+/// their transaction begins; follow-on rows an administrator's settings multiply (tracked
+/// fields, roll-ups, a campaign's starting statuses) may need more, taken inside the
+/// transaction (`store::ids::reserve_in`).
+pub(crate) async fn ensure_numbers(
+    tx: &mut Tx,
+    numbers: &mut Range<u64>,
+    needed: usize,
+) -> Result<()> {
+    let needed = needed as u64;
+    if numbers.end.saturating_sub(numbers.start) < needed {
+        *numbers = store::ids::reserve_in(tx, needed.max(NUMBERS_TOPPED_UP)).await?;
+    }
+    Ok(())
+}
+
+/// Record numbers taken at once when a write runs short inside its transaction.
+const NUMBERS_TOPPED_UP: u64 = 256;
 
 fn new_id(object: &ObjectDef, numbers: &mut Range<u64>) -> Result<RecordId> {
     numbers
@@ -1076,6 +1097,7 @@ impl App {
         moves_security(tx, &object, true).await?;
 
         let id_position = object.field_position("Id").unwrap_or(0);
+        ensure_numbers(tx, numbers, rows.len()).await?;
         let mut ids = Vec::with_capacity(rows.len());
         for (row, &original) in rows.iter_mut().zip(&index_map) {
             let id = new_id(&object, numbers)?;
@@ -1766,7 +1788,7 @@ impl App {
         for chunk in ids.chunks(1000) {
             let mut select = Select::new(object, all_fields.clone());
             select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
-            select.lock = store::plan::Lock::Update;
+            select.lock = store::plan::Lock::NoKeyUpdate;
             for row in store::records::select_in(tx, &select).await? {
                 if let Some(id) = row[id_position].as_id().cloned() {
                     current.insert(id, row);

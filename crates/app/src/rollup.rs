@@ -104,8 +104,10 @@ pub(crate) fn is_child(object: &str) -> bool {
     ROLLUPS.iter().any(|r| r.child == object)
 }
 
-/// Record numbers a write of one `object` record may need for the history its roll-ups write
-/// on parents (an opportunity's amount: a field-history row and an OpportunityHistory row).
+/// Record numbers a write of one `object` record is expected to need for the history its
+/// roll-ups write on parents (an opportunity's amount: a field-history row and an
+/// OpportunityHistory row), reserved before the write; more tracked fields take more, found
+/// inside the transaction (`records::ensure_numbers`).
 pub(crate) fn numbers_per_child_write(object: &str) -> u64 {
     if object == "OpportunityLineItem" {
         2
@@ -193,6 +195,7 @@ impl App {
             return Ok(());
         };
         let fiscal_start = self.fiscal_year_start_month_for(&parent_object).await?;
+        lock_parents(tx, &parent_object, ids).await?;
         let mut values: BTreeMap<RecordId, Vec<(usize, Value)>> = BTreeMap::new();
         for rollup in ROLLUPS
             .iter()
@@ -244,6 +247,33 @@ impl App {
             .collect();
         Box::pin(self.rollups_after(tx, schema, &parent_object, &rows, numbers, caller, now)).await
     }
+}
+
+/// Locks the parents whose roll-ups are about to be recounted, in id order, before counting:
+/// on PostgreSQL two writers recounting one parent then take turns, and the second counts
+/// what the first committed (counting first and locking after, both would count alike and
+/// one child would go uncounted). `NO KEY UPDATE` leaves other writers' `KEY SHARE` (their
+/// new children's lookups) alone. SQLite's single writer needs none of this.
+async fn lock_parents(tx: &mut Tx, parent: &ObjectDef, ids: &[RecordId]) -> Result<()> {
+    if tx.dialect() != store::Dialect::Postgres {
+        return Ok(());
+    }
+    let Some(id_field) = parent.field("Id") else {
+        return Ok(());
+    };
+    let mut sorted: Vec<&RecordId> = ids.iter().collect();
+    sorted.sort_by(|a, b| a.as_str15().cmp(b.as_str15()));
+    for chunk in sorted.chunks(1000) {
+        let mut select = store::Select::new(parent, vec![id_field]);
+        select.filter = Some(store::Filter::any_of(
+            "Id",
+            chunk.iter().map(|id| Value::Id((*id).clone())).collect(),
+        ));
+        select.order_by = vec![("Id".into(), false)];
+        select.lock = store::plan::Lock::NoKeyUpdate;
+        store::records::select_in(tx, &select).await?;
+    }
+    Ok(())
 }
 
 /// Runs one roll-up's aggregate query for some parents: each parent's aggregates, in order.

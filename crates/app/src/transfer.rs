@@ -37,14 +37,15 @@ impl App {
                 format!("ownerId: invalid id: {}", transfer.owner_id),
             )
         })?;
+        // A user, or a queue for the objects queues may own (the record path checks which).
         if schema
             .object_by_prefix(owner.key_prefix())
-            .is_none_or(|o| o.name != "User")
+            .is_none_or(|o| o.name != "User" && o.name != "Group")
         {
             return Err(AppError::on_field(
                 ErrorCode::FieldIntegrityException,
                 "ownerId",
-                format!("ownerId: {} is not a user", owner.to_18()),
+                format!("ownerId: {} is not a user or a queue", owner.to_18()),
             ));
         }
         let mut results: Vec<RecordResult> = Vec::with_capacity(transfer.ids.len());
@@ -80,41 +81,97 @@ impl App {
             // record moves together with what follows it.
             for chunk in entries.chunks(CHUNK) {
                 let mut work = self.begin_work().await?;
+                work.tx.savepoint("transfer_chunk").await?;
                 let ids: Vec<RecordId> = chunk.iter().map(|(_, id)| id.clone()).collect();
-                let before = owners(&mut work, &object_name, &ids).await?;
-                let updates = ids
-                    .iter()
-                    .map(|id| Update {
-                        id: id.to_18(),
-                        input: owner_input(&owner),
-                        if_unmodified_since: None,
-                    })
-                    .collect();
-                let outcomes = self
-                    .update_many_in(
-                        &mut work,
-                        caller,
-                        &object_name,
-                        updates,
-                        WriteOptions { all_or_none: false },
-                    )
-                    .await?;
-                let mut moved: HashMap<RecordId, RecordId> = HashMap::new();
-                for ((i, id), outcome) in chunk.iter().zip(outcomes) {
-                    if outcome.is_ok()
-                        && let Some(previous) = before.get(id)
-                        && *previous != owner
-                    {
-                        moved.insert(id.clone(), previous.clone());
+                match self
+                    .transfer_in(&mut work, caller, &object_name, &ids, &owner, &transfer)
+                    .await
+                {
+                    Ok(outcomes) => {
+                        work.tx.release("transfer_chunk").await?;
+                        for ((i, _), outcome) in chunk.iter().zip(outcomes) {
+                            results[*i] = outcome;
+                        }
                     }
-                    results[*i] = outcome;
+                    // Something that follows a record could not move: record by record,
+                    // each with what follows it or not at all.
+                    Err(AppError::Rejected(_)) => {
+                        work.tx.rollback_to("transfer_chunk").await?;
+                        for (i, id) in chunk {
+                            work.tx.savepoint("transfer_one").await?;
+                            let one = std::slice::from_ref(id);
+                            match self
+                                .transfer_in(
+                                    &mut work,
+                                    caller,
+                                    &object_name,
+                                    one,
+                                    &owner,
+                                    &transfer,
+                                )
+                                .await
+                            {
+                                Ok(mut outcome) => {
+                                    work.tx.release("transfer_one").await?;
+                                    results[*i] = outcome.pop().unwrap_or_else(|| Ok(id.clone()));
+                                }
+                                Err(AppError::Rejected(errors)) => {
+                                    work.tx.rollback_to("transfer_one").await?;
+                                    results[*i] = Err(errors);
+                                }
+                                Err(other) => return Err(other),
+                            }
+                        }
+                    }
+                    Err(other) => return Err(other),
                 }
-                self.move_what_follows(&mut work, &object_name, &moved, &owner, &transfer)
-                    .await?;
                 work.commit().await?;
             }
         }
         Ok(results)
+    }
+
+    /// Gives `ids` of `object` the new owner as the caller, and moves what follows the ones
+    /// that changed hands; the outcome of each record, or the error of what could not follow.
+    async fn transfer_in(
+        &self,
+        work: &mut Work,
+        caller: &Caller,
+        object: &str,
+        ids: &[RecordId],
+        owner: &RecordId,
+        transfer: &Transfer,
+    ) -> Result<Vec<RecordResult>> {
+        let before = owners(work, object, ids).await?;
+        let updates = ids
+            .iter()
+            .map(|id| Update {
+                id: id.to_18(),
+                input: owner_input(owner),
+                if_unmodified_since: None,
+            })
+            .collect();
+        let outcomes = self
+            .update_many_in(
+                work,
+                caller,
+                object,
+                updates,
+                WriteOptions { all_or_none: false },
+            )
+            .await?;
+        let mut moved: HashMap<RecordId, RecordId> = HashMap::new();
+        for (id, outcome) in ids.iter().zip(&outcomes) {
+            if outcome.is_ok()
+                && let Some(previous) = before.get(id)
+                && previous != owner
+            {
+                moved.insert(id.clone(), previous.clone());
+            }
+        }
+        self.move_what_follows(work, object, &moved, owner, transfer)
+            .await?;
+        Ok(outcomes)
     }
 
     /// Moves to `owner` what each record's previous owner held on it (see the module).

@@ -420,7 +420,8 @@ impl Store {
         changes.push(&format!(
             "INSERT INTO opportunityfieldhistory ({HISTORY_COLUMNS}, opportunityid, field, datatype, oldvalue, newvalue) VALUES "
         ));
-        for (i, m) in moves.iter().enumerate() {
+        let mut first = true;
+        for m in moves {
             let Some(row) = old.get(&m.opportunity) else {
                 continue;
             };
@@ -433,10 +434,11 @@ impl Store {
                 Value::Date(d) => Some(*d),
                 _ => None,
             };
-            if i > 0 {
+            if !first {
                 snapshots.push(", ");
                 changes.push(", ");
             }
+            first = false;
             snapshots.push("(");
             system(&mut snapshots, &m.snapshot);
             snapshots
@@ -502,8 +504,10 @@ impl Store {
                     .push(")");
             }
         }
-        tx.execute(snapshots).await?;
-        tx.execute(changes).await?;
+        if !first {
+            tx.execute(snapshots).await?;
+            tx.execute(changes).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -62,3 +62,28 @@ impl Store {
         Ok(block.start..block.start + count)
     }
 }
+
+/// Reserves `count` more record numbers inside a transaction, for a write whose follow-on
+/// rows (history, roll-ups) outgrew what was reserved before it began. The numbers are
+/// taken with the transaction: if it rolls back, so does the reservation (nothing used
+/// them). On PostgreSQL the sequence row stays locked until the transaction ends, so this is
+/// the exception, not the rule.
+pub async fn reserve_in(tx: &mut crate::Tx, count: u64) -> Result<Range<u64>> {
+    let size = count.max(1);
+    let mut sql = tx.sql();
+    sql.push("UPDATE rapport_sequence SET next_value = next_value + ")
+        .int_param(
+            i64::try_from(size).map_err(|_| StoreError::Corrupt("id block too large".into()))?,
+        )
+        .push(" WHERE name = 'record' RETURNING next_value");
+    let rows = tx.fetch(sql, &[Col::Int]).await?;
+    let end = rows
+        .first()
+        .and_then(|row| row.first())
+        .and_then(|v| match v {
+            model::Value::Decimal(d) => u64::try_from(*d).ok(),
+            _ => None,
+        })
+        .ok_or_else(|| StoreError::Corrupt("rapport_sequence has no 'record' row".into()))?;
+    Ok(end - size..end)
+}

@@ -20,7 +20,7 @@ pub mod views;
 
 mod backend;
 mod error;
-mod ids;
+pub mod ids;
 
 pub use backend::{Store, Tx, redact_url, split_password};
 pub use error::StoreError;

@@ -147,6 +147,17 @@ const STEPS: [(i64, &str, Step); 21] = [
     (21, "forecast index", Step::Sql(FORECAST_INDEX)),
 ];
 
+/// Serialises a startup task across processes starting together on one database, for the
+/// rest of `tx`: PostgreSQL's advisory lock; SQLite's write transaction already does.
+pub async fn lock_startup_task(tx: &mut crate::Tx) -> Result<()> {
+    if tx.dialect() == Dialect::Postgres {
+        let mut lock = tx.sql();
+        lock.push("SELECT pg_advisory_xact_lock(7411008)");
+        tx.execute(lock).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Brings the planner's statistics up to date where they are missing or stale (SQLite
     /// plans some queries, such as the forecast's skip-scan, only with them; PostgreSQL's

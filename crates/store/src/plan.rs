@@ -90,6 +90,10 @@ pub enum Lock {
     None,
     /// The rows are about to change (`FOR UPDATE`).
     Update,
+    /// The rows are about to change, but not their ids (`FOR NO KEY UPDATE`): a parent
+    /// whose roll-ups are recounted, which other writers may hold `KEY SHARE` on as the
+    /// target of their new children's lookups.
+    NoKeyUpdate,
     /// The rows must not disappear while the transaction points at them (`FOR KEY SHARE`:
     /// a reference check against a concurrent delete).
     KeyShare,
@@ -160,6 +164,9 @@ impl<'a> Select<'a> {
         match (self.lock, dialect) {
             (Lock::Update, Dialect::Postgres) => {
                 sql.push(" FOR UPDATE");
+            }
+            (Lock::NoKeyUpdate, Dialect::Postgres) => {
+                sql.push(" FOR NO KEY UPDATE");
             }
             (Lock::KeyShare, Dialect::Postgres) => {
                 sql.push(" FOR KEY SHARE");

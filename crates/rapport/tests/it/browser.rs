@@ -372,7 +372,9 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     let result = browser.page_text().await;
     assert!(result.contains("Records changed: 1"), "{result}");
     let industry = rep
-        .query(&format!("SELECT Industry FROM Account WHERE Id = '{hostile}'"))
+        .query(&format!(
+            "SELECT Industry FROM Account WHERE Id = '{hostile}'"
+        ))
         .await;
     assert_eq!(industry["records"][0]["Industry"], "Energy");
 

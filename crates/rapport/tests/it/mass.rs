@@ -190,6 +190,11 @@ async fn duplicates_merge_into_a_master(db: TestDb) {
             json!({"LastName": "Wu", "Company": "Wu Limited", "Email": "wu@wu.example"}),
         )
         .await;
+    api.create(
+        "CampaignMember",
+        json!({"CampaignId": campaign, "LeadId": lead}),
+    )
+    .await;
     let member = api
         .create(
             "CampaignMember",
@@ -207,6 +212,17 @@ async fn duplicates_merge_into_a_master(db: TestDb) {
     assert_eq!(
         field_of(&api, "CampaignMember", &member, "LeadId").await,
         lead.as_str()
+    );
+    // Both were members of the campaign: the master is listed once, and counted once.
+    let listed = api
+        .query(&format!(
+            "SELECT Id FROM CampaignMember WHERE CampaignId = '{campaign}' AND LeadId = '{lead}'"
+        ))
+        .await;
+    assert_eq!(listed["totalSize"], 1, "{listed}");
+    assert_eq!(
+        field_of(&api, "Campaign", &campaign, "NumberOfLeads").await,
+        1
     );
     assert_eq!(
         field_of(&api, "Lead", &lead, "Email").await,
