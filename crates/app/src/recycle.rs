@@ -481,8 +481,39 @@ async fn purge_entries(
             let Some(field) = child.field(&relation.field) else {
                 continue;
             };
-            store::records::clear_references(tx, child, field, &ids, model::value::now_millis())
+            // A child that loses its lookup may leave a roll-up (a purged lead's campaign
+            // memberships): recount with its rows before and after.
+            let before = if crate::rollup::is_child(&child.name) {
+                rows_pointing_at(tx, child, &relation.field, &ids).await?
+            } else {
+                Vec::new()
+            };
+            let now = model::value::now_millis();
+            store::records::clear_references(tx, child, field, &ids, now).await?;
+            if !before.is_empty() {
+                let id_position = child.field_position("Id").unwrap_or(0);
+                let changed: Vec<RecordId> = before
+                    .iter()
+                    .filter_map(|row| row[id_position].as_id().cloned())
+                    .collect();
+                let after = rows_by_id(tx, child, &changed).await?;
+                let pairs: Vec<crate::rollup::ChildRow<'_>> = before
+                    .iter()
+                    .zip(&after)
+                    .map(|(old, new)| (Some(old.as_slice()), new.as_slice()))
+                    .collect();
+                let mut numbers = 0..0;
+                app.rollups_after(
+                    tx,
+                    schema,
+                    child,
+                    &pairs,
+                    &mut numbers,
+                    &Caller::system(),
+                    now,
+                )
                 .await?;
+            }
         }
         store::records::purge(tx, &object, &ids).await?;
         app.unshare_purged(tx, &object, &ids).await?;
@@ -490,4 +521,41 @@ async fn purge_entries(
     let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();
     store::records::remove_from_bin(tx, &ids).await?;
     Ok(())
+}
+
+/// Every row (all fields, the recycle bin's too) of `object` whose `field` names one of `ids`,
+/// in id order.
+async fn rows_pointing_at(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    field: &str,
+    ids: &[RecordId],
+) -> Result<Vec<Vec<Value>>> {
+    let fields: Vec<&model::FieldDef> = object.fields.iter().collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let mut select = Select::new(object, fields.clone());
+        select.filter = Some(Filter::any_of(
+            field,
+            chunk.iter().cloned().map(Value::Id).collect(),
+        ));
+        select.deleted = Deleted::Include;
+        select.order_by = vec![("Id".into(), false)];
+        rows.extend(store::records::select_in(tx, &select).await?);
+    }
+    rows.sort_by_key(|row| id_key(row, object));
+    Ok(rows)
+}
+
+/// Rows of `ids` (all fields, the recycle bin's too), in id order.
+async fn rows_by_id(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<Vec<Vec<Value>>> {
+    rows_pointing_at(tx, object, "Id", ids).await
+}
+
+fn id_key(row: &[Value], object: &ObjectDef) -> String {
+    object
+        .field_position("Id")
+        .and_then(|p| row.get(p)?.as_id())
+        .map(|id| id.as_str15().to_string())
+        .unwrap_or_default()
 }

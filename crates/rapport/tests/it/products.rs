@@ -454,6 +454,11 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
         numbers(&one(&api, &counts).await)[4..],
         [2.0, 1.0, 1000.0, 1000.0]
     );
+
+    // A contact purged for good leaves its membership without a person: no longer counted.
+    app.delete(&app::Caller::system(), &contact).await.unwrap();
+    app.purge(&app::Caller::system(), &contact).await.unwrap();
+    assert_eq!(numbers(&one(&api, &counts).await)[1], 1.0);
 }
 
 async fn each_campaign_has_its_own_member_statuses(db: TestDb) {
