@@ -156,3 +156,31 @@ impl App {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Label;
+
+    fn field(name: &str, field_type: FieldType, length: Option<u32>) -> FieldDef {
+        let mut field = FieldDef::new(name, field_type, Label::new(name, name));
+        field.length = length;
+        field
+    }
+
+    #[test]
+    fn a_lead_field_maps_to_a_field_that_can_hold_its_values() {
+        let text40 = field("Region__c", FieldType::Text, Some(40));
+        let text80 = field("Region__c", FieldType::Text, Some(80));
+        let text20 = field("Short__c", FieldType::Text, Some(20));
+        let email = field("Mail__c", FieldType::Email, Some(80));
+        let check = field("Vip__c", FieldType::Checkbox, None);
+        let money = field("Budget__c", FieldType::Currency, None);
+        assert_eq!(incompatibility(&text40, &text80), None);
+        assert_eq!(incompatibility(&email, &text80), None, "any text into text");
+        assert!(incompatibility(&text40, &text20).is_some_and(|w| w.contains("only 20")));
+        assert!(incompatibility(&check, &text80).is_some_and(|w| w.contains("Checkbox")));
+        assert!(incompatibility(&text40, &money).is_some());
+        assert_eq!(incompatibility(&money, &money), None);
+    }
+}

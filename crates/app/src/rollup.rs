@@ -331,3 +331,49 @@ fn rolled_up(field: &FieldDef, number: Decimal) -> Value {
     number.rescale(places);
     Value::Decimal(number)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Label;
+
+    #[test]
+    fn aggregates_take_the_parent_fields_shape() {
+        let mut amount = FieldDef::new("Amount", FieldType::Currency, Label::new("A", "A"));
+        amount.scale = Some(2);
+        let has = FieldDef::new("HasLines", FieldType::Checkbox, Label::new("H", "H"));
+        let count = FieldDef::new("Count", FieldType::Number, Label::new("C", "C"));
+        assert_eq!(
+            rolled_up(&amount, Decimal::new(12345, 1)),
+            Value::Decimal(Decimal::new(123450, 2))
+        );
+        assert_eq!(rolled_up(&has, Decimal::ZERO), Value::Bool(false));
+        assert_eq!(rolled_up(&has, Decimal::from(3)), Value::Bool(true));
+        assert_eq!(
+            rolled_up(&count, Decimal::from(7)),
+            Value::Decimal(Decimal::from(7))
+        );
+    }
+
+    #[test]
+    fn every_rollup_names_its_child_parent_and_fields() {
+        let catalogue = model::catalogue::Catalogue::standard().unwrap();
+        let schema = Schema::new(1, catalogue.objects.clone(), catalogue.value_sets.clone());
+        for rollup in ROLLUPS {
+            let child = schema.object(rollup.child).unwrap();
+            let parent = schema.object(rollup.parent).unwrap();
+            assert!(
+                child.field(rollup.link).is_some(),
+                "{}.{}",
+                rollup.child,
+                rollup.link
+            );
+            for field in rollup.watched {
+                assert!(child.field(field).is_some(), "{}.{field}", rollup.child);
+            }
+            for (_, target) in rollup.aggregates {
+                assert!(parent.field(target).is_some(), "{}.{target}", rollup.parent);
+            }
+        }
+    }
+}
