@@ -489,26 +489,33 @@ impl App {
         else {
             return Ok(());
         };
-        let mut tx = self.store().begin().await?;
-        store::migrate::lock_startup_task(&mut tx).await?;
-        let ids_of = async |tx: &mut Tx,
-                            object: &ObjectDef,
-                            field: &FieldDef|
-               -> Result<HashSet<RecordId>> {
+        let select_ids = |object, field| {
             let mut select = Select::new(object, vec![field]);
             select.deleted = store::plan::Deleted::Include;
-            Ok(store::records::select_in(tx, &select)
-                .await?
-                .into_iter()
-                .filter_map(|row| row.first().and_then(Value::as_id).cloned())
-                .collect())
+            select
         };
-        let listed = ids_of(&mut tx, statuses, campaign_id).await?;
-        let without: Vec<RecordId> = ids_of(&mut tx, campaigns, id)
-            .await?
-            .into_iter()
-            .filter(|c| !listed.contains(c))
-            .collect();
+        let ids = |rows: Vec<Vec<Value>>| -> HashSet<RecordId> {
+            rows.into_iter()
+                .filter_map(|row| row.first().and_then(Value::as_id).cloned())
+                .collect()
+        };
+        // Most starts find nothing to do: look before taking the write lock.
+        let listed =
+            ids(store::records::select(self.store(), &select_ids(statuses, campaign_id)).await?);
+        let all = ids(store::records::select(self.store(), &select_ids(campaigns, id)).await?);
+        if all.iter().all(|c| listed.contains(c)) {
+            return Ok(());
+        }
+        let mut tx = self.store().begin().await?;
+        store::migrate::lock_startup_task(&mut tx).await?;
+        // Again under the lock: another process may have done it meanwhile.
+        let listed =
+            ids(store::records::select_in(&mut tx, &select_ids(statuses, campaign_id)).await?);
+        let without: Vec<RecordId> =
+            ids(store::records::select_in(&mut tx, &select_ids(campaigns, id)).await?)
+                .into_iter()
+                .filter(|c| !listed.contains(c))
+                .collect();
         if without.is_empty() {
             return Ok(());
         }
