@@ -359,6 +359,26 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     browser.wait_for_url(&format!("/r/{hostile}")).await;
     assert_eq!(browser.text("h1").await, "<script>alert(1)</script>");
 
+    // A campaign member's form offers its campaign's own statuses, starting at its default.
+    let campaign = rep.create("Campaign", json!({"Name": "Roadshow"})).await;
+    rep.create(
+        "CampaignMemberStatus",
+        json!({"CampaignId": campaign, "Label": "Attended", "HasResponded": true, "IsDefault": true, "SortOrder": 3}),
+    )
+    .await;
+    browser
+        .goto(&format!(
+            "{base}/o/CampaignMember/new?CampaignId={campaign}"
+        ))
+        .await;
+    assert_eq!(
+        browser.count("#f_Status option:not([value=''])").await,
+        3,
+        "Sent, Responded, Attended"
+    );
+    assert_eq!(browser.text("#f_Status option[selected]").await, "Attended");
+    no_console_errors(&browser, "campaign member form").await;
+
     // A mass update of one field from the list, typed as on the edit form.
     browser.goto(&format!("{base}/o/Account")).await;
     browser

@@ -221,7 +221,7 @@ pub async fn new_form(
     if !object.createable || !ui.access.object(&object).create {
         return not_found(&ui);
     }
-    let fields = form_fields(&ui, &object, true);
+    let mut fields = form_fields(&ui, &object, true);
     let mut shown = Shown::default();
     if let Some(source) = params
         .clone
@@ -259,6 +259,16 @@ pub async fn new_form(
             }
         }
     }
+    let campaign = shown.ids.get("CampaignId").cloned();
+    offer_campaign_statuses(
+        &ui,
+        &object,
+        &mut fields,
+        &mut shown,
+        campaign,
+        params.clone.is_none(),
+    )
+    .await;
     let title = format!("{} {}", ui.w.get("new"), object.label.get(ui.caller.lang));
     show_form(
         ui,
@@ -319,12 +329,14 @@ pub async fn edit_form(
         return not_found(&ui);
     };
     ui.mark_tab(&object.name);
-    let fields = form_fields(&ui, &object, false);
-    let shown = match current_values(&ui, &object, &record_id, &fields).await {
+    let mut fields = form_fields(&ui, &object, false);
+    let mut shown = match current_values(&ui, &object, &record_id, &fields).await {
         Ok(Some(shown)) => shown,
         Ok(None) => return not_found(&ui),
         Err(error) => return server_error(&error),
     };
+    let campaign = member_campaign(&ui, &object, &record_id).await;
+    offer_campaign_statuses(&ui, &object, &mut fields, &mut shown, campaign, false).await;
     let title = format!("{} {}", ui.w.get("edit"), object.label.get(ui.caller.lang));
     show_form(
         ui,
@@ -338,6 +350,85 @@ pub async fn edit_form(
         HashMap::new(),
         StatusCode::OK,
     )
+}
+
+/// A campaign member's status is one of its campaign's own (CampaignMemberStatus), not the
+/// picklist's: the form offers those, in the campaign's order, and a new member starts at the
+/// campaign's default (`fresh`: a new, empty form). `campaign` is the member's campaign,
+/// when known.
+async fn offer_campaign_statuses(
+    ui: &Ui,
+    object: &ObjectDef,
+    fields: &mut [FieldDef],
+    shown: &mut Shown,
+    campaign: Option<String>,
+    fresh: bool,
+) {
+    if object.name != "CampaignMember" {
+        return;
+    }
+    let Some(campaign) = campaign.and_then(|c| RecordId::parse(&c).ok()) else {
+        return;
+    };
+    let soql = format!(
+        "SELECT Label, IsDefault FROM CampaignMemberStatus WHERE CampaignId = '{}' ORDER BY SortOrder, Label",
+        campaign.to_18()
+    );
+    let Ok(page) = ui
+        .app
+        .query(&ui.caller, &soql, QueryOptions::default())
+        .await
+    else {
+        return;
+    };
+    let values: Vec<model::PicklistValue> = page
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let Some(Value::Text(label)) = value(row, "Label") else {
+                return None;
+            };
+            Some(model::PicklistValue {
+                value: label.clone(),
+                label: model::Label::new(label.clone(), label.clone()),
+                is_default: value(row, "IsDefault") == Some(&Value::Bool(true)),
+                active: true,
+                ..Default::default()
+            })
+        })
+        .collect();
+    if values.is_empty() {
+        return;
+    }
+    let current = shown.text.get("Status").cloned().unwrap_or_default();
+    if (fresh || !values.iter().any(|v| v.value == current))
+        && let Some(default) = values.iter().find(|v| v.is_default)
+    {
+        shown.text.insert("Status".into(), default.value.clone());
+    }
+    for field in fields.iter_mut().filter(|f| f.name == "Status") {
+        field.values = values.clone().into();
+    }
+}
+
+/// The campaign of a campaign member, for its form.
+async fn member_campaign(ui: &Ui, object: &ObjectDef, member: &RecordId) -> Option<String> {
+    if object.name != "CampaignMember" {
+        return None;
+    }
+    let soql = format!(
+        "SELECT CampaignId FROM CampaignMember WHERE Id = '{}'",
+        member.to_18()
+    );
+    let page = ui
+        .app
+        .query(&ui.caller, &soql, QueryOptions::default())
+        .await
+        .ok()?;
+    match value(page.rows.first()?, "CampaignId") {
+        Some(Value::Id(id)) => Some(id.to_18()),
+        _ => None,
+    }
 }
 
 /// A submitted form: `f_<Field>` values, `id_<Field>`/`was_<Field>` for lookups,
@@ -627,8 +718,8 @@ pub async fn create(
     let Some(object) = ui.readable(&object) else {
         return not_found(&ui);
     };
-    let fields = form_fields(&ui, &object, true);
-    let (input, shown, mut field_errors) = read_submitted(&ui, &fields, &form, true).await;
+    let mut fields = form_fields(&ui, &object, true);
+    let (input, mut shown, mut field_errors) = read_submitted(&ui, &fields, &form, true).await;
     let mut errors = Vec::new();
     if field_errors.is_empty() {
         match ui.app.create(&ui.caller, &object.name, input).await {
@@ -639,6 +730,8 @@ pub async fn create(
             Err(error) => errors = place_errors(ui.w, &error, &fields, &mut field_errors),
         }
     }
+    let campaign = shown.ids.get("CampaignId").cloned();
+    offer_campaign_statuses(&ui, &object, &mut fields, &mut shown, campaign, false).await;
     let title = format!("{} {}", ui.w.get("new"), object.label.get(ui.caller.lang));
     show_form(
         ui,
@@ -668,8 +761,8 @@ pub async fn save(
         return not_found(&ui);
     };
     ui.mark_tab(&object.name);
-    let fields = form_fields(&ui, &object, false);
-    let (input, shown, mut field_errors) = read_submitted(&ui, &fields, &form, false).await;
+    let mut fields = form_fields(&ui, &object, false);
+    let (input, mut shown, mut field_errors) = read_submitted(&ui, &fields, &form, false).await;
     let mut errors = Vec::new();
     if field_errors.is_empty() {
         let update = app::records::Update {
@@ -685,6 +778,8 @@ pub async fn save(
             Err(error) => errors = place_errors(ui.w, &error, &fields, &mut field_errors),
         }
     }
+    let campaign = member_campaign(&ui, &object, &record_id).await;
+    offer_campaign_statuses(&ui, &object, &mut fields, &mut shown, campaign, false).await;
     let title = format!("{} {}", ui.w.get("edit"), object.label.get(ui.caller.lang));
     show_form(
         ui,
