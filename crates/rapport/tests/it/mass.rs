@@ -66,6 +66,8 @@ fn urlencode(text: &str) -> String {
 
 async fn duplicates_merge_into_a_master(db: TestDb) {
     add_user(&db, "admin@m.example", "Ada Admin", None);
+    add_user(&db, "rep@m.example", "Rex Rep", Some("Standard User"));
+    rapport_ok(&db, &["sharing", "default", "Account", "private"]);
     let server = Server::start(&db).await;
     let api = api_for(&db, &server, "admin@m.example").await;
     let master = api.create("Account", json!({"Name": "Acme"})).await;
@@ -251,6 +253,27 @@ async fn duplicates_merge_into_a_master(db: TestDb) {
         (400, Some("CANNOT_UPDATE_CONVERTED_LEAD"))
     );
     assert_eq!(field_of(&api, "Lead", &other, "IsDeleted").await, false);
+
+    // A rep cannot merge away an account they cannot see: it is not found, and stays.
+    let rep = api_for(&db, &server, "rep@m.example").await;
+    let own = rep.create("Account", json!({"Name": "Rex Holdings"})).await;
+    let hidden = api
+        .create("Account", json!({"Name": "Rex Holdings Ltd"}))
+        .await;
+    let (status, answer) = rep
+        .call(
+            "POST",
+            "/rapport/merge",
+            Some(json!({"masterRecord": {"Id": own}, "recordToMergeIds": [hidden]})),
+        )
+        .await;
+    assert_eq!(
+        (status, answer[0]["errorCode"].as_str()),
+        (404, Some("NOT_FOUND")),
+        "{answer}"
+    );
+    assert_eq!(field_of(&api, "Account", &hidden, "IsDeleted").await, false);
+    assert_eq!(field_of(&api, "Account", &own, "IsDeleted").await, false);
 }
 
 async fn ownership_transfers_with_what_follows(db: TestDb) {
