@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use model::{ErrorCode, FieldDef, ObjectDef, RecordError, RecordId, Schema, Value};
 use store::{Filter, Select, Tx};
 
+use crate::error::{delete_failed, integrity};
 use crate::records::RecordInput;
 use crate::{App, Caller, Result};
 
@@ -67,14 +68,6 @@ fn distinct_ids(rows: impl Iterator<Item = Value>) -> Vec<Value> {
     let mut seen = HashSet::new();
     rows.filter(|v| v.as_id().is_some() && seen.insert(v.clone()))
         .collect()
-}
-
-fn integrity(field: &str, why: String) -> RecordError {
-    RecordError::on_field(
-        ErrorCode::FieldIntegrityException,
-        field,
-        format!("field integrity exception: {field} ({why})"),
-    )
 }
 
 /// Positions of a member's status fields.
@@ -249,7 +242,7 @@ impl App {
                     {
                         errors.entry(r).or_default().push(integrity(
                             "IsDefault",
-                            "a campaign keeps one default status: make another status the default instead".into(),
+                            "a campaign keeps one default status: make another status the default instead",
                         ));
                         continue;
                     }
@@ -499,11 +492,19 @@ impl App {
                 .filter_map(|row| row.first().and_then(Value::as_id).cloned())
                 .collect()
         };
-        // Most starts find nothing to do: look before taking the write lock.
-        let listed =
-            ids(store::records::select(self.store(), &select_ids(statuses, campaign_id)).await?);
-        let all = ids(store::records::select(self.store(), &select_ids(campaigns, id)).await?);
-        if all.iter().all(|c| listed.contains(c)) {
+        // Most starts find nothing to do: one anti-join, before taking the write lock.
+        let missing = self
+            .query(
+                &Caller::system(),
+                "SELECT Id FROM Campaign WHERE Id NOT IN (SELECT CampaignId FROM CampaignMemberStatus) LIMIT 1",
+                crate::query::QueryOptions {
+                    include_deleted: true,
+                    page_size: 1,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        if missing.rows.is_empty() {
             return Ok(());
         }
         let mut tx = self.store().begin().await?;
@@ -526,10 +527,6 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
-}
-
-fn delete_failed(why: String) -> RecordError {
-    RecordError::new(ErrorCode::DeleteFailed, format!("Unable to delete: {why}"))
 }
 
 /// How many live members of `campaign` have the status `label`.

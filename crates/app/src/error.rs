@@ -49,3 +49,21 @@ impl From<RecordError> for AppError {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// A record error for a write that breaks a rule between records, named by its field
+/// (`FIELD_INTEGRITY_EXCEPTION`, in Salesforce's wording).
+pub(crate) fn integrity(field: &str, why: impl std::fmt::Display) -> model::RecordError {
+    model::RecordError::on_field(
+        model::ErrorCode::FieldIntegrityException,
+        field,
+        format!("field integrity exception: {field} ({why})"),
+    )
+}
+
+/// A record error for a delete that others depend on (`DELETE_FAILED`).
+pub(crate) fn delete_failed(why: impl std::fmt::Display) -> model::RecordError {
+    model::RecordError::new(
+        model::ErrorCode::DeleteFailed,
+        format!("Unable to delete: {why}"),
+    )
+}

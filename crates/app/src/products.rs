@@ -21,8 +21,10 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use model::{ErrorCode, FieldDef, ObjectDef, RecordError, RecordId, Schema, Value};
+use store::plan::Deleted;
 use store::{Filter, Select, Tx};
 
+use crate::error::{delete_failed, integrity};
 use crate::{App, Caller, Result};
 
 /// The name a new org's standard price book has.
@@ -31,20 +33,14 @@ pub const STANDARD_PRICE_BOOK: &str = "Standard Price Book";
 /// Errors of a batch, by row.
 type RowErrors = HashMap<usize, Vec<RecordError>>;
 
-/// Records of `object` matching `filter`: the named fields, in order.
+/// Live records of `object` matching `filter`: the named fields, in order.
 async fn rows_of(
     tx: &mut Tx,
     object: &ObjectDef,
     fields: &[&str],
     filter: Filter,
 ) -> Result<Vec<Vec<Value>>> {
-    let wanted: Vec<&FieldDef> = fields.iter().filter_map(|f| object.field(f)).collect();
-    if wanted.len() != fields.len() {
-        return Ok(Vec::new());
-    }
-    let mut select = Select::new(object, wanted);
-    select.filter = Some(filter);
-    Ok(store::records::select_in(tx, &select).await?)
+    select_rows(tx, object, fields, filter, Deleted::Exclude).await
 }
 
 /// As [`rows_of`], with the records in the recycle bin.
@@ -54,13 +50,23 @@ async fn rows_with_deleted(
     fields: &[&str],
     filter: Filter,
 ) -> Result<Vec<Vec<Value>>> {
+    select_rows(tx, object, fields, filter, Deleted::Include).await
+}
+
+async fn select_rows(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    fields: &[&str],
+    filter: Filter,
+    deleted: Deleted,
+) -> Result<Vec<Vec<Value>>> {
     let wanted: Vec<&FieldDef> = fields.iter().filter_map(|f| object.field(f)).collect();
     if wanted.len() != fields.len() {
         return Ok(Vec::new());
     }
     let mut select = Select::new(object, wanted);
     select.filter = Some(filter);
-    select.deleted = store::plan::Deleted::Include;
+    select.deleted = deleted;
     Ok(store::records::select_in(tx, &select).await?)
 }
 
@@ -83,14 +89,6 @@ fn money(amount: Decimal) -> Value {
     let mut amount = amount.round_dp(2);
     amount.rescale(2);
     Value::Decimal(amount)
-}
-
-fn integrity(field: &str, why: &str) -> RecordError {
-    RecordError::on_field(
-        ErrorCode::FieldIntegrityException,
-        field,
-        format!("field integrity exception: {field} ({why})"),
-    )
 }
 
 /// The org's standard price book.
@@ -573,10 +571,6 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
-}
-
-fn delete_failed(why: &str) -> RecordError {
-    RecordError::new(ErrorCode::DeleteFailed, format!("Unable to delete: {why}"))
 }
 
 /// Price book entries about to be created: a price book lists a product once, the standard

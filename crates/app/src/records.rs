@@ -489,6 +489,53 @@ struct HistoryRow {
     new: Value,
 }
 
+/// The fields whose value differs between a record's stored row and its new one, with the
+/// new values: what an UPDATE sets.
+fn changed_sets<'o>(
+    object: &'o ObjectDef,
+    new: &[Value],
+    old: &[Value],
+) -> Vec<(&'o FieldDef, Value)> {
+    object
+        .fields
+        .iter()
+        .zip(new.iter().zip(old))
+        .filter(|(_, (new, old))| new != old)
+        .map(|(f, (new, _))| (f, new.clone()))
+        .collect()
+}
+
+/// The field-history rows of a change: one per tracked field whose value moved.
+fn tracked_changes(
+    object: &ObjectDef,
+    id: &RecordId,
+    new: &[Value],
+    old: &[Value],
+) -> Vec<HistoryRow> {
+    object
+        .fields
+        .iter()
+        .zip(new.iter().zip(old))
+        .filter(|(field, (new, old))| field.tracked && new != old)
+        .map(|(field, (new, old))| HistoryRow {
+            parent: id.clone(),
+            field: field.name.clone(),
+            data_type: field.field_type.as_str().to_string(),
+            old: old.clone(),
+            new: new.clone(),
+        })
+        .collect()
+}
+
+/// The stamp of a change made at `now` to a record last stamped `stored`: SystemModstamp
+/// stays strictly increasing, so that a version read is never reused.
+fn next_stamp(stored: Option<OffsetDateTime>, now: OffsetDateTime) -> OffsetDateTime {
+    match stored {
+        Some(stamp) if stamp >= now => stamp + Duration::milliseconds(1),
+        _ => now,
+    }
+}
+
 async fn write_history(
     tx: &mut Tx,
     schema: &Schema,
@@ -1591,11 +1638,7 @@ impl App {
                 row[p] = value;
                 written[p] = true;
             }
-            // Keep SystemModstamp strictly increasing, so that a version read is never reused.
-            let at = match old_stamp {
-                Some(stamp) if stamp >= now => stamp + Duration::milliseconds(1),
-                _ => now,
-            };
+            let at = next_stamp(old_stamp, now);
             stamp(&object, &mut row, caller, at, false);
             derivation.apply(&object, &mut row, &written, Some(old), at);
             if let Some(error) = missing_required(&object, &row) {
@@ -1669,13 +1712,7 @@ impl App {
             if failed.contains(&r) {
                 continue;
             }
-            let sets: Vec<(&FieldDef, Value)> = object
-                .fields
-                .iter()
-                .zip(new.iter().zip(&old))
-                .filter(|(_, (new, old))| new != old)
-                .map(|(f, (new, _))| (f, new.clone()))
-                .collect();
+            let sets = changed_sets(&object, &new, &old);
             if recoverable {
                 tx.savepoint("one_update").await?;
             }
@@ -1718,17 +1755,7 @@ impl App {
                 before_after.push((old.clone(), new.clone()));
             }
             updated.push(id.clone());
-            for (field, (new, old)) in object.fields.iter().zip(new.iter().zip(&old)) {
-                if field.tracked && new != old {
-                    history.push(HistoryRow {
-                        parent: id.clone(),
-                        field: field.name.clone(),
-                        data_type: field.field_type.as_str().to_string(),
-                        old: old.clone(),
-                        new: new.clone(),
-                    });
-                }
-            }
+            history.extend(tracked_changes(&object, &id, &new, &old));
         }
         if options.all_or_none && results.iter().any(Result::is_err) {
             roll_back_all(&mut results);
@@ -1813,30 +1840,11 @@ impl App {
             if row == old {
                 continue;
             }
-            let at = match modstamp_of(object, &old) {
-                Some(stamp) if stamp >= now => stamp + Duration::milliseconds(1),
-                _ => now,
-            };
+            let at = next_stamp(modstamp_of(object, &old), now);
             stamp(object, &mut row, caller, at, false);
-            let sets: Vec<(&FieldDef, Value)> = object
-                .fields
-                .iter()
-                .zip(row.iter().zip(&old))
-                .filter(|(_, (new, old))| new != old)
-                .map(|(f, (new, _))| (f, new.clone()))
-                .collect();
+            let sets = changed_sets(object, &row, &old);
             store::records::update(tx, object, &id, &sets, None).await?;
-            for (field, (new, old)) in object.fields.iter().zip(row.iter().zip(&old)) {
-                if field.tracked && new != old {
-                    history.push(HistoryRow {
-                        parent: id.clone(),
-                        field: field.name.clone(),
-                        data_type: field.field_type.as_str().to_string(),
-                        old: old.clone(),
-                        new: new.clone(),
-                    });
-                }
-            }
+            history.extend(tracked_changes(object, &id, &row, &old));
             changed.push((id, old, row));
         }
         let snapshot_refs: Vec<Snapshot<'_>> = changed

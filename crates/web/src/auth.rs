@@ -96,6 +96,20 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 impl Ctx {
+    /// Refuses an operation that runs in its own transaction(s) when called inside an
+    /// allOrNone composite request (whose unit of work it could not join).
+    pub fn outside_composite(&self, what: &str) -> Result<(), ApiError> {
+        if self.work.is_some() {
+            return Err(ApiError::new(
+                model::ErrorCode::InvalidOperation,
+                format!(
+                    "{what} runs in its own transaction: not inside an allOrNone composite request"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub async fn create_many(
         &self,
         object: &str,

@@ -13,16 +13,6 @@ use serde_json::{Value as JsonValue, json};
 use crate::auth::Ctx;
 use crate::error::{ApiError, json_response};
 
-fn not_in_composite(ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.work.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidOperation,
-            "lead conversion runs in its own transaction: not inside an allOrNone composite request",
-        ));
-    }
-    Ok(())
-}
-
 fn parse<T: serde::de::DeserializeOwned>(
     body: Result<Json<JsonValue>, JsonRejection>,
 ) -> Result<T, ApiError> {
@@ -36,7 +26,7 @@ pub async fn convert_one(
     Path((_, lead)): Path<(String, String)>,
     body: Result<Json<JsonValue>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    not_in_composite(&ctx)?;
+    ctx.outside_composite("lead conversion")?;
     let mut convert: app::convert::LeadConvert = parse(body)?;
     convert.lead_id = lead;
     let converted = ctx.app.convert_lead(&ctx.caller, convert).await?;
@@ -61,7 +51,7 @@ pub async fn convert_many(
     ctx: Ctx,
     body: Result<Json<JsonValue>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    not_in_composite(&ctx)?;
+    ctx.outside_composite("lead conversion")?;
     let ConvertMany { leads } = parse(body)?;
     if leads.len() > 200 {
         return Err(ApiError::new(

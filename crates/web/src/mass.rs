@@ -16,18 +16,6 @@ use crate::error::{ApiError, json_response};
 /// Records one transfer request may name.
 const MOST_TRANSFERRED: usize = 10_000;
 
-fn not_in_composite(ctx: &Ctx, what: &str) -> Result<(), ApiError> {
-    if ctx.work.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidOperation,
-            format!(
-                "{what} runs in its own transaction: not inside an allOrNone composite request"
-            ),
-        ));
-    }
-    Ok(())
-}
-
 fn body_of(
     body: Result<Json<JsonValue>, JsonRejection>,
 ) -> Result<Map<String, JsonValue>, ApiError> {
@@ -67,7 +55,7 @@ pub async fn merge(
     ctx: Ctx,
     body: Result<Json<JsonValue>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    not_in_composite(&ctx, "merge")?;
+    ctx.outside_composite("merge")?;
     let body = body_of(body)?;
     let Some(JsonValue::Object(master)) = body.get("masterRecord") else {
         return Err(ApiError::new(
@@ -107,7 +95,7 @@ pub async fn transfer(
     ctx: Ctx,
     body: Result<Json<JsonValue>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    not_in_composite(&ctx, "a transfer")?;
+    ctx.outside_composite("a transfer")?;
     let body = body_of(body)?;
     let ids = ids_in(&body, "ids")?;
     if ids.len() > MOST_TRANSFERRED {
