@@ -5,8 +5,9 @@
 //! bulk conversion reports each lead's outcome). Every record is written through the same
 //! record path as the API's writes: validation, field-level security, sharing, history.
 
+use std::collections::HashMap;
+
 use model::{ErrorCode, FieldType, ObjectDef, RecordError, RecordId, Value};
-use serde_json::Value as Json;
 
 use crate::records::{RecordInput, Update};
 use crate::work::Work;
@@ -163,35 +164,74 @@ impl App {
             mappings: self.lead_mappings().await?,
         };
         let mut outcomes = Vec::with_capacity(converts.len());
-        // A unit of work holds a bounded block of record numbers: a few dozen leads each.
-        for chunk in converts.chunks(50) {
+        for chunk in converts.chunks(SET) {
             let mut work = self.begin_work().await?;
-            for convert in chunk {
-                work.tx.savepoint("convert_lead").await?;
-                match self.convert_one(&mut work, caller, convert, &context).await {
-                    Ok(converted) => {
-                        work.tx.release("convert_lead").await?;
-                        outcomes.push(Ok(converted));
-                    }
-                    Err(AppError::Rejected(errors)) => {
-                        work.tx.rollback_to("convert_lead").await?;
-                        outcomes.push(Err(errors));
-                    }
-                    Err(other) => return Err(other),
+            work.tx.savepoint("convert_set").await?;
+            match self.convert_set(&mut work, caller, chunk, &context).await {
+                Ok(converted) => {
+                    work.tx.release("convert_set").await?;
+                    outcomes.extend(converted.into_iter().map(Ok));
                 }
+                Err(AppError::Rejected(errors)) => {
+                    work.tx.rollback_to("convert_set").await?;
+                    if let [_] = chunk {
+                        outcomes.push(Err(errors));
+                    } else {
+                        // Some lead of the set cannot convert: convert them one by one, so
+                        // that each lead gets its own outcome.
+                        for convert in chunk {
+                            outcomes.push(
+                                self.convert_alone(&mut work, caller, convert, &context)
+                                    .await?,
+                            );
+                        }
+                    }
+                }
+                Err(other) => return Err(other),
             }
             work.commit().await?;
         }
         Ok(outcomes)
     }
 
-    async fn convert_one(
+    /// Converts one lead inside the unit of work, all or nothing.
+    async fn convert_alone(
         &self,
         work: &mut Work,
         caller: &Caller,
         convert: &LeadConvert,
         context: &Context,
-    ) -> Result<Converted> {
+    ) -> Result<std::result::Result<Converted, Vec<RecordError>>> {
+        work.tx.savepoint("convert_lead").await?;
+        match self
+            .convert_set(work, caller, std::slice::from_ref(convert), context)
+            .await
+        {
+            Ok(mut converted) => {
+                work.tx.release("convert_lead").await?;
+                converted.pop().map(Ok).ok_or_else(|| {
+                    AppError::one(ErrorCode::UnknownException, "nothing was converted")
+                })
+            }
+            Err(AppError::Rejected(errors)) => {
+                work.tx.rollback_to("convert_lead").await?;
+                Ok(Err(errors))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Converts a set of leads together: each kind of record is written in one bulk call
+    /// for the whole set (the same record path, a handful of statements per set instead of
+    /// dozens per lead). Any lead's failure fails the set; the caller then converts the
+    /// leads one by one.
+    async fn convert_set(
+        &self,
+        work: &mut Work,
+        caller: &Caller,
+        converts: &[LeadConvert],
+        context: &Context,
+    ) -> Result<Vec<Converted>> {
         let schema = work.schema.clone();
         let object = |name: &str| {
             schema
@@ -205,242 +245,264 @@ impl App {
             object("Contact")?,
             object("Opportunity")?,
         );
-        // The lead: visible and editable to the caller, not yet converted.
-        let lead = self
-            .get_in_work(work, caller, "Lead", &convert.lead_id, None)
+        // The leads: visible and editable to the caller, not yet converted, each once.
+        let asked: Vec<&str> = converts.iter().map(|c| c.lead_id.as_str()).collect();
+        let leads = self
+            .get_many_in(Some(&mut work.tx), &schema, caller, "Lead", &asked, None)
             .await?;
-        let lead_id = lead
-            .id()
-            .cloned()
-            .ok_or_else(|| AppError::one(ErrorCode::NotFound, "no such lead"))?;
-        self.require_editable(
-            Some(&mut work.tx),
-            caller,
-            &lead_object,
-            std::slice::from_ref(&lead_id),
-        )
-        .await?;
-        if lead.get("IsConverted") == Some(&Value::Bool(true)) {
-            return Err(rejected(
-                ErrorCode::CannotUpdateConvertedLead,
-                None,
-                format!("The lead {} is already converted", lead_id.to_18()),
+        let lead_ids: Vec<RecordId> = leads.iter().filter_map(|l| l.id().cloned()).collect();
+        let distinct: std::collections::HashSet<&RecordId> = lead_ids.iter().collect();
+        if distinct.len() != lead_ids.len() || lead_ids.len() != converts.len() {
+            return Err(AppError::one(
+                ErrorCode::DuplicateValue,
+                "a lead is named more than once",
             ));
         }
-        let status = lead_object
-            .field("Status")
-            .and_then(|f| f.picklist_value(&convert.converted_status))
-            .filter(|v| v.converted && v.active)
-            .ok_or_else(|| {
-                let converted: Vec<String> = lead_object
-                    .field("Status")
-                    .map(|f| {
-                        f.values
-                            .iter()
-                            .filter(|v| v.converted && v.active)
-                            .map(|v| format!("'{}'", v.value))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                rejected(
-                    ErrorCode::InvalidStatus,
-                    Some("convertedStatus"),
-                    format!(
-                        "invalid convertedStatus: '{}' is not a converted lead status (use {})",
-                        convert.converted_status,
-                        converted.join(" or ")
-                    ),
-                )
-            })?
-            .value
-            .clone();
-        // The owner of what is made: a user, never a queue.
-        let owner = match &convert.owner_id {
-            Some(owner) => RecordId::parse(owner).map_err(|_| {
-                rejected(
-                    ErrorCode::MalformedId,
-                    Some("ownerId"),
-                    format!("invalid ownerId: {owner}"),
-                )
-            })?,
-            None => lead
-                .get("OwnerId")
-                .and_then(Value::as_id)
-                .cloned()
-                .ok_or_else(|| {
-                    rejected(
-                        ErrorCode::RequiredFieldMissing,
-                        Some("ownerId"),
-                        "the lead has no owner",
-                    )
-                })?,
-        };
-        if owner.key_prefix() != "005" {
-            return Err(rejected(
-                ErrorCode::InvalidCrossReferenceKey,
-                Some("ownerId"),
-                "Converted records can only be owned by users: the lead is owned by a queue, so give the ownerId of a user",
-            ));
-        }
-        let owner_json = Json::from(owner.to_18());
+        self.require_editable(Some(&mut work.tx), caller, &lead_object, &lead_ids)
+            .await?;
+        let plans = converts
+            .iter()
+            .zip(&leads)
+            .map(|(convert, lead)| Plan::of(&lead_object, convert, lead))
+            .collect::<Result<Vec<Plan>>>()?;
         let to_account = context.mapping(&TO_ACCOUNT, "Account");
         let to_contact = context.mapping(&TO_CONTACT, "Contact");
         let to_opportunity = context.mapping(&[], "Opportunity");
-        let lead_value = |field: &str| lead.get(field).filter(|v| !v.is_null());
 
-        // The account: an existing one filled where empty, or a new one.
-        let account_id = match &convert.account_id {
-            Some(id) => {
-                let existing = self
-                    .get_in_work(work, caller, "Account", id, None)
-                    .await
-                    .map_err(|_| {
-                        rejected(
-                            ErrorCode::InvalidCrossReferenceKey,
-                            Some("accountId"),
-                            format!("invalid accountId: {id}"),
-                        )
-                    })?;
-                let account_id = existing
-                    .id()
-                    .cloned()
-                    .ok_or_else(crate::records::not_found)?;
-                let fill = fill_empty(&account_object, &existing, &lead, &to_account, &[], false);
-                if !fill.is_empty() {
-                    self.update_one_in(work, caller, "Account", &account_id, fill)
+        // The accounts: an existing one filled where empty, or a new one.
+        let mut accounts: Vec<Option<RecordId>> = vec![None; plans.len()];
+        let mut new_accounts = Vec::new();
+        for (i, (plan, lead)) in plans.iter().zip(&leads).enumerate() {
+            match &plan.convert.account_id {
+                Some(id) => {
+                    let existing = self
+                        .existing(work, caller, "Account", id, "accountId")
                         .await?;
+                    let fill =
+                        fill_empty(&account_object, &existing, lead, &to_account, &[], false);
+                    let account_id = existing
+                        .id()
+                        .cloned()
+                        .ok_or_else(crate::records::not_found)?;
+                    if !fill.is_empty() {
+                        self.update_one_in(work, caller, "Account", &account_id, fill)
+                            .await?;
+                    }
+                    accounts[i] = Some(account_id);
                 }
-                account_id
+                None => {
+                    let mut input = mapped(&account_object, lead, &to_account);
+                    input.insert("OwnerId".into(), plan.owner.to_18().into());
+                    new_accounts.push((i, input));
+                }
             }
-            None => {
-                let mut input = mapped(&account_object, &lead, &to_account);
-                input.insert("OwnerId".into(), owner_json.clone());
-                self.create_one_in(work, caller, "Account", input).await?
-            }
-        };
+        }
+        self.create_into(work, caller, "Account", new_accounts, &mut accounts)
+            .await?;
+        let accounts = all_made(accounts)?;
 
-        // The contact: an existing one of that account filled where empty, or a new one.
-        let contact_id = match &convert.contact_id {
-            Some(id) => {
-                let existing = self
-                    .get_in_work(work, caller, "Contact", id, None)
-                    .await
-                    .map_err(|_| {
-                        rejected(
+        // The contacts: an existing one of that account filled where empty, or a new one.
+        let mut contacts: Vec<Option<RecordId>> = vec![None; plans.len()];
+        let mut new_contacts = Vec::new();
+        for (i, ((plan, lead), account)) in plans.iter().zip(&leads).zip(&accounts).enumerate() {
+            match &plan.convert.contact_id {
+                Some(id) => {
+                    let existing = self
+                        .existing(work, caller, "Contact", id, "contactId")
+                        .await?;
+                    if existing.get("AccountId").and_then(Value::as_id) != Some(account) {
+                        return Err(rejected(
                             ErrorCode::InvalidCrossReferenceKey,
                             Some("contactId"),
-                            format!("invalid contactId: {id}"),
-                        )
-                    })?;
-                let contact_id = existing
-                    .id()
-                    .cloned()
-                    .ok_or_else(crate::records::not_found)?;
-                if existing.get("AccountId").and_then(Value::as_id) != Some(&account_id) {
-                    return Err(rejected(
-                        ErrorCode::InvalidCrossReferenceKey,
-                        Some("contactId"),
-                        "the contact must belong to the account the lead converts into",
-                    ));
+                            "the contact must belong to the account the lead converts into",
+                        ));
+                    }
+                    let fill = fill_empty(
+                        &contact_object,
+                        &existing,
+                        lead,
+                        &to_contact,
+                        &KEPT_ON_EXISTING_CONTACT,
+                        plan.convert.overwrite_lead_source,
+                    );
+                    let contact_id = existing
+                        .id()
+                        .cloned()
+                        .ok_or_else(crate::records::not_found)?;
+                    if !fill.is_empty() {
+                        self.update_one_in(work, caller, "Contact", &contact_id, fill)
+                            .await?;
+                    }
+                    contacts[i] = Some(contact_id);
                 }
-                let fill = fill_empty(
-                    &contact_object,
-                    &existing,
-                    &lead,
-                    &to_contact,
-                    &KEPT_ON_EXISTING_CONTACT,
-                    convert.overwrite_lead_source,
-                );
-                if !fill.is_empty() {
-                    self.update_one_in(work, caller, "Contact", &contact_id, fill)
-                        .await?;
+                None => {
+                    let mut input = mapped(&contact_object, lead, &to_contact);
+                    input.insert("AccountId".into(), account.to_18().into());
+                    input.insert("OwnerId".into(), plan.owner.to_18().into());
+                    new_contacts.push((i, input));
                 }
-                contact_id
             }
-            None => {
-                let mut input = mapped(&contact_object, &lead, &to_contact);
-                input.insert("AccountId".into(), account_id.to_18().into());
-                input.insert("OwnerId".into(), owner_json.clone());
-                self.create_one_in(work, caller, "Contact", input).await?
-            }
-        };
+        }
+        self.create_into(work, caller, "Contact", new_contacts, &mut contacts)
+            .await?;
+        let contacts = all_made(contacts)?;
 
-        // The opportunity: named for the company, at the first stage, closing at the end of
-        // the fiscal quarter, from the lead's most recent campaign.
-        let opportunity_id = if convert.do_not_create_opportunity {
-            None
+        // The opportunities: named for the company, at the first stage, closing at the end
+        // of the fiscal quarter, from the lead's most recent campaign.
+        let campaign_of = if opportunity_object.field("CampaignId").is_some() {
+            self.latest_campaigns(work, &lead_ids).await?
         } else {
-            let name = convert
+            HashMap::new()
+        };
+        let stage = opportunity_object
+            .field("StageName")
+            .and_then(|f| f.values.iter().find(|v| v.active))
+            .map(|v| v.value.clone())
+            .unwrap_or_default();
+        let mut opportunities: Vec<Option<RecordId>> = vec![None; plans.len()];
+        let mut new_opportunities = Vec::new();
+        for (i, ((plan, lead), account)) in plans.iter().zip(&leads).zip(&accounts).enumerate() {
+            if plan.convert.do_not_create_opportunity {
+                continue;
+            }
+            let lead_value = |field: &str| lead.get(field).filter(|v| !v.is_null());
+            let name = plan
+                .convert
                 .opportunity_name
                 .clone()
                 .filter(|n| !n.trim().is_empty())
                 .or_else(|| text_of(lead_value("Company")))
                 .unwrap_or_default();
-            let stage = opportunity_object
-                .field("StageName")
-                .and_then(|f| f.values.iter().find(|v| v.active))
-                .map(|v| v.value.clone())
-                .unwrap_or_default();
-            let mut input = mapped(&opportunity_object, &lead, &to_opportunity);
+            let mut input = mapped(&opportunity_object, lead, &to_opportunity);
             input.insert("Name".into(), name.into());
-            input.insert("StageName".into(), stage.into());
+            input.insert("StageName".into(), stage.clone().into());
             input.insert(
                 "CloseDate".into(),
                 model::value::format_date(context.close_date).into(),
             );
-            input.insert("AccountId".into(), account_id.to_18().into());
-            input.insert("OwnerId".into(), owner_json.clone());
+            input.insert("AccountId".into(), account.to_18().into());
+            input.insert("OwnerId".into(), plan.owner.to_18().into());
             if let Some(source) = lead_value("LeadSource")
                 && opportunity_object.field("LeadSource").is_some()
             {
                 input.insert("LeadSource".into(), source.to_json());
             }
-            if opportunity_object.field("CampaignId").is_some()
-                && let Some(campaign) = self.latest_campaign(work, &lead_id).await?
-            {
+            if let Some(campaign) = campaign_of.get(&lead_ids[i]) {
                 input.insert("CampaignId".into(), campaign.to_18().into());
             }
-            Some(
-                self.create_one_in(work, caller, "Opportunity", input)
-                    .await?,
-            )
-        };
+            new_opportunities.push((i, input));
+        }
+        self.create_into(
+            work,
+            caller,
+            "Opportunity",
+            new_opportunities,
+            &mut opportunities,
+        )
+        .await?;
 
-        // What hung off the lead now hangs off the new records.
-        let campaigns = self
-            .move_lead_children(work, &lead, &contact_id, opportunity_id.as_ref(), convert)
-            .await?;
+        // What hung off the leads now hangs off the new records.
+        let targets: HashMap<RecordId, Target> = plans
+            .iter()
+            .zip(&lead_ids)
+            .zip(contacts.iter().zip(&opportunities))
+            .map(|((plan, lead), (contact, opportunity))| {
+                (
+                    lead.clone(),
+                    Target {
+                        contact: contact.clone(),
+                        opportunity: opportunity.clone(),
+                        new_owner: plan.new_owner.clone(),
+                    },
+                )
+            })
+            .collect();
+        self.move_activities(work, &targets).await?;
+        let campaigns = self.move_memberships(work, &targets).await?;
 
-        // The lead: the converted status (through the record path: validation, history),
+        // The leads: the converted status (through the record path: validation, history),
         // then the conversion fields, which no caller may write.
-        let mut input = RecordInput::new();
-        input.insert("Status".into(), status.into());
-        self.update_one_in(work, &Caller::system(), "Lead", &lead_id, input)
+        let updates = plans
+            .iter()
+            .zip(&lead_ids)
+            .map(|(plan, id)| {
+                let mut input = RecordInput::new();
+                input.insert("Status".into(), plan.status.clone().into());
+                Update {
+                    id: id.to_18(),
+                    input,
+                    if_unmodified_since: None,
+                }
+            })
+            .collect();
+        self.update_all_in(work, &Caller::system(), "Lead", updates)
             .await?;
         let field = |name: &str| {
             lead_object.field(name).ok_or_else(|| {
                 AppError::one(ErrorCode::InvalidField, format!("Lead has no {name} field"))
             })
         };
-        let sets = vec![
-            (field("IsConverted")?, Value::Bool(true)),
-            (field("ConvertedDate")?, Value::Date(context.today)),
-            (field("ConvertedAccountId")?, Value::Id(account_id.clone())),
-            (field("ConvertedContactId")?, Value::Id(contact_id.clone())),
-            (
-                field("ConvertedOpportunityId")?,
-                opportunity_id.clone().map_or(Value::Null, Value::Id),
-            ),
-        ];
-        store::records::update(&mut work.tx, &lead_object, &lead_id, &sets, None).await?;
+        let (
+            is_converted,
+            converted_date,
+            converted_account,
+            converted_contact,
+            converted_opportunity,
+        ) = (
+            field("IsConverted")?,
+            field("ConvertedDate")?,
+            field("ConvertedAccountId")?,
+            field("ConvertedContactId")?,
+            field("ConvertedOpportunityId")?,
+        );
+        let mut converted = Vec::with_capacity(plans.len());
+        for ((lead_id, account), (contact, opportunity)) in lead_ids
+            .iter()
+            .zip(accounts)
+            .zip(contacts.into_iter().zip(opportunities))
+        {
+            let sets = vec![
+                (is_converted, Value::Bool(true)),
+                (converted_date, Value::Date(context.today)),
+                (converted_account, Value::Id(account.clone())),
+                (converted_contact, Value::Id(contact.clone())),
+                (
+                    converted_opportunity,
+                    opportunity.clone().map_or(Value::Null, Value::Id),
+                ),
+            ];
+            store::records::update(&mut work.tx, &lead_object, lead_id, &sets, None).await?;
+            converted.push(Converted {
+                lead_id: lead_id.to_18(),
+                account_id: account.to_18(),
+                contact_id: contact.to_18(),
+                opportunity_id: opportunity.map(|id| id.to_18()),
+            });
+        }
         self.count_converted_in_campaigns(work, caller, &campaigns)
             .await?;
-        Ok(Converted {
-            lead_id: lead_id.to_18(),
-            account_id: account_id.to_18(),
-            contact_id: contact_id.to_18(),
-            opportunity_id: opportunity_id.map(|id| id.to_18()),
-        })
+        Ok(converted)
+    }
+
+    /// An existing record a lead converts into, as the caller sees it (an id the caller
+    /// cannot read is refused as an invalid reference, naming the parameter).
+    async fn existing(
+        &self,
+        work: &mut Work,
+        caller: &Caller,
+        object: &str,
+        id: &str,
+        parameter: &str,
+    ) -> Result<crate::Record> {
+        self.get_in_work(work, caller, object, id, None)
+            .await
+            .map_err(|_| {
+                rejected(
+                    ErrorCode::InvalidCrossReferenceKey,
+                    Some(parameter),
+                    format!("invalid {parameter}: {id}"),
+                )
+            })
     }
 
     /// A converted lead counts as converted in the campaigns it is a member of.
@@ -467,23 +529,62 @@ impl App {
         .await
     }
 
-    async fn create_one_in(
+    /// Creates the records of `inputs` in one bulk call, all or none, putting each new id
+    /// in its lead's slot of `made`.
+    async fn create_into(
         &self,
         work: &mut Work,
         caller: &Caller,
         object: &str,
-        input: RecordInput,
-    ) -> Result<RecordId> {
+        inputs: Vec<(usize, RecordInput)>,
+        made: &mut [Option<RecordId>],
+    ) -> Result<()> {
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let (slots, inputs): (Vec<usize>, Vec<RecordInput>) = inputs.into_iter().unzip();
         let results = self
             .create_many_in(
                 work,
                 caller,
                 object,
-                vec![input],
+                inputs,
                 WriteOptions { all_or_none: true },
             )
             .await?;
-        first_result(results)
+        for (slot, result) in slots.into_iter().zip(results) {
+            let id = result.map_err(AppError::Rejected)?;
+            if let Some(place) = made.get_mut(slot) {
+                *place = Some(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Updates records in one bulk call, all or none.
+    async fn update_all_in(
+        &self,
+        work: &mut Work,
+        caller: &Caller,
+        object: &str,
+        updates: Vec<Update>,
+    ) -> Result<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        for result in self
+            .update_many_in(
+                work,
+                caller,
+                object,
+                updates,
+                WriteOptions { all_or_none: true },
+            )
+            .await?
+        {
+            result.map_err(AppError::Rejected)?;
+        }
+        Ok(())
     }
 
     async fn update_one_in(
@@ -510,60 +611,55 @@ impl App {
         first_result(results)
     }
 
-    /// The campaign of the lead's most recent membership.
-    async fn latest_campaign(&self, work: &mut Work, lead: &RecordId) -> Result<Option<RecordId>> {
+    /// The campaign of each lead's most recent membership.
+    async fn latest_campaigns(
+        &self,
+        work: &mut Work,
+        leads: &[RecordId],
+    ) -> Result<HashMap<RecordId, RecordId>> {
         let Some(members) = work.schema.object("CampaignMember").cloned() else {
-            return Ok(None);
+            return Ok(HashMap::new());
         };
         let (Some(lead_field), Some(campaign), Some(created)) = (
             members.field("LeadId"),
             members.field("CampaignId"),
             members.field("CreatedDate"),
         ) else {
-            return Ok(None);
+            return Ok(HashMap::new());
         };
-        let mut select = store::Select::new(&members, vec![campaign]);
-        select.filter = Some(store::Filter::eq(&lead_field.name, Value::Id(lead.clone())));
+        let mut select = store::Select::new(&members, vec![lead_field, campaign]);
+        select.filter = Some(of_leads(&lead_field.name, leads));
         select.order_by = vec![(created.name.clone(), true)];
-        select.limit = Some(1);
-        Ok(store::records::select_in(&mut work.tx, &select)
-            .await?
-            .into_iter()
-            .next()
-            .and_then(|row| row.first().and_then(Value::as_id).cloned()))
+        let mut latest = HashMap::new();
+        for row in store::records::select_in(&mut work.tx, &select).await? {
+            if let (Some(Value::Id(lead)), Some(Value::Id(campaign))) = (row.first(), row.get(1)) {
+                // Newest first: the first membership seen is the lead's latest.
+                latest
+                    .entry(lead.clone())
+                    .or_insert_with(|| campaign.clone());
+            }
+        }
+        Ok(latest)
     }
 
-    /// Activities and campaign memberships of the lead move to the contact (and to the
-    /// opportunity where they had no related record); with a new owner, open tasks go to
-    /// them too.
-    async fn move_lead_children(
+    /// Tasks and events of the leads move to their contacts (and to their opportunities
+    /// where they had no related record); with a new owner, open tasks go to them too.
+    async fn move_activities(
         &self,
         work: &mut Work,
-        lead: &crate::Record,
-        contact: &RecordId,
-        opportunity: Option<&RecordId>,
-        convert: &LeadConvert,
-    ) -> Result<Vec<RecordId>> {
-        let Some(lead_id) = lead.id().cloned() else {
-            return Ok(Vec::new());
-        };
-        let system = Caller::system();
-        let new_owner = convert.owner_id.as_ref().filter(|owner| {
-            lead.get("OwnerId")
-                .and_then(Value::as_id)
-                .map(RecordId::to_18)
-                != RecordId::parse(owner).ok().map(|id| id.to_18())
-        });
+        targets: &HashMap<RecordId, Target>,
+    ) -> Result<()> {
+        let leads: Vec<RecordId> = targets.keys().cloned().collect();
         for object_name in ["Task", "Event"] {
             let Some(object) = work.schema.object(object_name).cloned() else {
                 continue;
             };
-            let wanted: Vec<&model::FieldDef> = ["Id", "WhatId", "IsClosed"]
+            let wanted: Vec<&model::FieldDef> = ["Id", "WhoId", "WhatId", "IsClosed"]
                 .iter()
                 .filter_map(|f| object.field(f))
                 .collect();
             let mut select = store::Select::new(&object, wanted.clone());
-            select.filter = Some(store::Filter::eq("WhoId", Value::Id(lead_id.clone())));
+            select.filter = Some(of_leads("WhoId", &leads));
             let rows = store::records::select_in(&mut work.tx, &select).await?;
             let mut updates = Vec::new();
             for row in rows {
@@ -573,22 +669,26 @@ impl App {
                         .position(|f| f.name == name)
                         .and_then(|p| row.get(p))
                 };
-                let Some(Value::Id(id)) = value("Id") else {
+                let (Some(Value::Id(id)), Some(Value::Id(who))) = (value("Id"), value("WhoId"))
+                else {
+                    continue;
+                };
+                let Some(target) = targets.get(who) else {
                     continue;
                 };
                 let mut input = RecordInput::new();
-                input.insert("WhoId".into(), contact.to_18().into());
-                if let Some(opportunity) = opportunity
+                input.insert("WhoId".into(), target.contact.to_18().into());
+                if let Some(opportunity) = &target.opportunity
                     && value("WhatId").is_none_or(Value::is_null)
                 {
                     input.insert("WhatId".into(), opportunity.to_18().into());
                 }
                 let open = value("IsClosed") != Some(&Value::Bool(true));
-                if let Some(owner) = new_owner
+                if let Some(owner) = &target.new_owner
                     && open
                     && object_name == "Task"
                 {
-                    input.insert("OwnerId".into(), owner.clone().into());
+                    input.insert("OwnerId".into(), owner.to_18().into());
                 }
                 updates.push(Update {
                     id: id.to_18(),
@@ -596,57 +696,55 @@ impl App {
                     if_unmodified_since: None,
                 });
             }
-            if !updates.is_empty() {
-                let results = self
-                    .update_many_in(
-                        work,
-                        &system,
-                        object_name,
-                        updates,
-                        WriteOptions { all_or_none: true },
-                    )
-                    .await?;
-                for result in results {
-                    result.map_err(AppError::Rejected)?;
-                }
-            }
+            self.update_all_in(work, &Caller::system(), object_name, updates)
+                .await?;
         }
+        Ok(())
+    }
+
+    /// The leads' campaign memberships become their contacts'; the campaigns they were in.
+    async fn move_memberships(
+        &self,
+        work: &mut Work,
+        targets: &HashMap<RecordId, Target>,
+    ) -> Result<Vec<RecordId>> {
+        let Some(members) = work.schema.object("CampaignMember").cloned() else {
+            return Ok(Vec::new());
+        };
+        let (Some(id), Some(lead), Some(campaign)) = (
+            members.field("Id"),
+            members.field("LeadId"),
+            members.field("CampaignId"),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let leads: Vec<RecordId> = targets.keys().cloned().collect();
+        let mut select = store::Select::new(&members, vec![id, lead, campaign]);
+        select.filter = Some(of_leads(&lead.name, &leads));
         let mut campaigns = Vec::new();
-        if let Some(members) = work.schema.object("CampaignMember").cloned()
-            && let (Some(id), Some(campaign)) = (members.field("Id"), members.field("CampaignId"))
-        {
-            let mut select = store::Select::new(&members, vec![id, campaign]);
-            select.filter = Some(store::Filter::eq("LeadId", Value::Id(lead_id.clone())));
-            let rows = store::records::select_in(&mut work.tx, &select).await?;
-            campaigns.extend(rows.iter().filter_map(|row| row.get(1)?.as_id().cloned()));
-            let updates: Vec<Update> = rows
-                .into_iter()
-                .filter_map(|row| row.first().and_then(Value::as_id).cloned())
-                .map(|id| {
-                    let mut input = RecordInput::new();
-                    input.insert("ContactId".into(), contact.to_18().into());
-                    Update {
-                        id: id.to_18(),
-                        input,
-                        if_unmodified_since: None,
-                    }
-                })
-                .collect();
-            if !updates.is_empty() {
-                for result in self
-                    .update_many_in(
-                        work,
-                        &system,
-                        "CampaignMember",
-                        updates,
-                        WriteOptions { all_or_none: true },
-                    )
-                    .await?
-                {
-                    result.map_err(AppError::Rejected)?;
-                }
+        let mut updates = Vec::new();
+        for row in store::records::select_in(&mut work.tx, &select).await? {
+            let (Some(Value::Id(member)), Some(Value::Id(lead)), Some(Value::Id(campaign))) =
+                (row.first(), row.get(1), row.get(2))
+            else {
+                continue;
+            };
+            let Some(target) = targets.get(lead) else {
+                continue;
+            };
+            if !campaigns.contains(campaign) {
+                campaigns.push(campaign.clone());
             }
+            let mut input = RecordInput::new();
+            input.insert("ContactId".into(), target.contact.to_18().into());
+            updates.push(Update {
+                id: member.to_18(),
+                input,
+                if_unmodified_since: None,
+            });
         }
+        self.update_all_in(work, &Caller::system(), "CampaignMember", updates)
+            .await?;
         Ok(campaigns)
     }
 
@@ -713,6 +811,117 @@ impl App {
         }
         Ok(matches)
     }
+}
+
+/// Leads converted together in one set (as many as a bulk API call takes).
+const SET: usize = 200;
+
+/// What one lead's conversion was asked, checked against the lead.
+struct Plan<'c> {
+    convert: &'c LeadConvert,
+    status: String,
+    /// The owner of what is made: a user, never a queue.
+    owner: RecordId,
+    /// The owner given, when it is not the lead's own (open tasks go to them).
+    new_owner: Option<RecordId>,
+}
+
+impl<'c> Plan<'c> {
+    /// Refuses a converted lead, a status that is not a converted one and a queue owner.
+    fn of(lead_object: &ObjectDef, convert: &'c LeadConvert, lead: &crate::Record) -> Result<Self> {
+        let lead_id = lead.id().ok_or_else(crate::records::not_found)?;
+        if lead.get("IsConverted") == Some(&Value::Bool(true)) {
+            return Err(rejected(
+                ErrorCode::CannotUpdateConvertedLead,
+                None,
+                format!("The lead {} is already converted", lead_id.to_18()),
+            ));
+        }
+        let converted_statuses = || -> Vec<&model::PicklistValue> {
+            lead_object
+                .field("Status")
+                .map(|f| {
+                    f.values
+                        .iter()
+                        .filter(|v| v.converted && v.active)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let status = lead_object
+            .field("Status")
+            .and_then(|f| f.picklist_value(&convert.converted_status))
+            .filter(|v| v.converted && v.active)
+            .map(|v| v.value.clone())
+            .ok_or_else(|| {
+                let listed: Vec<String> = converted_statuses()
+                    .iter()
+                    .map(|v| format!("'{}'", v.value))
+                    .collect();
+                rejected(
+                    ErrorCode::InvalidStatus,
+                    Some("convertedStatus"),
+                    format!(
+                        "invalid convertedStatus: '{}' is not a converted lead status (use {})",
+                        convert.converted_status,
+                        listed.join(" or ")
+                    ),
+                )
+            })?;
+        let lead_owner = lead.get("OwnerId").and_then(Value::as_id);
+        let owner = match &convert.owner_id {
+            Some(owner) => RecordId::parse(owner).map_err(|_| {
+                rejected(
+                    ErrorCode::MalformedId,
+                    Some("ownerId"),
+                    format!("invalid ownerId: {owner}"),
+                )
+            })?,
+            None => lead_owner.cloned().ok_or_else(|| {
+                rejected(
+                    ErrorCode::RequiredFieldMissing,
+                    Some("ownerId"),
+                    "the lead has no owner",
+                )
+            })?,
+        };
+        if owner.key_prefix() != "005" {
+            return Err(rejected(
+                ErrorCode::InvalidCrossReferenceKey,
+                Some("ownerId"),
+                "Converted records can only be owned by users: the lead is owned by a queue, so give the ownerId of a user",
+            ));
+        }
+        let new_owner =
+            (convert.owner_id.is_some() && lead_owner != Some(&owner)).then(|| owner.clone());
+        Ok(Plan {
+            convert,
+            status,
+            owner,
+            new_owner,
+        })
+    }
+}
+
+/// Where one converted lead's children go.
+struct Target {
+    contact: RecordId,
+    opportunity: Option<RecordId>,
+    new_owner: Option<RecordId>,
+}
+
+/// Every lead's record, once each step has made or found it.
+fn all_made(made: Vec<Option<RecordId>>) -> Result<Vec<RecordId>> {
+    made.into_iter()
+        .map(|id| {
+            id.ok_or_else(|| AppError::one(ErrorCode::UnknownException, "nothing was written"))
+        })
+        .collect()
+}
+
+/// `field` is one of the leads.
+fn of_leads(field: &str, leads: &[RecordId]) -> store::Filter {
+    store::Filter::any_of(field, leads.iter().cloned().map(Value::Id).collect())
 }
 
 /// What a conversion needs to know of today.

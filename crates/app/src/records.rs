@@ -1323,16 +1323,38 @@ impl App {
     /// Reads one record, inside `tx` when given (to see what the transaction wrote).
     pub(crate) async fn get_in(
         &self,
-        mut tx: Option<&mut Tx>,
+        tx: Option<&mut Tx>,
         schema: &Schema,
         caller: &Caller,
         object: &str,
         id: &str,
         fields: Option<&[String]>,
     ) -> Result<Record> {
+        self.get_many_in(tx, schema, caller, object, &[id], fields)
+            .await?
+            .pop()
+            .ok_or_else(not_found)
+    }
+
+    /// Reads records by id in one query, in the order asked, inside `tx` when given. Any id
+    /// that is malformed, of another object, missing or not visible to the caller fails the
+    /// whole read, as reading that one record alone would.
+    pub(crate) async fn get_many_in(
+        &self,
+        mut tx: Option<&mut Tx>,
+        schema: &Schema,
+        caller: &Caller,
+        object: &str,
+        ids: &[&str],
+        fields: Option<&[String]>,
+    ) -> Result<Vec<Record>> {
         let object = object_of(schema, object)?.clone();
         self.require(caller, &object, Need::Read).await?;
-        let id = id_of_object(&object, id)?;
+        let ids = ids
+            .iter()
+            .map(|id| id_of_object(&object, id))
+            .collect::<std::result::Result<Vec<RecordId>, RecordError>>()
+            .map_err(|error| AppError::Rejected(vec![error]))?;
         let rules = self.access(caller).await?.fields.clone();
         let mut selected = select_fields(&object, fields)?;
         if fields.is_some()
@@ -1351,17 +1373,33 @@ impl App {
         }
         selected.retain(|f| !rules.hidden(&object.name, &f.name));
         let mut select = Select::new(&object, selected.clone());
-        select.filter = Some(Filter::eq("Id", Value::Id(id.clone())));
+        select.filter = Some(match ids.as_slice() {
+            [id] => Filter::eq("Id", Value::Id(id.clone())),
+            _ => Filter::any_of("Id", ids.iter().cloned().map(Value::Id).collect()),
+        });
         let rows = match tx.as_deref_mut() {
             Some(tx) => store::records::select_in(tx, &select).await?,
             None => store::records::select(&self.store, &select).await?,
         };
-        let row = rows.into_iter().next().ok_or_else(not_found)?;
-        self.require_readable(tx, caller, &object, &id).await?;
-        Ok(Record {
-            object: object.clone(),
-            values: selected.iter().map(|f| f.name.clone()).zip(row).collect(),
-        })
+        let id_at = selected.iter().position(|f| f.name == "Id");
+        let by_id: HashMap<RecordId, Vec<Value>> = rows
+            .into_iter()
+            .filter_map(|row| Some((id_at.and_then(|i| row.get(i))?.as_id()?.clone(), row)))
+            .collect();
+        if ids.iter().any(|id| !by_id.contains_key(id)) {
+            return Err(not_found());
+        }
+        self.require_readable(tx, caller, &object, &ids).await?;
+        let names: Vec<String> = selected.iter().map(|f| f.name.clone()).collect();
+        ids.iter()
+            .map(|id| {
+                let row = by_id.get(id).ok_or_else(not_found)?;
+                Ok(Record {
+                    object: object.clone(),
+                    values: names.iter().cloned().zip(row.iter().cloned()).collect(),
+                })
+            })
+            .collect()
     }
 
     /// Reads records matching a filter, in order, at most `limit`.

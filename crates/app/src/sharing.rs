@@ -779,17 +779,16 @@ impl App {
         Ok(())
     }
 
-    /// Answers `NOT_FOUND` for a record the caller may not see (as if it did not exist).
+    /// Answers `NOT_FOUND` for records the caller may not see (as if they did not exist).
     pub(crate) async fn require_readable(
         &self,
         tx: Option<&mut store::Tx>,
         caller: &Caller,
         object: &ObjectDef,
-        id: &RecordId,
+        ids: &[RecordId],
     ) -> Result<()> {
-        let ids = std::slice::from_ref(id);
         match self.allowed(tx, caller, object, ids, Want::Read).await? {
-            Some(allowed) if !allowed.contains(id) => Err(AppError::one(
+            Some(allowed) if !ids.iter().all(|id| allowed.contains(id)) => Err(AppError::one(
                 ErrorCode::NotFound,
                 "The requested resource does not exist",
             )),
@@ -917,7 +916,8 @@ impl App {
             .object_by_prefix(id.key_prefix())
             .cloned()
             .ok_or_else(|| AppError::one(ErrorCode::NotFound, "no such record"))?;
-        self.require_readable(None, caller, &object, &id).await?;
+        self.require_readable(None, caller, &object, std::slice::from_ref(&id))
+            .await?;
         self.require_transferable(None, caller, &object, std::slice::from_ref(&id))
             .await
             .map_err(|_| {

@@ -596,6 +596,105 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         (&json!(false), &json!("Open - Not Contacted"))
     );
 
+    // A set that converts together: each lead's task and memberships go to its own contact,
+    // each opportunity gets its lead's campaign, the campaign counts both conversions.
+    let fair = rep.create("Campaign", json!({"Name": "Autumn Fair"})).await;
+    let mut set = Vec::new();
+    for company in ["Meituan", "Didi"] {
+        let lead = rep
+            .create("Lead", json!({"LastName": company, "Company": company}))
+            .await;
+        let task = rep
+            .create(
+                "Task",
+                json!({"Subject": format!("Call {company}"), "WhoId": lead}),
+            )
+            .await;
+        let member = rep
+            .create(
+                "CampaignMember",
+                json!({"CampaignId": fair, "LeadId": lead}),
+            )
+            .await;
+        set.push((lead, task, member));
+    }
+    let (status, results) = post(
+        &rep,
+        "/rapport/leads/convert",
+        json!({"leads": set.iter().map(|(lead, _, _)| json!({"leadId": lead, "convertedStatus": "Closed - Converted"})).collect::<Vec<_>>()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{results}");
+    for ((lead, task, member), result) in set.iter().zip(results.as_array().unwrap()) {
+        assert_eq!(result["success"], json!(true), "{results}");
+        let made = one(
+            &rep,
+            &format!("SELECT ConvertedContactId, ConvertedOpportunityId, ConvertedAccount.Name FROM Lead WHERE Id = '{lead}'"),
+        )
+        .await;
+        let contact = &made["ConvertedContactId"];
+        let moved = one(
+            &rep,
+            &format!("SELECT WhoId, WhatId FROM Task WHERE Id = '{task}'"),
+        )
+        .await;
+        assert_eq!(
+            (&moved["WhoId"], &moved["WhatId"]),
+            (contact, &made["ConvertedOpportunityId"])
+        );
+        let membership = one(
+            &rep,
+            &format!("SELECT ContactId FROM CampaignMember WHERE Id = '{member}'"),
+        )
+        .await;
+        assert_eq!(&membership["ContactId"], contact);
+        let deal = one(
+            &rep,
+            &format!(
+                "SELECT CampaignId, Name FROM Opportunity WHERE Id = '{}'",
+                made["ConvertedOpportunityId"].as_str().unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(
+            (&deal["CampaignId"], &deal["Name"]),
+            (&json!(fair), &made["ConvertedAccount"]["Name"])
+        );
+    }
+    let counted = one(
+        &rep,
+        &format!("SELECT NumberOfConvertedLeads FROM Campaign WHERE Id = '{fair}'"),
+    )
+    .await;
+    assert_eq!(counted["NumberOfConvertedLeads"], json!(2));
+
+    // The same lead twice in one call: it converts once; the second is refused.
+    let twice = rep
+        .create("Lead", json!({"LastName": "Twice", "Company": "Twice Ltd"}))
+        .await;
+    let (status, results) = post(
+        &rep,
+        "/rapport/leads/convert",
+        json!({"leads": [
+            {"leadId": twice, "convertedStatus": "Closed - Converted"},
+            {"leadId": twice, "convertedStatus": "Closed - Converted"},
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{results}");
+    assert_eq!(
+        (
+            &results[0]["success"],
+            &results[1]["errors"][0]["statusCode"]
+        ),
+        (&json!(true), &json!("CANNOT_UPDATE_CONVERTED_LEAD")),
+        "{results}"
+    );
+    assert_eq!(
+        count(&rep, "SELECT Id FROM Account WHERE Name = 'Twice Ltd'").await,
+        1
+    );
+
     // With opportunities private, another rep sees neither the deal nor what belongs to it:
     // its stage history and its contact roles.
     let other = api(token("other.rep@example.com"));
