@@ -21,6 +21,7 @@ pub mod views;
 mod backend;
 mod error;
 pub mod ids;
+mod pipeline;
 
 pub use backend::{Store, Tx, redact_url, split_password};
 pub use error::StoreError;

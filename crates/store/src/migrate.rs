@@ -55,6 +55,8 @@ enum Step {
     Sql(&'static str),
     /// A script for SQLite and one for PostgreSQL.
     PerDialect(&'static str, &'static str),
+    /// Statements for SQLite and for PostgreSQL, each run whole (trigger bodies hold `;`).
+    Statements(&'static [&'static str], &'static [&'static str]),
     /// Loads the standard catalogue: metadata rows and one table per object.
     StandardCatalogue,
     /// Creates and fills the full-text index of every searchable object (databases made
@@ -131,7 +133,7 @@ CREATE INDEX IF NOT EXISTS px_opportunity_forecast ON opportunity
     (closedate) INCLUDE (ownerid, forecastcategoryname, amount, isdeleted)
 ";
 
-const STEPS: [(i64, &str, Step); 21] = [
+const STEPS: [(i64, &str, Step); 22] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -156,6 +158,11 @@ const STEPS: [(i64, &str, Step); 21] = [
         21,
         "forecast index",
         Step::PerDialect(FORECAST_INDEX_SQLITE, FORECAST_INDEX_POSTGRES),
+    ),
+    (
+        22,
+        "pipeline summary",
+        Step::Statements(crate::pipeline::SQLITE, crate::pipeline::POSTGRES),
     ),
 ];
 
@@ -217,6 +224,17 @@ impl Store {
                         Dialect::Postgres => postgres,
                     };
                     self.execute_script(&mut tx, script).await?;
+                }
+                Step::Statements(sqlite, postgres) => {
+                    let statements = match tx.dialect() {
+                        Dialect::Sqlite => sqlite,
+                        Dialect::Postgres => postgres,
+                    };
+                    for statement in statements {
+                        let mut sql = tx.sql();
+                        sql.push(statement);
+                        tx.execute(sql).await?;
+                    }
                 }
                 Step::StandardCatalogue => {
                     let catalogue =

@@ -921,6 +921,13 @@ impl GroupPlan {
         }
     }
 
+    /// The SQL that answers the plan: from a summary that keeps the answer when there is
+    /// one (the pipeline's), otherwise from the records.
+    pub fn answer_sql(&self, dialect: Dialect) -> Sql {
+        self.pipeline_sql(dialect)
+            .unwrap_or_else(|| self.to_sql(dialect))
+    }
+
     pub fn to_sql(&self, dialect: Dialect) -> Sql {
         let mut sql = Sql::new(dialect);
         sql.push("SELECT ");
@@ -979,7 +986,7 @@ impl GroupPlan {
 impl crate::backend::Store {
     /// Runs a grouped query.
     pub async fn group_rows(&self, plan: &GroupPlan) -> crate::Result<Vec<Vec<Value>>> {
-        let sql = plan.to_sql(self.dialect());
+        let sql = plan.answer_sql(self.dialect());
         self.fetch(sql, &plan.cols()).await
     }
 
@@ -988,7 +995,7 @@ impl crate::backend::Store {
         tx: &mut crate::Tx,
         plan: &GroupPlan,
     ) -> crate::Result<Vec<Vec<Value>>> {
-        let sql = plan.to_sql(tx.dialect());
+        let sql = plan.answer_sql(tx.dialect());
         tx.fetch(sql, &plan.cols()).await
     }
 

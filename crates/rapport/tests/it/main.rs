@@ -12,6 +12,7 @@ mod convert;
 mod custom;
 mod forecast;
 mod mass;
+mod pipeline;
 mod processes;
 mod products;
 mod query;
