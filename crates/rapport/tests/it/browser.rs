@@ -18,6 +18,13 @@ fn token(db: &TestDb, email: &str) -> String {
         .to_string()
 }
 
+/// Saves a screenshot of the page shown and fails on any text in it below WCAG AA contrast.
+async fn capture(browser: &Browser, name: &str) {
+    browser.screenshot(name).await;
+    let failures = browser.contrast_failures().await;
+    assert!(failures.is_empty(), "{name}: low contrast {failures:#?}");
+}
+
 /// Fails on any console error of the page just shown.
 async fn no_console_errors(browser: &Browser, page: &str) {
     let errors = browser.console_errors().await;
@@ -89,12 +96,24 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     // Sign in.
     browser.goto(&format!("{base}/")).await;
     browser.wait_for_url("/login").await;
-    browser.screenshot(&shot("login")).await;
+    capture(&browser, &shot("login")).await;
+    // The contrast check itself catches faint text (grey #aaa on the page's #f6f7f9 is 2.17:1).
+    browser
+        .script("const p = document.createElement('p'); p.id = 'faint'; p.style.color = '#aaaaaa'; p.textContent = 'faint text'; document.body.append(p);")
+        .await;
+    let faint = browser.contrast_failures().await;
+    assert!(
+        faint.len() == 1 && faint[0].contains("faint text") && faint[0].contains("2.17:1"),
+        "{faint:?}"
+    );
+    browser
+        .script("document.getElementById('faint').remove();")
+        .await;
     browser.fill("#email", "rep@ui.example").await;
     browser.fill("#password", "choose1well").await;
     browser.click("form[action=\"/login\"] button").await;
     browser.wait_for_text("body", "Welcome, Rita Rep").await;
-    browser.screenshot(&shot("home")).await;
+    capture(&browser, &shot("home")).await;
     no_console_errors(&browser, "home").await;
 
     // Create a lead through the form; a missing required field is shown beside the field.
@@ -105,7 +124,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     browser.fill("#f_Company", "Northwind Robotics").await;
     browser.fill("#f_Email", "lin@northwind.example").await;
     browser.fill("#f_AnnualRevenue", "2,500,000").await;
-    browser.screenshot(&shot("lead-form")).await;
+    capture(&browser, &shot("lead-form")).await;
     // Without the browser's own check of required fields, the server's error shows.
     browser
         .script("document.querySelector('#f_LastName').removeAttribute('required')")
@@ -124,7 +143,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     let heading = browser.text("h1").await;
     assert_eq!(heading, "Lin Zhang");
     assert!(browser.page_text().await.contains("$2,500,000.00"));
-    browser.screenshot(&shot("lead")).await;
+    capture(&browser, &shot("lead")).await;
     no_console_errors(&browser, "lead").await;
 
     // Convert it.
@@ -132,7 +151,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         .click(&format!("a[href=\"/r/{lead_id}/convert\"]"))
         .await;
     browser.fill("#opportunity_name", "Northwind - Arms").await;
-    browser.screenshot(&shot("convert")).await;
+    capture(&browser, &shot("convert")).await;
     browser
         .click("form[action$=\"/convert\"] button[type=submit]")
         .await;
@@ -191,7 +210,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
             .await,
         1
     );
-    browser.screenshot(&shot("board")).await;
+    capture(&browser, &shot("board")).await;
     browser
         .drag(
             &format!("{card} p.figure"),
@@ -212,7 +231,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         .text(&format!("[data-stage=\"Closed Won\"] {card}"))
         .await;
     assert!(won_card.contains("Northwind Robotics"), "{won_card}");
-    browser.screenshot(&shot("board-won")).await;
+    capture(&browser, &shot("board-won")).await;
     // Closing a deal as lost asks why, and keeps the answer in its activity history.
     let lost = format!("[data-card=\"{}\"]", extra[0]);
     browser
@@ -222,7 +241,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         )
         .await;
     browser.fill("#reason", "Chose a cheaper vendor").await;
-    browser.screenshot(&shot("lost-reason")).await;
+    capture(&browser, &shot("lost-reason")).await;
     browser
         .click("form[action$=\"/set\"] button[type=submit]")
         .await;
@@ -250,7 +269,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     );
     browser.click("a[rel=prev]").await;
     browser.wait_for_url("period=2026-Q4").await;
-    browser.screenshot(&shot("forecast")).await;
+    capture(&browser, &shot("forecast")).await;
     no_console_errors(&browser, "forecast").await;
 
     // At a phone's width nothing is wider than the screen (tables scroll in their own box).
@@ -269,7 +288,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
             overflow.as_i64().unwrap() <= 0,
             "{path} is {overflow} px too wide for a phone"
         );
-        browser.screenshot(&shot(name)).await;
+        capture(&browser, &shot(name)).await;
     }
     browser.resize(1280, 1000).await;
 
@@ -297,9 +316,9 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         sharing.contains("Private") && sharing.contains("Rita Rep"),
         "{sharing}"
     );
-    browser.screenshot(&shot("sharing")).await;
+    capture(&browser, &shot("sharing")).await;
     browser.goto(&format!("{base}/r/{account_id}")).await;
-    browser.screenshot(&shot("account")).await;
+    capture(&browser, &shot("account")).await;
     no_console_errors(&browser, "account").await;
 
     // A lookup offers matches as one types; the one picked is saved.
@@ -334,7 +353,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         browser.count(&format!("a[href=\"/r/{account_id}\"]")).await,
         3
     );
-    browser.screenshot(&shot("search")).await;
+    capture(&browser, &shot("search")).await;
     no_console_errors(&browser, "search").await;
 
     // What users typed is shown as text, never run.
@@ -352,7 +371,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
             .await
             .contains("<script>alert(1)</script>")
     );
-    browser.screenshot(&shot("recycle-bin")).await;
+    capture(&browser, &shot("recycle-bin")).await;
     browser
         .click(&format!("form[action=\"/r/{hostile}/undelete\"] button"))
         .await;
@@ -485,7 +504,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
             .await
             .contains("Annual Revenue")
     );
-    browser.screenshot(&shot("list-filtered")).await;
+    capture(&browser, &shot("list-filtered")).await;
 
     // Home lists the records viewed last that the rep may still see (not the account given
     // away, nor the one refused).
@@ -574,7 +593,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
             assert!(!found, "{path}: English word {word:?} left in:\n{text}");
         }
         assert!(text.contains("主页"), "{path}: {text}");
-        browser.screenshot(&shot(name)).await;
+        capture(&browser, &shot(name)).await;
         no_console_errors(&browser, name).await;
     }
     browser.quit().await;

@@ -293,6 +293,23 @@ impl Browser {
         std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
     }
 
+    /// Text on the page whose contrast with what is behind it falls short of WCAG AA
+    /// (4.5:1, or 3:1 for large text), as the browser renders it: the text's colour (an
+    /// SVG text's fill) over its ancestors' background colours composited in order.
+    /// Visually hidden text (clipped to a pixel, or moved off screen) is skipped.
+    pub async fn contrast_failures(&self) -> Vec<String> {
+        let found = self.script(CONTRAST_CHECK).await;
+        found
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![format!("the contrast check failed: {found}")])
+    }
+
     /// The browser console's errors since the last call: every script error, and every
     /// asset that failed to load. (A page answered with 400 for a refused form, or 404 for a
     /// record one may not see, is the server's correct answer, which Chromium also logs.)
@@ -360,3 +377,58 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// WCAG 2.1 contrast of every visible text node's element, as the browser computes styles.
+const CONTRAST_CHECK: &str = r#"
+const parse = (text) => {
+  const m = /rgba?\(([^)]+)\)/.exec(text || '');
+  if (!m) return null;
+  const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(parseFloat);
+  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+};
+const over = (top, bottom) => ({
+  r: top.r * top.a + bottom.r * (1 - top.a),
+  g: top.g * top.a + bottom.g * (1 - top.a),
+  b: top.b * top.a + bottom.b * (1 - top.a),
+  a: 1,
+});
+const luminance = (c) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+};
+const backdrop = (element) => {
+  const chain = [];
+  for (let e = element; e; e = e.parentElement) chain.push(e);
+  let colour = { r: 255, g: 255, b: 255, a: 1 };
+  for (const e of chain.reverse()) {
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0) colour = over(c, colour);
+  }
+  return colour;
+};
+const failures = [];
+const seen = new Set();
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const text = walker.currentNode.textContent.trim();
+  const element = walker.currentNode.parentElement;
+  if (!text || !element || seen.has(element)) continue;
+  seen.add(element);
+  const style = getComputedStyle(element);
+  const box = element.getBoundingClientRect();
+  if (style.visibility === 'hidden' || box.width < 2 || box.height < 2 || box.right < 0 || box.bottom < 0) continue;
+  if (element.closest('[disabled]')) continue;
+  const background = backdrop(element);
+  const ink = parse(element instanceof SVGElement ? style.fill : style.color);
+  if (!ink) continue;
+  const [a, b] = [luminance(over(ink, background)), luminance(background)];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize);
+  const large = size >= 24 || (parseInt(style.fontWeight, 10) >= 700 && size >= 18.66);
+  const needed = large ? 3 : 4.5;
+  if (ratio < needed) {
+    failures.push(`${element.tagName.toLowerCase()}${element.className && typeof element.className === 'string' ? '.' + element.className.trim().replace(/\s+/g, '.') : ''} "${text.slice(0, 40)}": ${ratio.toFixed(2)}:1, needs ${needed}:1`);
+  }
+}
+return failures;
+"#;
