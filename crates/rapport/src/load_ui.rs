@@ -30,6 +30,7 @@ enum Page {
     List,
     Record,
     Board,
+    BoardAll,
 }
 
 struct Target {
@@ -68,6 +69,7 @@ async fn one(target: &Target, page: Page, n: u64) -> Option<u64> {
             target.ids[(n % target.ids.len() as u64) as usize]
         )),
         Page::Board => get("/o/Opportunity/board".into()),
+        Page::BoardAll => get("/o/Opportunity/board?view=all".into()),
     };
     match request.send().await {
         Ok(response) if response.status().is_success() => response.bytes().await.ok().map(|_| 1),
@@ -206,7 +208,8 @@ pub async fn run(app: &App, options: UiLoadOptions, out: &mut impl Write) -> any
         ("home /", Page::Home),
         ("list view /o/Account (mine, by name)", Page::List),
         ("record page /r/{id} (an account)", Page::Record),
-        ("board /o/Opportunity/board", Page::Board),
+        ("board /o/Opportunity/board (mine)", Page::Board),
+        ("board ?view=all", Page::BoardAll),
     ] {
         let result = crate::load::timed(
             target.clone(),

@@ -133,7 +133,21 @@ CREATE INDEX IF NOT EXISTS px_opportunity_forecast ON opportunity
     (closedate) INCLUDE (ownerid, forecastcategoryname, amount, isdeleted)
 ";
 
-const STEPS: [(i64, &str, Step); 22] = [
+/// The pipeline index again, with the id after the close date: the board's columns (one
+/// owner's deals at a stage, soonest to close first, ties by id as keyset paging sorts them)
+/// then read their first cards in index order instead of sorting each close date's deals.
+const PIPELINE_ORDER_INDEX_SQLITE: &str = "
+DROP INDEX IF EXISTS px_opportunity_pipeline;
+CREATE INDEX px_opportunity_pipeline ON opportunity
+    (ownerid, stagename, closedate, id, isclosed, amount, isdeleted)
+";
+const PIPELINE_ORDER_INDEX_POSTGRES: &str = "
+DROP INDEX IF EXISTS px_opportunity_pipeline;
+CREATE INDEX px_opportunity_pipeline ON opportunity
+    (ownerid, stagename, closedate NULLS FIRST, id NULLS FIRST) INCLUDE (isclosed, amount, isdeleted)
+";
+
+const STEPS: [(i64, &str, Step); 23] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -163,6 +177,11 @@ const STEPS: [(i64, &str, Step); 22] = [
         22,
         "pipeline summary",
         Step::Statements(crate::pipeline::SQLITE, crate::pipeline::POSTGRES),
+    ),
+    (
+        23,
+        "pipeline index in board order",
+        Step::PerDialect(PIPELINE_ORDER_INDEX_SQLITE, PIPELINE_ORDER_INDEX_POSTGRES),
     ),
 ];
 
