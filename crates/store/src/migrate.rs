@@ -147,7 +147,14 @@ CREATE INDEX px_opportunity_pipeline ON opportunity
     (ownerid, stagename, closedate NULLS FIRST, id NULLS FIRST) INCLUDE (isclosed, amount, isdeleted)
 ";
 
-const STEPS: [(i64, &str, Step); 23] = [
+/// A lead's or contact's campaign memberships go to the recycle bin with them and come back
+/// with them, as in Salesforce (the catalogue says so for new orgs).
+const MEMBERS_FOLLOW_PEOPLE: &str = "
+UPDATE rapport_field SET cascade_delete = 1
+    WHERE object = 'CampaignMember' AND api_name IN ('LeadId', 'ContactId')
+";
+
+const STEPS: [(i64, &str, Step); 24] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -182,6 +189,11 @@ const STEPS: [(i64, &str, Step); 23] = [
         23,
         "pipeline index in board order",
         Step::PerDialect(PIPELINE_ORDER_INDEX_SQLITE, PIPELINE_ORDER_INDEX_POSTGRES),
+    ),
+    (
+        24,
+        "memberships deleted with their person",
+        Step::Sql(MEMBERS_FOLLOW_PEOPLE),
     ),
 ];
 

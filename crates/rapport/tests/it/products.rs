@@ -455,10 +455,61 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
         [2.0, 1.0, 1000.0, 1000.0]
     );
 
-    // A contact purged for good leaves its membership without a person: no longer counted.
+    // A contact's membership goes to the recycle bin with it, and comes back with it.
+    app.delete(&app::Caller::system(), &contact).await.unwrap();
+    assert_eq!(numbers(&one(&api, &counts).await)[1], 1.0);
+    assert_eq!(
+        api.query(&format!(
+            "SELECT Id FROM CampaignMember WHERE Id = '{member}'"
+        ))
+        .await["totalSize"],
+        0
+    );
+    app.undelete(&app::Caller::system(), &contact)
+        .await
+        .unwrap();
+    assert_eq!(numbers(&one(&api, &counts).await)[1], 2.0);
+    assert_eq!(
+        field_of_member(&api, &member).await,
+        json!({"Status": "Responded", "ContactId": contact})
+    );
+    // Purged for good, both are gone.
     app.delete(&app::Caller::system(), &contact).await.unwrap();
     app.purge(&app::Caller::system(), &contact).await.unwrap();
     assert_eq!(numbers(&one(&api, &counts).await)[1], 1.0);
+    let (status, _) = api
+        .call("GET", &format!("/sobjects/CampaignMember/{member}"), None)
+        .await;
+    assert_eq!(status, 404);
+
+    // So does a lead's.
+    let other_lead = api
+        .create("Lead", json!({"LastName": "Wu", "Company": "Wu Ltd"}))
+        .await;
+    api.create(
+        "CampaignMember",
+        json!({"CampaignId": campaign, "LeadId": other_lead}),
+    )
+    .await;
+    assert_eq!(numbers(&one(&api, &counts).await)[0], 2.0);
+    app.delete(&app::Caller::system(), &other_lead)
+        .await
+        .unwrap();
+    assert_eq!(numbers(&one(&api, &counts).await)[0], 1.0);
+    app.undelete(&app::Caller::system(), &other_lead)
+        .await
+        .unwrap();
+    assert_eq!(numbers(&one(&api, &counts).await)[0], 2.0);
+}
+
+/// A membership's status and person.
+async fn field_of_member(api: &Api, member: &str) -> Json {
+    let row = one(
+        api,
+        &format!("SELECT Status, ContactId FROM CampaignMember WHERE Id = '{member}'"),
+    )
+    .await;
+    json!({"Status": row["Status"], "ContactId": row["ContactId"]})
 }
 
 async fn each_campaign_has_its_own_member_statuses(db: TestDb) {
