@@ -15,7 +15,7 @@ use model::{ErrorCode, FieldDef, ObjectDef, RecordError, RecordId, Schema, Value
 use store::{Filter, Select, Tx};
 
 use crate::error::{delete_failed, integrity};
-use crate::records::RecordInput;
+use crate::records::{RecordInput, WriteContext};
 use crate::{App, Caller, Result};
 
 /// Errors of a batch, by row.
@@ -287,20 +287,16 @@ impl App {
 
     /// After statuses are written: a status whose "responded" changed moves its members
     /// (and the campaign's count of responses).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn campaign_rules_after_update(
         &self,
-        tx: &mut Tx,
-        schema: &Schema,
+        w: &mut WriteContext<'_>,
         object: &ObjectDef,
         changed: &[(Vec<Value>, Vec<Value>)],
-        numbers: &mut Range<u64>,
-        caller: &Caller,
-        now: OffsetDateTime,
     ) -> Result<()> {
         if object.name != "CampaignMemberStatus" {
             return Ok(());
         }
+        let (schema, now) = (w.schema, w.now);
         let at = |name: &str| object.field_position(name);
         let (Some(campaign), Some(label), Some(responded)) =
             (at("CampaignId"), at("Label"), at("HasResponded"))
@@ -332,7 +328,7 @@ impl App {
             ]));
             let now_responded = new[responded] == Value::Bool(true);
             let values: Vec<(RecordId, Vec<(usize, Value)>)> =
-                store::records::select_in(tx, &select)
+                store::records::select_in(w.tx, &select)
                     .await?
                     .into_iter()
                     .filter_map(|row| {
@@ -347,15 +343,12 @@ impl App {
                         Some((id, sets))
                     })
                     .collect();
-            let changed = self
-                .write_system_values(tx, schema, &members, values, numbers, caller, now)
-                .await?;
+            let changed = self.write_system_values(w, &members, values).await?;
             let rows: Vec<crate::rollup::ChildRow<'_>> = changed
                 .iter()
                 .map(|(_, old, new)| (Some(old.as_slice()), new.as_slice()))
                 .collect();
-            self.rollups_after(tx, schema, &members, &rows, numbers, caller, now)
-                .await?;
+            self.rollups_after(w, &members, &rows).await?;
         }
         Ok(())
     }

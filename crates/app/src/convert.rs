@@ -515,16 +515,11 @@ impl App {
         if campaigns.is_empty() {
             return Ok(());
         }
-        let schema = work.schema.clone();
         self.refresh_rollups(
-            &mut work.tx,
-            &schema,
+            &mut work.write_context(caller, model::value::now_millis()),
             "Campaign",
             Some("CampaignMember"),
             campaigns,
-            &mut work.numbers,
-            caller,
-            model::value::now_millis(),
         )
         .await
     }

@@ -150,15 +150,10 @@ impl App {
                 .iter()
                 .map(|id| (id.clone(), vec![(position, Value::Id(master.clone()))]))
                 .collect();
-            let schema = work.schema.clone();
             self.write_system_values(
-                &mut work.tx,
-                &schema,
+                &mut work.write_context(caller, model::value::now_millis()),
                 &object,
                 values,
-                &mut work.numbers,
-                caller,
-                model::value::now_millis(),
             )
             .await?;
         }
@@ -304,15 +299,7 @@ impl App {
                 })
                 .collect();
             let changed = self
-                .write_system_values(
-                    &mut work.tx,
-                    &schema,
-                    &child,
-                    values,
-                    &mut work.numbers,
-                    caller,
-                    now,
-                )
+                .write_system_values(&mut work.write_context(caller, now), &child, values)
                 .await?;
             let before =
                 App::parents_before(&schema, &child, changed.iter().map(|(_, old, _)| old));

@@ -14,17 +14,16 @@
 //!   the standard price book itself cannot be deleted.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Range;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use time::OffsetDateTime;
 
 use model::{ErrorCode, FieldDef, ObjectDef, RecordError, RecordId, Schema, Value};
 use store::plan::Deleted;
 use store::{Filter, Select, Tx};
 
 use crate::error::{delete_failed, integrity};
+use crate::records::WriteContext;
 use crate::{App, Caller, Result};
 
 /// The name a new org's standard price book has.
@@ -206,22 +205,18 @@ impl App {
     /// Applies the price book rules to records about to be created. Rows already failing
     /// (`failed`) are left alone. May set the price book of opportunities getting their first
     /// product line.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn price_rules_on_insert(
         &self,
-        tx: &mut Tx,
-        schema: &Schema,
+        w: &mut WriteContext<'_>,
         object: &ObjectDef,
         rows: &mut [Vec<Value>],
         failed: &HashSet<usize>,
-        numbers: &mut Range<u64>,
-        caller: &Caller,
-        now: OffsetDateTime,
     ) -> Result<RowErrors> {
+        let schema = w.schema;
         match object.name.as_str() {
-            "PricebookEntry" => entries_on_insert(tx, schema, object, rows, failed).await,
+            "PricebookEntry" => entries_on_insert(w.tx, schema, object, rows, failed).await,
             "OpportunityLineItem" => {
-                let (errors, books) = lines_on_insert(tx, schema, object, rows, failed).await?;
+                let (errors, books) = lines_on_insert(w.tx, schema, object, rows, failed).await?;
                 if let Some(opportunities) = schema.object("Opportunity")
                     && let Some(book) = opportunities.field_position("Pricebook2Id")
                 {
@@ -229,16 +224,7 @@ impl App {
                         .into_iter()
                         .map(|(deal, chosen)| (deal, vec![(book, Value::Id(chosen))]))
                         .collect();
-                    self.write_system_values(
-                        tx,
-                        schema,
-                        opportunities,
-                        values,
-                        numbers,
-                        caller,
-                        now,
-                    )
-                    .await?;
+                    self.write_system_values(w, opportunities, values).await?;
                 }
                 Ok(errors)
             }
@@ -248,16 +234,11 @@ impl App {
 
     /// Applies the price book rules to records about to be updated: `changes` holds each
     /// record's (index, id, stored row, new row); new rows may be completed.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn price_rules_on_update(
         &self,
-        tx: &mut Tx,
-        schema: &Schema,
+        w: &mut WriteContext<'_>,
         object: &ObjectDef,
         changes: &mut [(usize, RecordId, Vec<Value>, Vec<Value>)],
-        numbers: &mut Range<u64>,
-        caller: &Caller,
-        now: OffsetDateTime,
     ) -> Result<RowErrors> {
         let mut errors = RowErrors::new();
         match object.name.as_str() {
@@ -299,8 +280,7 @@ impl App {
                 }
             }
             "PricebookEntry" => {
-                self.follow_standard_prices(tx, schema, object, changes, numbers, caller, now)
-                    .await?;
+                self.follow_standard_prices(w, object, changes).await?;
             }
             _ => {}
         }
@@ -309,16 +289,11 @@ impl App {
 
     /// Entries that use the standard price follow it: when a standard price changes, and
     /// when an entry starts using it.
-    #[allow(clippy::too_many_arguments)]
     async fn follow_standard_prices(
         &self,
-        tx: &mut Tx,
-        schema: &Schema,
+        w: &mut WriteContext<'_>,
         object: &ObjectDef,
         changes: &mut [(usize, RecordId, Vec<Value>, Vec<Value>)],
-        numbers: &mut Range<u64>,
-        caller: &Caller,
-        now: OffsetDateTime,
     ) -> Result<()> {
         let at = |name: &str| object.field_position(name);
         let (Some(book), Some(product), Some(price), Some(uses)) = (
@@ -329,7 +304,7 @@ impl App {
         ) else {
             return Ok(());
         };
-        let Some(standard) = standard_book(tx, schema).await? else {
+        let Some(standard) = standard_book(w.tx, w.schema).await? else {
             return Ok(());
         };
         // Entries starting to use the standard price take it now.
@@ -340,7 +315,7 @@ impl App {
             .collect();
         if !starting.is_empty() {
             let rows = rows_of(
-                tx,
+                w.tx,
                 object,
                 &["Product2Id", "UnitPrice"],
                 Filter::And(vec![
@@ -373,7 +348,7 @@ impl App {
         }
         let new_prices: HashMap<Value, Value> = moved.iter().cloned().collect();
         let followers = rows_of(
-            tx,
+            w.tx,
             object,
             &["Id", "Product2Id"],
             Filter::And(vec![
@@ -403,8 +378,7 @@ impl App {
                 Some((id, vec![(price, new_price)]))
             })
             .collect();
-        self.write_system_values(tx, schema, object, values, numbers, caller, now)
-            .await?;
+        self.write_system_values(w, object, values).await?;
         Ok(())
     }
 

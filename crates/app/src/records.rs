@@ -1182,7 +1182,16 @@ impl App {
         let now = model::value::now_millis();
         for (r, mut errs) in self
             .price_rules_on_insert(
-                tx, schema, &object, &mut rows, &failed, numbers, &caller, now,
+                &mut WriteContext {
+                    tx,
+                    schema,
+                    numbers,
+                    caller: &caller,
+                    now,
+                },
+                &object,
+                &mut rows,
+                &failed,
             )
             .await?
         {
@@ -1296,8 +1305,14 @@ impl App {
                 .iter()
                 .map(|(_, _, row)| (None, row.as_slice()))
                 .collect();
-            self.rollups_after(tx, schema, &object, &rows, numbers, &caller, at)
-                .await?;
+            let mut w = WriteContext {
+                tx,
+                schema,
+                numbers,
+                caller: &caller,
+                now: at,
+            };
+            self.rollups_after(&mut w, &object, &rows).await?;
         }
         if object.name == "Campaign" {
             self.add_starting_statuses(tx, schema, &inserted, numbers)
@@ -1717,7 +1732,17 @@ impl App {
             errors.entry(r).or_default().append(&mut errs);
         }
         for (r, mut errs) in self
-            .price_rules_on_update(tx, schema, &object, &mut changes, numbers, caller, now)
+            .price_rules_on_update(
+                &mut WriteContext {
+                    tx,
+                    schema,
+                    numbers,
+                    caller,
+                    now,
+                },
+                &object,
+                &mut changes,
+            )
             .await?
         {
             errors.entry(r).or_default().append(&mut errs);
@@ -1816,9 +1841,15 @@ impl App {
             .iter()
             .map(|(old, new)| (Some(old.as_slice()), new.as_slice()))
             .collect();
-        self.rollups_after(tx, schema, &object, &rows, numbers, caller, now)
-            .await?;
-        self.campaign_rules_after_update(tx, schema, &object, &before_after, numbers, caller, now)
+        let mut w = WriteContext {
+            tx,
+            schema,
+            numbers,
+            caller,
+            now,
+        };
+        self.rollups_after(&mut w, &object, &rows).await?;
+        self.campaign_rules_after_update(&mut w, &object, &before_after)
             .await?;
         Ok(results)
     }
@@ -1827,25 +1858,32 @@ impl App {
 /// A record the system changed: its id, its row before and after.
 pub(crate) type Changed = (RecordId, Vec<Value>, Vec<Value>);
 
+/// What the work that follows a write inside its transaction shares: the transaction, the
+/// schema the write was checked against, the record numbers reserved for it, who writes and
+/// when. The hooks (roll-ups, price book and campaign rules, system values) take it whole.
+pub(crate) struct WriteContext<'w> {
+    pub(crate) tx: &'w mut Tx,
+    pub(crate) schema: &'w Schema,
+    pub(crate) numbers: &'w mut Range<u64>,
+    pub(crate) caller: &'w Caller,
+    pub(crate) now: OffsetDateTime,
+}
+
 impl App {
     /// Writes values the system computes (roll-ups of child records, the price book a first
     /// product brings) onto live records of `object`, as an update would: derived fields,
     /// stamps, field history and opportunity history follow. No permission check: the write
     /// that caused it was checked. Returns the records that changed.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn write_system_values(
         &self,
-        tx: &mut Tx,
-        schema: &Schema,
+        w: &mut WriteContext<'_>,
         object: &ObjectDef,
         values: Vec<(RecordId, Vec<(usize, Value)>)>,
-        numbers: &mut Range<u64>,
-        caller: &Caller,
-        now: OffsetDateTime,
     ) -> Result<Vec<Changed>> {
         if values.is_empty() {
             return Ok(Vec::new());
         }
+        let (schema, caller, now) = (w.schema, w.caller, w.now);
         let all_fields: Vec<&FieldDef> = object.fields.iter().collect();
         let id_position = object.field_position("Id").unwrap_or(0);
         let mut current: HashMap<RecordId, Vec<Value>> = HashMap::new();
@@ -1854,7 +1892,7 @@ impl App {
             let mut select = Select::new(object, all_fields.clone());
             select.filter = Some(Filter::any_of("Id", chunk.to_vec()));
             select.lock = store::plan::Lock::NoKeyUpdate;
-            for row in store::records::select_in(tx, &select).await? {
+            for row in store::records::select_in(w.tx, &select).await? {
                 if let Some(id) = row[id_position].as_id().cloned() {
                     current.insert(id, row);
                 }
@@ -1881,7 +1919,7 @@ impl App {
             let at = next_stamp(modstamp_of(object, &old), now);
             stamp(object, &mut row, caller, at, false);
             let sets = changed_sets(object, &row, &old);
-            store::records::update(tx, object, &id, &sets, None).await?;
+            store::records::update(w.tx, object, &id, &sets, None).await?;
             history.extend(tracked_changes(object, &id, &row, &old));
             changed.push((id, old, row));
         }
@@ -1889,8 +1927,8 @@ impl App {
             .iter()
             .map(|(id, old, new)| (id, Some(old), new))
             .collect();
-        write_snapshots(tx, schema, object, &snapshot_refs, numbers, caller, now).await?;
-        write_history(tx, schema, object, history, numbers, caller, now).await?;
+        write_snapshots(w.tx, schema, object, &snapshot_refs, w.numbers, caller, now).await?;
+        write_history(w.tx, schema, object, history, w.numbers, caller, now).await?;
         Ok(changed)
     }
 }

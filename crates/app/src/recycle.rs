@@ -15,7 +15,7 @@ use store::records::BinEntry;
 use store::{Filter, Select, Tx};
 
 use crate::records::{
-    RECYCLE_BIN_DAYS, RecordResult, WriteOptions, finish, not_found, roll_back_all,
+    RECYCLE_BIN_DAYS, RecordResult, WriteContext, WriteOptions, finish, not_found, roll_back_all,
 };
 use crate::{App, AppError, Caller, Result};
 
@@ -252,25 +252,26 @@ impl App {
             self.reshare_after_write(tx, schema, object, ids, Vec::new())
                 .await?;
         }
+        let mut w = WriteContext {
+            tx,
+            schema,
+            numbers,
+            caller,
+            now,
+        };
         for (object, ids) in grouped.values() {
-            self.rollups_of_binned(tx, schema, object, ids, numbers, caller, now)
-                .await?;
+            self.rollups_of_binned(&mut w, object, ids).await?;
         }
         store::records::add_to_bin(tx, &bin).await?;
         Ok(results)
     }
 
     /// Recomputes the roll-ups that records just deleted or undeleted were counted in.
-    #[allow(clippy::too_many_arguments)]
     async fn rollups_of_binned(
         &self,
-        tx: &mut Tx,
-        schema: &Schema,
+        w: &mut WriteContext<'_>,
         object: &ObjectDef,
         ids: &[RecordId],
-        numbers: &mut Range<u64>,
-        caller: &Caller,
-        now: OffsetDateTime,
     ) -> Result<()> {
         if !crate::rollup::is_child(&object.name) {
             return Ok(());
@@ -283,11 +284,10 @@ impl App {
                 chunk.iter().cloned().map(Value::Id).collect(),
             ));
             select.deleted = Deleted::Include;
-            let rows = store::records::select_in(tx, &select).await?;
+            let rows = store::records::select_in(w.tx, &select).await?;
             let rows: Vec<crate::rollup::ChildRow<'_>> =
                 rows.iter().map(|row| (None, row.as_slice())).collect();
-            self.rollups_after(tx, schema, object, &rows, numbers, caller, now)
-                .await?;
+            self.rollups_after(w, object, &rows).await?;
         }
         Ok(())
     }
@@ -320,9 +320,15 @@ impl App {
             self.reshare_after_write(&mut tx, &schema, object, ids, Vec::new())
                 .await?;
         }
+        let mut w = WriteContext {
+            tx: &mut tx,
+            schema: &schema,
+            numbers: &mut numbers,
+            caller,
+            now,
+        };
         for (object, ids) in &groups {
-            self.rollups_of_binned(&mut tx, &schema, object, ids, &mut numbers, caller, now)
-                .await?;
+            self.rollups_of_binned(&mut w, object, ids).await?;
         }
         let ids: Vec<RecordId> = entries.iter().map(|e| e.record_id.clone()).collect();
         store::records::remove_from_bin(&mut tx, &ids).await?;
@@ -502,17 +508,14 @@ async fn purge_entries(
                     .zip(&after)
                     .map(|(old, new)| (Some(old.as_slice()), new.as_slice()))
                     .collect();
-                let mut numbers = 0..0;
-                app.rollups_after(
+                let mut w = WriteContext {
                     tx,
                     schema,
-                    child,
-                    &pairs,
-                    &mut numbers,
-                    &Caller::system(),
+                    numbers: &mut (0..0),
+                    caller: &Caller::system(),
                     now,
-                )
-                .await?;
+                };
+                app.rollups_after(&mut w, child, &pairs).await?;
             }
         }
         store::records::purge(tx, &object, &ids).await?;

@@ -7,16 +7,15 @@
 //! (an opportunity's amount moves its campaign's), so roll-ups cascade.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use time::OffsetDateTime;
 
 use model::{FieldDef, FieldType, ObjectDef, RecordId, Schema, Value};
 use store::Tx;
 
-use crate::{App, Caller, Result};
+use crate::records::WriteContext;
+use crate::{App, Result};
 
 /// One aggregate query from a child object onto its parent.
 struct Rollup {
@@ -123,16 +122,11 @@ pub(crate) type ChildRow<'a> = (Option<&'a [Value]>, &'a [Value]);
 impl App {
     /// Recomputes the roll-ups that the writes of `rows` of `object` may have moved, and
     /// those of the parents that moved in turn.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn rollups_after(
         &self,
-        tx: &mut Tx,
-        schema: &Schema,
+        w: &mut WriteContext<'_>,
         object: &ObjectDef,
         rows: &[ChildRow<'_>],
-        numbers: &mut Range<u64>,
-        caller: &Caller,
-        now: OffsetDateTime,
     ) -> Result<()> {
         let mut parents: BTreeMap<&'static str, BTreeSet<RecordId>> = BTreeMap::new();
         for rollup in ROLLUPS.iter().filter(|r| r.child == object.name) {
@@ -162,40 +156,27 @@ impl App {
                 continue;
             }
             let ids: Vec<RecordId> = ids.into_iter().collect();
-            self.refresh_rollups(
-                tx,
-                schema,
-                parent,
-                Some(&object.name),
-                &ids,
-                numbers,
-                caller,
-                now,
-            )
-            .await?;
+            self.refresh_rollups(w, parent, Some(&object.name), &ids)
+                .await?;
         }
         Ok(())
     }
 
     /// Recomputes the roll-ups onto records `ids` of `parent` (from every child object, or
     /// from `from` only), writes those that changed, and goes on to their own parents.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn refresh_rollups(
         &self,
-        tx: &mut Tx,
-        schema: &Schema,
+        w: &mut WriteContext<'_>,
         parent: &str,
         from: Option<&str>,
         ids: &[RecordId],
-        numbers: &mut Range<u64>,
-        caller: &Caller,
-        now: OffsetDateTime,
     ) -> Result<()> {
+        let schema = w.schema;
         let Some(parent_object) = schema.object(parent).cloned() else {
             return Ok(());
         };
         let fiscal_start = self.fiscal_year_start_month_for(&parent_object).await?;
-        lock_parents(tx, &parent_object, ids).await?;
+        lock_parents(w.tx, &parent_object, ids).await?;
         let mut values: BTreeMap<RecordId, Vec<(usize, Value)>> = BTreeMap::new();
         for rollup in ROLLUPS
             .iter()
@@ -216,7 +197,7 @@ impl App {
                 continue;
             }
             for chunk in ids.chunks(PARENTS_PER_QUERY) {
-                let found = aggregate(tx, schema, &child, rollup, chunk, fiscal_start).await?;
+                let found = aggregate(w.tx, schema, &child, rollup, chunk, fiscal_start).await?;
                 for id in chunk {
                     let row = found.get(id);
                     let sets = values.entry(id.clone()).or_default();
@@ -228,15 +209,7 @@ impl App {
             }
         }
         let changed = self
-            .write_system_values(
-                tx,
-                schema,
-                &parent_object,
-                values.into_iter().collect(),
-                numbers,
-                caller,
-                now,
-            )
+            .write_system_values(w, &parent_object, values.into_iter().collect())
             .await?;
         if changed.is_empty() || !is_child(parent) {
             return Ok(());
@@ -245,7 +218,7 @@ impl App {
             .iter()
             .map(|(_, old, new)| (Some(old.as_slice()), new.as_slice()))
             .collect();
-        Box::pin(self.rollups_after(tx, schema, &parent_object, &rows, numbers, caller, now)).await
+        Box::pin(self.rollups_after(w, &parent_object, &rows)).await
     }
 }
 

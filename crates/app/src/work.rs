@@ -148,6 +148,21 @@ impl App {
 }
 
 impl Work {
+    /// The context of system writes made inside this unit of work, as `caller`, at `now`.
+    pub(crate) fn write_context<'w>(
+        &'w mut self,
+        caller: &'w Caller,
+        now: time::OffsetDateTime,
+    ) -> crate::records::WriteContext<'w> {
+        crate::records::WriteContext {
+            tx: &mut self.tx,
+            schema: &self.schema,
+            numbers: &mut self.numbers,
+            caller,
+            now,
+        }
+    }
+
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         Ok(())
