@@ -144,7 +144,7 @@ CREATE INDEX px_opportunity_pipeline ON opportunity
 const PIPELINE_ORDER_INDEX_POSTGRES: &str = "
 DROP INDEX IF EXISTS px_opportunity_pipeline;
 CREATE INDEX px_opportunity_pipeline ON opportunity
-    (ownerid, stagename, closedate NULLS FIRST, id NULLS FIRST) INCLUDE (isclosed, amount, isdeleted)
+    (ownerid, stagename, closedate NULLS FIRST, id) INCLUDE (isclosed, amount, isdeleted)
 ";
 
 /// A lead's or contact's campaign memberships go to the recycle bin with them and come back
@@ -227,6 +227,11 @@ impl Store {
             }
             // VACUUM cannot run inside a transaction.
             Dialect::Postgres => {
+                // A bulk load updates the pipeline summary's few rows once per deal, leaving
+                // a file of dead versions that every read of it would scan: rewrite it.
+                let mut compact = self.sql();
+                compact.push("VACUUM FULL rapport_pipeline");
+                self.execute(compact).await?;
                 let mut sql = self.sql();
                 sql.push("VACUUM (ANALYZE)");
                 self.execute(sql).await.map(drop)

@@ -479,11 +479,19 @@ impl QueryPlan {
                     sql.push(")");
                 }
                 sql.push(if order.descending { " DESC" } else { " ASC" });
-                sql.push(if order.nulls_last {
-                    " NULLS LAST"
-                } else {
-                    " NULLS FIRST"
-                });
+                // The root's own id is never null, so it needs no NULLS clause; without one,
+                // PostgreSQL's plain ascending index on it (nulls last) serves the order, as
+                // the tie-break after a sorted column of every keyset page.
+                let never_null = order.or_else.is_empty()
+                    && order.column.source == 0
+                    && order.column.field.field_type == FieldType::Id;
+                if !never_null {
+                    sql.push(if order.nulls_last {
+                        " NULLS LAST"
+                    } else {
+                        " NULLS FIRST"
+                    });
+                }
             }
         }
         if let Some(limit) = self.limit {
