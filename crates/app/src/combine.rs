@@ -108,6 +108,48 @@ fn by_object_and_caller<T>(batch: Vec<Pending<T>>) -> Vec<Vec<Pending<T>>> {
     groups.into_values().collect()
 }
 
+/// Each caller's group is written in a savepoint of the shared transaction, so that a
+/// refusal of one caller's whole write (no permission on the object, say) reaches only them.
+const GROUP_SAVEPOINT: &str = "queued_group";
+
+/// A refusal of one group's whole write stays that group's; any other failure is the
+/// transaction's.
+fn own_refusal<T>(result: Result<T>) -> Result<std::result::Result<T, Vec<RecordError>>> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(AppError::Rejected(errors)) => Ok(Err(errors)),
+        Err(other) => Err(other),
+    }
+}
+
+/// Ends a group's savepoint: kept when the group's write ran, rolled back when it was refused.
+async fn close_group(
+    tx: &mut store::Tx,
+    written: Result<Vec<RecordResult>>,
+) -> Result<std::result::Result<Vec<RecordResult>, Vec<RecordError>>> {
+    match own_refusal(written)? {
+        Ok(results) => {
+            tx.release(GROUP_SAVEPOINT).await?;
+            Ok(Ok(results))
+        }
+        Err(refusal) => {
+            tx.rollback_to(GROUP_SAVEPOINT).await?;
+            Ok(Err(refusal))
+        }
+    }
+}
+
+/// A group's results: its own per record, or its refusal for each of its records.
+fn results_of<T>(
+    group: &[Pending<T>],
+    written: std::result::Result<Vec<RecordResult>, Vec<RecordError>>,
+) -> Vec<RecordResult> {
+    match written {
+        Ok(results) => results,
+        Err(refusal) => group.iter().map(|_| Err(refusal.clone())).collect(),
+    }
+}
+
 /// Sends each waiter its result; a failure of the whole transaction reaches them all.
 fn answer<T>(groups: Vec<Vec<Pending<T>>>, outcome: Result<Vec<Vec<RecordResult>>>) {
     let outcome = outcome.unwrap_or_else(|error| {
@@ -218,22 +260,35 @@ impl App {
             let mut prepared = Vec::with_capacity(groups.len());
             let mut count = 0u64;
             for group in &groups {
-                let Some(first) = group.first() else { continue };
+                let Some(first) = group.first() else {
+                    prepared.push(Err(Vec::new()));
+                    continue;
+                };
                 let inputs = group.iter().map(|p| p.write.clone()).collect();
-                let batch = self
-                    .prepare_inserts(&schema, &first.caller, &first.object, inputs, options)
-                    .await?;
-                count += batch.numbers_needed();
+                let batch = own_refusal(
+                    self.prepare_inserts(&schema, &first.caller, &first.object, inputs, options)
+                        .await,
+                )?;
+                if let Ok(batch) = &batch {
+                    count += batch.numbers_needed();
+                }
                 prepared.push(batch);
             }
             let mut numbers = self.store().reserve_record_numbers(count).await?;
             let mut tx = self.store().begin().await?;
             let mut results = Vec::with_capacity(prepared.len());
-            for batch in prepared {
-                results.push(
-                    self.write_inserts(&mut tx, &schema, batch, options, &mut numbers)
-                        .await?,
-                );
+            for (group, batch) in groups.iter().zip(prepared) {
+                let written = match batch {
+                    Ok(batch) => {
+                        tx.savepoint(GROUP_SAVEPOINT).await?;
+                        let written = self
+                            .write_inserts(&mut tx, &schema, batch, options, &mut numbers)
+                            .await;
+                        close_group(&mut tx, written).await?
+                    }
+                    Err(refusal) => Err(refusal),
+                };
+                results.push(results_of(group, written));
             }
             tx.commit().await?;
             Ok(results)
@@ -250,22 +305,35 @@ impl App {
             let mut prepared = Vec::with_capacity(groups.len());
             let mut history_rows = 0u64;
             for group in &groups {
-                let Some(first) = group.first() else { continue };
+                let Some(first) = group.first() else {
+                    prepared.push(Err(Vec::new()));
+                    continue;
+                };
                 let updates = group.iter().map(|p| p.write.clone()).collect();
-                let batch = self
-                    .prepare_updates(&schema, &first.object, updates, options)
-                    .await?;
-                history_rows += batch.history_rows();
-                prepared.push((first.caller.clone(), batch));
+                let batch = own_refusal(
+                    self.prepare_updates(&schema, &first.object, updates, options)
+                        .await,
+                )?;
+                if let Ok(batch) = &batch {
+                    history_rows += batch.history_rows();
+                }
+                prepared.push(batch.map(|batch| (first.caller.clone(), batch)));
             }
             let mut numbers = self.store().reserve_record_numbers(history_rows).await?;
             let mut tx = self.store().begin().await?;
             let mut results = Vec::with_capacity(prepared.len());
-            for (caller, batch) in prepared {
-                results.push(
-                    self.write_updates(&mut tx, &schema, &caller, batch, options, &mut numbers)
-                        .await?,
-                );
+            for (group, batch) in groups.iter().zip(prepared) {
+                let written = match batch {
+                    Ok((caller, batch)) => {
+                        tx.savepoint(GROUP_SAVEPOINT).await?;
+                        let written = self
+                            .write_updates(&mut tx, &schema, &caller, batch, options, &mut numbers)
+                            .await;
+                        close_group(&mut tx, written).await?
+                    }
+                    Err(refusal) => Err(refusal),
+                };
+                results.push(results_of(group, written));
             }
             tx.commit().await?;
             Ok(results)

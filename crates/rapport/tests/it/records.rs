@@ -706,4 +706,48 @@ async fn concurrent_single_creates_share_commits_but_not_fates(db: TestDb) {
             .code(),
         ErrorCode::InvalidOperation
     );
+
+    // A caller refused outright (a Read Only user may create nothing) shares commits with
+    // others but not their refusal: each of theirs fails, each of the admin's succeeds.
+    let reader = app
+        .add_user(
+            &app::Caller::system(),
+            app::users::NewUser {
+                email: "reader@example.com".into(),
+                password: "secret123".into(),
+                name: "Rita Reader".into(),
+                profile: Some("Read Only".into()),
+                role: None,
+                language: model::Lang::En,
+            },
+        )
+        .await
+        .unwrap();
+    let reader = app::Caller::user(reader, model::Lang::En);
+    let mixed: Vec<_> = (0..60)
+        .map(|i| {
+            let (app, caller) = if i % 2 == 0 {
+                (app.clone(), admin.clone())
+            } else {
+                (app.clone(), reader.clone())
+            };
+            tokio::spawn(async move {
+                let body = json!({"Name": format!("Mixed {i}")});
+                (i, app.create_one(&caller, "Account", input(body)).await)
+            })
+        })
+        .collect();
+    for task in mixed {
+        let (i, result) = task.await.unwrap();
+        if i % 2 == 0 {
+            assert!(result.is_ok(), "record {i}: {result:?}");
+        } else {
+            assert_eq!(
+                result.unwrap_err().code(),
+                ErrorCode::InsufficientAccessOrReadonly,
+                "record {i}"
+            );
+        }
+    }
+    assert_eq!(count(&app, &admin, "Account").await, 21 + 30);
 }
