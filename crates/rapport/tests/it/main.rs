@@ -19,6 +19,7 @@ mod query;
 mod records;
 mod recycle;
 mod rest;
+mod rest_sharing;
 mod search;
 mod security;
 mod setup;
