@@ -126,6 +126,7 @@ fn own_refusal<T>(result: Result<T>) -> Result<std::result::Result<T, Vec<Record
 async fn close_group(
     tx: &mut store::Tx,
     written: Result<Vec<RecordResult>>,
+    numbers: &mut std::ops::Range<u64>,
 ) -> Result<std::result::Result<Vec<RecordResult>, Vec<RecordError>>> {
     match own_refusal(written)? {
         Ok(results) => {
@@ -133,7 +134,7 @@ async fn close_group(
             Ok(Ok(results))
         }
         Err(refusal) => {
-            tx.rollback_to(GROUP_SAVEPOINT).await?;
+            crate::records::roll_back_to(tx, GROUP_SAVEPOINT, numbers).await?;
             Ok(Err(refusal))
         }
     }
@@ -284,7 +285,7 @@ impl App {
                         let written = self
                             .write_inserts(&mut tx, &schema, batch, options, &mut numbers)
                             .await;
-                        close_group(&mut tx, written).await?
+                        close_group(&mut tx, written, &mut numbers).await?
                     }
                     Err(refusal) => Err(refusal),
                 };
@@ -329,7 +330,7 @@ impl App {
                         let written = self
                             .write_updates(&mut tx, &schema, &caller, batch, options, &mut numbers)
                             .await;
-                        close_group(&mut tx, written).await?
+                        close_group(&mut tx, written, &mut numbers).await?
                     }
                     Err(refusal) => Err(refusal),
                 };

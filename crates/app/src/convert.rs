@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use model::{ErrorCode, FieldType, ObjectDef, RecordError, RecordId, Value};
 
-use crate::records::{RecordInput, Update};
+use crate::records::{RecordInput, Update, roll_back_to};
 use crate::work::Work;
 use crate::{App, AppError, Caller, Result, WriteOptions};
 
@@ -173,7 +173,7 @@ impl App {
                     outcomes.extend(converted.into_iter().map(Ok));
                 }
                 Err(AppError::Rejected(errors)) => {
-                    work.tx.rollback_to("convert_set").await?;
+                    roll_back_to(&mut work.tx, "convert_set", &mut work.numbers).await?;
                     if let [_] = chunk {
                         outcomes.push(Err(errors));
                     } else {
@@ -214,7 +214,7 @@ impl App {
                 })
             }
             Err(AppError::Rejected(errors)) => {
-                work.tx.rollback_to("convert_lead").await?;
+                roll_back_to(&mut work.tx, "convert_lead", &mut work.numbers).await?;
                 Ok(Err(errors))
             }
             Err(other) => Err(other),

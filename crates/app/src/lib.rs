@@ -107,6 +107,14 @@ pub struct App {
 }
 
 impl App {
+    /// Folds the change rows of the summaries the database keeps (the pipeline's, on
+    /// PostgreSQL), so that reading them stays a read of a few rows. The server runs it
+    /// every few seconds; it is safe beside any writer.
+    pub async fn compact_summaries(&self) -> Result<()> {
+        self.store.compact_pipeline().await?;
+        Ok(())
+    }
+
     /// Opens a database, creating or migrating it, and loads its schema.
     pub async fn open(url: &str) -> Result<App> {
         let store = Store::connect(url).await?;

@@ -1966,6 +1966,20 @@ fn stale(id: &RecordId, stamp: OffsetDateTime) -> RecordError {
     )
 }
 
+/// Rolls back to a savepoint and forgets the record numbers in hand: some may have been
+/// reserved inside it (`ensure_numbers` tops up inside the transaction), and the rollback
+/// gave them back to the sequence, so another writer may be handed them next. A write that
+/// goes on reserves afresh.
+pub(crate) async fn roll_back_to(
+    tx: &mut Tx,
+    savepoint: &str,
+    numbers: &mut Range<u64>,
+) -> Result<()> {
+    tx.rollback_to(savepoint).await?;
+    *numbers = 0..0;
+    Ok(())
+}
+
 pub(crate) fn not_found() -> AppError {
     AppError::one(ErrorCode::NotFound, "The requested resource does not exist")
 }

@@ -55,6 +55,10 @@ async fn states(
     Ok(found)
 }
 
+/// Cascades that stop at children another parent has taken over: a converted lead's campaign
+/// memberships are its contact's (ContactId set) and stay when the lead goes.
+const TAKEN_OVER: [(&str, &str, &str); 1] = [("CampaignMember", "LeadId", "ContactId")];
+
 /// The live records whose cascading references point at `parents` (of `parent_object`),
 /// recursively, each with the root it is deleted with.
 async fn cascade(
@@ -83,10 +87,21 @@ async fn cascade(
             let mut children = Vec::new();
             for chunk in parents.chunks(1000) {
                 let mut select = Select::new(child, vec![id_field, link]);
-                select.filter = Some(Filter::any_of(
+                let linked = Filter::any_of(
                     &relation.field,
                     chunk.iter().map(|(id, _)| Value::Id(id.clone())).collect(),
-                ));
+                );
+                select.filter = Some(
+                    match TAKEN_OVER
+                        .iter()
+                        .find(|(o, l, _)| *o == child.name && *l == relation.field)
+                    {
+                        Some((_, _, other)) => {
+                            Filter::And(vec![linked, Filter::eq(other, Value::Null)])
+                        }
+                        None => linked,
+                    },
+                );
                 for row in store::records::select_in(tx, &select).await? {
                     if let [Value::Id(id), Value::Id(parent)] = row.as_slice()
                         && let Some(root) = root_of.get(parent)

@@ -96,7 +96,12 @@ impl App {
                     // Something that follows a record could not move: record by record,
                     // each with what follows it or not at all.
                     Err(AppError::Rejected(_)) => {
-                        work.tx.rollback_to("transfer_chunk").await?;
+                        crate::records::roll_back_to(
+                            &mut work.tx,
+                            "transfer_chunk",
+                            &mut work.numbers,
+                        )
+                        .await?;
                         for (i, id) in chunk {
                             work.tx.savepoint("transfer_one").await?;
                             let one = std::slice::from_ref(id);
@@ -116,7 +121,12 @@ impl App {
                                     results[*i] = outcome.pop().unwrap_or_else(|| Ok(id.clone()));
                                 }
                                 Err(AppError::Rejected(errors)) => {
-                                    work.tx.rollback_to("transfer_one").await?;
+                                    crate::records::roll_back_to(
+                                        &mut work.tx,
+                                        "transfer_one",
+                                        &mut work.numbers,
+                                    )
+                                    .await?;
                                     results[*i] = Err(errors);
                                 }
                                 Err(other) => return Err(other),

@@ -1262,9 +1262,20 @@ async fn serve(app: App, listen: &str, limits: web::LimitSettings) -> anyhow::Re
             }
         }
     });
+    let compactor = app.clone();
+    let compact_task = tokio::spawn(async move {
+        let mut every_five_seconds = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every_five_seconds.tick().await;
+            if let Err(error) = compactor.compact_summaries().await {
+                tracing::warn!(%error, "compacting the pipeline summary failed");
+            }
+        }
+    });
     web::serve(app, listener, limits, shutdown_signal()).await?;
     purge_task.abort();
     share_task.abort();
+    compact_task.abort();
     tracing::info!("rapport stopped");
     Ok(())
 }

@@ -227,8 +227,9 @@ impl Store {
             }
             // VACUUM cannot run inside a transaction.
             Dialect::Postgres => {
-                // A bulk load updates the pipeline summary's few rows once per deal, leaving
-                // a file of dead versions that every read of it would scan: rewrite it.
+                // A bulk load leaves a change row per deal in the pipeline summary: fold
+                // them, and rewrite the file their dead versions leave.
+                self.compact_pipeline().await?;
                 let mut compact = self.sql();
                 compact.push("VACUUM FULL rapport_pipeline");
                 self.execute(compact).await?;

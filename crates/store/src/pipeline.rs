@@ -1,5 +1,6 @@
 //! The pipeline summary: for each owner, stage and closed-or-not, the number of live
-//! opportunities, how many have an amount, and the sum of their amounts. Triggers on the
+//! opportunities, how many have an amount, and the sum of their amounts (on PostgreSQL, as
+//! change rows that sum to them). Triggers on the
 //! opportunity table keep it, so every write reaches it (the record path, bulk seeding, a
 //! renamed stage, a purge) in the same transaction. It answers the pipeline questions the
 //! home page and the board ask of every page view (`SELECT StageName, COUNT(…), SUM(Amount)
@@ -66,13 +67,17 @@ pub(crate) const SQLITE: &[&str] = &[
     END",
 ];
 
-/// The same on PostgreSQL: one trigger function, three triggers (an update fires only when a
-/// summarised column changes).
+/// The same on PostgreSQL, where writers run concurrently: the triggers only append change
+/// rows (-1 for the old key, +1 for the new), so no two transactions ever wait on one summary
+/// row or lock two in opposite orders; reads sum the rows, and `Store::compact_pipeline`
+/// folds them together now and then. The backfill runs under a lock that keeps writers out
+/// until the triggers exist, so no write falls between the two.
 pub(crate) const POSTGRES: &[&str] = &[
+    "LOCK TABLE opportunity IN SHARE ROW EXCLUSIVE MODE",
     "CREATE TABLE rapport_pipeline (
         owner_id TEXT NOT NULL, stage_name TEXT NOT NULL, is_closed BOOLEAN NOT NULL,
-        deals BIGINT NOT NULL, priced BIGINT NOT NULL, amount NUMERIC NOT NULL,
-        PRIMARY KEY (owner_id, stage_name, is_closed))",
+        deals BIGINT NOT NULL, priced BIGINT NOT NULL, amount NUMERIC NOT NULL)",
+    "CREATE INDEX ix_rapport_pipeline ON rapport_pipeline (owner_id, stage_name, is_closed)",
     "INSERT INTO rapport_pipeline (owner_id, stage_name, is_closed, deals, priced, amount)
         SELECT COALESCE(ownerid, ''), COALESCE(stagename, ''), COALESCE(isclosed, false),
             COUNT(*), COUNT(amount), COALESCE(SUM(amount), 0)
@@ -81,21 +86,16 @@ pub(crate) const POSTGRES: &[&str] = &[
     "CREATE FUNCTION rapport_pipeline_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP <> 'INSERT' AND NOT OLD.isdeleted THEN
-            UPDATE rapport_pipeline SET deals = deals - 1,
-                priced = priced - (CASE WHEN OLD.amount IS NULL THEN 0 ELSE 1 END),
-                amount = amount - COALESCE(OLD.amount, 0)
-            WHERE owner_id = COALESCE(OLD.ownerid, '') AND stage_name = COALESCE(OLD.stagename, '')
-                AND is_closed = COALESCE(OLD.isclosed, false);
+            INSERT INTO rapport_pipeline (owner_id, stage_name, is_closed, deals, priced, amount)
+            VALUES (COALESCE(OLD.ownerid, ''), COALESCE(OLD.stagename, ''),
+                COALESCE(OLD.isclosed, false), -1, CASE WHEN OLD.amount IS NULL THEN 0 ELSE -1 END,
+                -COALESCE(OLD.amount, 0));
         END IF;
         IF TG_OP <> 'DELETE' AND NOT NEW.isdeleted THEN
             INSERT INTO rapport_pipeline (owner_id, stage_name, is_closed, deals, priced, amount)
             VALUES (COALESCE(NEW.ownerid, ''), COALESCE(NEW.stagename, ''),
                 COALESCE(NEW.isclosed, false), 1, CASE WHEN NEW.amount IS NULL THEN 0 ELSE 1 END,
-                COALESCE(NEW.amount, 0))
-            ON CONFLICT (owner_id, stage_name, is_closed) DO UPDATE SET
-                deals = rapport_pipeline.deals + EXCLUDED.deals,
-                priced = rapport_pipeline.priced + EXCLUDED.priced,
-                amount = rapport_pipeline.amount + EXCLUDED.amount;
+                COALESCE(NEW.amount, 0));
         END IF;
         RETURN NULL;
     END $$",
@@ -111,6 +111,29 @@ pub(crate) const POSTGRES: &[&str] = &[
             OR OLD.isdeleted IS DISTINCT FROM NEW.isdeleted)
         EXECUTE FUNCTION rapport_pipeline_change()",
 ];
+
+/// Folds PostgreSQL's change rows into one row per key, in one statement: rows appended
+/// meanwhile by other transactions are not in its snapshot and stay for the next time.
+const COMPACT_POSTGRES: &str = "
+WITH gone AS (
+    DELETE FROM rapport_pipeline
+    RETURNING owner_id, stage_name, is_closed, deals, priced, amount)
+INSERT INTO rapport_pipeline (owner_id, stage_name, is_closed, deals, priced, amount)
+SELECT owner_id, stage_name, is_closed, SUM(deals), SUM(priced), SUM(amount)
+FROM gone GROUP BY owner_id, stage_name, is_closed HAVING SUM(deals) <> 0";
+
+impl crate::backend::Store {
+    /// Folds the pipeline summary's change rows together (PostgreSQL; SQLite keeps one row
+    /// per key already). Run by the server every few seconds and after a bulk load.
+    pub async fn compact_pipeline(&self) -> crate::Result<()> {
+        if self.dialect() == Dialect::Postgres {
+            let mut sql = self.sql();
+            sql.push(COMPACT_POSTGRES);
+            self.execute(sql).await?;
+        }
+        Ok(())
+    }
+}
 
 /// A filter the summary can apply: `OwnerId = …` or `IsClosed = …`.
 enum Key<'p> {
@@ -202,18 +225,19 @@ impl GroupPlan {
                 _ => return None,
             });
         }
-        sql.push(" FROM rapport_pipeline WHERE deals > 0");
-        for key in filter {
+        sql.push(" FROM rapport_pipeline");
+        for (i, key) in filter.into_iter().enumerate() {
             let (column, field, value) = match key {
                 Key::Owner(field, value) => ("owner_id", field, value),
                 Key::Closed(field, value) => ("is_closed", field, value),
             };
-            sql.push(" AND ")
+            sql.push(if i == 0 { " WHERE " } else { " AND " })
                 .push(column)
                 .push(" = ")
                 .param(Param::from_value(value, Col::of(field)));
         }
-        sql.push(" GROUP BY stage_name");
+        // Keys whose deals all went (and, on PostgreSQL, change rows not yet folded) sum to 0.
+        sql.push(" GROUP BY stage_name HAVING SUM(deals) > 0");
         Some(sql)
     }
 }

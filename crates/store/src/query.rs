@@ -721,6 +721,22 @@ impl QueryPlan {
                 }
                 sql.push(")");
             }
+            // The root's own id (a related list's rows, a search's matches): probe each row's
+            // share entry. As an IN list, SQLite may instead walk every record the user may
+            // read (its statistics cannot tell that a parent has few children: a lookup that
+            // is mostly empty looks like one value held by all rows).
+            Cond::Shared { column, with }
+                if column.source == 0 && column.field.field_type == FieldType::Id =>
+            {
+                sql.push("EXISTS (SELECT 1 FROM ")
+                    .ident(&crate::shares::table(&with.object))
+                    .push(" sp WHERE sp.record_id = ");
+                self.column(sql, column);
+                sql.push(" AND sp.user_id = ")
+                    .id_param(&with.user)
+                    .push(")");
+            }
+            // A lookup, against the parent's share rows as a set.
             Cond::Shared { column, with } => {
                 self.column(sql, column);
                 sql.push(" IN (SELECT record_id FROM ")

@@ -192,23 +192,42 @@ async fn pipeline_summary_follows_every_write(db: TestDb) {
         "{open:?}"
     );
 
-    // And they do come from the summary: a count planted there shows in its answers only.
+    // And they do come from the summary: counts planted there show in each of its answers,
+    // and in none of the records'.
     let store = store::Store::connect(&db.url).await.unwrap();
+    store.compact_pipeline().await.unwrap();
     let mut plant = store.sql();
-    plant.push(
-        "UPDATE rapport_pipeline SET deals = deals + 1000 WHERE stage_name = 'Negotiation/Review'",
-    );
+    plant.push("UPDATE rapport_pipeline SET deals = deals + 1000");
     store.execute(plant).await.unwrap();
-    let (summary, records) = questions(&me).remove(1);
-    let planted = answer(&app, &admin, &summary).await;
-    assert!(
-        planted.iter().any(|row| row.contains("Decimal(1001)")),
-        "{planted:?}"
-    );
-    assert!(
-        !answer(&app, &admin, &records)
-            .await
-            .iter()
-            .any(|row| row.contains("Decimal(1001)"))
-    );
+    for (summary, records) in questions(&me) {
+        let planted = answer(&app, &admin, &summary).await;
+        assert_ne!(planted, answer(&app, &admin, &records).await, "{summary}");
+    }
+
+    // A caller whose sharing restricts them reads the records, not the summary: with
+    // opportunities private, a rep sees none of the admin's deals.
+    let rep = app
+        .add_user(
+            &Caller::system(),
+            NewUser {
+                email: "rep@example.com".into(),
+                password: "secret123".into(),
+                name: "Rex Rep".into(),
+                profile: Some("Standard User".into()),
+                role: None,
+                language: Lang::En,
+            },
+        )
+        .await
+        .unwrap();
+    let rep = Caller::user(rep, Lang::En);
+    crate::support::rapport_ok(&db, &["sharing", "default", "Opportunity", "private"]);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    for (summary, _) in questions(&me) {
+        assert_eq!(
+            answer(&app, &rep, &summary).await,
+            Vec::<String>::new(),
+            "{summary}"
+        );
+    }
 }

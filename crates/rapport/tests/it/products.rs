@@ -500,6 +500,12 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(numbers(&one(&api, &counts).await)[0], 2.0);
+
+    // A converted lead's membership is its contact's: deleting the lead leaves it.
+    let members = format!("SELECT Id FROM CampaignMember WHERE CampaignId = '{campaign}'");
+    assert_eq!(api.query(&members).await["totalSize"], 2);
+    app.delete(&app::Caller::system(), &lead).await.unwrap();
+    assert_eq!(api.query(&members).await["totalSize"], 2);
 }
 
 /// A membership's status and person.

@@ -133,7 +133,8 @@ impl Browser {
     }
 
     /// Runs `command` on the element `css` finds, again while the page is being replaced
-    /// under it (a click that submits a form returns before the next page has come).
+    /// under it (a click that submits a form returns before the next page has come) or
+    /// while it is not yet ready for input (a loaded machine lays the page out late).
     async fn on_element(
         &self,
         css: &str,
@@ -154,7 +155,13 @@ impl Browser {
             {
                 Ok(value) => return value,
                 Err(error)
-                    if error["error"] == json!("stale element reference")
+                    if [
+                        "stale element reference",
+                        "element not interactable",
+                        "element click intercepted",
+                    ]
+                    .iter()
+                    .any(|retried| error["error"] == json!(retried))
                         && started.elapsed() < Duration::from_secs(10) =>
                 {
                     tokio::time::sleep(Duration::from_millis(100)).await;
