@@ -122,6 +122,8 @@ impl App {
         if store.dialect() == store::Dialect::Sqlite {
             store.refresh_statistics().await?;
         }
+        // Writes made with no server running (the CLI) leave change rows too.
+        store.compact_pipeline().await?;
         let schema = store.load_schema().await?;
         let app = App {
             store,

@@ -30,6 +30,11 @@ use crate::{App, Caller, Result};
 
 /// Records per rebuild transaction.
 const REBUILD_BATCH: usize = 2000;
+
+/// The lease of the servers' periodic rebuild, and how long it lasts without renewal (a
+/// batch renews it; a holder that died frees it after this long).
+const REBUILD_LEASE_NAME: &str = "share rebuild";
+const REBUILD_LEASE: Duration = Duration::from_secs(60);
 /// How often a process re-reads which objects' rows are built (another process may have
 /// built them).
 const READY_RECHECK: Duration = Duration::from_millis(250);
@@ -201,6 +206,8 @@ impl ShareGraph {
 /// Which objects' rows are built for which sharing version, as this process last read.
 #[derive(Debug, Default)]
 pub(crate) struct SharesState {
+    /// This process's name as a holder of the rebuild lease.
+    lease_holder: std::sync::OnceLock<String>,
     graph: Mutex<Option<Arc<ShareGraph>>>,
     built: Mutex<Option<(Instant, HashMap<String, i64>)>>,
     /// Share tables this process knows exist.
@@ -734,6 +741,32 @@ impl App {
     /// batches; returns the objects built and their record counts. Stops early (to be run
     /// again) when the sharing version moves meanwhile.
     pub async fn rebuild_shares(&self) -> Result<Vec<(String, u64)>> {
+        self.rebuild_shares_with(None).await
+    }
+
+    /// The server's periodic rebuild: done by one process at a time, the holder of a lease
+    /// in the database, so that several servers on one database do not each rebuild the
+    /// same rows. Returns nothing built while another process holds the lease.
+    pub async fn rebuild_shares_as_leader(&self) -> Result<Vec<(String, u64)>> {
+        let holder = self
+            .shares
+            .lease_holder
+            .get_or_init(|| {
+                crate::auth::random_text(16)
+                    .unwrap_or_else(|_| format!("process {}", std::process::id()))
+            })
+            .clone();
+        self.rebuild_shares_with(Some(&holder)).await
+    }
+
+    /// Takes or renews the rebuild lease for `holder` inside `tx`.
+    async fn hold_rebuild_lease(tx: &mut Tx, holder: &str) -> Result<bool> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        let expires_at = now + i64::try_from(REBUILD_LEASE.as_millis()).unwrap_or(i64::MAX);
+        Ok(store::lease::take(tx, REBUILD_LEASE_NAME, holder, now, expires_at).await?)
+    }
+
+    async fn rebuild_shares_with(&self, lease: Option<&str>) -> Result<Vec<(String, u64)>> {
         let schema = self.schema().await?;
         let version = {
             let mut tx = self.store().begin().await?;
@@ -744,17 +777,39 @@ impl App {
         let graph = self.share_graph(version).await?;
         let built = self.built_versions().await?;
         let mut done = Vec::new();
-        for object in schema.objects.iter() {
-            let name = object.name.to_ascii_lowercase();
-            if !graph.materialised(object) || built.get(&name) == Some(&version) {
-                continue;
+        let pending: Vec<&Arc<ObjectDef>> = schema
+            .objects
+            .iter()
+            .filter(|object| {
+                graph.materialised(object)
+                    && built.get(&object.name.to_ascii_lowercase()) != Some(&version)
+            })
+            .collect();
+        if pending.is_empty() {
+            return Ok(done);
+        }
+        if let Some(holder) = lease {
+            let mut tx = self.store().begin().await?;
+            let held = Self::hold_rebuild_lease(&mut tx, holder).await?;
+            tx.commit().await?;
+            if !held {
+                return Ok(done);
             }
+        }
+        for object in pending {
+            let name = object.name.to_ascii_lowercase();
             let mut after: Option<RecordId> = None;
             let mut count = 0u64;
             let mut batches = 0u64;
             loop {
                 let mut tx = self.store().begin().await?;
                 if store::shares::sharing_version_in(&mut tx).await? != version {
+                    return Ok(done);
+                }
+                // The lease is renewed with each batch; lost (expired and taken), we stop.
+                if let Some(holder) = lease
+                    && !Self::hold_rebuild_lease(&mut tx, holder).await?
+                {
                     return Ok(done);
                 }
                 let ids = store::shares::ids_after(&mut tx, object, after.as_ref(), REBUILD_BATCH)
@@ -781,6 +836,11 @@ impl App {
                 *built = None;
             }
             done.push((object.name.clone(), count));
+        }
+        if let Some(holder) = lease {
+            let mut tx = self.store().begin().await?;
+            store::lease::release(&mut tx, REBUILD_LEASE_NAME, holder).await?;
+            tx.commit().await?;
         }
         Ok(done)
     }

@@ -1252,7 +1252,7 @@ async fn serve(app: App, listen: &str, limits: web::LimitSettings) -> anyhow::Re
         let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
             every_second.tick().await;
-            match sharer.rebuild_shares().await {
+            match sharer.rebuild_shares_as_leader().await {
                 Ok(built) => {
                     for (object, records) in built {
                         tracing::info!(%object, records, "share rows rebuilt");

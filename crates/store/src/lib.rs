@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bench;
 pub mod ddl;
 pub mod lead_map;
+pub mod lease;
 pub mod metadata;
 pub mod migrate;
 pub mod plan;

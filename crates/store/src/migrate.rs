@@ -154,7 +154,12 @@ UPDATE rapport_field SET cascade_delete = 1
     WHERE object = 'CampaignMember' AND api_name IN ('LeadId', 'ContactId')
 ";
 
-const STEPS: [(i64, &str, Step); 24] = [
+/// Who holds each background task's lease (see `lease`).
+const LEASE_TABLE: &str = "
+CREATE TABLE rapport_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)
+";
+
+const STEPS: [(i64, &str, Step); 25] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -195,6 +200,7 @@ const STEPS: [(i64, &str, Step); 24] = [
         "memberships deleted with their person",
         Step::Sql(MEMBERS_FOLLOW_PEOPLE),
     ),
+    (25, "background task leases", Step::Sql(LEASE_TABLE)),
 ];
 
 /// Serialises a startup task across processes starting together on one database, for the

@@ -249,8 +249,32 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
             .contains("Alpha Co"),
         "{by_conditions:#?}"
     );
-    let built = app.rebuild_shares().await.unwrap();
+    // Servers rebuild one at a time: while another process holds the rebuild lease, this
+    // one's periodic rebuild does nothing; once that lease expires, it takes over.
+    let store = store::Store::connect(&db.url).await.unwrap();
+    let lease = async |expires_at: i64| {
+        let mut tx = store.begin().await.unwrap();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        let held = store::lease::take(
+            &mut tx,
+            "share rebuild",
+            "another server",
+            now,
+            now + expires_at,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        held
+    };
+    assert!(lease(600_000).await);
+    assert_eq!(app.rebuild_shares_as_leader().await.unwrap(), []);
+    assert!(!uses_share_rows(&app, &east).await);
+    assert!(lease(-1_000).await, "the holder renews its own lease");
+    let built = app.rebuild_shares_as_leader().await.unwrap();
     assert_eq!(built, [("Account".to_string(), 6)]);
+    assert!(lease(600_000).await, "released once the rebuild is done");
+    assert!(lease(-1_000).await);
     assert!(uses_share_rows(&app, &east).await);
     assert!(
         !uses_share_rows(&app, &admin).await,
