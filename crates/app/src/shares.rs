@@ -847,9 +847,20 @@ impl App {
 
     /// Compares every materialised object's share rows with the readers computed afresh;
     /// returns one line per difference (empty when the rows are right).
+    /// It reads one snapshot and takes no write lock, so writers go on meanwhile.
     pub async fn check_shares(&self) -> Result<Vec<String>> {
         let schema = self.schema().await?;
+        // The share tables first, in a short write of their own.
         let mut tx = self.store().begin().await?;
+        let version = store::shares::sharing_version_in(&mut tx).await?;
+        let graph = self.share_graph(version).await?;
+        for object in schema.objects.iter() {
+            if graph.materialised(object) {
+                self.ensure_share_table(&mut tx, object).await?;
+            }
+        }
+        tx.commit().await?;
+        let mut tx = self.store().begin_snapshot().await?;
         let version = store::shares::sharing_version_in(&mut tx).await?;
         let graph = self.share_graph(version).await?;
         let mut problems = Vec::new();
@@ -857,7 +868,14 @@ impl App {
             if !graph.materialised(object) {
                 continue;
             }
-            self.ensure_share_table(&mut tx, object).await?;
+            if !self.knows_share_table(object) {
+                // Sharing changed between the two transactions: check again.
+                problems.push(format!(
+                    "{}: sharing changed while checking; run the check again",
+                    object.name
+                ));
+                continue;
+            }
             let stored = store::shares::all_rows(&mut tx, object).await?;
             let mut after: Option<RecordId> = None;
             let mut expected: HashSet<Row> = HashSet::new();

@@ -122,6 +122,26 @@ impl Store {
         )
     }
 
+    /// Starts a transaction that only reads, from one snapshot of the database: on SQLite a
+    /// deferred transaction, which takes no write lock (writers go on beside it); on
+    /// PostgreSQL a repeatable-read one. A long consistency check runs in one.
+    pub async fn begin_snapshot(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::new(
+                Conn::Sqlite(pool.begin_with("BEGIN DEFERRED").await?, self.clone()),
+                None,
+            ),
+            Pool::Postgres(pool) => Tx::new(
+                Conn::Postgres(
+                    pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                        .await?,
+                    self.clone(),
+                ),
+                None,
+            ),
+        })
+    }
+
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so a transaction that reads then writes cannot fail half-way on a lock.
     pub async fn begin(&self) -> Result<Tx> {

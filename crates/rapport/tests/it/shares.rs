@@ -282,6 +282,20 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
     );
     assert_eq!(answers(&app, &users).await, by_conditions);
     assert_eq!(app.check_shares().await.unwrap(), Vec::<String>::new());
+    // The check reads a snapshot: a write can begin and commit while one is open.
+    let mut snapshot = store.begin_snapshot().await.unwrap();
+    store::shares::sharing_version_in(&mut snapshot)
+        .await
+        .unwrap();
+    let mut write = tokio::time::timeout(std::time::Duration::from_secs(2), store.begin())
+        .await
+        .expect("a write begins beside a snapshot")
+        .unwrap();
+    store::lease::take(&mut write, "a test", "a writer", 0, 1)
+        .await
+        .unwrap();
+    write.commit().await.unwrap();
+    drop(snapshot);
 
     // Writes keep the rows current: a new account, a rename (the sort key), a transfer, a
     // contact moved to another account, a deleted and restored contact, a manual share.
