@@ -280,15 +280,7 @@ impl App {
                         .await?;
                     let fill =
                         fill_empty(&account_object, &existing, lead, &to_account, &[], false);
-                    let account_id = existing
-                        .id()
-                        .cloned()
-                        .ok_or_else(crate::records::not_found)?;
-                    if !fill.is_empty() {
-                        self.update_one_in(work, caller, "Account", &account_id, fill)
-                            .await?;
-                    }
-                    accounts[i] = Some(account_id);
+                    accounts[i] = Some(self.fill_in(work, caller, &existing, fill).await?);
                 }
                 None => {
                     let mut input = mapped(&account_object, lead, &to_account);
@@ -325,15 +317,7 @@ impl App {
                         &KEPT_ON_EXISTING_CONTACT,
                         plan.convert.overwrite_lead_source,
                     );
-                    let contact_id = existing
-                        .id()
-                        .cloned()
-                        .ok_or_else(crate::records::not_found)?;
-                    if !fill.is_empty() {
-                        self.update_one_in(work, caller, "Contact", &contact_id, fill)
-                            .await?;
-                    }
-                    contacts[i] = Some(contact_id);
+                    contacts[i] = Some(self.fill_in(work, caller, &existing, fill).await?);
                 }
                 None => {
                     let mut input = mapped(&contact_object, lead, &to_contact);
@@ -349,7 +333,9 @@ impl App {
 
         // The opportunities: named for the company, at the first stage, closing at the end
         // of the fiscal quarter, from the lead's most recent campaign.
-        let campaign_of = if opportunity_object.field("CampaignId").is_some() {
+        let makes_opportunities = plans.iter().any(|p| !p.convert.do_not_create_opportunity);
+        let campaign_of = if makes_opportunities && opportunity_object.field("CampaignId").is_some()
+        {
             self.latest_campaigns(work, &lead_ids).await?
         } else {
             HashMap::new()
@@ -482,6 +468,25 @@ impl App {
         self.count_converted_in_campaigns(work, caller, &campaigns)
             .await?;
         Ok(converted)
+    }
+
+    /// Writes the fields a lead fills into an existing record (when there are any); its id.
+    async fn fill_in(
+        &self,
+        work: &mut Work,
+        caller: &Caller,
+        existing: &crate::Record,
+        fill: RecordInput,
+    ) -> Result<RecordId> {
+        let id = existing
+            .id()
+            .cloned()
+            .ok_or_else(crate::records::not_found)?;
+        if !fill.is_empty() {
+            self.update_one_in(work, caller, &existing.object.name, &id, fill)
+                .await?;
+        }
+        Ok(id)
     }
 
     /// An existing record a lead converts into, as the caller sees it (an id the caller

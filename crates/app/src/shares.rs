@@ -788,14 +788,6 @@ impl App {
         if pending.is_empty() {
             return Ok(done);
         }
-        if let Some(holder) = lease {
-            let mut tx = self.store().begin().await?;
-            let held = Self::hold_rebuild_lease(&mut tx, holder).await?;
-            tx.commit().await?;
-            if !held {
-                return Ok(done);
-            }
-        }
         for object in pending {
             let name = object.name.to_ascii_lowercase();
             let mut after: Option<RecordId> = None;
@@ -806,7 +798,8 @@ impl App {
                 if store::shares::sharing_version_in(&mut tx).await? != version {
                     return Ok(done);
                 }
-                // The lease is renewed with each batch; lost (expired and taken), we stop.
+                // The lease is taken with the first batch and renewed with each one after;
+                // held by another process (or lost to one), we stop.
                 if let Some(holder) = lease
                     && !Self::hold_rebuild_lease(&mut tx, holder).await?
                 {

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Mutex;
 
 use crate::backend::Store;
-use crate::sql::Col;
+use crate::sql::{Col, Sql};
 use crate::{Result, StoreError};
 
 /// Numbers taken from the database at a time.
@@ -35,23 +35,8 @@ impl Store {
             }
         }
         let size = count.max(BLOCK);
-        let mut sql = self.sql();
-        sql.push("UPDATE rapport_sequence SET next_value = next_value + ")
-            .int_param(
-                i64::try_from(size)
-                    .map_err(|_| StoreError::Corrupt("id block too large".into()))?,
-            )
-            .push(" WHERE name = 'record' RETURNING next_value");
-        let rows = self.fetch(sql, &[Col::Int]).await?;
-        let end = rows
-            .first()
-            .and_then(|row| row.first())
-            .and_then(|v| match v {
-                model::Value::Decimal(d) => u64::try_from(*d).ok(),
-                _ => None,
-            })
-            .ok_or_else(|| StoreError::Corrupt("rapport_sequence has no 'record' row".into()))?;
-        let block = end - size..end;
+        let rows = self.fetch(advance(self.sql(), size)?, &[Col::Int]).await?;
+        let block = advanced(&rows, size)?;
         let mut cached = self
             .ids
             .cached
@@ -70,13 +55,22 @@ impl Store {
 /// the exception, not the rule.
 pub async fn reserve_in(tx: &mut crate::Tx, count: u64) -> Result<Range<u64>> {
     let size = count.max(1);
-    let mut sql = tx.sql();
+    let rows = tx.fetch(advance(tx.sql(), size)?, &[Col::Int]).await?;
+    advanced(&rows, size)
+}
+
+/// The statement that moves the record sequence on by `size`, returning where it now ends.
+fn advance(mut sql: Sql, size: u64) -> Result<Sql> {
     sql.push("UPDATE rapport_sequence SET next_value = next_value + ")
         .int_param(
             i64::try_from(size).map_err(|_| StoreError::Corrupt("id block too large".into()))?,
         )
         .push(" WHERE name = 'record' RETURNING next_value");
-    let rows = tx.fetch(sql, &[Col::Int]).await?;
+    Ok(sql)
+}
+
+/// The `size` numbers that `advance` reserved, from the end it returned.
+fn advanced(rows: &[Vec<model::Value>], size: u64) -> Result<Range<u64>> {
     let end = rows
         .first()
         .and_then(|row| row.first())

@@ -295,13 +295,8 @@ impl QueryPlan {
                 // hundred parents, and gathering every record the user may read first
                 // would cost more than probing those.
                 Some(Cond::Shared { column, with }) => {
-                    sql.push(" AND EXISTS (SELECT 1 FROM ")
-                        .ident(&crate::shares::table(&with.object))
-                        .push(" sp WHERE sp.record_id = ");
-                    self.column(sql, column);
-                    sql.push(" AND sp.user_id = ")
-                        .id_param(&with.user)
-                        .push(")");
+                    sql.push(" AND ");
+                    self.share_probe(sql, column, with);
                 }
                 Some(visible) => {
                     sql.push(" AND ");
@@ -516,6 +511,18 @@ impl QueryPlan {
         sql
     }
 
+    /// `column` (a record id) has a share row for the user: probed per row through the
+    /// share table's `(record_id, user_id)` index.
+    fn share_probe(&self, sql: &mut Sql, column: &Column, with: &SharedWith) {
+        sql.push("EXISTS (SELECT 1 FROM ")
+            .ident(&crate::shares::table(&with.object))
+            .push(" sp WHERE sp.record_id = ");
+        self.column(sql, column);
+        sql.push(" AND sp.user_id = ")
+            .id_param(&with.user)
+            .push(")");
+    }
+
     fn condition(&self, sql: &mut Sql, cond: &Cond) {
         match cond {
             Cond::Compare { column, op, value } => {
@@ -728,13 +735,7 @@ impl QueryPlan {
             Cond::Shared { column, with }
                 if column.source == 0 && column.field.field_type == FieldType::Id =>
             {
-                sql.push("EXISTS (SELECT 1 FROM ")
-                    .ident(&crate::shares::table(&with.object))
-                    .push(" sp WHERE sp.record_id = ");
-                self.column(sql, column);
-                sql.push(" AND sp.user_id = ")
-                    .id_param(&with.user)
-                    .push(")");
+                self.share_probe(sql, column, with);
             }
             // A lookup, against the parent's share rows as a set.
             Cond::Shared { column, with } => {
