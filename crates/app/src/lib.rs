@@ -14,6 +14,7 @@ pub mod dates;
 pub mod derive;
 pub mod error;
 pub mod forecast;
+mod groups;
 mod keyset;
 pub mod lead_map;
 pub mod logins;

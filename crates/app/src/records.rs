@@ -423,60 +423,87 @@ async fn check_references(
     Ok(errors)
 }
 
-/// Checks unique fields against each other within the batch and against stored records.
-async fn check_unique(
-    tx: &mut Tx,
-    object: &ObjectDef,
-    rows: &[&Vec<Value>],
-    own_ids: &[&RecordId],
-) -> Result<HashMap<usize, Vec<RecordError>>> {
-    let mut errors: HashMap<usize, Vec<RecordError>> = HashMap::new();
-    let Some(id_field) = object.field("Id") else {
-        return Ok(errors);
-    };
-    for (p, field) in object.fields.iter().enumerate().filter(|(_, f)| f.unique) {
-        let duplicate = |other: &RecordId| {
+impl App {
+    /// Checks unique fields against each other within the batch and against stored records.
+    /// The error names the record that holds the value only when the caller may read it:
+    /// naming a record they cannot see would tell them it exists.
+    async fn check_unique(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        object: &ObjectDef,
+        rows: &[&Vec<Value>],
+        own_ids: &[&RecordId],
+    ) -> Result<HashMap<usize, Vec<RecordError>>> {
+        let mut errors: HashMap<usize, Vec<RecordError>> = HashMap::new();
+        let Some(id_field) = object.field("Id") else {
+            return Ok(errors);
+        };
+        let duplicate = |field: &FieldDef, other: Option<&RecordId>| {
+            let on = match other {
+                Some(other) => format!("record with id: {other}"),
+                None => "another record".to_string(),
+            };
             RecordError::on_field(
                 ErrorCode::DuplicateValue,
                 &field.name,
                 format!(
-                    "duplicate value found: {} duplicates value on record with id: {other}",
+                    "duplicate value found: {} duplicates value on {on}",
                     field.name
                 ),
             )
         };
-        let mut seen: HashMap<&Value, usize> = HashMap::new();
-        let mut values = Vec::new();
-        for (r, row) in rows.iter().enumerate() {
-            let value = &row[p];
-            if value.is_null() {
-                continue;
-            }
-            if let Some(&first) = seen.get(value) {
-                errors.entry(r).or_default().push(duplicate(own_ids[first]));
-                continue;
-            }
-            seen.insert(value, r);
-            values.push(value.clone());
-        }
-        for chunk in values.chunks(1000) {
-            let mut select = Select::new(object, vec![id_field, field]);
-            select.filter = Some(Filter::any_of(&field.name, chunk.to_vec()));
-            select.deleted = Deleted::Include;
-            for stored in store::records::select_in(tx, &select).await? {
-                let (Some(Value::Id(stored_id)), Some(value)) = (stored.first(), stored.get(1))
-                else {
+        // (row, field, the stored record holding the value)
+        let mut stored_clashes: Vec<(usize, &FieldDef, RecordId)> = Vec::new();
+        for (p, field) in object.fields.iter().enumerate().filter(|(_, f)| f.unique) {
+            let mut seen: HashMap<&Value, usize> = HashMap::new();
+            let mut values = Vec::new();
+            for (r, row) in rows.iter().enumerate() {
+                let value = &row[p];
+                if value.is_null() {
                     continue;
-                };
-                if let Some(&r) = seen.get(value)
-                    && own_ids[r] != stored_id
-                {
-                    errors.entry(r).or_default().push(duplicate(stored_id));
+                }
+                if let Some(&first) = seen.get(value) {
+                    errors
+                        .entry(r)
+                        .or_default()
+                        .push(duplicate(field, Some(own_ids[first])));
+                    continue;
+                }
+                seen.insert(value, r);
+                values.push(value.clone());
+            }
+            for chunk in values.chunks(1000) {
+                let mut select = Select::new(object, vec![id_field, field]);
+                select.filter = Some(Filter::any_of(&field.name, chunk.to_vec()));
+                select.deleted = Deleted::Include;
+                for stored in store::records::select_in(tx, &select).await? {
+                    let (Some(Value::Id(stored_id)), Some(value)) = (stored.first(), stored.get(1))
+                    else {
+                        continue;
+                    };
+                    if let Some(&r) = seen.get(value)
+                        && own_ids[r] != stored_id
+                    {
+                        stored_clashes.push((r, field, stored_id.clone()));
+                    }
                 }
             }
         }
+        if stored_clashes.is_empty() {
+            return Ok(errors);
+        }
+        let ids: Vec<RecordId> = stored_clashes.iter().map(|(_, _, id)| id.clone()).collect();
+        let readable = self.readable_ids_in(tx, caller, object, &ids).await?;
+        for (r, field, other) in stored_clashes {
+            let named = readable.as_ref().is_none_or(|ids| ids.contains(&other));
+            errors
+                .entry(r)
+                .or_default()
+                .push(duplicate(field, named.then_some(&other)));
+        }
+        Ok(errors)
     }
-    Ok(errors)
 }
 
 /// Rows for the history object of `object`: one per tracked field that changed (or one
@@ -1175,7 +1202,10 @@ impl App {
         {
             errors.entry(r).or_default().append(&mut errs);
         }
-        for (r, mut errs) in check_unique(tx, &object, &row_refs, &id_refs).await? {
+        for (r, mut errs) in self
+            .check_unique(tx, &caller, &object, &row_refs, &id_refs)
+            .await?
+        {
             errors.entry(r).or_default().append(&mut errs);
         }
         let failed: HashSet<usize> = errors.keys().copied().collect();
@@ -1200,6 +1230,11 @@ impl App {
         for (r, mut errs) in self
             .campaign_rules_on_insert(tx, schema, &object, &mut rows, &failed, now)
             .await?
+        {
+            errors.entry(r).or_default().append(&mut errs);
+        }
+        for (r, mut errs) in
+            crate::groups::membership_rules_on_insert(tx, schema, &object, &rows, &failed).await?
         {
             errors.entry(r).or_default().append(&mut errs);
         }
@@ -1728,7 +1763,10 @@ impl App {
         }
         let new_rows: Vec<&Vec<Value>> = changes.iter().map(|(_, _, _, new)| new).collect();
         let own_ids: Vec<&RecordId> = changes.iter().map(|(_, id, _, _)| id).collect();
-        for (r, mut errs) in check_unique(tx, &object, &new_rows, &own_ids).await? {
+        for (r, mut errs) in self
+            .check_unique(tx, caller, &object, &new_rows, &own_ids)
+            .await?
+        {
             errors.entry(r).or_default().append(&mut errs);
         }
         for (r, mut errs) in self

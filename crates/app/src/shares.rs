@@ -57,6 +57,36 @@ pub(crate) struct ShareGraph {
     rules: Vec<RuleReaders>,
 }
 
+/// Each group's users, through the groups inside it (at any depth): a group in a group
+/// passes on everything shared with the outer group, as in Salesforce. `direct` holds each
+/// group's own members, users and groups alike. A cycle (refused on write, but possible in
+/// data from elsewhere) ends where it meets a group already visited.
+fn users_of_groups(direct: &HashMap<RecordId, Vec<RecordId>>) -> HashMap<RecordId, Vec<RecordId>> {
+    let mut users_of = HashMap::new();
+    for group in direct.keys() {
+        let mut users = Vec::new();
+        let mut seen_users = HashSet::new();
+        let mut visited = HashSet::from([group]);
+        let mut pending = vec![group];
+        while let Some(at) = pending.pop() {
+            for member in direct.get(at).into_iter().flatten() {
+                if member.key_prefix() == GROUP_PREFIX {
+                    if visited.insert(member) {
+                        pending.push(member);
+                    }
+                } else if seen_users.insert(member) {
+                    users.push(member.clone());
+                }
+            }
+        }
+        users_of.insert(group.clone(), users);
+    }
+    users_of
+}
+
+/// The key prefix of Group ids (public groups and queues).
+pub(crate) const GROUP_PREFIX: &str = "00G";
+
 /// A sharing rule, resolved: which records it shares and with which users.
 #[derive(Debug)]
 pub(crate) struct RuleReaders {
@@ -282,6 +312,7 @@ impl App {
                 graph.users_in.entry(role).or_default().push(id.clone());
             }
         }
+        let mut direct: HashMap<RecordId, Vec<RecordId>> = HashMap::new();
         for member in self
             .find(
                 &system,
@@ -293,12 +324,13 @@ impl App {
             )
             .await?
         {
-            if let (Some(group), Some(user)) =
+            if let (Some(group), Some(member)) =
                 (id_of(&member, "GroupId"), id_of(&member, "UserOrGroupId"))
             {
-                graph.members.entry(group).or_default().push(user);
+                direct.entry(group).or_default().push(member);
             }
         }
+        graph.members = users_of_groups(&direct);
         let role_named = |name: &str| {
             roles.iter().find_map(|r| {
                 let found = r

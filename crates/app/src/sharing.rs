@@ -577,25 +577,73 @@ impl App {
         Ok(id)
     }
 
-    /// Adds a user to a group or queue (`rapport group member add GROUP EMAIL`).
-    pub async fn add_group_member(&self, caller: &Caller, group: &str, email: &str) -> Result<()> {
+    /// Adds a user (`member` is their login) or a public group (`member` is its name) to a
+    /// group or queue (`rapport group member add GROUP MEMBER`).
+    pub async fn add_group_member(&self, caller: &Caller, group: &str, member: &str) -> Result<()> {
         self.require_admin(caller).await?;
-        let group_id = self
-            .id_by_name("Group", group)
-            .await?
-            .ok_or_else(|| AppError::one(ErrorCode::NotFound, format!("no group named {group}")))?;
-        let user = self.user_id_by_email(email).await?.ok_or_else(|| {
-            AppError::one(
-                ErrorCode::NotFound,
-                format!("no user with the login {email}"),
-            )
-        })?;
+        let group_id = self.group_named(group).await?;
+        let member = self.user_or_group(member).await?;
         let mut input = crate::records::RecordInput::new();
         input.insert("GroupId".into(), group_id.to_18().into());
-        input.insert("UserOrGroupId".into(), user.to_18().into());
+        input.insert("UserOrGroupId".into(), member.to_18().into());
         self.create(caller, "GroupMember", input).await?;
         self.forget_access();
         Ok(())
+    }
+
+    /// Takes a user or group out of a group or queue (`rapport group member remove`).
+    pub async fn remove_group_member(
+        &self,
+        caller: &Caller,
+        group: &str,
+        member: &str,
+    ) -> Result<()> {
+        self.require_admin(caller).await?;
+        let group_id = self.group_named(group).await?;
+        let member_id = self.user_or_group(member).await?;
+        let found = self
+            .find(
+                caller,
+                "GroupMember",
+                &["Id"],
+                Some(store::Filter::And(vec![
+                    store::Filter::eq("GroupId", Value::Id(group_id)),
+                    store::Filter::eq("UserOrGroupId", Value::Id(member_id)),
+                ])),
+                Vec::new(),
+                None,
+            )
+            .await?;
+        if found.is_empty() {
+            return Err(AppError::one(
+                ErrorCode::NotFound,
+                format!("{member} is not a member of {group}"),
+            ));
+        }
+        for membership in found.iter().filter_map(|m| m.id()) {
+            self.delete(caller, &membership.to_18()).await?;
+        }
+        self.forget_access();
+        Ok(())
+    }
+
+    async fn group_named(&self, name: &str) -> Result<RecordId> {
+        self.id_by_name("Group", name)
+            .await?
+            .ok_or_else(|| AppError::one(ErrorCode::NotFound, format!("no group named {name}")))
+    }
+
+    /// A user by login (anything with an `@`) or a group by name.
+    async fn user_or_group(&self, name: &str) -> Result<RecordId> {
+        if !name.contains('@') {
+            return self.group_named(name).await;
+        }
+        self.user_id_by_email(name).await?.ok_or_else(|| {
+            AppError::one(
+                ErrorCode::NotFound,
+                format!("no user with the login {name}"),
+            )
+        })
     }
 
     /// The sharing rules of an object (every object's when `None`).
@@ -890,13 +938,14 @@ impl App {
             .collect())
     }
 
-    /// Shares one record with a user by hand (`rapport share`): the owner, someone above
-    /// them, or an administrator may. `access` is read or edit; sharing again replaces it.
+    /// Shares one record by hand (`rapport share`) with a user (`with` is their login) or
+    /// a public group (`with` is its name): the owner, someone above them, or an
+    /// administrator may. `access` is read or edit; sharing again replaces it.
     pub async fn share_record(
         &self,
         caller: &Caller,
         record: &str,
-        email: &str,
+        with: &str,
         access: &str,
     ) -> Result<()> {
         let level = match access.to_ascii_lowercase().as_str() {
@@ -930,12 +979,7 @@ impl App {
                     ),
                 )
             })?;
-        let user = self.user_id_by_email(email).await?.ok_or_else(|| {
-            AppError::one(
-                ErrorCode::NotFound,
-                format!("no user with the login {email}"),
-            )
-        })?;
+        let user = self.user_or_group(with).await?;
         let system = Caller::system();
         let existing = self
             .find(
@@ -967,6 +1011,18 @@ impl App {
         ids: &[RecordId],
     ) -> Result<Option<HashSet<RecordId>>> {
         self.allowed(None, caller, object, ids, Want::Read).await
+    }
+
+    /// Which of `ids` the caller may read, inside `tx`; `None` when all of them.
+    pub(crate) async fn readable_ids_in(
+        &self,
+        tx: &mut store::Tx,
+        caller: &Caller,
+        object: &ObjectDef,
+        ids: &[RecordId],
+    ) -> Result<Option<HashSet<RecordId>>> {
+        self.allowed(Some(tx), caller, object, ids, Want::Read)
+            .await
     }
 
     /// Which of `ids` the caller may read or edit; `None` when all of them.

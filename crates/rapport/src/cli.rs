@@ -64,9 +64,10 @@ enum Command {
     /// Public groups and queues.
     #[command(subcommand)]
     Group(GroupCommand),
-    /// Shares one record with a user by hand (as its owner, or --as someone above them).
+    /// Shares one record by hand (as its owner, or --as someone above them).
     Share {
         record: String,
+        /// A user's login, or a public group's name.
         #[arg(long)]
         with: String,
         /// read or edit.
@@ -222,8 +223,10 @@ enum GroupCommand {
 
 #[derive(Subcommand)]
 enum MemberCommand {
-    /// Adds a user to a group or queue.
-    Add { group: String, email: String },
+    /// Adds a user (by login) or a public group (by name) to a group or queue.
+    Add { group: String, member: String },
+    /// Takes a user (by login) or a group (by name) out of a group or queue.
+    Remove { group: String, member: String },
 }
 
 #[derive(Subcommand)]
@@ -778,12 +781,19 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 .map_err(explain)?;
             writeln!(out, "{id}")?;
         }
-        Command::Group(GroupCommand::Member(MemberCommand::Add { group, email })) => {
+        Command::Group(GroupCommand::Member(MemberCommand::Add { group, member })) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;
-            app.add_group_member(&caller, &group, &email)
+            app.add_group_member(&caller, &group, &member)
                 .await
                 .map_err(explain)?;
-            writeln!(out, "{email} is in {group}")?;
+            writeln!(out, "{member} is in {group}")?;
+        }
+        Command::Group(GroupCommand::Member(MemberCommand::Remove { group, member })) => {
+            let caller = app.cli_caller(None).await.map_err(explain)?;
+            app.remove_group_member(&caller, &group, &member)
+                .await
+                .map_err(explain)?;
+            writeln!(out, "{member} is no longer in {group}")?;
         }
         Command::Sharing(SharingCommand::Default { object, level }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

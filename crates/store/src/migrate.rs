@@ -154,12 +154,21 @@ UPDATE rapport_field SET cascade_delete = 1
     WHERE object = 'CampaignMember' AND api_name IN ('LeadId', 'ContactId')
 ";
 
+/// Groups hold groups, and records are shared by hand with groups: both lookups point at
+/// users or groups (as the catalogue now says for new orgs). A membership is made or
+/// removed, never changed.
+const MEMBERS_MAY_BE_GROUPS: &str = "
+UPDATE rapport_field SET reference_to = 'User,Group', label_en = 'User or Group', label_zh = '用户或小组'
+    WHERE object IN ('GroupMember', 'RecordShare') AND api_name = 'UserOrGroupId';
+UPDATE rapport_field SET create_only = 1 WHERE object = 'GroupMember'
+";
+
 /// Who holds each background task's lease (see `lease`).
 const LEASE_TABLE: &str = "
 CREATE TABLE rapport_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)
 ";
 
-const STEPS: [(i64, &str, Step); 25] = [
+const STEPS: [(i64, &str, Step); 26] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -201,6 +210,7 @@ const STEPS: [(i64, &str, Step); 25] = [
         Step::Sql(MEMBERS_FOLLOW_PEOPLE),
     ),
     (25, "background task leases", Step::Sql(LEASE_TABLE)),
+    (26, "groups in groups", Step::Sql(MEMBERS_MAY_BE_GROUPS)),
 ];
 
 /// Serialises a startup task across processes starting together on one database, for the

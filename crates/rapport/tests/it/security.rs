@@ -1732,3 +1732,254 @@ async fn queues_and_groups_share_records(db: TestDb) {
         "ok:0"
     );
 }
+
+crate::both_backends!(groups_inside_groups);
+
+/// A public group inside another passes on what is shared with the outer one (sharing
+/// rules, queue ownership), and manual shares reach a group's members; cycles, queues inside
+/// groups and repeated members are refused; taking a group out takes its access away. Each
+/// answer is checked through the sharing conditions (rows stale) and through rebuilt rows.
+async fn groups_inside_groups(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let inner = add_user(&app, &admin, "inner@example.com", None, None).await;
+    let outer = add_user(&app, &admin, "outer@example.com", None, None).await;
+    let outsider = add_user(&app, &admin, "outsider@example.com", None, None).await;
+    for object in ["Account", "Lead"] {
+        app.set_sharing_default(&admin, object, "private")
+            .await
+            .unwrap();
+    }
+    for args in [
+        &["group", "add", "Outer"][..],
+        &["group", "add", "Inner"],
+        &["group", "add", "Desk", "--queue"],
+        &["group", "member", "add", "Outer", "outer@example.com"],
+        &["group", "member", "add", "Inner", "inner@example.com"],
+        &["group", "member", "add", "Outer", "Inner"],
+        &["group", "member", "add", "Desk", "Inner"],
+    ] {
+        rapport_ok(&db, args);
+    }
+    rapport_ok(
+        &db,
+        &[
+            "sharing",
+            "rule",
+            "add",
+            "Account",
+            "--name",
+            "EnergyToOuter",
+            "--where",
+            "Industry = 'Energy'",
+            "--share-with-group",
+            "Outer",
+            "--access",
+            "read",
+        ],
+    );
+    app.create(
+        &admin,
+        "Account",
+        input(json!({"Name": "Grid Co", "Industry": "Energy"})),
+    )
+    .await
+    .unwrap();
+    let solo = app
+        .create(&admin, "Account", input(json!({"Name": "Solo Co"})))
+        .await
+        .unwrap();
+    let desk = app
+        .query(
+            &admin,
+            "SELECT Id FROM Group WHERE Name = 'Desk'",
+            QueryOptions {
+                page_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .rows[0]
+        .id
+        .clone()
+        .unwrap();
+    app.create(
+        &admin,
+        "Lead",
+        input(json!({"LastName": "Queued", "Company": "Q Co", "OwnerId": desk.to_18()})),
+    )
+    .await
+    .unwrap();
+    rapport_ok(
+        &db,
+        &[
+            "share",
+            &solo.to_18(),
+            "--with",
+            "Inner",
+            "--access",
+            "read",
+        ],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // (accounts, leads) each user reads.
+    let seen = |app: App| {
+        let (inner, outer, outsider) = (inner.clone(), outer.clone(), outsider.clone());
+        async move {
+            let mut seen = Vec::new();
+            for caller in [&inner, &outer, &outsider] {
+                seen.push((
+                    code(&app, caller, "SELECT Id FROM Account").await,
+                    code(&app, caller, "SELECT Id FROM Lead").await,
+                ));
+            }
+            seen
+        }
+    };
+    let pair = |a: &str, l: &str| (a.to_string(), l.to_string());
+    let expected = vec![
+        // the rule through Outer, the manual share to Inner; the queue's lead through Inner
+        pair("ok:2", "ok:1"),
+        // the rule only: a share with Inner does not reach the group holding it
+        pair("ok:1", "ok:0"),
+        pair("ok:0", "ok:0"),
+    ];
+    assert_eq!(seen(app.clone()).await, expected, "by the conditions");
+    app.rebuild_shares().await.unwrap();
+    assert_eq!(seen(db.app().await).await, expected, "by the share rows");
+
+    // What cannot be a member.
+    for (args, says) in [
+        (["Inner", "Outer"], "member of itself"),
+        (["Inner", "Inner"], "member of itself"),
+        (["Outer", "Desk"], "a queue cannot be a member of a group"),
+        (["Outer", "Inner"], "is already a member of group"),
+    ] {
+        let error = crate::support::rapport_err(&db, &["group", "member", "add", args[0], args[1]]);
+        assert!(error.contains(says), "{args:?}: {error}");
+    }
+    let memberships = app
+        .query(
+            &admin,
+            "SELECT Id FROM GroupMember WHERE Group.Name = 'Outer'",
+            QueryOptions {
+                page_size: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(memberships.total_size, 2, "nothing refused was written");
+    // A membership is made or removed, never changed.
+    let first = memberships.rows[0].id.clone().unwrap();
+    assert_eq!(
+        error_code(
+            app.update(
+                &admin,
+                "GroupMember",
+                Update {
+                    id: first.to_18(),
+                    input: input(
+                        json!({"UserOrGroupId": outsider.user_id.clone().unwrap().to_18()})
+                    ),
+                    if_unmodified_since: None,
+                },
+            )
+            .await
+        ),
+        "INVALID_FIELD_FOR_INSERT_UPDATE"
+    );
+
+    // Taking Inner out of Outer and the queue takes the rule and the lead from its members;
+    // the manual share to Inner stays.
+    rapport_ok(&db, &["group", "member", "remove", "Outer", "Inner"]);
+    rapport_ok(&db, &["group", "member", "remove", "Desk", "Inner"]);
+    let error = crate::support::rapport_err(&db, &["group", "member", "remove", "Outer", "Inner"]);
+    assert!(error.contains("Inner is not a member of Outer"), "{error}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let expected = vec![
+        pair("ok:1", "ok:0"),
+        pair("ok:1", "ok:0"),
+        pair("ok:0", "ok:0"),
+    ];
+    assert_eq!(seen(app.clone()).await, expected, "by the conditions");
+    app.rebuild_shares().await.unwrap();
+    assert_eq!(seen(db.app().await).await, expected, "by the share rows");
+}
+
+crate::both_backends!(duplicate_values_name_only_visible_records);
+
+/// A unique value already held by a record the caller cannot read is refused without
+/// naming that record; one they can read is named, as Salesforce does.
+async fn duplicate_values_name_only_visible_records(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let rep = add_user(&app, &admin, "rep@example.com", None, None).await;
+    app.add_field(app::setup::NewField {
+        object: "Account".into(),
+        name: "Code__c".into(),
+        field_type: Some(model::FieldType::Text),
+        length: Some(20),
+        unique: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    app.set_sharing_default(&admin, "Account", "private")
+        .await
+        .unwrap();
+    let hidden = app
+        .create(
+            &admin,
+            "Account",
+            input(json!({"Name": "Hidden Co", "Code__c": "H-1"})),
+        )
+        .await
+        .unwrap();
+    let own = app
+        .create(
+            &rep,
+            "Account",
+            input(json!({"Name": "Own Co", "Code__c": "O-1"})),
+        )
+        .await
+        .unwrap();
+    let message = |result: app::Result<model::RecordId>| match result {
+        Err(app::AppError::Rejected(errors)) => {
+            assert_eq!(errors[0].code.as_str(), "DUPLICATE_VALUE");
+            errors[0].message.clone()
+        }
+        other => panic!("expected DUPLICATE_VALUE, got {other:?}"),
+    };
+    let hidden_clash = message(
+        app.create(
+            &rep,
+            "Account",
+            input(json!({"Name": "Mine", "Code__c": "H-1"})),
+        )
+        .await,
+    );
+    assert!(
+        hidden_clash.ends_with("duplicates value on another record")
+            && !hidden_clash.contains(hidden.as_str15()),
+        "{hidden_clash}"
+    );
+    let own_clash = message(
+        app.create(
+            &rep,
+            "Account",
+            input(json!({"Name": "Mine", "Code__c": "O-1"})),
+        )
+        .await,
+    );
+    assert!(own_clash.contains(own.as_str15()), "{own_clash}");
+    // The administrator reads every record, so is told which one.
+    let admin_clash = message(
+        app.create(
+            &admin,
+            "Account",
+            input(json!({"Name": "Theirs", "Code__c": "H-1"})),
+        )
+        .await,
+    );
+    assert!(admin_clash.contains(hidden.as_str15()), "{admin_clash}");
+}
