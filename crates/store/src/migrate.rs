@@ -62,6 +62,8 @@ enum Step {
     /// Creates and fills the full-text index of every searchable object (databases made
     /// before it existed; a new database gets the index tables with the objects' tables).
     SearchIndex,
+    /// Drops the recycle bin's records from the search index (it once kept them).
+    LiveSearchIndex,
     /// Adds the `LOWER(name)` indexes and (PostgreSQL) the `LOWER(column)` statistics
     /// (databases made before they existed).
     LowerIndexes,
@@ -168,7 +170,7 @@ const LEASE_TABLE: &str = "
 CREATE TABLE rapport_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)
 ";
 
-const STEPS: [(i64, &str, Step); 26] = [
+const STEPS: [(i64, &str, Step); 27] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -211,6 +213,7 @@ const STEPS: [(i64, &str, Step); 26] = [
     ),
     (25, "background task leases", Step::Sql(LEASE_TABLE)),
     (26, "groups in groups", Step::Sql(MEMBERS_MAY_BE_GROUPS)),
+    (27, "search index of live records", Step::LiveSearchIndex),
 ];
 
 /// Serialises a startup task across processes starting together on one database, for the
@@ -305,6 +308,12 @@ impl Store {
                     for object in &schema.objects {
                         crate::search::create_index(&mut tx, object).await?;
                         crate::search::rebuild(&mut tx, object).await?;
+                    }
+                }
+                Step::LiveSearchIndex => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        crate::search::remove_deleted(&mut tx, object).await?;
                     }
                 }
                 Step::NewStandardObjects => {

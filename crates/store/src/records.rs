@@ -104,7 +104,8 @@ pub async fn update(
 /// Ids bound per statement by the id-list writes below.
 const IDS_PER_STATEMENT: usize = 10_000;
 
-/// Moves records into or out of the recycle bin (the IsDeleted flag and the audit fields).
+/// Moves records into or out of the recycle bin (the IsDeleted flag and the audit fields),
+/// and out of or back into the search index.
 pub async fn set_deleted(
     tx: &mut Tx,
     object: &ObjectDef,
@@ -133,6 +134,13 @@ pub async fn set_deleted(
         sql.push(") AND isdeleted = ")
             .param(Param::Bool(Some(!deleted)));
         changed += tx.execute(sql).await?;
+    }
+    // Search finds live records only: the recycle bin's would take places among the
+    // matches a search looks at (`search::SEARCHED_MATCHES`).
+    if deleted {
+        search::remove(tx, object, ids).await?;
+    } else {
+        search::reindex(tx, object, ids).await?;
     }
     Ok(changed)
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::support::{Api, Server, TestDb, input, rapport_ok};
 
-crate::both_backends!(sosl_search);
+crate::both_backends!(sosl_search, a_common_term_searches_the_newest_matches);
 
 /// What a search found: `Object:Name` (or `Object:Id` when Name was not asked for).
 async fn found(app: &App, caller: &Caller, sosl: &str) -> Vec<String> {
@@ -399,5 +399,50 @@ async fn sosl_search(db: TestDb) {
     assert_eq!(
         (status, body[0]["errorCode"].as_str()),
         (400, Some("MALFORMED_SEARCH"))
+    );
+}
+
+/// A term matching more records than a search looks at (`store::search::SEARCHED_MATCHES`)
+/// is ranked among the newest matches only, as Salesforce's search looks at 2,000: the best
+/// match by rank, if older, is crowded out until the term is refined.
+async fn a_common_term_searches_the_newest_matches(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let window = store::search::SEARCHED_MATCHES;
+    // The best match (its whole name is the term) is the oldest.
+    app.create(&admin, "Account", input(json!({"Name": "Crowd"})))
+        .await
+        .unwrap();
+    let others: Vec<_> = (0..window)
+        .map(|i| input(json!({"Name": format!("Crowd Filler Logistics Holdings {i}")})))
+        .collect();
+    let made = app
+        .create_many(
+            &admin,
+            "Account",
+            others,
+            app::records::WriteOptions { all_or_none: true },
+        )
+        .await
+        .unwrap();
+    assert!(made.iter().all(Result::is_ok));
+    let best = found(&app, &admin, "FIND {Crowd} RETURNING Account(Name LIMIT 1)").await;
+    assert_eq!(best.len(), 1);
+    assert_ne!(
+        best,
+        ["Account:Crowd"],
+        "the oldest match is past the window"
+    );
+    assert_eq!(
+        found(&app, &admin, "FIND {Crowd} RETURNING Account(Name)")
+            .await
+            .len(),
+        window
+    );
+    // With one record fewer in the window's way, it is found and ranked first.
+    let newest = made.last().unwrap().as_ref().unwrap();
+    app.delete(&admin, &newest.to_18()).await.unwrap();
+    assert_eq!(
+        found(&app, &admin, "FIND {Crowd} RETURNING Account(Name LIMIT 1)").await,
+        ["Account:Crowd"]
     );
 }
