@@ -940,7 +940,8 @@ impl App {
 
     /// Shares one record by hand (`rapport share`) with a user (`with` is their login) or
     /// a public group (`with` is its name): the owner, someone above them, or an
-    /// administrator may. `access` is read or edit; sharing again replaces it.
+    /// administrator may. `access` is read or edit (sharing again replaces it), or none to
+    /// take a share away.
     pub async fn share_record(
         &self,
         caller: &Caller,
@@ -949,12 +950,13 @@ impl App {
         access: &str,
     ) -> Result<()> {
         let level = match access.to_ascii_lowercase().as_str() {
-            "read" => "Read",
-            "edit" => "Edit",
+            "read" => Some("Read"),
+            "edit" => Some("Edit"),
+            "none" => None,
             _ => {
                 return Err(AppError::one(
                     ErrorCode::InvalidField,
-                    format!("unknown access '{access}': use read or edit"),
+                    format!("unknown access '{access}': use read, edit or none"),
                 ));
             }
         };
@@ -994,11 +996,20 @@ impl App {
                 Some(1),
             )
             .await?;
+        let existing = existing.first().and_then(|r| r.id().cloned());
+        let Some(level) = level else {
+            return match existing {
+                Some(share) => self.delete(&system, &share.to_18()).await,
+                None => Err(AppError::one(
+                    ErrorCode::NotFound,
+                    format!("{} is not shared by hand with {with}", id.to_18()),
+                )),
+            };
+        };
         let mut input = crate::records::RecordInput::new();
         input.insert("RecordId".into(), id.as_str15().into());
         input.insert("UserOrGroupId".into(), user.to_18().into());
         input.insert("AccessLevel".into(), level.into());
-        let existing = existing.first().and_then(|r| r.id().cloned());
         self.write_permission(&system, "RecordShare", existing, input)
             .await
     }

@@ -70,7 +70,7 @@ enum Command {
         /// A user's login, or a public group's name.
         #[arg(long)]
         with: String,
-        /// read or edit.
+        /// read or edit; none takes the share away.
         #[arg(long, default_value = "read")]
         access: String,
         /// Share as this user (default: the first administrator).
@@ -767,11 +767,12 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
             app.share_record(&caller, &record, &with, &access)
                 .await
                 .map_err(explain)?;
-            writeln!(
-                out,
-                "shared {record} with {with} ({})",
-                access.to_ascii_lowercase()
-            )?;
+            let access = access.to_ascii_lowercase();
+            if access == "none" {
+                writeln!(out, "{record} is no longer shared by hand with {with}")?;
+            } else {
+                writeln!(out, "shared {record} with {with} ({access})")?;
+            }
         }
         Command::Group(GroupCommand::Add { name, queue }) => {
             let caller = app.cli_caller(None).await.map_err(explain)?;

@@ -317,6 +317,41 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
         "{sharing}"
     );
     capture(&browser, &shot("sharing")).await;
+    // Sharing by hand: a name nobody has is refused on the page; a user's login shares it,
+    // and that user then reads and edits the account through the API.
+    let path = format!("/sobjects/Account/{account_id}");
+    assert_eq!(other.call("GET", &path, None).await.0, 404);
+    browser.fill("#share-with", "nobody@ui.example").await;
+    browser.click(".share-form button[type=submit]").await;
+    let refused = browser.wait_for_text(".error", "nobody@ui.example").await;
+    assert!(refused.contains("no user with the login"), "{refused}");
+    browser.fill("#share-with", "other@ui.example").await;
+    browser.select("#share-access", "edit").await;
+    browser.click(".share-form button[type=submit]").await;
+    let sharing = browser.wait_for_text(".sharing", "Omar Other").await;
+    assert!(sharing.contains("Shared by hand"), "{sharing}");
+    assert_eq!(other.call("GET", &path, None).await.0, 200);
+    let (status, body) = other
+        .call(
+            "PATCH",
+            &path,
+            Some(json!({"Description": "Edited by Omar"})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    // Taking the share away takes the access away.
+    browser.fill("#share-with", "other@ui.example").await;
+    browser.select("#share-access", "none").await;
+    browser.click(".share-form button[type=submit]").await;
+    let started = std::time::Instant::now();
+    while browser.text(".sharing").await.contains("Omar Other") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the share is still listed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(other.call("GET", &path, None).await.0, 404);
     browser.goto(&format!("{base}/r/{account_id}")).await;
     capture(&browser, &shot("account")).await;
     no_console_errors(&browser, "account").await;

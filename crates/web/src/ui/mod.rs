@@ -122,7 +122,7 @@ pub fn router() -> Router<AppState> {
         .route("/r/{id}", get(record::record))
         .route("/r/{id}/edit", get(form::edit_form).post(form::save))
         .route("/r/{id}/set", post(record::set_field))
-        .route("/r/{id}/sharing", get(record::sharing))
+        .route("/r/{id}/sharing", get(record::sharing).post(record::share))
         .route("/r/{id}/activity", post(record::add_activity))
         .route("/r/{id}/delete", post(record::delete))
         .route(

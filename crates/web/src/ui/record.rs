@@ -84,6 +84,8 @@ pub struct SharingLine {
 pub struct SharingView {
     pub default_text: String,
     pub lines: Vec<SharingLine>,
+    /// Whether sharing by hand can give anyone more than the default does.
+    pub shareable: bool,
 }
 
 /// Names shown per reason before "and N more".
@@ -147,6 +149,10 @@ async fn sharing_view(ui: &Ui, object: &ObjectDef, id: &RecordId) -> Option<Shar
     Some(SharingView {
         default_text,
         lines,
+        shareable: matches!(
+            explained.default,
+            app::sharing::Sharing::Private | app::sharing::Sharing::PublicRead
+        ),
     })
 }
 
@@ -492,21 +498,28 @@ struct SharingPage {
     id: String,
     name: String,
     sharing: SharingView,
+    /// Whether a manual share could add anything (not under Public Read/Write or
+    /// Controlled by Parent); the app still decides who may share.
+    can_share: bool,
+    errors: Vec<String>,
 }
 
 /// `GET /r/{Id}/sharing`: who can see the record and why (its own page: working it out
 /// reads the role tree, related records, rules and manual shares, which most views of a
-/// record do not need).
+/// record do not need), and a form to share it by hand.
 pub async fn sharing(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
 ) -> Response {
-    let mut ui = match Ui::load(&state, signed, None).await {
-        Ok(ui) => ui,
-        Err(response) => return response,
-    };
-    let Some((record_id, object)) = record_object(&ui, &id) else {
+    match Ui::load(&state, signed, None).await {
+        Ok(ui) => sharing_page(ui, &id, Vec::new(), StatusCode::OK).await,
+        Err(response) => response,
+    }
+}
+
+async fn sharing_page(mut ui: Ui, id: &str, errors: Vec<String>, status: StatusCode) -> Response {
+    let Some((record_id, object)) = record_object(&ui, id) else {
         return not_found(&ui);
     };
     ui.mark_tab(&object.name);
@@ -522,11 +535,56 @@ pub async fn sharing(
             w: ui.w,
             id: record_id.to_18(),
             name,
+            can_share: sharing.shareable,
             sharing,
+            errors,
             c: ui.chrome,
         },
-        StatusCode::OK,
+        status,
     )
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    /// A user's login or a public group's name.
+    #[serde(default)]
+    with: String,
+    /// read or edit.
+    #[serde(default)]
+    access: String,
+}
+
+/// `POST /r/{Id}/sharing`: shares the record by hand with a user or a public group (its
+/// owner, someone above them or an administrator may), then shows who can see it.
+pub async fn share(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Checked { signed, form }: Checked<ShareForm>,
+) -> Response {
+    let ui = match Ui::load(&state, signed, None).await {
+        Ok(ui) => ui,
+        Err(response) => return response,
+    };
+    let Some((record_id, _)) = record_object(&ui, &id) else {
+        return not_found(&ui);
+    };
+    let with = form.with.trim();
+    if with.is_empty() {
+        let message = ui.w.get("share_with_missing").to_string();
+        return sharing_page(ui, &id, vec![message], StatusCode::BAD_REQUEST).await;
+    }
+    match ui
+        .app
+        .share_record(&ui.caller, &record_id.to_18(), with, &form.access)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/r/{}/sharing", record_id.to_18())).into_response(),
+        Err(app::AppError::Rejected(errors)) => {
+            let messages = errors.into_iter().map(|e| e.message).collect();
+            sharing_page(ui, &id, messages, StatusCode::BAD_REQUEST).await
+        }
+        Err(error) => server_error(&error),
+    }
 }
 
 /// `GET /r/{Id}`.
