@@ -1,5 +1,5 @@
 //! The rules of group membership, checked on every new GroupMember whatever path wrote it
-//! (CLI, REST, composite). A public group or queue holds users and public groups; what is
+//! (CLI, REST, composite), and over all memberships after an undelete. A public group or queue holds users and public groups; what is
 //! shared with a group reaches the users of the groups inside it (`shares` flattens them).
 //! As in Salesforce, a queue cannot sit inside another group, a group cannot come to hold
 //! itself (directly or through others), and a member is listed once.
@@ -80,6 +80,43 @@ pub(crate) async fn membership_rules_on_insert(
     Ok(errors)
 }
 
+/// Checks every live membership at once: after an undelete, which brings memberships (or a
+/// group with its memberships) back from the recycle bin past the checks a new one gets, a
+/// queue inside a group, a group holding itself or a member listed twice is refused.
+pub(crate) async fn refuse_invalid_memberships(tx: &mut Tx, schema: &Schema) -> Result<()> {
+    let Some(object) = schema.object("GroupMember") else {
+        return Ok(());
+    };
+    let mut inside: HashMap<RecordId, HashSet<RecordId>> = HashMap::new();
+    let mut problem = None;
+    for (group, member) in stored_pairs(tx, object).await? {
+        if !inside
+            .entry(group.clone())
+            .or_default()
+            .insert(member.clone())
+        {
+            problem = Some(format!("{member} would be a member of group {group} twice"));
+        }
+    }
+    let rows: Vec<Vec<Value>> = inside
+        .values()
+        .flatten()
+        .map(|member| vec![Value::Id(member.clone())])
+        .collect();
+    if let Some(queue) = queues_among(tx, schema, &rows, 0).await?.into_iter().next() {
+        problem = Some(format!(
+            "{queue} is a queue: a queue cannot be a member of a group"
+        ));
+    }
+    if let Some(group) = inside.keys().find(|group| holds(&inside, group, group)) {
+        problem = Some(format!("group {group} would be a member of itself"));
+    }
+    match problem {
+        Some(message) => Err(crate::AppError::Rejected(vec![refused(message)])),
+        None => Ok(()),
+    }
+}
+
 /// Whether `outer` holds `target`, directly or through the groups inside it.
 fn holds(
     inside: &HashMap<RecordId, HashSet<RecordId>>,
@@ -106,20 +143,29 @@ async fn stored_memberships(
     tx: &mut Tx,
     object: &ObjectDef,
 ) -> Result<HashMap<RecordId, HashSet<RecordId>>> {
+    let mut inside: HashMap<RecordId, HashSet<RecordId>> = HashMap::new();
+    for (group, member) in stored_pairs(tx, object).await? {
+        inside.entry(group).or_default().insert(member);
+    }
+    Ok(inside)
+}
+
+/// Every live membership as (group, member), duplicates included.
+async fn stored_pairs(tx: &mut Tx, object: &ObjectDef) -> Result<Vec<(RecordId, RecordId)>> {
     let fields: Vec<&FieldDef> = ["GroupId", "UserOrGroupId"]
         .iter()
         .filter_map(|f| object.field(f))
         .collect();
-    let mut inside: HashMap<RecordId, HashSet<RecordId>> = HashMap::new();
-    for row in store::records::select_in(tx, &Select::new(object, fields)).await? {
-        if let (Some(Value::Id(group)), Some(Value::Id(member))) = (row.first(), row.get(1)) {
-            inside
-                .entry(group.clone())
-                .or_default()
-                .insert(member.clone());
-        }
-    }
-    Ok(inside)
+    Ok(store::records::select_in(tx, &Select::new(object, fields))
+        .await?
+        .into_iter()
+        .filter_map(|row| match (row.first(), row.get(1)) {
+            (Some(Value::Id(group)), Some(Value::Id(member))) => {
+                Some((group.clone(), member.clone()))
+            }
+            _ => None,
+        })
+        .collect())
 }
 
 /// Which of the groups the rows name as members are queues.

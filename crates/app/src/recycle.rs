@@ -335,6 +335,12 @@ impl App {
             self.reshare_after_write(&mut tx, &schema, object, ids, Vec::new())
                 .await?;
         }
+        if groups
+            .iter()
+            .any(|(object, _)| object.name == "GroupMember")
+        {
+            crate::groups::refuse_invalid_memberships(&mut tx, &schema).await?;
+        }
         let mut w = WriteContext {
             tx: &mut tx,
             schema: &schema,

@@ -582,7 +582,7 @@ impl App {
     pub async fn add_group_member(&self, caller: &Caller, group: &str, member: &str) -> Result<()> {
         self.require_admin(caller).await?;
         let group_id = self.group_named(group).await?;
-        let member = self.user_or_group(member).await?;
+        let member = self.user_or_group(member, true).await?;
         let mut input = crate::records::RecordInput::new();
         input.insert("GroupId".into(), group_id.to_18().into());
         input.insert("UserOrGroupId".into(), member.to_18().into());
@@ -600,7 +600,7 @@ impl App {
     ) -> Result<()> {
         self.require_admin(caller).await?;
         let group_id = self.group_named(group).await?;
-        let member_id = self.user_or_group(member).await?;
+        let member_id = self.user_or_group(member, true).await?;
         let found = self
             .find(
                 caller,
@@ -628,15 +628,58 @@ impl App {
     }
 
     async fn group_named(&self, name: &str) -> Result<RecordId> {
-        self.id_by_name("Group", name)
-            .await?
-            .ok_or_else(|| AppError::one(ErrorCode::NotFound, format!("no group named {name}")))
+        Ok(self.group_and_kind(name).await?.0)
     }
 
-    /// A user by login (anything with an `@`) or a group by name.
-    async fn user_or_group(&self, name: &str) -> Result<RecordId> {
+    /// A group by name (case-insensitively) and whether it is a queue. Names are not unique
+    /// through the API, so a name two groups share is refused rather than guessed.
+    async fn group_and_kind(&self, name: &str) -> Result<(RecordId, bool)> {
+        let named: Vec<(RecordId, bool)> = self
+            .find(
+                &Caller::system(),
+                "Group",
+                &["Id", "Name", "Type"],
+                None,
+                Vec::new(),
+                None,
+            )
+            .await?
+            .into_iter()
+            .filter(|g| {
+                g.get("Name")
+                    .and_then(Value::as_text)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
+            })
+            .filter_map(|g| {
+                let queue = g.get("Type").and_then(Value::as_text) == Some("Queue");
+                g.id().cloned().map(|id| (id, queue))
+            })
+            .collect();
+        match named.as_slice() {
+            [] => Err(AppError::one(
+                ErrorCode::NotFound,
+                format!("no group named {name}"),
+            )),
+            [one] => Ok(one.clone()),
+            _ => Err(AppError::one(
+                ErrorCode::DuplicateValue,
+                format!("several groups are named {name}: rename one first"),
+            )),
+        }
+    }
+
+    /// A user by login (anything with an `@`) or a public group by name (a queue is
+    /// refused where `queues` is false: records are shared with people and public groups).
+    async fn user_or_group(&self, name: &str, queues: bool) -> Result<RecordId> {
         if !name.contains('@') {
-            return self.group_named(name).await;
+            let (group, queue) = self.group_and_kind(name).await?;
+            if queue && !queues {
+                return Err(AppError::one(
+                    ErrorCode::FieldIntegrityException,
+                    format!("{name} is a queue: share with a user or a public group"),
+                ));
+            }
+            return Ok(group);
         }
         self.user_id_by_email(name).await?.ok_or_else(|| {
             AppError::one(
@@ -981,7 +1024,7 @@ impl App {
                     ),
                 )
             })?;
-        let user = self.user_or_group(with).await?;
+        let user = self.user_or_group(with, false).await?;
         let system = Caller::system();
         let existing = self
             .find(

@@ -158,11 +158,14 @@ UPDATE rapport_field SET cascade_delete = 1
 
 /// Groups hold groups, and records are shared by hand with groups: both lookups point at
 /// users or groups (as the catalogue now says for new orgs). A membership is made or
-/// removed, never changed.
+/// removed, never changed, and a group never becomes a queue or back (a queue cannot sit
+/// inside a group).
 const MEMBERS_MAY_BE_GROUPS: &str = "
 UPDATE rapport_field SET reference_to = 'User,Group', label_en = 'User or Group', label_zh = '用户或小组'
     WHERE object IN ('GroupMember', 'RecordShare') AND api_name = 'UserOrGroupId';
-UPDATE rapport_field SET create_only = 1 WHERE object = 'GroupMember'
+UPDATE rapport_field SET create_only = 1
+    WHERE (object = 'GroupMember' AND api_name IN ('GroupId', 'UserOrGroupId'))
+        OR (object = 'Group' AND api_name = 'Type')
 ";
 
 /// Who holds each background task's lease (see `lease`).

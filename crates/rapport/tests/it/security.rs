@@ -1905,6 +1905,78 @@ async fn groups_inside_groups(db: TestDb) {
     assert_eq!(seen(app.clone()).await, expected, "by the conditions");
     app.rebuild_shares().await.unwrap();
     assert_eq!(seen(db.app().await).await, expected, "by the share rows");
+
+    // The recycle bin is no way around the checks: with Outer now inside Inner, bringing
+    // back "Inner inside Outer" would make a cycle, and the undelete is refused whole.
+    rapport_ok(&db, &["group", "member", "add", "Inner", "Outer"]);
+    let removed = app
+        .query(
+            &admin,
+            "SELECT Id FROM GroupMember WHERE IsDeleted = true AND Group.Name = 'Outer'",
+            QueryOptions {
+                page_size: 10,
+                include_deleted: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed.total_size, 1);
+    let removed = removed.rows[0].id.clone().unwrap();
+    match app.undelete(&admin, &removed.to_18()).await {
+        Err(app::AppError::Rejected(errors)) => {
+            assert_eq!(errors[0].code.as_str(), "FIELD_INTEGRITY_EXCEPTION");
+            assert!(errors[0].message.contains("member of itself"), "{errors:?}");
+        }
+        other => panic!("undelete made a cycle: {other:?}"),
+    }
+    assert_eq!(
+        code(
+            &app,
+            &admin,
+            "SELECT Id FROM GroupMember WHERE Group.Name = 'Outer'"
+        )
+        .await,
+        "ok:1",
+        "nothing came back"
+    );
+    // A group never turns into a queue (a queue cannot sit inside a group) nor back; and a
+    // record is shared with users and public groups, not queues.
+    let inner_group = app
+        .query(
+            &admin,
+            "SELECT Id FROM Group WHERE Name = 'Inner'",
+            QueryOptions {
+                page_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .rows[0]
+        .id
+        .clone()
+        .unwrap();
+    assert_eq!(
+        error_code(
+            app.update(
+                &admin,
+                "Group",
+                Update {
+                    id: inner_group.to_18(),
+                    input: input(json!({"Type": "Queue"})),
+                    if_unmodified_since: None,
+                },
+            )
+            .await
+        ),
+        "INVALID_FIELD_FOR_INSERT_UPDATE"
+    );
+    let error = crate::support::rapport_err(
+        &db,
+        &["share", &solo.to_18(), "--with", "Desk", "--access", "read"],
+    );
+    assert!(error.contains("Desk is a queue"), "{error}");
 }
 
 crate::both_backends!(duplicate_values_name_only_visible_records);
