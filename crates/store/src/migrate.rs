@@ -62,7 +62,8 @@ enum Step {
     /// Creates and fills the full-text index of every searchable object (databases made
     /// before it existed; a new database gets the index tables with the objects' tables).
     SearchIndex,
-    /// Drops the recycle bin's records from the search index (it once kept them).
+    /// Drops the recycle bin's records and converted leads from the search index (it once
+    /// kept them).
     LiveSearchIndex,
     /// Adds the `LOWER(name)` indexes and (PostgreSQL) the `LOWER(column)` statistics
     /// (databases made before they existed).
@@ -216,7 +217,11 @@ const STEPS: [(i64, &str, Step); 27] = [
     ),
     (25, "background task leases", Step::Sql(LEASE_TABLE)),
     (26, "groups in groups", Step::Sql(MEMBERS_MAY_BE_GROUPS)),
-    (27, "search index of live records", Step::LiveSearchIndex),
+    (
+        27,
+        "search index of searched records",
+        Step::LiveSearchIndex,
+    ),
 ];
 
 /// Serialises a startup task across processes starting together on one database, for the
@@ -316,7 +321,7 @@ impl Store {
                 Step::LiveSearchIndex => {
                     let schema = self.load_schema().await?;
                     for object in &schema.objects {
-                        crate::search::remove_deleted(&mut tx, object).await?;
+                        crate::search::remove_unsearched(&mut tx, object).await?;
                     }
                 }
                 Step::NewStandardObjects => {

@@ -95,7 +95,12 @@ pub async fn update(
             .param(Param::DateTime(Some(stamp)));
     }
     let changed = tx.execute(sql).await? == 1;
-    if changed && sets.iter().any(|(f, _)| search::bucket(f).is_some()) {
+    // An indexed field changed, or a lead was converted (search no longer finds it).
+    if changed
+        && sets
+            .iter()
+            .any(|(f, _)| search::bucket(f).is_some() || f.name == "IsConverted")
+    {
         search::reindex(tx, object, std::slice::from_ref(id)).await?;
     }
     Ok(changed)

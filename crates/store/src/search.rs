@@ -595,12 +595,16 @@ pub(crate) async fn index_new<R>(
         return Ok(());
     };
     let indexed = indexed(fields);
+    let converted_at = fields.iter().position(|f| f.name == CONVERTED);
     let docs: Vec<Document> = rows
         .iter()
         .filter_map(|row| {
             let Value::Id(id) = value(row, id_at) else {
                 return None;
             };
+            if converted_at.is_some_and(|at| *value(row, at) == Value::Bool(true)) {
+                return None;
+            }
             let mut doc = Document::new(id.clone());
             for (i, _, bucket) in &indexed {
                 doc.add(*bucket, value(row, *i));
@@ -611,8 +615,24 @@ pub(crate) async fn index_new<R>(
     write_documents(tx, object, &docs, false).await
 }
 
-/// Rewrites the index entries of `ids` from what the table now holds (live records only:
-/// the recycle bin's are not searched).
+/// The field that marks converted leads: kept for reporting, never found by search.
+const CONVERTED: &str = "IsConverted";
+
+/// Adds to a `WHERE`: the records search finds (live, and not converted leads). Records
+/// search would not find are left out of the index, so they take no places among the
+/// `SEARCHED_MATCHES`.
+fn push_searched(sql: &mut Sql, object: &ObjectDef) {
+    sql.push("isdeleted = ").param(Param::Bool(Some(false)));
+    if let Some(converted) = object.field(CONVERTED) {
+        sql.push(" AND ")
+            .ident(&converted.column)
+            .push(" = ")
+            .param(Param::Bool(Some(false)));
+    }
+}
+
+/// Rewrites the index entries of `ids` from what the table now holds: records search does
+/// not find (in the recycle bin, converted) lose theirs.
 pub async fn reindex(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<()> {
     if !object.searchable() {
         return Ok(());
@@ -627,26 +647,28 @@ pub async fn reindex(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Resul
         sql.comma_list(chunk, |s, id| {
             s.id_param(id);
         });
-        sql.push(") AND isdeleted = ")
-            .param(Param::Bool(Some(false)));
+        sql.push(") AND ");
+        push_searched(&mut sql, object);
         let rows = tx.fetch(sql, &cols).await?;
         let docs = documents(rows, &indexed);
-        write_documents(tx, object, &docs, true).await?;
+        delete_documents(tx, object, chunk).await?;
+        write_documents(tx, object, &docs, false).await?;
     }
     Ok(())
 }
 
-/// Removes the recycle bin's records from the index (for a database made when the index
-/// kept them).
-pub async fn remove_deleted(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+/// Removes the records search does not find (the recycle bin's, converted leads) from the
+/// index, for a database made when the index kept them.
+pub async fn remove_unsearched(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     if !object.searchable() {
         return Ok(());
     }
     let mut sql = tx.sql();
     sql.push("SELECT id FROM ")
         .ident(&object.table)
-        .push(" WHERE isdeleted = ")
-        .param(Param::Bool(Some(true)));
+        .push(" WHERE NOT (");
+    push_searched(&mut sql, object);
+    sql.push(")");
     let ids: Vec<RecordId> = tx
         .fetch(sql, &[Col::Id])
         .await?
@@ -688,8 +710,8 @@ fn documents(rows: Vec<Vec<Value>>, indexed: &[(usize, &FieldDef, Bucket)]) -> V
         .collect()
 }
 
-/// Indexes every live record of an object (for a database made before the index existed),
-/// in batches by id.
+/// Indexes every record of an object that search finds (for a database made before the
+/// index existed), in batches by id.
 pub async fn rebuild(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     if !object.searchable() {
         return Ok(());
@@ -701,8 +723,8 @@ pub async fn rebuild(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     loop {
         let mut sql = tx.sql();
         select_indexed(&mut sql, object, &indexed);
-        sql.push(" WHERE isdeleted = ")
-            .param(Param::Bool(Some(false)));
+        sql.push(" WHERE ");
+        push_searched(&mut sql, object);
         if let Some(after) = &after {
             sql.push(" AND id > ").id_param(after);
         }

@@ -445,4 +445,41 @@ async fn a_common_term_searches_the_newest_matches(db: TestDb) {
         found(&app, &admin, "FIND {Crowd} RETURNING Account(Name LIMIT 1)").await,
         ["Account:Crowd"]
     );
+
+    // Converted leads are not searched, and take no places: the oldest lead is found after
+    // a window's worth of newer ones are converted.
+    app.create(
+        &admin,
+        "Lead",
+        input(json!({"LastName": "Throng", "Company": "Old Co"})),
+    )
+    .await
+    .unwrap();
+    let leads: Vec<_> = (0..window)
+        .map(|i| input(json!({"LastName": format!("Throng Filler {i}"), "Company": "Filler Co"})))
+        .collect();
+    let leads = app
+        .create_many(
+            &admin,
+            "Lead",
+            leads,
+            app::records::WriteOptions { all_or_none: true },
+        )
+        .await
+        .unwrap();
+    let converts = leads
+        .iter()
+        .map(|lead| app::convert::LeadConvert {
+            lead_id: lead.as_ref().unwrap().to_18(),
+            converted_status: "Closed - Converted".into(),
+            do_not_create_opportunity: true,
+            ..Default::default()
+        })
+        .collect();
+    let converted = app.convert_leads(&admin, converts).await.unwrap();
+    assert!(converted.iter().all(Result::is_ok));
+    assert_eq!(
+        found(&app, &admin, "FIND {Throng} RETURNING Lead(Name)").await,
+        ["Lead:Throng"]
+    );
 }
