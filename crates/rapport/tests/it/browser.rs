@@ -7,16 +7,10 @@
 
 use serde_json::json;
 
-use crate::support::{Api, Server, TestDb, rapport_ok};
+use crate::support::{Server, TestDb, rapport_ok};
 use crate::webdriver::Browser;
 
 crate::both_backends!(a_rep_works_a_lead_into_a_won_deal_in_the_browser);
-
-fn token(db: &TestDb, email: &str) -> String {
-    rapport_ok(db, &["token", "--user", email])
-        .trim()
-        .to_string()
-}
 
 /// Saves a screenshot of the page shown and fails on any text in it below WCAG AA contrast.
 async fn capture(browser: &Browser, name: &str) {
@@ -72,11 +66,7 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     }
     rapport_ok(&db, &["sharing", "default", "Account", "private"]);
     let server = Server::start(&db).await;
-    let api = |email: &str| Api {
-        client: reqwest::Client::new(),
-        base: format!("{}/services/data/v59.0", server.base),
-        token: token(&db, email),
-    };
+    let api = |email: &str| server.api(&db, email);
     let other = api("other@ui.example");
     let secret = other
         .create("Account", json!({"Name": "Omar's Secret Account"}))

@@ -40,12 +40,6 @@ async fn get(api: &Api, path: &str) -> Json {
     response.json().await.unwrap()
 }
 
-async fn one(api: &Api, soql: &str) -> Json {
-    let body = api.query(soql).await;
-    assert_eq!(body["totalSize"], 1, "{soql}: {body}");
-    body["records"][0].clone()
-}
-
 async fn count(api: &Api, soql: &str) -> u64 {
     api.query(soql).await["totalSize"].as_u64().unwrap()
 }
@@ -100,11 +94,9 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         api(token("rep@example.com")),
         api(token("viewer@example.com")),
     );
-    let rep_id = one(
-        &admin,
-        "SELECT Id FROM User WHERE Email = 'rep@example.com'",
-    )
-    .await["Id"]
+    let rep_id = admin
+        .one("SELECT Id FROM User WHERE Email = 'rep@example.com'")
+        .await["Id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -182,7 +174,7 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         done["contactId"].as_str().unwrap().to_string(),
         done["opportunityId"].as_str().unwrap().to_string(),
     );
-    let a = one(&rep, &format!("SELECT Name, Industry, Phone, Website, BillingCity, NumberOfEmployees, OwnerId FROM Account WHERE Id = '{account}'")).await;
+    let a = rep.one(&format!("SELECT Name, Industry, Phone, Website, BillingCity, NumberOfEmployees, OwnerId FROM Account WHERE Id = '{account}'")).await;
     assert_eq!(
         (
             &a["Name"],
@@ -199,7 +191,7 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
             &json!(rep_id)
         )
     );
-    let c = one(&rep, &format!("SELECT FirstName, LastName, Email, Title, MailingCity, AccountId, LeadSource FROM Contact WHERE Id = '{contact}'")).await;
+    let c = rep.one(&format!("SELECT FirstName, LastName, Email, Title, MailingCity, AccountId, LeadSource FROM Contact WHERE Id = '{contact}'")).await;
     assert_eq!(
         (
             &c["FirstName"],
@@ -218,7 +210,7 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
             &json!("Web")
         )
     );
-    let o = one(&rep, &format!("SELECT Name, StageName, CloseDate, AccountId, LeadSource, CampaignId FROM Opportunity WHERE Id = '{opportunity}'")).await;
+    let o = rep.one(&format!("SELECT Name, StageName, CloseDate, AccountId, LeadSource, CampaignId FROM Opportunity WHERE Id = '{opportunity}'")).await;
     assert_eq!(
         (
             &o["Name"],
@@ -236,7 +228,7 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         )
     );
     assert_eq!(o["CloseDate"], json!(end_of_quarter()));
-    let l = one(&rep, &format!("SELECT Status, IsConverted, ConvertedDate, ConvertedAccountId, ConvertedContactId, ConvertedOpportunityId FROM Lead WHERE Id = '{lead}'")).await;
+    let l = rep.one(&format!("SELECT Status, IsConverted, ConvertedDate, ConvertedAccountId, ConvertedContactId, ConvertedOpportunityId FROM Lead WHERE Id = '{lead}'")).await;
     assert_eq!(
         (
             &l["Status"],
@@ -256,21 +248,21 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
     assert!(l["ConvertedDate"].is_string());
     // The activities and the campaign membership followed.
     for task in [&open_task, &done_task] {
-        let t = one(
-            &rep,
-            &format!("SELECT WhoId, WhatId FROM Task WHERE Id = '{task}'"),
-        )
-        .await;
+        let t = rep
+            .one(&format!(
+                "SELECT WhoId, WhatId FROM Task WHERE Id = '{task}'"
+            ))
+            .await;
         assert_eq!(
             (&t["WhoId"], &t["WhatId"]),
             (&json!(contact), &json!(opportunity))
         );
     }
-    let m = one(
-        &admin,
-        &format!("SELECT ContactId FROM CampaignMember WHERE Id = '{member}'"),
-    )
-    .await;
+    let m = admin
+        .one(&format!(
+            "SELECT ContactId FROM CampaignMember WHERE Id = '{member}'"
+        ))
+        .await;
     assert_eq!(m["ContactId"], json!(contact));
 
     // A member's status says whether they responded; the first response date stays.
@@ -292,9 +284,7 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
     let responded = |member: String| {
         let admin = &admin;
         async move {
-            one(
-                admin,
-                &format!(
+            admin.one(&format!(
                     "SELECT Status, HasResponded, FirstRespondedDate FROM CampaignMember WHERE Id = '{member}'"
                 ),
             )
@@ -475,20 +465,20 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         (&done["accountId"], &done["contactId"]),
         (&json!(account), &json!(contact))
     );
-    let a = one(
-        &rep,
-        &format!("SELECT Industry, Fax FROM Account WHERE Id = '{account}'"),
-    )
-    .await;
+    let a = rep
+        .one(&format!(
+            "SELECT Industry, Fax FROM Account WHERE Id = '{account}'"
+        ))
+        .await;
     assert_eq!(
         (&a["Industry"], &a["Fax"]),
         (&json!("Technology"), &json!("+86 755 0000"))
     );
-    let c = one(
-        &rep,
-        &format!("SELECT Title, MobilePhone FROM Contact WHERE Id = '{contact}'"),
-    )
-    .await;
+    let c = rep
+        .one(&format!(
+            "SELECT Title, MobilePhone FROM Contact WHERE Id = '{contact}'"
+        ))
+        .await;
     assert_eq!(
         (&c["Title"], &c["MobilePhone"]),
         (&json!("CIO"), &json!("+86 139"))
@@ -496,7 +486,9 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
     assert_eq!(count(&rep, "SELECT Id FROM Opportunity").await, 1);
 
     // A queue's lead needs a user to own what it becomes.
-    let queue = one(&admin, "SELECT Id FROM Group WHERE Name = 'Lead Queue'").await["Id"]
+    let queue = admin
+        .one("SELECT Id FROM Group WHERE Name = 'Lead Queue'")
+        .await["Id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -524,14 +516,12 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
     )
     .await;
     assert_eq!(status, 200, "{done}");
-    let o = one(
-        &admin,
-        &format!(
+    let o = admin
+        .one(&format!(
             "SELECT Name, OwnerId FROM Opportunity WHERE Id = '{}'",
             done["opportunityId"].as_str().unwrap()
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         (&o["Name"], &o["OwnerId"]),
         (&json!("Xiaomi phones"), &json!(rep_id))
@@ -583,14 +573,12 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
         .await,
         2
     );
-    let byd = one(
-        &rep,
-        &format!(
+    let byd = rep
+        .one(&format!(
             "SELECT IsConverted, Status FROM Lead WHERE Id = '{}'",
             leads[1]
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         (&byd["IsConverted"], &byd["Status"]),
         (&json!(false), &json!("Open - Not Contacted"))
@@ -627,45 +615,41 @@ async fn leads_convert_into_accounts_contacts_and_opportunities(db: TestDb) {
     assert_eq!(status, 200, "{results}");
     for ((lead, task, member), result) in set.iter().zip(results.as_array().unwrap()) {
         assert_eq!(result["success"], json!(true), "{results}");
-        let made = one(
-            &rep,
-            &format!("SELECT ConvertedContactId, ConvertedOpportunityId, ConvertedAccount.Name FROM Lead WHERE Id = '{lead}'"),
+        let made = rep.one(&format!("SELECT ConvertedContactId, ConvertedOpportunityId, ConvertedAccount.Name FROM Lead WHERE Id = '{lead}'"),
         )
         .await;
         let contact = &made["ConvertedContactId"];
-        let moved = one(
-            &rep,
-            &format!("SELECT WhoId, WhatId FROM Task WHERE Id = '{task}'"),
-        )
-        .await;
+        let moved = rep
+            .one(&format!(
+                "SELECT WhoId, WhatId FROM Task WHERE Id = '{task}'"
+            ))
+            .await;
         assert_eq!(
             (&moved["WhoId"], &moved["WhatId"]),
             (contact, &made["ConvertedOpportunityId"])
         );
-        let membership = one(
-            &rep,
-            &format!("SELECT ContactId FROM CampaignMember WHERE Id = '{member}'"),
-        )
-        .await;
+        let membership = rep
+            .one(&format!(
+                "SELECT ContactId FROM CampaignMember WHERE Id = '{member}'"
+            ))
+            .await;
         assert_eq!(&membership["ContactId"], contact);
-        let deal = one(
-            &rep,
-            &format!(
+        let deal = rep
+            .one(&format!(
                 "SELECT CampaignId, Name FROM Opportunity WHERE Id = '{}'",
                 made["ConvertedOpportunityId"].as_str().unwrap()
-            ),
-        )
-        .await;
+            ))
+            .await;
         assert_eq!(
             (&deal["CampaignId"], &deal["Name"]),
             (&json!(fair), &made["ConvertedAccount"]["Name"])
         );
     }
-    let counted = one(
-        &rep,
-        &format!("SELECT NumberOfConvertedLeads FROM Campaign WHERE Id = '{fair}'"),
-    )
-    .await;
+    let counted = rep
+        .one(&format!(
+            "SELECT NumberOfConvertedLeads FROM Campaign WHERE Id = '{fair}'"
+        ))
+        .await;
     assert_eq!(counted["NumberOfConvertedLeads"], json!(2));
 
     // The same lead twice in one call: it converts once; the second is refused.
@@ -807,23 +791,19 @@ async fn custom_lead_fields_follow_their_mappings(db: TestDb) {
     )
     .await;
     assert_eq!(status, 200, "{converted}");
-    let account = one(
-        &api,
-        &format!(
+    let account = api
+        .one(&format!(
             "SELECT Region__c FROM Account WHERE Id = '{}'",
             converted["accountId"].as_str().unwrap()
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(account["Region__c"], "华东");
-    let deal = one(
-        &api,
-        &format!(
+    let deal = api
+        .one(&format!(
             "SELECT Budget__c FROM Opportunity WHERE Id = '{}'",
             converted["opportunityId"].as_str().unwrap()
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(deal["Budget__c"].as_f64(), Some(125000.0));
 
     // Unmapped, the value stays on the lead only.
@@ -842,13 +822,11 @@ async fn custom_lead_fields_follow_their_mappings(db: TestDb) {
     )
     .await;
     assert_eq!(status, 200, "{converted}");
-    let account = one(
-        &api,
-        &format!(
+    let account = api
+        .one(&format!(
             "SELECT Region__c FROM Account WHERE Id = '{}'",
             converted["accountId"].as_str().unwrap()
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(account["Region__c"], Json::Null);
 }

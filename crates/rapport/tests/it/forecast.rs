@@ -69,13 +69,7 @@ async fn forecasts_follow_the_role_hierarchy(db: TestDb) {
     user(&db, "rep2@f.example", "Rosa Two", Some("Rep"));
     user(&db, "solo@f.example", "Sam Solo", None);
     let server = Server::start(&db).await;
-    let api = |email: &str| Api {
-        client: reqwest::Client::new(),
-        base: format!("{}/services/data/v59.0", server.base),
-        token: rapport_ok(&db, &["token", "--user", email])
-            .trim()
-            .to_string(),
-    };
+    let api = |email: &str| server.api(&db, email);
     let (admin, vp, rep1, rep2) = (
         api("admin@f.example"),
         api("vp@f.example"),

@@ -12,16 +12,6 @@ crate::both_backends!(
     ownership_transfers_with_what_follows
 );
 
-async fn api_for(db: &TestDb, server: &Server, email: &str) -> Api {
-    Api {
-        client: reqwest::Client::new(),
-        base: format!("{}/services/data/v59.0", server.base),
-        token: rapport_ok(db, &["token", "--user", email])
-            .trim()
-            .to_string(),
-    }
-}
-
 fn add_user(db: &TestDb, email: &str, name: &str, profile: Option<&str>) {
     let mut args = vec![
         "user",
@@ -69,7 +59,7 @@ async fn duplicates_merge_into_a_master(db: TestDb) {
     add_user(&db, "rep@m.example", "Rex Rep", Some("Standard User"));
     rapport_ok(&db, &["sharing", "default", "Account", "private"]);
     let server = Server::start(&db).await;
-    let api = api_for(&db, &server, "admin@m.example").await;
+    let api = server.api(&db, "admin@m.example");
     let master = api.create("Account", json!({"Name": "Acme"})).await;
     let second = api
         .create(
@@ -255,7 +245,7 @@ async fn duplicates_merge_into_a_master(db: TestDb) {
     assert_eq!(field_of(&api, "Lead", &other, "IsDeleted").await, false);
 
     // A rep cannot merge away an account they cannot see: it is not found, and stays.
-    let rep = api_for(&db, &server, "rep@m.example").await;
+    let rep = server.api(&db, "rep@m.example");
     let own = rep.create("Account", json!({"Name": "Rex Holdings"})).await;
     let hidden = api
         .create("Account", json!({"Name": "Rex Holdings Ltd"}))
@@ -280,8 +270,8 @@ async fn ownership_transfers_with_what_follows(db: TestDb) {
     add_user(&db, "admin@t.example", "Ada Admin", None);
     add_user(&db, "rep@t.example", "Rex Rep", Some("Standard User"));
     let server = Server::start(&db).await;
-    let admin = api_for(&db, &server, "admin@t.example").await;
-    let rep = api_for(&db, &server, "rep@t.example").await;
+    let admin = server.api(&db, "admin@t.example");
+    let rep = server.api(&db, "rep@t.example");
     let rep_id = admin
         .query("SELECT Id FROM User WHERE Username = 'rep@t.example'")
         .await["records"][0]["Id"]

@@ -42,12 +42,6 @@ async fn admin_api(db: &TestDb) -> (Server, Api) {
 }
 
 /// The one record a query finds.
-async fn one(api: &Api, soql: &str) -> Json {
-    let body = api.query(soql).await;
-    assert_eq!(body["totalSize"], 1, "{soql}: {body}");
-    body["records"][0].clone()
-}
-
 /// A refused write: its status, error code and fields.
 async fn refused(api: &Api, method: &str, path: &str, body: Option<Json>) -> (u16, String, Json) {
     let (status, answer) = api.call(method, path, body).await;
@@ -60,11 +54,9 @@ async fn refused(api: &Api, method: &str, path: &str, body: Option<Json>) -> (u1
 
 async fn products_price_books_and_line_items(db: TestDb) {
     let (_server, api) = admin_api(&db).await;
-    let standard = one(
-        &api,
-        "SELECT Id, Name, IsActive FROM Pricebook2 WHERE IsStandard = true",
-    )
-    .await;
+    let standard = api
+        .one("SELECT Id, Name, IsActive FROM Pricebook2 WHERE IsStandard = true")
+        .await;
     assert_eq!(standard["Name"], "Standard Price Book");
     let standard = standard["Id"].as_str().unwrap().to_string();
     let router = api
@@ -108,13 +100,11 @@ async fn products_price_books_and_line_items(db: TestDb) {
         json!({"Pricebook2Id": standard, "Product2Id": switch, "UnitPrice": 50, "IsActive": true}),
     )
     .await;
-    let entry = one(
-        &api,
-        &format!(
+    let entry = api
+        .one(&format!(
             "SELECT Name, ProductCode, UnitPrice FROM PricebookEntry WHERE Id = '{router_standard}'"
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         (entry["Name"].as_str(), entry["ProductCode"].as_str()),
         (Some("Router"), Some("R-1"))
@@ -143,7 +133,7 @@ async fn products_price_books_and_line_items(db: TestDb) {
         .await;
     let price_of = |id: &str| format!("SELECT UnitPrice FROM PricebookEntry WHERE Id = '{id}'");
     assert_eq!(
-        one(&api, &price_of(&router_partner)).await["UnitPrice"],
+        api.one(&price_of(&router_partner)).await["UnitPrice"],
         100.0
     );
 
@@ -162,7 +152,7 @@ async fn products_price_books_and_line_items(db: TestDb) {
     let line_query = format!(
         "SELECT Name, Product2Id, ProductCode, ListPrice, UnitPrice, Subtotal, TotalPrice FROM OpportunityLineItem WHERE Id = '{line}'"
     );
-    let priced = one(&api, &line_query).await;
+    let priced = api.one(&line_query).await;
     assert_eq!(priced["Name"], "Big deal Router");
     assert_eq!(priced["Product2Id"], router.as_str());
     assert_eq!(priced["ProductCode"], "R-1");
@@ -174,7 +164,7 @@ async fn products_price_books_and_line_items(db: TestDb) {
     let deal_query = format!(
         "SELECT Amount, TotalOpportunityQuantity, HasOpportunityLineItem, Pricebook2Id, ExpectedRevenue FROM Opportunity WHERE Id = '{deal}'"
     );
-    let rolled = one(&api, &deal_query).await;
+    let rolled = api.one(&deal_query).await;
     assert_eq!(rolled["Amount"], 270.0);
     assert_eq!(rolled["TotalOpportunityQuantity"], 3.0);
     assert_eq!(rolled["HasOpportunityLineItem"], true);
@@ -192,9 +182,7 @@ async fn products_price_books_and_line_items(db: TestDb) {
     );
 
     // Lines from another price book, inactive entries, two prices at once: refused.
-    let standard_switch = one(
-        &api,
-        &format!("SELECT Id FROM PricebookEntry WHERE Pricebook2Id = '{standard}' AND Product2Id = '{switch}'"),
+    let standard_switch = api.one(&format!("SELECT Id FROM PricebookEntry WHERE Pricebook2Id = '{standard}' AND Product2Id = '{switch}'"),
     )
     .await["Id"]
         .as_str()
@@ -255,7 +243,7 @@ async fn products_price_books_and_line_items(db: TestDb) {
             "{body}"
         );
     }
-    assert_eq!(one(&api, &deal_query).await["Amount"], 270.0);
+    assert_eq!(api.one(&deal_query).await["Amount"], 270.0);
 
     // Changing a line reprices it and moves the amount.
     let (status, _) = api
@@ -266,8 +254,8 @@ async fn products_price_books_and_line_items(db: TestDb) {
         )
         .await;
     assert_eq!(status, 204);
-    assert_eq!(one(&api, &line_query).await["TotalPrice"], 450.0);
-    assert_eq!(one(&api, &deal_query).await["Amount"], 450.0);
+    assert_eq!(api.one(&line_query).await["TotalPrice"], 450.0);
+    assert_eq!(api.one(&deal_query).await["Amount"], 450.0);
     let (status, _) = api
         .call(
             "PATCH",
@@ -277,7 +265,7 @@ async fn products_price_books_and_line_items(db: TestDb) {
         .await;
     assert_eq!(status, 204);
     assert_eq!(
-        one(&api, &line_query).await["UnitPrice"],
+        api.one(&line_query).await["UnitPrice"],
         80.0,
         "360 / (5 × 90%)"
     );
@@ -292,7 +280,7 @@ async fn products_price_books_and_line_items(db: TestDb) {
         .await;
     assert_eq!(status, 204);
     assert_eq!(
-        one(&api, &price_of(&router_partner)).await["UnitPrice"],
+        api.one(&price_of(&router_partner)).await["UnitPrice"],
         120.0
     );
 
@@ -312,7 +300,7 @@ async fn products_price_books_and_line_items(db: TestDb) {
         );
     }
     assert_eq!(
-        one(&api, &price_of(&router_partner)).await["UnitPrice"],
+        api.one(&price_of(&router_partner)).await["UnitPrice"],
         120.0
     );
 
@@ -325,12 +313,12 @@ async fn products_price_books_and_line_items(db: TestDb) {
         )
         .await;
     assert_eq!(status, 204);
-    let emptied = one(&api, &deal_query).await;
+    let emptied = api.one(&deal_query).await;
     assert_eq!(emptied["Amount"], 0.0);
     assert_eq!(emptied["HasOpportunityLineItem"], false);
     let app = db.app().await;
     app.undelete(&app::Caller::system(), &line).await.unwrap();
-    assert_eq!(one(&api, &deal_query).await["Amount"], 360.0);
+    assert_eq!(api.one(&deal_query).await["Amount"], 360.0);
 
     // A product deleted takes its price book entries along, once no line uses them.
     let (status, _) = api
@@ -391,7 +379,7 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
         .collect()
     };
     assert_eq!(
-        numbers(&one(&api, &counts).await),
+        numbers(&api.one(&counts).await),
         [1.0, 1.0, 1.0, 0.0, -1.0, -1.0, -1.0, -1.0],
         "members counted; opportunities not yet"
     );
@@ -420,7 +408,7 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
         .await;
     assert_eq!(status, 204);
     assert_eq!(
-        numbers(&one(&api, &counts).await),
+        numbers(&api.one(&counts).await),
         [1.0, 1.0, 2.0, 0.0, 1.0, 1.0, 1000.0, 1000.0]
     );
 
@@ -435,7 +423,7 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
         .await;
     assert_eq!(status, 200, "{converted}");
     assert_eq!(
-        numbers(&one(&api, &counts).await),
+        numbers(&api.one(&counts).await),
         [1.0, 2.0, 2.0, 1.0, 2.0, 1.0, 1000.0, 1000.0]
     );
 
@@ -444,20 +432,17 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
         .call("DELETE", &format!("/sobjects/Opportunity/{deal}"), None)
         .await;
     assert_eq!(status, 204);
-    assert_eq!(
-        numbers(&one(&api, &counts).await)[4..],
-        [1.0, 0.0, 0.0, 0.0]
-    );
+    assert_eq!(numbers(&api.one(&counts).await)[4..], [1.0, 0.0, 0.0, 0.0]);
     let app = db.app().await;
     app.undelete(&app::Caller::system(), &deal).await.unwrap();
     assert_eq!(
-        numbers(&one(&api, &counts).await)[4..],
+        numbers(&api.one(&counts).await)[4..],
         [2.0, 1.0, 1000.0, 1000.0]
     );
 
     // A contact's membership goes to the recycle bin with it, and comes back with it.
     app.delete(&app::Caller::system(), &contact).await.unwrap();
-    assert_eq!(numbers(&one(&api, &counts).await)[1], 1.0);
+    assert_eq!(numbers(&api.one(&counts).await)[1], 1.0);
     assert_eq!(
         api.query(&format!(
             "SELECT Id FROM CampaignMember WHERE Id = '{member}'"
@@ -468,7 +453,7 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
     app.undelete(&app::Caller::system(), &contact)
         .await
         .unwrap();
-    assert_eq!(numbers(&one(&api, &counts).await)[1], 2.0);
+    assert_eq!(numbers(&api.one(&counts).await)[1], 2.0);
     assert_eq!(
         field_of_member(&api, &member).await,
         json!({"Status": "Responded", "ContactId": contact})
@@ -476,7 +461,7 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
     // Purged for good, both are gone.
     app.delete(&app::Caller::system(), &contact).await.unwrap();
     app.purge(&app::Caller::system(), &contact).await.unwrap();
-    assert_eq!(numbers(&one(&api, &counts).await)[1], 1.0);
+    assert_eq!(numbers(&api.one(&counts).await)[1], 1.0);
     let (status, _) = api
         .call("GET", &format!("/sobjects/CampaignMember/{member}"), None)
         .await;
@@ -491,15 +476,15 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
         json!({"CampaignId": campaign, "LeadId": other_lead}),
     )
     .await;
-    assert_eq!(numbers(&one(&api, &counts).await)[0], 2.0);
+    assert_eq!(numbers(&api.one(&counts).await)[0], 2.0);
     app.delete(&app::Caller::system(), &other_lead)
         .await
         .unwrap();
-    assert_eq!(numbers(&one(&api, &counts).await)[0], 1.0);
+    assert_eq!(numbers(&api.one(&counts).await)[0], 1.0);
     app.undelete(&app::Caller::system(), &other_lead)
         .await
         .unwrap();
-    assert_eq!(numbers(&one(&api, &counts).await)[0], 2.0);
+    assert_eq!(numbers(&api.one(&counts).await)[0], 2.0);
 
     // A converted lead's membership is its contact's: deleting the lead leaves it.
     let members = format!("SELECT Id FROM CampaignMember WHERE CampaignId = '{campaign}'");
@@ -510,11 +495,11 @@ async fn campaigns_roll_up_members_and_opportunities(db: TestDb) {
 
 /// A membership's status and person.
 async fn field_of_member(api: &Api, member: &str) -> Json {
-    let row = one(
-        api,
-        &format!("SELECT Status, ContactId FROM CampaignMember WHERE Id = '{member}'"),
-    )
-    .await;
+    let row = api
+        .one(&format!(
+            "SELECT Status, ContactId FROM CampaignMember WHERE Id = '{member}'"
+        ))
+        .await;
     json!({"Status": row["Status"], "ContactId": row["ContactId"]})
 }
 
@@ -596,12 +581,12 @@ async fn each_campaign_has_its_own_member_statuses(db: TestDb) {
             "SELECT Status, HasResponded, FirstRespondedDate FROM CampaignMember WHERE Id = '{id}'"
         )
     };
-    let m1 = one(&api, &member(&first)).await;
+    let m1 = api.one(&member(&first)).await;
     assert_eq!(
         (m1["Status"].as_str(), m1["HasResponded"].as_bool()),
         (Some("Sent"), Some(false))
     );
-    let m2 = one(&api, &member(&second)).await;
+    let m2 = api.one(&member(&second)).await;
     assert_eq!(
         (m2["Status"].as_str(), m2["HasResponded"].as_bool()),
         (Some("Attended"), Some(true)),
@@ -609,7 +594,7 @@ async fn each_campaign_has_its_own_member_statuses(db: TestDb) {
     );
     assert!(m2["FirstRespondedDate"].is_string());
     let responses = format!("SELECT NumberOfResponses FROM Campaign WHERE Id = '{campaign}'");
-    assert_eq!(one(&api, &responses).await["NumberOfResponses"], 1);
+    assert_eq!(api.one(&responses).await["NumberOfResponses"], 1);
 
     // A status that stops counting as a response moves its members and the count.
     let (status, _) = api
@@ -620,8 +605,8 @@ async fn each_campaign_has_its_own_member_statuses(db: TestDb) {
         )
         .await;
     assert_eq!(status, 204);
-    assert_eq!(one(&api, &member(&second)).await["HasResponded"], false);
-    assert_eq!(one(&api, &responses).await["NumberOfResponses"], 0);
+    assert_eq!(api.one(&member(&second)).await["HasResponded"], false);
+    assert_eq!(api.one(&responses).await["NumberOfResponses"], 0);
 
     // One default: making Attended the default takes it from Sent; Sent, in use, stays.
     let (status, _) = api
@@ -661,7 +646,7 @@ async fn each_campaign_has_its_own_member_statuses(db: TestDb) {
         )
         .await;
     assert_eq!(
-        one(&api, &member(&third)).await["Status"],
+        api.one(&member(&third)).await["Status"],
         "Attended",
         "the new default"
     );

@@ -10,16 +10,6 @@ use crate::support::{Api, Server, TestDb, rapport_ok};
 
 crate::both_backends!(sharing_holds_through_collections_and_composite);
 
-fn api_for(db: &TestDb, server: &Server, email: &str) -> Api {
-    Api {
-        client: reqwest::Client::new(),
-        base: format!("{}/services/data/v59.0", server.base),
-        token: rapport_ok(db, &["token", "--user", email])
-            .trim()
-            .to_string(),
-    }
-}
-
 fn add_rep(db: &TestDb, email: &str, role: &str) {
     rapport_ok(
         db,
@@ -76,8 +66,8 @@ async fn sharing_holds_through_collections_and_composite(db: TestDb) {
     add_rep(&db, "west@s.example", "West Rep");
     rapport_ok(&db, &["sharing", "default", "Account", "private"]);
     let server = Server::start(&db).await;
-    let east = api_for(&db, &server, "east@s.example");
-    let west = api_for(&db, &server, "west@s.example");
+    let east = server.api(&db, "east@s.example");
+    let west = server.api(&db, "west@s.example");
 
     let secret = west
         .create(

@@ -188,6 +188,17 @@ pub struct Server {
 }
 
 impl Server {
+    /// A REST client for this server, signed in as `email` with a token the CLI made.
+    pub fn api(&self, db: &TestDb, email: &str) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            base: format!("{}/services/data/v59.0", self.base),
+            token: rapport_ok(db, &["token", "--user", email])
+                .trim()
+                .to_string(),
+        }
+    }
+
     pub async fn start(db: &TestDb) -> Server {
         Server::start_with(db, &[]).await
     }
@@ -259,6 +270,13 @@ pub struct Api {
 }
 
 impl Api {
+    /// The one record a query must find.
+    pub async fn one(&self, soql: &str) -> Json {
+        let body = self.query(soql).await;
+        assert_eq!(body["totalSize"], 1, "{soql}: {body}");
+        body["records"][0].clone()
+    }
+
     pub async fn post(&self, path: &str, body: Json) -> Json {
         let response = self
             .client
