@@ -52,6 +52,51 @@ fn wants_index(field: &FieldDef) -> bool {
     (field.field_type == FieldType::Reference && !audit) || field.name_field || field.external_id
 }
 
+/// An optional lookup's index holds only the records that point somewhere. Most records of
+/// a lookup such as ParentId point nowhere, and a full `ANALYZE` (which an administrator may
+/// run by hand) counts those NULLs as one value "a million rows long": SQLite then walks
+/// the whole name index for an account's child accounts (2.3 s on a 1M org) instead of
+/// this index. Without the NULLs the statistics tell the truth; every `col = …` still
+/// finds the index (it implies `col IS NOT NULL`).
+fn partial_lookup(field: &FieldDef) -> bool {
+    // OwnerId (a system field) is never null: its index stays whole.
+    field.field_type == FieldType::Reference
+        && !field.required
+        && !field.unique
+        && !field.is_system()
+}
+
+/// `ix_<table>_<column>`: a lookup's, the record name's or an external id's index.
+async fn create_plain_index(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    let mut sql = tx.sql();
+    sql.push("CREATE INDEX ")
+        .ident(&index_name("ix", &object.table, &field.column))
+        .push(" ON ")
+        .ident(&object.table)
+        .push(" (")
+        .ident(&field.column)
+        .push(")");
+    if partial_lookup(field) {
+        sql.push(" WHERE ")
+            .ident(&field.column)
+            .push(" IS NOT NULL");
+    }
+    tx.execute(sql).await.map(drop)
+}
+
+/// Remakes an optional lookup's index without its NULLs (databases made before; see
+/// `partial_lookup`).
+pub async fn remake_lookup_index(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    if !wants_index(field) || !partial_lookup(field) {
+        return Ok(());
+    }
+    let mut sql = tx.sql();
+    sql.push("DROP INDEX IF EXISTS ")
+        .ident(&index_name("ix", &object.table, &field.column));
+    tx.execute(sql).await?;
+    create_plain_index(tx, object, field).await
+}
+
 /// Creates the indexes a field needs.
 pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
     if field.unique {
@@ -65,15 +110,7 @@ pub async fn create_indexes(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -
             .push(")");
         tx.execute(sql).await?;
     } else if wants_index(field) {
-        let mut sql = tx.sql();
-        sql.push("CREATE INDEX ")
-            .ident(&index_name("ix", &object.table, &field.column))
-            .push(" ON ")
-            .ident(&object.table)
-            .push(" (")
-            .ident(&field.column)
-            .push(")");
-        tx.execute(sql).await?;
+        create_plain_index(tx, object, field).await?;
     }
     if field.name_field && Col::of(field) == Col::Text {
         create_lower_index(tx, object, field).await?;

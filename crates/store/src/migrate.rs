@@ -65,6 +65,8 @@ enum Step {
     /// Drops the recycle bin's records and converted leads from the search index (it once
     /// kept them).
     LiveSearchIndex,
+    /// Remakes optional lookups' indexes without their NULLs (`ddl::partial_lookup`).
+    PartialLookupIndexes,
     /// Adds the `LOWER(name)` indexes and (PostgreSQL) the `LOWER(column)` statistics
     /// (databases made before they existed).
     LowerIndexes,
@@ -174,7 +176,7 @@ const LEASE_TABLE: &str = "
 CREATE TABLE rapport_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)
 ";
 
-const STEPS: [(i64, &str, Step); 27] = [
+const STEPS: [(i64, &str, Step); 28] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -221,6 +223,11 @@ const STEPS: [(i64, &str, Step); 27] = [
         27,
         "search index of searched records",
         Step::LiveSearchIndex,
+    ),
+    (
+        28,
+        "lookup indexes without nulls",
+        Step::PartialLookupIndexes,
     ),
 ];
 
@@ -316,6 +323,14 @@ impl Store {
                     for object in &schema.objects {
                         crate::search::create_index(&mut tx, object).await?;
                         crate::search::rebuild(&mut tx, object).await?;
+                    }
+                }
+                Step::PartialLookupIndexes => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        for field in &object.fields {
+                            ddl::remake_lookup_index(&mut tx, object, field).await?;
+                        }
                     }
                 }
                 Step::LiveSearchIndex => {
