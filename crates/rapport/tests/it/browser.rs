@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use crate::support::{Server, TestDb, rapport_ok};
+use crate::support::{Server, TestDb, cli_user, rapport_ok};
 use crate::webdriver::Browser;
 
 crate::both_backends!(a_rep_works_a_lead_into_a_won_deal_in_the_browser);
@@ -31,38 +31,12 @@ async fn a_rep_works_a_lead_into_a_won_deal_in_the_browser(db: TestDb) {
     } else {
         "sqlite"
     };
-    rapport_ok(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "admin@ui.example",
-            "--password",
-            "choose1well",
-            "--name",
-            "Ada Admin",
-        ],
-    );
+    cli_user(&db, "admin@ui.example", "Ada Admin", None, None);
     for (email, name) in [
         ("rep@ui.example", "Rita Rep"),
         ("other@ui.example", "Omar Other"),
     ] {
-        rapport_ok(
-            &db,
-            &[
-                "user",
-                "add",
-                "--email",
-                email,
-                "--password",
-                "choose1well",
-                "--name",
-                name,
-                "--profile",
-                "Standard User",
-            ],
-        );
+        cli_user(&db, email, name, Some("Standard User"), None);
     }
     rapport_ok(&db, &["sharing", "default", "Account", "private"]);
     let server = Server::start(&db).await;

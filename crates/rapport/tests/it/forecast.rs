@@ -4,28 +4,9 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{Api, Server, TestDb, rapport_ok};
+use crate::support::{Api, Server, TestDb, cli_user, rapport_ok};
 
 crate::both_backends!(forecasts_follow_the_role_hierarchy);
-
-fn user(db: &TestDb, email: &str, name: &str, role: Option<&str>) {
-    let mut args = vec![
-        "user",
-        "add",
-        "--email",
-        email,
-        "--password",
-        "choose1well",
-        "--name",
-        name,
-        "--profile",
-        "Standard User",
-    ];
-    if let Some(role) = role {
-        args.extend(["--role", role]);
-    }
-    rapport_ok(db, &args);
-}
 
 /// `GET /rapport/forecast?{query}` (the query already encoded).
 async fn forecast(api: &Api, query: &str) -> (u16, Json) {
@@ -49,25 +30,37 @@ fn row<'a>(forecast: &'a Json, name: &str) -> &'a Json {
 }
 
 async fn forecasts_follow_the_role_hierarchy(db: TestDb) {
-    rapport_ok(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "admin@f.example",
-            "--password",
-            "choose1well",
-            "--name",
-            "Ada Admin",
-        ],
-    );
+    cli_user(&db, "admin@f.example", "Ada Admin", None, None);
     rapport_ok(&db, &["role", "add", "VP Sales"]);
     rapport_ok(&db, &["role", "add", "Rep", "--parent", "VP Sales"]);
-    user(&db, "vp@f.example", "Vera VP", Some("VP Sales"));
-    user(&db, "rep1@f.example", "Rami One", Some("Rep"));
-    user(&db, "rep2@f.example", "Rosa Two", Some("Rep"));
-    user(&db, "solo@f.example", "Sam Solo", None);
+    cli_user(
+        &db,
+        "vp@f.example",
+        "Vera VP",
+        Some("Standard User"),
+        Some("VP Sales"),
+    );
+    cli_user(
+        &db,
+        "rep1@f.example",
+        "Rami One",
+        Some("Standard User"),
+        Some("Rep"),
+    );
+    cli_user(
+        &db,
+        "rep2@f.example",
+        "Rosa Two",
+        Some("Standard User"),
+        Some("Rep"),
+    );
+    cli_user(
+        &db,
+        "solo@f.example",
+        "Sam Solo",
+        Some("Standard User"),
+        None,
+    );
     let server = Server::start(&db).await;
     let api = |email: &str| server.api(&db, email);
     let (admin, vp, rep1, rep2) = (

@@ -5,29 +5,12 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{Api, Server, TestDb, rapport_ok};
+use crate::support::{Api, Server, TestDb, cli_user, rapport_ok};
 
 crate::both_backends!(
     duplicates_merge_into_a_master,
     ownership_transfers_with_what_follows
 );
-
-fn add_user(db: &TestDb, email: &str, name: &str, profile: Option<&str>) {
-    let mut args = vec![
-        "user",
-        "add",
-        "--email",
-        email,
-        "--password",
-        "choose1well",
-        "--name",
-        name,
-    ];
-    if let Some(profile) = profile {
-        args.extend(["--profile", profile]);
-    }
-    rapport_ok(db, &args);
-}
 
 /// One field of one record, through a query (`queryAll` to see the recycle bin).
 async fn field_of(api: &Api, object: &str, id: &str, field: &str) -> Json {
@@ -55,8 +38,8 @@ fn urlencode(text: &str) -> String {
 }
 
 async fn duplicates_merge_into_a_master(db: TestDb) {
-    add_user(&db, "admin@m.example", "Ada Admin", None);
-    add_user(&db, "rep@m.example", "Rex Rep", Some("Standard User"));
+    cli_user(&db, "admin@m.example", "Ada Admin", None, None);
+    cli_user(&db, "rep@m.example", "Rex Rep", Some("Standard User"), None);
     rapport_ok(&db, &["sharing", "default", "Account", "private"]);
     let server = Server::start(&db).await;
     let api = server.api(&db, "admin@m.example");
@@ -267,8 +250,8 @@ async fn duplicates_merge_into_a_master(db: TestDb) {
 }
 
 async fn ownership_transfers_with_what_follows(db: TestDb) {
-    add_user(&db, "admin@t.example", "Ada Admin", None);
-    add_user(&db, "rep@t.example", "Rex Rep", Some("Standard User"));
+    cli_user(&db, "admin@t.example", "Ada Admin", None, None);
+    cli_user(&db, "rep@t.example", "Rex Rep", Some("Standard User"), None);
     let server = Server::start(&db).await;
     let admin = server.api(&db, "admin@t.example");
     let rep = server.api(&db, "rep@t.example");

@@ -6,29 +6,9 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{Api, Server, TestDb, rapport_ok};
+use crate::support::{Api, Server, TestDb, cli_user, rapport_ok};
 
 crate::both_backends!(sharing_holds_through_collections_and_composite);
-
-fn add_rep(db: &TestDb, email: &str, role: &str) {
-    rapport_ok(
-        db,
-        &[
-            "user",
-            "add",
-            "--email",
-            email,
-            "--password",
-            "choose1well",
-            "--name",
-            email,
-            "--profile",
-            "Standard User",
-            "--role",
-            role,
-        ],
-    );
-}
 
 /// The account's name and phone as its owner reads them (null once deleted).
 async fn as_owner_sees(owner: &Api, id: &str) -> Json {
@@ -46,24 +26,24 @@ async fn as_owner_sees(owner: &Api, id: &str) -> Json {
 }
 
 async fn sharing_holds_through_collections_and_composite(db: TestDb) {
-    rapport_ok(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "admin@s.example",
-            "--password",
-            "choose1well",
-            "--name",
-            "Ada Admin",
-        ],
-    );
+    cli_user(&db, "admin@s.example", "Ada Admin", None, None);
     rapport_ok(&db, &["role", "add", "Sales VP"]);
     rapport_ok(&db, &["role", "add", "East Rep", "--parent", "Sales VP"]);
     rapport_ok(&db, &["role", "add", "West Rep", "--parent", "Sales VP"]);
-    add_rep(&db, "east@s.example", "East Rep");
-    add_rep(&db, "west@s.example", "West Rep");
+    cli_user(
+        &db,
+        "east@s.example",
+        "east@s.example",
+        Some("Standard User"),
+        Some("East Rep"),
+    );
+    cli_user(
+        &db,
+        "west@s.example",
+        "west@s.example",
+        Some("Standard User"),
+        Some("West Rep"),
+    );
     rapport_ok(&db, &["sharing", "default", "Account", "private"]);
     let server = Server::start(&db).await;
     let east = server.api(&db, "east@s.example");

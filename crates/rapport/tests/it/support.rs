@@ -161,6 +161,28 @@ pub fn rapport(db: &TestDb) -> Command {
 }
 
 /// Runs `rapport ARGS` to completion; returns stdout, panicking with stderr on failure.
+/// Adds a user through the CLI (password `choose1well`), with a profile and a role when
+/// given (the first user of an org is its administrator).
+pub fn cli_user(db: &TestDb, email: &str, name: &str, profile: Option<&str>, role: Option<&str>) {
+    let mut args = vec![
+        "user",
+        "add",
+        "--email",
+        email,
+        "--password",
+        "choose1well",
+        "--name",
+        name,
+    ];
+    if let Some(profile) = profile {
+        args.extend(["--profile", profile]);
+    }
+    if let Some(role) = role {
+        args.extend(["--role", role]);
+    }
+    rapport_ok(db, &args);
+}
+
 pub fn rapport_ok(db: &TestDb, args: &[&str]) -> String {
     let output = rapport(db).args(args).output().unwrap();
     assert!(
