@@ -53,6 +53,42 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// How long opening a SQLite file waits for other processes, as the busy timeout does.
+const SQLITE_OPEN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Opens the pool, retrying while the file is locked. The first connection to a new file
+/// switches it to WAL, which needs the file to itself; when several processes start together
+/// SQLite answers the losers `SQLITE_BUSY` at once, without calling the busy handler (the
+/// switch runs inside a read transaction, and SQLite never waits there, to avoid deadlock).
+/// Once the file is in WAL mode the switch is a no-op, so only opening needs this.
+async fn open_sqlite(options: SqliteConnectOptions) -> Result<SqlitePool> {
+    let deadline = tokio::time::Instant::now() + SQLITE_OPEN_PATIENCE;
+    loop {
+        match SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.clone())
+            .await
+        {
+            Err(e) if is_sqlite_busy(&e) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            opened => return Ok(opened?),
+        }
+    }
+}
+
+/// SQLITE_BUSY, or one of its extended codes (the primary code is the low byte).
+fn is_sqlite_busy(error: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i64 = 5;
+    match error {
+        sqlx::Error::Database(e) => e
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| code & 0xff == SQLITE_BUSY),
+        _ => false,
+    }
+}
+
 impl Store {
     /// Opens `sqlite://FILE` (created if missing; WAL, foreign keys, busy timeout) or
     /// `postgres://…`.
@@ -63,13 +99,8 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
-            Pool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .connect_with(options)
-                    .await?,
-            )
+                .busy_timeout(SQLITE_OPEN_PATIENCE);
+            Pool::Sqlite(open_sqlite(options).await?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             Pool::Postgres(
