@@ -355,9 +355,15 @@ impl App {
                     }
                     graph.users_in_roles(&roles)
                 }
-                (None, Some(group)) => match self.id_by_name("Group", group).await? {
-                    Some(group) => graph.members.get(&group).cloned().unwrap_or_default(),
-                    None => continue,
+                // A name that became ambiguous or a queue's since the rule was made shares
+                // with nobody: guessing which group was meant could share with the wrong
+                // people.
+                (None, Some(group)) => match self.groups_named(group).await?.as_slice() {
+                    [(group, false)] => graph.members.get(group).cloned().unwrap_or_default(),
+                    _ => {
+                        tracing::warn!(rule = %rule.name, %group, "sharing rule's group is ambiguous or missing: it shares with nobody");
+                        continue;
+                    }
                 },
                 (None, None) => continue,
             };
@@ -860,6 +866,7 @@ impl App {
             if let Ok(mut built) = self.shares.built.lock() {
                 *built = None;
             }
+            store::shares::settle(self.store(), object).await?;
             done.push((object.name.clone(), count));
         }
         if let Some(holder) = lease {

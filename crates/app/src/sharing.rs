@@ -634,7 +634,23 @@ impl App {
     /// A group by name (case-insensitively) and whether it is a queue. Names are not unique
     /// through the API, so a name two groups share is refused rather than guessed.
     async fn group_and_kind(&self, name: &str) -> Result<(RecordId, bool)> {
-        let named: Vec<(RecordId, bool)> = self
+        match self.groups_named(name).await?.as_slice() {
+            [] => Err(AppError::one(
+                ErrorCode::NotFound,
+                format!("no group named {name}"),
+            )),
+            [one] => Ok(one.clone()),
+            _ => Err(AppError::one(
+                ErrorCode::DuplicateValue,
+                format!("several groups are named {name}: rename one first"),
+            )),
+        }
+    }
+
+    /// Every group (public group or queue) with this name, case-insensitively, and whether
+    /// each is a queue.
+    pub(crate) async fn groups_named(&self, name: &str) -> Result<Vec<(RecordId, bool)>> {
+        Ok(self
             .find(
                 &Caller::system(),
                 "Group",
@@ -654,18 +670,7 @@ impl App {
                 let queue = g.get("Type").and_then(Value::as_text) == Some("Queue");
                 g.id().cloned().map(|id| (id, queue))
             })
-            .collect();
-        match named.as_slice() {
-            [] => Err(AppError::one(
-                ErrorCode::NotFound,
-                format!("no group named {name}"),
-            )),
-            [one] => Ok(one.clone()),
-            _ => Err(AppError::one(
-                ErrorCode::DuplicateValue,
-                format!("several groups are named {name}: rename one first"),
-            )),
-        }
+            .collect())
     }
 
     /// A user by login (anything with an `@`) or a public group by name (a queue is
@@ -748,14 +753,29 @@ impl App {
         };
         match (&rule.share_with_role, &rule.share_with_group) {
             (Some(_), None) => {}
-            (None, Some(group)) => {
-                if self.id_by_name("Group", group).await?.is_none() {
+            (None, Some(group)) => match self.groups_named(group).await?.as_slice() {
+                [(_, false)] => {}
+                [(_, true)] => {
+                    return Err(AppError::one(
+                        ErrorCode::FieldIntegrityException,
+                        format!(
+                            "{group} is a queue: sharing rules share with roles and public groups"
+                        ),
+                    ));
+                }
+                [] => {
                     return Err(AppError::one(
                         ErrorCode::InvalidCrossReferenceKey,
                         format!("no group named {group}"),
                     ));
                 }
-            }
+                _ => {
+                    return Err(AppError::one(
+                        ErrorCode::DuplicateValue,
+                        format!("several groups are named {group}: rename one first"),
+                    ));
+                }
+            },
             _ => {
                 return Err(AppError::one(
                     ErrorCode::InvalidOperation,
@@ -979,6 +999,19 @@ impl App {
                 (id.clone(), error)
             })
             .collect())
+    }
+
+    /// Whether the caller may share a record by hand (as `share_record` decides): its owner,
+    /// someone above them, or an administrator.
+    pub async fn may_share(&self, caller: &Caller, object: &str, id: &RecordId) -> Result<bool> {
+        let schema = self.schema().await?;
+        let Some(object) = schema.object(object) else {
+            return Ok(false);
+        };
+        let refused = self
+            .refused_transfers(None, caller, object, std::slice::from_ref(id))
+            .await?;
+        Ok(refused.is_empty())
     }
 
     /// Shares one record by hand (`rapport share`) with a user (`with` is their login) or

@@ -1977,6 +1977,57 @@ async fn groups_inside_groups(db: TestDb) {
         &["share", &solo.to_18(), "--with", "Desk", "--access", "read"],
     );
     assert!(error.contains("Desk is a queue"), "{error}");
+
+    // A sharing rule shares with a role or a public group: not with a queue, and not with a
+    // name two groups answer to. A rule whose group name has since become ambiguous shares
+    // with nobody rather than with a guess.
+    let rule_with = |name: &str, group: &str| {
+        crate::support::rapport_err(
+            &db,
+            &[
+                "sharing",
+                "rule",
+                "add",
+                "Account",
+                "--name",
+                name,
+                "--where",
+                "Industry = 'Energy'",
+                "--share-with-group",
+                group,
+                "--access",
+                "read",
+            ],
+        )
+    };
+    let error = rule_with("ToDesk", "Desk");
+    assert!(error.contains("Desk is a queue"), "{error}");
+    let energy = "SELECT Id FROM Account WHERE Industry = 'Energy'";
+    assert_eq!(
+        code(&app, &outer, energy).await,
+        "ok:1",
+        "the rule through Outer"
+    );
+    app.create(
+        &admin,
+        "Group",
+        input(json!({"Name": "OUTER", "DeveloperName": "Outer_Again", "Type": "Regular"})),
+    )
+    .await
+    .unwrap();
+    let error = rule_with("ToOuter", "Outer");
+    assert!(error.contains("several groups are named Outer"), "{error}");
+    assert_eq!(
+        code(&app, &outer, energy).await,
+        "ok:0",
+        "by the conditions"
+    );
+    app.rebuild_shares().await.unwrap();
+    assert_eq!(
+        code(&db.app().await, &outer, energy).await,
+        "ok:0",
+        "by the rows"
+    );
 }
 
 crate::both_backends!(duplicate_values_name_only_visible_records);

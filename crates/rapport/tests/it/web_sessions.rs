@@ -7,9 +7,12 @@
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 
-use crate::support::{Server, TestDb, rapport_ok};
+use serde_json::json;
+
+use crate::support::{Server, TestDb, cli_user, rapport_ok};
 
 crate::both_backends!(web_sessions_sign_in_expire_and_end);
+crate::both_backends!(only_those_who_may_share_see_the_share_form);
 
 /// `application/x-www-form-urlencoded` of some pairs.
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -465,4 +468,92 @@ async fn web_sessions_sign_in_expire_and_end(db: TestDb) {
             .contains("immutable")
     );
     server.stop();
+}
+
+/// The record's "Who can see this" page offers sharing by hand only to those who may share
+/// (the owner, someone above them, an administrator); a reader who may not share sees no
+/// form, and a form posted anyway is refused with nothing shared.
+async fn only_those_who_may_share_see_the_share_form(db: TestDb) {
+    cli_user(
+        &db,
+        "owner@example.com",
+        "Olga Owner",
+        Some("Standard User"),
+        None,
+    );
+    cli_user(
+        &db,
+        "reader@example.com",
+        "Rui Reader",
+        Some("Standard User"),
+        None,
+    );
+    cli_user(
+        &db,
+        "third@example.com",
+        "Tao Third",
+        Some("Standard User"),
+        None,
+    );
+    rapport_ok(&db, &["sharing", "default", "Account", "public-read-only"]);
+    let server = Server::start(&db).await;
+    let created = server
+        .api(&db, "owner@example.com")
+        .post("/sobjects/Account", json!({"Name": "Shared Co"}))
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let browser = Browser {
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        base: server.base.clone(),
+    };
+    let page = format!("/r/{id}/sharing");
+    let owner = browser
+        .sign_in("owner@example.com", "choose1well")
+        .await
+        .unwrap();
+    let shown = browser.get(&page, &owner).await.text().await.unwrap();
+    assert!(shown.contains("share-form"), "the owner may share");
+    let reader = browser
+        .sign_in("reader@example.com", "choose1well")
+        .await
+        .unwrap();
+    let response = browser.get(&page, &reader).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the reader reads the page"
+    );
+    let shown = response.text().await.unwrap();
+    assert!(shown.contains("Public Read Only"), "{shown}");
+    assert!(!shown.contains("share-form"), "a reader may not share");
+    let refused = browser
+        .post(
+            &page,
+            &reader,
+            form(&[
+                ("csrf", &csrf_in(&shown)),
+                ("with", "third@example.com"),
+                ("access", "edit"),
+            ]),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("may share it"), "{refused}");
+    let third = server.api(&db, "third@example.com");
+    let (status, body) = third
+        .call(
+            "PATCH",
+            &format!("/sobjects/Account/{id}"),
+            Some(json!({"Description": "edited"})),
+        )
+        .await;
+    assert_eq!(status, 400, "nothing was shared: {body}");
+    assert_eq!(
+        body[0]["errorCode"], "INSUFFICIENT_ACCESS_OR_READONLY",
+        "{body}"
+    );
 }

@@ -84,7 +84,8 @@ pub struct SharingLine {
 pub struct SharingView {
     pub default_text: String,
     pub lines: Vec<SharingLine>,
-    /// Whether sharing by hand can give anyone more than the default does.
+    /// Whether the caller may share by hand, and doing so can give anyone more than the
+    /// default does.
     pub shareable: bool,
 }
 
@@ -146,13 +147,25 @@ async fn sharing_view(ui: &Ui, object: &ObjectDef, id: &RecordId) -> Option<Shar
             }
         })
         .collect();
+    // The form shows only where sharing can give more than the default, and to those who
+    // may share (`share_record` checks again on submit).
+    let widens = matches!(
+        explained.default,
+        app::sharing::Sharing::Private | app::sharing::Sharing::PublicRead
+    );
+    let shareable = widens
+        && ui
+            .app
+            .may_share(&ui.caller, &object.name, id)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "whether the caller may share could not be decided");
+                false
+            });
     Some(SharingView {
         default_text,
         lines,
-        shareable: matches!(
-            explained.default,
-            app::sharing::Sharing::Private | app::sharing::Sharing::PublicRead
-        ),
+        shareable,
     })
 }
 
