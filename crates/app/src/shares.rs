@@ -331,6 +331,20 @@ impl App {
             }
         }
         graph.members = users_of_groups(&direct);
+        // Groups by lower-cased name, for the rules that name them.
+        let mut groups: HashMap<String, Vec<RecordId>> = HashMap::new();
+        for group in self
+            .find(&system, "Group", &["Id", "Name"], None, Vec::new(), None)
+            .await?
+        {
+            if let (Some(id), Some(name)) = (group.id(), group.get("Name").and_then(Value::as_text))
+            {
+                groups
+                    .entry(name.trim().to_lowercase())
+                    .or_default()
+                    .push(id.clone());
+            }
+        }
         let role_named = |name: &str| {
             roles.iter().find_map(|r| {
                 let found = r
@@ -355,15 +369,18 @@ impl App {
                     }
                     graph.users_in_roles(&roles)
                 }
-                // A name that became ambiguous or a queue's since the rule was made shares
-                // with nobody: guessing which group was meant could share with the wrong
-                // people.
-                (None, Some(group)) => match self.groups_named(group).await?.as_slice() {
-                    [(group, false)] => graph.members.get(group).cloned().unwrap_or_default(),
-                    _ => {
-                        tracing::warn!(rule = %rule.name, %group, "sharing rule's group is ambiguous or missing: it shares with nobody");
+                // A name two groups have come to share since the rule was made shares with
+                // nobody: guessing which group was meant could share with the wrong people.
+                // (Rules made before queues were refused keep sharing with the queue.)
+                (None, Some(group)) => match groups.get(&group.trim().to_lowercase()) {
+                    Some(ids) if ids.len() == 1 => {
+                        graph.members.get(&ids[0]).cloned().unwrap_or_default()
+                    }
+                    Some(_) => {
+                        tracing::warn!(rule = %rule.name, %group, "several groups have this sharing rule's group name: it shares with nobody");
                         continue;
                     }
+                    None => continue,
                 },
                 (None, None) => continue,
             };
@@ -846,6 +863,8 @@ impl App {
                 let ids = store::shares::ids_after(&mut tx, object, after.as_ref(), REBUILD_BATCH)
                     .await?;
                 if ids.is_empty() {
+                    // An object with no records yet has no share table to analyse.
+                    self.ensure_share_table(&mut tx, object).await?;
                     // Statistics of the full table, not of a fraction of it.
                     store::shares::analyze(&mut tx, object).await?;
                     store::shares::mark_built(&mut tx, &format!("{BUILT_PREFIX}{name}"), version)
@@ -866,7 +885,10 @@ impl App {
             if let Ok(mut built) = self.shares.built.lock() {
                 *built = None;
             }
-            store::shares::settle(self.store(), object).await?;
+            // Only a speed-up: the rows are built and marked so whether it runs or not.
+            if let Err(error) = store::shares::settle(self.store(), object).await {
+                tracing::warn!(%error, object = %object.name, "vacuuming the share rows failed");
+            }
             done.push((object.name.clone(), count));
         }
         if let Some(holder) = lease {

@@ -53,8 +53,16 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// PostgreSQL's planner cost of starting parallel workers (see [`Store::connect`]).
-const PARALLEL_SETUP_COST: &str = "4000";
+/// Run on each new PostgreSQL connection. Rapport's reads are mostly a page of rows, and
+/// starting parallel workers took 12–15 ms on the 2-core benchmark machine, which the
+/// planner's default cost (1000) undervalues: it chose a parallel plan for a rep's filtered
+/// list that ran in 20.7 ms against 8.9 ms without workers. 4000 keeps workers for scans of
+/// hundreds of thousands of rows (counts, reports), where they pay. Only a server default is
+/// replaced: a value the operator set (configuration file, `ALTER DATABASE`/`ALTER ROLE …
+/// SET`, the URL's `options`) stands. A `SET` rather than a startup option, so connection
+/// poolers accept it.
+const TUNE_PARALLEL_SETUP: &str = "SELECT set_config('parallel_setup_cost', '4000', false) \
+    FROM pg_settings WHERE name = 'parallel_setup_cost' AND source = 'default'";
 
 /// How long opening a SQLite file waits for other processes, as the busy timeout does.
 const SQLITE_OPEN_PATIENCE: Duration = Duration::from_secs(10);
@@ -105,16 +113,18 @@ impl Store {
                 .busy_timeout(SQLITE_OPEN_PATIENCE);
             Pool::Sqlite(open_sqlite(options).await?)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            // Rapport's reads are mostly a page of rows. Starting parallel workers took
-            // 12–15 ms on the 2-core benchmark machine, which PostgreSQL's default cost (1000)
-            // undervalues: it chose a parallel plan for a rep's filtered list that ran in
-            // 20.7 ms against 8.9 ms without workers. 4000 keeps workers for the scans of
-            // hundreds of thousands of rows (counts, reports), where they pay.
-            let options = PgConnectOptions::from_str(url)?
-                .options([("parallel_setup_cost", PARALLEL_SETUP_COST)]);
+            let options = PgConnectOptions::from_str(url)?;
             Pool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(10)
+                    .after_connect(|connection, _| {
+                        Box::pin(async move {
+                            sqlx::query(TUNE_PARALLEL_SETUP)
+                                .execute(connection)
+                                .await
+                                .map(drop)
+                        })
+                    })
                     .connect_with(options)
                     .await?,
             )

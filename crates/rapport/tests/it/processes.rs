@@ -16,6 +16,7 @@ crate::both_backends!(
     killed_bulk_insert_loses_no_committed_batch,
     backup_while_serving,
     processes_starting_together_on_a_new_database_seed_it_once,
+    postgres_connections_cost_parallel_workers_unless_the_operator_did,
 );
 
 async fn server_starts_answers_and_stops_on_sigterm(db: TestDb) {
@@ -347,4 +348,36 @@ async fn processes_starting_together_on_a_new_database_seed_it_once(db: TestDb) 
         6
     );
     app.close().await;
+}
+
+/// On PostgreSQL every connection costs parallel workers at 4000 (their start doubled a
+/// page-sized read), unless the operator has set the cost: then their value stands.
+async fn postgres_connections_cost_parallel_workers_unless_the_operator_did(db: TestDb) {
+    let app = db.app().await;
+    if app.store().dialect() != store::Dialect::Postgres {
+        return;
+    }
+    let setting = |app: app::App| async move {
+        let (rows, _) = app
+            .store()
+            .baseline_rows(
+                "SELECT current_setting('parallel_setup_cost') || ' ' || current_database()",
+                &[],
+                &[store::bench::Kind::Text],
+            )
+            .await
+            .unwrap();
+        rows[0].clone()
+    };
+    let answer = setting(app.clone()).await;
+    let (cost, database) = answer.split_once(' ').unwrap();
+    assert_eq!(cost, "4000");
+    let mut sql = app.store().sql();
+    sql.push("ALTER DATABASE ")
+        .ident(database)
+        .push(" SET parallel_setup_cost = 1234");
+    app.store().execute(sql).await.unwrap();
+    app.close().await;
+    let answer = setting(db.app().await).await;
+    assert!(answer.starts_with("1234 "), "{answer}");
 }

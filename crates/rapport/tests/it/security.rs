@@ -2015,6 +2015,7 @@ async fn groups_inside_groups(db: TestDb) {
     )
     .await
     .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let error = rule_with("ToOuter", "Outer");
     assert!(error.contains("several groups are named Outer"), "{error}");
     assert_eq!(

@@ -14,7 +14,10 @@ use serde_json::json;
 
 use crate::support::{TestDb, input, rapport_ok};
 
-crate::both_backends!(share_rows_answer_as_the_sharing_rules_do);
+crate::both_backends!(
+    share_rows_answer_as_the_sharing_rules_do,
+    an_object_made_private_before_its_first_record_builds,
+);
 
 const QUERIES: [&str; 9] = [
     "SELECT Name FROM Account ORDER BY Name",
@@ -506,4 +509,51 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
     app.rebuild_shares().await.unwrap();
     assert_eq!(answers(&app, &users).await, moved);
     assert_eq!(app.check_shares().await.unwrap(), Vec::<String>::new());
+}
+
+/// Rows are built for an object made private while it has no records (there is no share
+/// table to analyse yet), and the object's first record then reads through them.
+async fn an_object_made_private_before_its_first_record_builds(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    app.set_sharing_default(&admin, "Case", "private")
+        .await
+        .unwrap();
+    let built = app.rebuild_shares().await.unwrap();
+    assert!(
+        built
+            .iter()
+            .any(|(object, records)| object == "Case" && *records == 0),
+        "{built:?}"
+    );
+    app.create(&admin, "Case", input(json!({"Subject": "First"})))
+        .await
+        .unwrap();
+    app.add_user(
+        &admin,
+        NewUser {
+            email: "rep@example.com".into(),
+            password: "secret123".into(),
+            name: "Rep".into(),
+            profile: Some("Standard User".into()),
+            role: None,
+            language: Lang::En,
+        },
+    )
+    .await
+    .unwrap();
+    let rep = app.cli_caller(Some("rep@example.com")).await.unwrap();
+    settle().await;
+    app.rebuild_shares().await.unwrap();
+    let seen = app
+        .query(
+            &rep,
+            "SELECT Id FROM Case",
+            QueryOptions {
+                page_size: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(seen.total_size, 0, "a private case of the admin's");
 }
