@@ -345,19 +345,26 @@ impl App {
                     .push(id.clone());
             }
         }
-        let role_named = |name: &str| {
-            roles.iter().find_map(|r| {
+        // A rule's role: by the id it recorded (a role since deleted matches none), or by
+        // name for a rule from before ids were recorded.
+        let role_of = |id: &Option<String>, name: &str| match id {
+            Some(id) => roles
+                .iter()
+                .filter_map(|r| r.id())
+                .find(|r| r.to_18() == *id)
+                .cloned(),
+            None => roles.iter().find_map(|r| {
                 let found = r
                     .get("Name")
                     .and_then(Value::as_text)
                     .is_some_and(|n| n.eq_ignore_ascii_case(name));
                 found.then(|| r.id().cloned()).flatten()
-            })
+            }),
         };
         for rule in self.sharing_rules(None).await? {
             let readers = match (&rule.share_with_role, &rule.share_with_group) {
                 (Some(role), _) => {
-                    let Some(with) = role_named(role) else {
+                    let Some(with) = role_of(&rule.targets.share_with_role, role) else {
                         continue;
                     };
                     // The role, the roles above it (the hierarchy passes access up), and
@@ -372,6 +379,15 @@ impl App {
                 // A name two groups have come to share since the rule was made shares with
                 // nobody: guessing which group was meant could share with the wrong people.
                 // (Rules made before queues were refused keep sharing with the queue.)
+                (None, Some(_)) if rule.targets.share_with_group.is_some() => {
+                    let id = rule.targets.share_with_group.as_deref().unwrap_or_default();
+                    graph
+                        .members
+                        .iter()
+                        .find(|(group, _)| group.to_18() == id)
+                        .map(|(_, users)| users.clone())
+                        .unwrap_or_default()
+                }
                 (None, Some(group)) => match groups.get(&group.trim().to_lowercase()) {
                     Some(ids) if ids.len() == 1 => {
                         graph.members.get(&ids[0]).cloned().unwrap_or_default()
@@ -386,7 +402,7 @@ impl App {
             };
             let records = match (&rule.owned_by_role, &rule.criteria) {
                 (Some(role), _) => {
-                    let Some(from) = role_named(role) else {
+                    let Some(from) = role_of(&rule.targets.owned_by_role, role) else {
                         continue;
                     };
                     let roles = if rule.include_subordinates {

@@ -112,6 +112,23 @@ pub struct SharingRule {
     pub share_with_subordinates: bool,
     /// `read` or `edit`.
     pub access: String,
+    /// The records behind the names above, recorded when the rule is added.
+    #[serde(default)]
+    pub targets: RuleTargets,
+}
+
+/// The ids (18 characters) of the roles and the group a rule names. A rule follows them, as
+/// Salesforce's do: renaming a role or group keeps the rule, and a name that another role
+/// or group takes later does not capture it. Rules stored before ids were kept have none and
+/// are matched by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleTargets {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_by_role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_with_role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_with_group: Option<String>,
 }
 
 /// Rules are stored as `sharing-rule:<object>:<name>` settings holding the rule as JSON.
@@ -700,13 +717,48 @@ impl App {
             Some(object) => format!("{RULE_PREFIX}{}:", object.to_ascii_lowercase()),
             None => RULE_PREFIX.to_string(),
         };
-        Ok(self
+        let mut rules: Vec<SharingRule> = self
             .store()
             .settings_with_prefix(&prefix)
             .await?
             .into_iter()
             .filter_map(|(_, json)| serde_json::from_str(&json).ok())
-            .collect())
+            .collect();
+        if rules.is_empty() {
+            return Ok(rules);
+        }
+        // Each rule shows the current names of the records it follows.
+        let mut names: HashMap<String, String> = HashMap::new();
+        for object in ["UserRole", "Group"] {
+            for record in self
+                .find(
+                    &Caller::system(),
+                    object,
+                    &["Id", "Name"],
+                    None,
+                    Vec::new(),
+                    None,
+                )
+                .await?
+            {
+                if let (Some(id), Some(name)) =
+                    (record.id(), record.get("Name").and_then(Value::as_text))
+                {
+                    names.insert(id.to_18(), name.to_string());
+                }
+            }
+        }
+        let current = |name: &mut Option<String>, id: &Option<String>| {
+            if let Some(now) = id.as_ref().and_then(|id| names.get(id)) {
+                *name = Some(now.clone());
+            }
+        };
+        for rule in &mut rules {
+            current(&mut rule.owned_by_role, &rule.targets.owned_by_role);
+            current(&mut rule.share_with_role, &rule.targets.share_with_role);
+            current(&mut rule.share_with_group, &rule.targets.share_with_group);
+        }
+        Ok(rules)
     }
 
     /// A criteria rule's condition: a SOQL WHERE on the object's own fields, compiled as a
@@ -747,14 +799,11 @@ impl App {
                 format!("unknown access '{}': use read or edit", rule.access),
             ));
         }
-        let role_exists = |name: &str| {
-            let name = name.to_string();
-            async move { self.id_by_name("UserRole", &name).await }
-        };
+        let mut targets = RuleTargets::default();
         match (&rule.share_with_role, &rule.share_with_group) {
             (Some(_), None) => {}
             (None, Some(group)) => match self.groups_named(group).await?.as_slice() {
-                [(_, false)] => {}
+                [(id, false)] => targets.share_with_group = Some(id.to_18()),
                 [(_, true)] => {
                     return Err(AppError::one(
                         ErrorCode::FieldIntegrityException,
@@ -783,13 +832,23 @@ impl App {
                 ));
             }
         }
-        for role in rule.owned_by_role.iter().chain(rule.share_with_role.iter()) {
-            if role_exists(role).await?.is_none() {
-                return Err(AppError::one(
-                    ErrorCode::InvalidCrossReferenceKey,
-                    format!("no role named {role}"),
-                ));
+        let role_id = |name: &str| {
+            let name = name.to_string();
+            async move {
+                match self.id_by_name("UserRole", &name).await? {
+                    Some(id) => Ok(id.to_18()),
+                    None => Err(AppError::one(
+                        ErrorCode::InvalidCrossReferenceKey,
+                        format!("no role named {name}"),
+                    )),
+                }
             }
+        };
+        if let Some(role) = &rule.owned_by_role {
+            targets.owned_by_role = Some(role_id(role).await?);
+        }
+        if let Some(role) = &rule.share_with_role {
+            targets.share_with_role = Some(role_id(role).await?);
         }
         match (&rule.owned_by_role, &rule.criteria) {
             (Some(_), None) => {}
@@ -805,6 +864,7 @@ impl App {
         }
         let mut rule = rule;
         rule.object = object.name.clone();
+        rule.targets = targets;
         let json = serde_json::to_string(&rule).unwrap_or_default();
         self.store()
             .set_security_setting(

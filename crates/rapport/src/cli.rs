@@ -706,6 +706,7 @@ async fn dispatch(app: &App, command: Command) -> anyhow::Result<()> {
                 share_with_group,
                 share_with_subordinates,
                 access: access.to_ascii_lowercase(),
+                targets: Default::default(),
             };
             app.add_sharing_rule(&caller, rule).await.map_err(explain)?;
             writeln!(out, "added sharing rule {name}")?;

@@ -1395,6 +1395,50 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
             && listed.contains("Account.Energy: where Industry = 'Energy' -> West Rep (edit)"),
         "{listed}"
     );
+    // Rules follow their roles by id: renaming the roles keeps the rules, and a new role
+    // given an old name does not take a rule over.
+    for (from, to) in [("East Rep", "East Sales"), ("West Manager", "West Lead")] {
+        let role = app
+            .query(
+                &admin,
+                &format!("SELECT Id FROM UserRole WHERE Name = '{from}'"),
+                QueryOptions {
+                    page_size: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .rows[0]
+            .id
+            .clone()
+            .unwrap();
+        app.update(
+            &admin,
+            "UserRole",
+            Update {
+                id: role.to_18(),
+                input: input(json!({ "Name": to })),
+                if_unmodified_since: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    app.create(
+        &admin,
+        "UserRole",
+        input(json!({"Name": "West Manager", "DeveloperName": "West_Manager_Again"})),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(names(&manager).await, ["East Energy", "East Retail"]);
+    let listed = rapport_ok(&db, &["sharing", "rule", "list", "Account"]);
+    assert!(
+        listed.contains("Account.EastToWest: owned by East Sales -> West Lead (read)"),
+        "{listed}"
+    );
     rapport_ok(&db, &["sharing", "rule", "remove", "Account", "EastToWest"]);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(names(&manager).await, ["East Energy"]);
@@ -1979,8 +2023,8 @@ async fn groups_inside_groups(db: TestDb) {
     assert!(error.contains("Desk is a queue"), "{error}");
 
     // A sharing rule shares with a role or a public group: not with a queue, and not with a
-    // name two groups answer to. A rule whose group name has since become ambiguous shares
-    // with nobody rather than with a guess.
+    // name two groups answer to. It follows its group by id: another group taking the same
+    // name does not capture it, and renaming the group keeps it.
     let rule_with = |name: &str, group: &str| {
         crate::support::rapport_err(
             &db,
@@ -2018,15 +2062,47 @@ async fn groups_inside_groups(db: TestDb) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let error = rule_with("ToOuter", "Outer");
     assert!(error.contains("several groups are named Outer"), "{error}");
+    let outer_group = app
+        .query(
+            &admin,
+            "SELECT Id FROM Group WHERE DeveloperName = 'Outer'",
+            QueryOptions {
+                page_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .rows[0]
+        .id
+        .clone()
+        .unwrap();
+    app.update(
+        &admin,
+        "Group",
+        Update {
+            id: outer_group.to_18(),
+            input: input(json!({"Name": "Outer Ring"})),
+            if_unmodified_since: None,
+        },
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let rules = rapport_ok(&db, &["sharing", "rule", "list", "Account"]);
+    assert!(
+        rules.contains("EnergyToOuter: where Industry = 'Energy' -> Outer Ring"),
+        "{rules}"
+    );
     assert_eq!(
         code(&app, &outer, energy).await,
-        "ok:0",
+        "ok:1",
         "by the conditions"
     );
     app.rebuild_shares().await.unwrap();
     assert_eq!(
         code(&db.app().await, &outer, energy).await,
-        "ok:0",
+        "ok:1",
         "by the rows"
     );
 }
