@@ -333,17 +333,11 @@ impl App {
         graph.members = users_of_groups(&direct);
         // Groups by lower-cased name, for the rules that name them.
         let mut groups: HashMap<String, Vec<RecordId>> = HashMap::new();
-        for group in self
-            .find(&system, "Group", &["Id", "Name"], None, Vec::new(), None)
-            .await?
-        {
-            if let (Some(id), Some(name)) = (group.id(), group.get("Name").and_then(Value::as_text))
-            {
-                groups
-                    .entry(name.trim().to_lowercase())
-                    .or_default()
-                    .push(id.clone());
-            }
+        for (id, name) in self.names("Group").await? {
+            groups
+                .entry(name.trim().to_lowercase())
+                .or_default()
+                .push(id);
         }
         // A rule's role: by the id it recorded (a role since deleted matches none), or by
         // name for a rule from before ids were recorded.

@@ -730,22 +730,8 @@ impl App {
         // Each rule shows the current names of the records it follows.
         let mut names: HashMap<String, String> = HashMap::new();
         for object in ["UserRole", "Group"] {
-            for record in self
-                .find(
-                    &Caller::system(),
-                    object,
-                    &["Id", "Name"],
-                    None,
-                    Vec::new(),
-                    None,
-                )
-                .await?
-            {
-                if let (Some(id), Some(name)) =
-                    (record.id(), record.get("Name").and_then(Value::as_text))
-                {
-                    names.insert(id.to_18(), name.to_string());
-                }
+            for (id, name) in self.names(object).await? {
+                names.insert(id.to_18(), name);
             }
         }
         let current = |name: &mut Option<String>, id: &Option<String>| {
@@ -835,11 +821,22 @@ impl App {
         let role_id = |name: &str| {
             let name = name.to_string();
             async move {
-                match self.id_by_name("UserRole", &name).await? {
-                    Some(id) => Ok(id.to_18()),
-                    None => Err(AppError::one(
+                let named: Vec<RecordId> = self
+                    .names("UserRole")
+                    .await?
+                    .into_iter()
+                    .filter(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
+                    .map(|(id, _)| id)
+                    .collect();
+                match named.as_slice() {
+                    [id] => Ok(id.to_18()),
+                    [] => Err(AppError::one(
                         ErrorCode::InvalidCrossReferenceKey,
                         format!("no role named {name}"),
+                    )),
+                    _ => Err(AppError::one(
+                        ErrorCode::DuplicateValue,
+                        format!("several roles are named {name}: rename one first"),
                     )),
                 }
             }

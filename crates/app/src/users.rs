@@ -42,7 +42,18 @@ fn split_name(name: &str) -> (Option<String>, String) {
 impl App {
     /// Finds a record id by its Name, case-insensitively (profiles, roles).
     pub(crate) async fn id_by_name(&self, object: &str, name: &str) -> Result<Option<RecordId>> {
-        let records = self
+        Ok(self
+            .names(object)
+            .await?
+            .into_iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|(id, _)| id))
+    }
+
+    /// Every record of an object (live ones) with its Name: for the small setup objects
+    /// (profiles, roles, groups) that are named rather than found.
+    pub(crate) async fn names(&self, object: &str) -> Result<Vec<(RecordId, String)>> {
+        Ok(self
             .find(
                 &Caller::system(),
                 object,
@@ -51,15 +62,13 @@ impl App {
                 Vec::new(),
                 None,
             )
-            .await?;
-        Ok(records
+            .await?
             .into_iter()
-            .find(|r| {
-                r.get("Name")
-                    .and_then(Value::as_text)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
+            .filter_map(|r| {
+                let name = r.get("Name").and_then(Value::as_text)?.to_string();
+                r.id().cloned().map(|id| (id, name))
             })
-            .and_then(|r| r.id().cloned()))
+            .collect())
     }
 
     /// The id of the active user with this email (the login name).

@@ -1398,21 +1398,12 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
     // Rules follow their roles by id: renaming the roles keeps the rules, and a new role
     // given an old name does not take a rule over.
     for (from, to) in [("East Rep", "East Sales"), ("West Manager", "West Lead")] {
-        let role = app
-            .query(
-                &admin,
-                &format!("SELECT Id FROM UserRole WHERE Name = '{from}'"),
-                QueryOptions {
-                    page_size: 1,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap()
-            .rows[0]
-            .id
-            .clone()
-            .unwrap();
+        let role = crate::support::one_id(
+            &app,
+            &admin,
+            &format!("SELECT Id FROM UserRole WHERE Name = '{from}'"),
+        )
+        .await;
         app.update(
             &admin,
             "UserRole",
@@ -1438,6 +1429,34 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
     assert!(
         listed.contains("Account.EastToWest: owned by East Sales -> West Lead (read)"),
         "{listed}"
+    );
+    app.create(
+        &admin,
+        "UserRole",
+        input(json!({"Name": "west manager", "DeveloperName": "West_Manager_Third"})),
+    )
+    .await
+    .unwrap();
+    let error = crate::support::rapport_err(
+        &db,
+        &[
+            "sharing",
+            "rule",
+            "add",
+            "Account",
+            "--name",
+            "Ambiguous",
+            "--owned-by-role",
+            "West Manager",
+            "--share-with-role",
+            "CEO",
+            "--access",
+            "read",
+        ],
+    );
+    assert!(
+        error.contains("several roles are named West Manager"),
+        "{error}"
     );
     rapport_ok(&db, &["sharing", "rule", "remove", "Account", "EastToWest"]);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -1555,21 +1574,12 @@ async fn queues_and_groups_share_records(db: TestDb) {
             "outsider@example.com",
         ],
     );
-    let queue = app
-        .query(
-            &admin,
-            "SELECT Id FROM Group WHERE Name = 'Inbound Leads'",
-            QueryOptions {
-                page_size: 1,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .rows[0]
-        .id
-        .clone()
-        .unwrap();
+    let queue = crate::support::one_id(
+        &app,
+        &admin,
+        "SELECT Id FROM Group WHERE Name = 'Inbound Leads'",
+    )
+    .await;
     let lead = app
         .create(
             &admin,
@@ -1629,21 +1639,12 @@ async fn queues_and_groups_share_records(db: TestDb) {
     assert_eq!(code(&app, &member, "SELECT Id FROM Account").await, "ok:0");
     // Groups, memberships and roles are the administrators' to change: a user cannot join a
     // group to reach its rules.
-    let group = app
-        .query(
-            &admin,
-            "SELECT Id FROM Group WHERE Name = 'Partners Team'",
-            QueryOptions {
-                page_size: 1,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .rows[0]
-        .id
-        .clone()
-        .unwrap();
+    let group = crate::support::one_id(
+        &app,
+        &admin,
+        "SELECT Id FROM Group WHERE Name = 'Partners Team'",
+    )
+    .await;
     assert_eq!(
         error_code(
             app.create(
@@ -1832,21 +1833,8 @@ async fn groups_inside_groups(db: TestDb) {
         .create(&admin, "Account", input(json!({"Name": "Solo Co"})))
         .await
         .unwrap();
-    let desk = app
-        .query(
-            &admin,
-            "SELECT Id FROM Group WHERE Name = 'Desk'",
-            QueryOptions {
-                page_size: 1,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .rows[0]
-        .id
-        .clone()
-        .unwrap();
+    let desk =
+        crate::support::one_id(&app, &admin, "SELECT Id FROM Group WHERE Name = 'Desk'").await;
     app.create(
         &admin,
         "Lead",
@@ -1986,21 +1974,8 @@ async fn groups_inside_groups(db: TestDb) {
     );
     // A group never turns into a queue (a queue cannot sit inside a group) nor back; and a
     // record is shared with users and public groups, not queues.
-    let inner_group = app
-        .query(
-            &admin,
-            "SELECT Id FROM Group WHERE Name = 'Inner'",
-            QueryOptions {
-                page_size: 1,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .rows[0]
-        .id
-        .clone()
-        .unwrap();
+    let inner_group =
+        crate::support::one_id(&app, &admin, "SELECT Id FROM Group WHERE Name = 'Inner'").await;
     assert_eq!(
         error_code(
             app.update(
@@ -2062,21 +2037,12 @@ async fn groups_inside_groups(db: TestDb) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let error = rule_with("ToOuter", "Outer");
     assert!(error.contains("several groups are named Outer"), "{error}");
-    let outer_group = app
-        .query(
-            &admin,
-            "SELECT Id FROM Group WHERE DeveloperName = 'Outer'",
-            QueryOptions {
-                page_size: 1,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .rows[0]
-        .id
-        .clone()
-        .unwrap();
+    let outer_group = crate::support::one_id(
+        &app,
+        &admin,
+        "SELECT Id FROM Group WHERE DeveloperName = 'Outer'",
+    )
+    .await;
     app.update(
         &admin,
         "Group",

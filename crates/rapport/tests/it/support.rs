@@ -147,6 +147,26 @@ pub fn input(value: serde_json::Value) -> RecordInput {
     }
 }
 
+/// The id of the first record a query finds (it must find one).
+pub async fn one_id(app: &App, caller: &Caller, soql: &str) -> RecordId {
+    app.query(
+        caller,
+        soql,
+        app::query::QueryOptions {
+            page_size: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .rows
+    .first()
+    .unwrap_or_else(|| panic!("{soql} found nothing"))
+    .id
+    .clone()
+    .unwrap()
+}
+
 pub fn id18(id: &RecordId) -> String {
     id.to_18()
 }
