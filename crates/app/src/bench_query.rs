@@ -107,7 +107,9 @@ impl App {
         );
         let (t, c, d) = (Kind::Text, Kind::Int, Kind::Decimal);
         let list_soql = "SELECT Id, Name, Industry, BillingCity, Phone FROM Account WHERE Industry = 'Energy' ORDER BY Name";
-        let list_sql = "SELECT id, name, industry, billingcity, phone FROM account WHERE isdeleted = FALSE AND industry = ? ORDER BY name";
+        // SOQL sorts text case-insensitively, nulls first: the hand-written SQL asks the same,
+        // so both can walk the same index (`ORDER BY name` would sort every Energy account).
+        let list_sql = "SELECT id, name, industry, billingcity, phone FROM account WHERE isdeleted = FALSE AND industry = ? ORDER BY LOWER(name) NULLS FIRST";
         // Page 50 is reached as a client reaches it: by following 49 nextRecordsUrls, each
         // carrying the last row's sort key and page 1's total.
         let mut page50 = QueryOptions {
@@ -216,7 +218,7 @@ impl App {
                 },
                 // The same page by key in hand-written SQL: after the last row of page 49.
                 baseline: vec![statement(
-                    "SELECT id, name, industry, billingcity, phone FROM account WHERE isdeleted = FALSE AND industry = ? AND name >= ? AND (name > ? OR id > ?) ORDER BY name, id LIMIT 201",
+                    "SELECT id, name, industry, billingcity, phone FROM account WHERE isdeleted = FALSE AND industry = ? AND LOWER(name) >= LOWER(?) AND (LOWER(name) > LOWER(?) OR id > ?) ORDER BY LOWER(name) NULLS FIRST, id LIMIT 201",
                     &["Energy", &last_name, &last_name, &last_id],
                     &[t, t, t, t, t],
                 )],
