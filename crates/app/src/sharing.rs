@@ -821,22 +821,11 @@ impl App {
         let role_id = |name: &str| {
             let name = name.to_string();
             async move {
-                let named: Vec<RecordId> = self
-                    .names("UserRole")
-                    .await?
-                    .into_iter()
-                    .filter(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
-                    .map(|(id, _)| id)
-                    .collect();
-                match named.as_slice() {
-                    [id] => Ok(id.to_18()),
-                    [] => Err(AppError::one(
+                match self.id_by_name("UserRole", &name).await? {
+                    Some(id) => Ok(id.to_18()),
+                    None => Err(AppError::one(
                         ErrorCode::InvalidCrossReferenceKey,
                         format!("no role named {name}"),
-                    )),
-                    _ => Err(AppError::one(
-                        ErrorCode::DuplicateValue,
-                        format!("several roles are named {name}: rename one first"),
                     )),
                 }
             }

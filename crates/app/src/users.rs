@@ -40,14 +40,23 @@ fn split_name(name: &str) -> (Option<String>, String) {
 }
 
 impl App {
-    /// Finds a record id by its Name, case-insensitively (profiles, roles).
+    /// Finds a record id by its Name, case-insensitively (profiles, roles, groups). Names are
+    /// not unique through the API, so a name several records share is refused rather than
+    /// guessed (`DUPLICATE_VALUE`).
     pub(crate) async fn id_by_name(&self, object: &str, name: &str) -> Result<Option<RecordId>> {
-        Ok(self
+        let mut named = self
             .names(object)
             .await?
             .into_iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
-            .map(|(id, _)| id))
+            .filter(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|(id, _)| id);
+        match (named.next(), named.next()) {
+            (Some(_), Some(_)) => Err(AppError::one(
+                ErrorCode::DuplicateValue,
+                format!("several {object} records are named {name}: rename one first"),
+            )),
+            (one, _) => Ok(one),
+        }
     }
 
     /// Every record of an object (live ones) with its Name: for the small setup objects

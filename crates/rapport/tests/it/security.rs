@@ -1455,7 +1455,27 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
         ],
     );
     assert!(
-        error.contains("several roles are named West Manager"),
+        error.contains("several UserRole records are named West Manager"),
+        "{error}"
+    );
+    // Nor does a user join a role by a name several roles have.
+    let error = crate::support::rapport_err(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "late@example.com",
+            "--name",
+            "Late Comer",
+            "--password",
+            "choose1well",
+            "--role",
+            "West Manager",
+        ],
+    );
+    assert!(
+        error.contains("several UserRole records are named West Manager"),
         "{error}"
     );
     rapport_ok(&db, &["sharing", "rule", "remove", "Account", "EastToWest"]);
