@@ -64,6 +64,17 @@ struct Browser {
 }
 
 impl Browser {
+    /// A client that does not follow redirects (the tests look at them).
+    fn new(base: &str) -> Browser {
+        Browser {
+            client: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_string(),
+        }
+    }
+
     async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
@@ -159,13 +170,7 @@ async fn web_sessions_sign_in_expire_and_end(db: TestDb) {
         ],
     );
     let server = Server::start_with(&db, &[]).await;
-    let browser = Browser {
-        client: Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        base: server.base.clone(),
-    };
+    let browser = Browser::new(&server.base);
 
     // Not signed in: pages send you to the login form.
     let home = browser.get("/", "").await;
@@ -502,13 +507,7 @@ async fn only_those_who_may_share_see_the_share_form(db: TestDb) {
         .post("/sobjects/Account", json!({"Name": "Shared Co"}))
         .await;
     let id = created["id"].as_str().unwrap().to_string();
-    let browser = Browser {
-        client: Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        base: server.base.clone(),
-    };
+    let browser = Browser::new(&server.base);
     let page = format!("/r/{id}/sharing");
     let owner = browser
         .sign_in("owner@example.com", "choose1well")
