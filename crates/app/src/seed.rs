@@ -178,8 +178,12 @@ impl App {
                 .await
             {
                 Ok(_) => {}
+                // The role is there already (by name, or by DeveloperName when another
+                // process seeds at the same time). An ambiguous parent name is no such case.
                 Err(AppError::Rejected(errors))
-                    if errors.iter().all(|e| e.code == ErrorCode::DuplicateValue) => {}
+                    if errors
+                        .iter()
+                        .all(|e| e.code == ErrorCode::DuplicateValue && !e.fields.is_empty()) => {}
                 Err(other) => return Err(other),
             }
         }

@@ -347,13 +347,19 @@ impl App {
                 .filter_map(|r| r.id())
                 .find(|r| r.to_18() == *id)
                 .cloned(),
-            None => roles.iter().find_map(|r| {
-                let found = r
-                    .get("Name")
-                    .and_then(Value::as_text)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name));
-                found.then(|| r.id().cloned()).flatten()
-            }),
+            // A name several roles have come to share matches none: a guess could share
+            // with the wrong people.
+            None => {
+                let mut named = roles.iter().filter(|r| {
+                    r.get("Name")
+                        .and_then(Value::as_text)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                });
+                match (named.next(), named.next()) {
+                    (Some(role), None) => role.id().cloned(),
+                    _ => None,
+                }
+            }
         };
         for rule in self.sharing_rules(None).await? {
             let readers = match (&rule.share_with_role, &rule.share_with_group) {
@@ -373,15 +379,13 @@ impl App {
                 // A name two groups have come to share since the rule was made shares with
                 // nobody: guessing which group was meant could share with the wrong people.
                 // (Rules made before queues were refused keep sharing with the queue.)
-                (None, Some(_)) if rule.targets.share_with_group.is_some() => {
-                    let id = rule.targets.share_with_group.as_deref().unwrap_or_default();
-                    graph
-                        .members
-                        .iter()
-                        .find(|(group, _)| group.to_18() == id)
-                        .map(|(_, users)| users.clone())
-                        .unwrap_or_default()
-                }
+                (None, Some(_)) if rule.targets.share_with_group.is_some() => rule
+                    .targets
+                    .share_with_group
+                    .as_deref()
+                    .and_then(|id| RecordId::parse(id).ok())
+                    .and_then(|id| graph.members.get(&id).cloned())
+                    .unwrap_or_default(),
                 (None, Some(group)) => match groups.get(&group.trim().to_lowercase()) {
                     Some(ids) if ids.len() == 1 => {
                         graph.members.get(&ids[0]).cloned().unwrap_or_default()

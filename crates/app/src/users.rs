@@ -41,21 +41,27 @@ fn split_name(name: &str) -> (Option<String>, String) {
 
 impl App {
     /// Finds a record id by its Name, case-insensitively (profiles, roles, groups). Names are
-    /// not unique through the API, so a name several records share is refused rather than
-    /// guessed (`DUPLICATE_VALUE`).
+    /// not unique through the API: where several match, the one spelled exactly so is taken,
+    /// and without one such a name is refused rather than guessed (`DUPLICATE_VALUE`).
     pub(crate) async fn id_by_name(&self, object: &str, name: &str) -> Result<Option<RecordId>> {
-        let mut named = self
+        let name = name.trim();
+        let named: Vec<(RecordId, String)> = self
             .names(object)
             .await?
             .into_iter()
-            .filter(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
-            .map(|(id, _)| id);
-        match (named.next(), named.next()) {
-            (Some(_), Some(_)) => Err(AppError::one(
+            .filter(|(_, n)| n.eq_ignore_ascii_case(name))
+            .collect();
+        if let [(id, _)] = named.as_slice() {
+            return Ok(Some(id.clone()));
+        }
+        let mut exact = named.iter().filter(|(_, n)| n == name);
+        match (exact.next(), exact.next(), named.is_empty()) {
+            (_, _, true) => Ok(None),
+            (Some((id, _)), None, _) => Ok(Some(id.clone())),
+            _ => Err(AppError::one(
                 ErrorCode::DuplicateValue,
                 format!("several {object} records are named {name}: rename one first"),
             )),
-            (one, _) => Ok(one),
         }
     }
 

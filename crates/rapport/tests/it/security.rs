@@ -1447,7 +1447,7 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
             "--name",
             "Ambiguous",
             "--owned-by-role",
-            "West Manager",
+            "west MANAGER",
             "--share-with-role",
             "CEO",
             "--access",
@@ -1455,10 +1455,10 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
         ],
     );
     assert!(
-        error.contains("several UserRole records are named West Manager"),
+        error.contains("several UserRole records are named west MANAGER"),
         "{error}"
     );
-    // Nor does a user join a role by a name several roles have.
+    // Nor does a user join a role by a name several roles have (none spelled exactly so).
     let error = crate::support::rapport_err(
         &db,
         &[
@@ -1471,11 +1471,11 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
             "--password",
             "choose1well",
             "--role",
-            "West Manager",
+            "west MANAGER",
         ],
     );
     assert!(
-        error.contains("several UserRole records are named West Manager"),
+        error.contains("several UserRole records are named west MANAGER"),
         "{error}"
     );
     rapport_ok(&db, &["sharing", "rule", "remove", "Account", "EastToWest"]);
@@ -2090,6 +2090,39 @@ async fn groups_inside_groups(db: TestDb) {
         code(&db.app().await, &outer, energy).await,
         "ok:1",
         "by the rows"
+    );
+
+    // A rule stored before rules kept ids names its group only: it is matched by name while
+    // one group has that name, and shares with nobody once two do.
+    assert_eq!(code(&app, &inner, energy).await, "ok:0");
+    app.store()
+        .set_security_setting(
+            "sharing-rule:account:legacy",
+            &json!({
+                "object": "Account", "name": "Legacy", "owned_by_role": null,
+                "include_subordinates": false, "criteria": "Industry = 'Energy'",
+                "share_with_role": null, "share_with_group": "Inner",
+                "share_with_subordinates": false, "access": "read"
+            })
+            .to_string(),
+        )
+        .await
+        .unwrap();
+    app.store().bump_sharing_version().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(code(&app, &inner, energy).await, "ok:1", "matched by name");
+    app.create(
+        &admin,
+        "Group",
+        input(json!({"Name": "INNER", "DeveloperName": "Inner_Again", "Type": "Regular"})),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        code(&app, &inner, energy).await,
+        "ok:0",
+        "an ambiguous name"
     );
 }
 

@@ -147,24 +147,21 @@ pub fn input(value: serde_json::Value) -> RecordInput {
     }
 }
 
-/// The id of the first record a query finds (it must find one).
+/// The id of the one record a query must find.
 pub async fn one_id(app: &App, caller: &Caller, soql: &str) -> RecordId {
-    app.query(
-        caller,
-        soql,
-        app::query::QueryOptions {
-            page_size: 1,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .rows
-    .first()
-    .unwrap_or_else(|| panic!("{soql} found nothing"))
-    .id
-    .clone()
-    .unwrap()
+    let page = app
+        .query(
+            caller,
+            soql,
+            app::query::QueryOptions {
+                page_size: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total_size, 1, "{soql}");
+    page.rows[0].id.clone().unwrap()
 }
 
 pub fn id18(id: &RecordId) -> String {
