@@ -342,11 +342,9 @@ impl App {
         // A rule's role: by the id it recorded (a role since deleted matches none), or by
         // name for a rule from before ids were recorded.
         let role_of = |id: &Option<String>, name: &str| match id {
-            Some(id) => roles
-                .iter()
-                .filter_map(|r| r.id())
-                .find(|r| r.to_18() == *id)
-                .cloned(),
+            Some(id) => RecordId::parse(id)
+                .ok()
+                .filter(|id| roles.iter().any(|r| r.id() == Some(id))),
             // A name several roles have come to share matches none: a guess could share
             // with the wrong people.
             None => {
@@ -361,7 +359,8 @@ impl App {
                 }
             }
         };
-        for rule in self.sharing_rules(None).await? {
+        // By the ids rules recorded (or, for older rules, their stored names).
+        for rule in self.stored_sharing_rules(None).await? {
             let readers = match (&rule.share_with_role, &rule.share_with_group) {
                 (Some(role), _) => {
                     let Some(with) = role_of(&rule.targets.share_with_role, role) else {

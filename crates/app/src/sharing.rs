@@ -134,6 +134,11 @@ pub struct RuleTargets {
 /// Rules are stored as `sharing-rule:<object>:<name>` settings holding the rule as JSON.
 const RULE_PREFIX: &str = "sharing-rule:";
 
+/// The answer for a group name no group has.
+fn no_group(name: &str) -> AppError {
+    AppError::one(ErrorCode::NotFound, format!("no group named {name}"))
+}
+
 /// What a condition is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Want {
@@ -645,29 +650,18 @@ impl App {
     }
 
     async fn group_named(&self, name: &str) -> Result<RecordId> {
-        Ok(self.group_and_kind(name).await?.0)
-    }
-
-    /// A group by name (case-insensitively) and whether it is a queue. Names are not unique
-    /// through the API, so a name two groups share is refused rather than guessed.
-    async fn group_and_kind(&self, name: &str) -> Result<(RecordId, bool)> {
-        match self.groups_named(name).await?.as_slice() {
-            [] => Err(AppError::one(
-                ErrorCode::NotFound,
-                format!("no group named {name}"),
-            )),
-            [one] => Ok(one.clone()),
-            _ => Err(AppError::one(
-                ErrorCode::DuplicateValue,
-                format!("several groups are named {name}: rename one first"),
-            )),
-        }
-    }
-
-    /// Every group (public group or queue) with this name, case-insensitively, and whether
-    /// each is a queue.
-    pub(crate) async fn groups_named(&self, name: &str) -> Result<Vec<(RecordId, bool)>> {
         Ok(self
+            .group_and_kind(name)
+            .await?
+            .ok_or_else(|| no_group(name))?
+            .0)
+    }
+
+    /// A group (public group or queue) by name, case-insensitively, and whether it is a
+    /// queue; `None` when no group has the name. Names are not unique through the API, so a
+    /// name two groups share is refused rather than guessed.
+    async fn group_and_kind(&self, name: &str) -> Result<Option<(RecordId, bool)>> {
+        let named: Vec<(RecordId, bool)> = self
             .find(
                 &Caller::system(),
                 "Group",
@@ -687,14 +681,25 @@ impl App {
                 let queue = g.get("Type").and_then(Value::as_text) == Some("Queue");
                 g.id().cloned().map(|id| (id, queue))
             })
-            .collect())
+            .collect();
+        match named.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            _ => Err(AppError::one(
+                ErrorCode::DuplicateValue,
+                format!("several groups are named {name}: rename one first"),
+            )),
+        }
     }
 
     /// A user by login (anything with an `@`) or a public group by name (a queue is
     /// refused where `queues` is false: records are shared with people and public groups).
     async fn user_or_group(&self, name: &str, queues: bool) -> Result<RecordId> {
         if !name.contains('@') {
-            let (group, queue) = self.group_and_kind(name).await?;
+            let (group, queue) = self
+                .group_and_kind(name)
+                .await?
+                .ok_or_else(|| no_group(name))?;
             if queue && !queues {
                 return Err(AppError::one(
                     ErrorCode::FieldIntegrityException,
@@ -711,19 +716,29 @@ impl App {
         })
     }
 
-    /// The sharing rules of an object (every object's when `None`).
-    pub async fn sharing_rules(&self, object: Option<&str>) -> Result<Vec<SharingRule>> {
+    /// The sharing rules as stored (every object's when `object` is `None`): names as they
+    /// were when each rule was added.
+    pub(crate) async fn stored_sharing_rules(
+        &self,
+        object: Option<&str>,
+    ) -> Result<Vec<SharingRule>> {
         let prefix = match object {
             Some(object) => format!("{RULE_PREFIX}{}:", object.to_ascii_lowercase()),
             None => RULE_PREFIX.to_string(),
         };
-        let mut rules: Vec<SharingRule> = self
+        Ok(self
             .store()
             .settings_with_prefix(&prefix)
             .await?
             .into_iter()
             .filter_map(|(_, json)| serde_json::from_str(&json).ok())
-            .collect();
+            .collect())
+    }
+
+    /// The sharing rules of an object (every object's when `None`), naming the roles and
+    /// groups they follow as they are named now.
+    pub async fn sharing_rules(&self, object: Option<&str>) -> Result<Vec<SharingRule>> {
+        let mut rules = self.stored_sharing_rules(object).await?;
         if rules.is_empty() {
             return Ok(rules);
         }
@@ -788,9 +803,9 @@ impl App {
         let mut targets = RuleTargets::default();
         match (&rule.share_with_role, &rule.share_with_group) {
             (Some(_), None) => {}
-            (None, Some(group)) => match self.groups_named(group).await?.as_slice() {
-                [(id, false)] => targets.share_with_group = Some(id.to_18()),
-                [(_, true)] => {
+            (None, Some(group)) => match self.group_and_kind(group).await? {
+                Some((id, false)) => targets.share_with_group = Some(id.to_18()),
+                Some((_, true)) => {
                     return Err(AppError::one(
                         ErrorCode::FieldIntegrityException,
                         format!(
@@ -798,16 +813,10 @@ impl App {
                         ),
                     ));
                 }
-                [] => {
+                None => {
                     return Err(AppError::one(
                         ErrorCode::InvalidCrossReferenceKey,
                         format!("no group named {group}"),
-                    ));
-                }
-                _ => {
-                    return Err(AppError::one(
-                        ErrorCode::DuplicateValue,
-                        format!("several groups are named {group}: rename one first"),
                     ));
                 }
             },

@@ -1,6 +1,5 @@
 //! Custom fields and objects: add → write → filter → change → remove, as real columns.
 
-use app::records::Update;
 use app::setup::{FieldChange, NewField};
 use model::{ErrorCode, FieldType, Value};
 use serde_json::json;
@@ -132,14 +131,12 @@ async fn custom_field_lifecycle(db: TestDb) {
     assert_eq!(found[0].id(), Some(&east));
 
     // Tracked: changes go to AccountHistory.
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Account",
-        Update {
-            id: id18(&east),
-            input: input(json!({"Renewal__c": "2028-01-31"})),
-            if_unmodified_since: None,
-        },
+        &id18(&east),
+        json!({"Renewal__c": "2028-01-31"}),
     )
     .await
     .unwrap();
@@ -282,14 +279,12 @@ async fn custom_field_lifecycle(db: TestDb) {
     app.add_field(field("Account", "Segment__c", FieldType::Text))
         .await
         .unwrap();
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Account",
-        Update {
-            id: id18(&east),
-            input: input(json!({"Segment__c": "SMB"})),
-            if_unmodified_since: None,
-        },
+        &id18(&east),
+        json!({"Segment__c": "SMB"}),
     )
     .await
     .unwrap();
@@ -427,14 +422,12 @@ async fn custom_object_lifecycle(db: TestDb) {
             .any(|c| c.child_object == "Project__c")
     );
 
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Project__c",
-        Update {
-            id: id18(&project),
-            input: input(json!({"Budget__c": 10})),
-            if_unmodified_since: None,
-        },
+        &id18(&project),
+        json!({"Budget__c": 10}),
     )
     .await
     .unwrap();
@@ -662,14 +655,12 @@ async fn new_columns_are_seen_by_every_pooled_connection(db: TestDb) {
     app.add_field(field("Account", "Tier__c", FieldType::Text))
         .await
         .unwrap();
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Account",
-        Update {
-            id: id18(&id),
-            input: input(json!({"Tier__c": "Gold"})),
-            if_unmodified_since: None,
-        },
+        &id18(&id),
+        json!({"Tier__c": "Gold"}),
     )
     .await
     .unwrap();

@@ -429,14 +429,12 @@ async fn stale_updates_are_refused(db: TestDb) {
         .and_then(Value::as_datetime)
         .unwrap();
     // Someone else changes it after we read it.
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Account",
-        Update {
-            id: id18(&id),
-            input: input(json!({"Site": "London"})),
-            if_unmodified_since: None,
-        },
+        &id18(&id),
+        json!({"Site": "London"}),
     )
     .await
     .unwrap();
@@ -503,14 +501,12 @@ async fn stages_drive_probability_and_history_is_written(db: TestDb) {
         ),
         (json!(2026), json!(2))
     );
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Opportunity",
-        Update {
-            id: id18(&id),
-            input: input(json!({"StageName": "Closed Won"})),
-            if_unmodified_since: None,
-        },
+        &id18(&id),
+        json!({"StageName": "Closed Won"}),
     )
     .await
     .unwrap();
@@ -555,14 +551,12 @@ async fn stages_drive_probability_and_history_is_written(db: TestDb) {
     app.set_org(&admin, "fiscal-year-start-month", "4")
         .await
         .unwrap();
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Opportunity",
-        Update {
-            id: id18(&id),
-            input: input(json!({"CloseDate": "2026-03-31"})),
-            if_unmodified_since: None,
-        },
+        &id18(&id),
+        json!({"CloseDate": "2026-03-31"}),
     )
     .await
     .unwrap();

@@ -2,7 +2,6 @@
 //! RETURNING as SOQL, scopes, operators, errors; `GET /search` in Salesforce's shape. On both
 //! backends.
 
-use app::records::Update;
 use app::{App, Caller};
 use serde_json::json;
 
@@ -276,14 +275,12 @@ async fn sosl_search(db: TestDb) {
     );
 
     // The index follows every write: update, delete, undelete, purge.
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Account",
-        Update {
-            id: initech.to_18(),
-            input: input(json!({"Name": "Initrode"})),
-            if_unmodified_since: None,
-        },
+        &initech.to_18(),
+        json!({"Name": "Initrode"}),
     )
     .await
     .unwrap();

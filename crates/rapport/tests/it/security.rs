@@ -127,14 +127,12 @@ async fn object_permissions_hold_on_every_path(db: TestDb) {
     );
     assert_eq!(
         error_code(
-            app.update(
+            crate::support::update(
+                &app,
                 &reader,
                 "Account",
-                Update {
-                    id: account.to_18(),
-                    input: input(json!({"Name": "Renamed"})),
-                    if_unmodified_since: None,
-                },
+                &account.to_18(),
+                json!({"Name": "Renamed"})
             )
             .await
         ),
@@ -546,14 +544,12 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
     );
     assert_eq!(
         error_code(
-            app.update(
+            crate::support::update(
+                &app,
                 &east,
                 "Opportunity",
-                Update {
-                    id: west_deal.to_18(),
-                    input: input(json!({"StageName": "Closed Won"})),
-                    if_unmodified_since: None,
-                },
+                &west_deal.to_18(),
+                json!({"StageName": "Closed Won"})
             )
             .await
         ),
@@ -575,14 +571,12 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
     );
     assert_eq!(
         error_code(
-            app.update(
+            crate::support::update(
+                &app,
                 &east,
                 "Account",
-                Update {
-                    id: shared.to_18(),
-                    input: input(json!({"Name": "Mine now"})),
-                    if_unmodified_since: None,
-                },
+                &shared.to_18(),
+                json!({"Name": "Mine now"})
             )
             .await
         ),
@@ -642,14 +636,12 @@ async fn records_are_shared_by_owner_role_and_default(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(codes(deletes), ["INSUFFICIENT_ACCESS_OR_READONLY"]);
-    app.update(
+    crate::support::update(
+        &app,
         &manager,
         "Account",
-        Update {
-            id: east_account.to_18(),
-            input: input(json!({"Phone": "123"})),
-            if_unmodified_since: None,
-        },
+        &east_account.to_18(),
+        json!({"Phone": "123"}),
     )
     .await
     .expect("a manager edits their rep's account");
@@ -907,14 +899,12 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
     }
     assert_eq!(
         error_code(
-            app.update(
+            crate::support::update(
+                &app,
                 &rep,
                 "Account",
-                Update {
-                    id: account.to_18(),
-                    input: input(json!({"Rating": "Cold"})),
-                    if_unmodified_since: None,
-                },
+                &account.to_18(),
+                json!({"Rating": "Cold"})
             )
             .await
         ),
@@ -989,14 +979,12 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
         ],
     );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Account",
-        Update {
-            id: account.to_18(),
-            input: input(json!({"Type": "Customer", "Rating": "Warm"})),
-            if_unmodified_since: None,
-        },
+        &account.to_18(),
+        json!({"Type": "Customer", "Rating": "Warm"}),
     )
     .await
     .unwrap();
@@ -1404,14 +1392,12 @@ async fn sharing_rules_widen_private_defaults(db: TestDb) {
             &format!("SELECT Id FROM UserRole WHERE Name = '{from}'"),
         )
         .await;
-        app.update(
+        crate::support::update(
+            &app,
             &admin,
             "UserRole",
-            Update {
-                id: role.to_18(),
-                input: input(json!({ "Name": to })),
-                if_unmodified_since: None,
-            },
+            &role.to_18(),
+            json!({ "Name": to }),
         )
         .await
         .unwrap();
@@ -1611,14 +1597,12 @@ async fn queues_and_groups_share_records(db: TestDb) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(code(&app, &member, "SELECT Id FROM Lead").await, "ok:1");
     assert_eq!(code(&app, &outsider, "SELECT Id FROM Lead").await, "ok:0");
-    app.update(
+    crate::support::update(
+        &app,
         &member,
         "Lead",
-        Update {
-            id: lead.to_18(),
-            input: input(json!({"Status": "Working - Contacted"})),
-            if_unmodified_since: None,
-        },
+        &lead.to_18(),
+        json!({"Status": "Working - Contacted"}),
     )
     .await
     .expect("a queue member works the queue's leads");
@@ -1998,14 +1982,12 @@ async fn groups_inside_groups(db: TestDb) {
         crate::support::one_id(&app, &admin, "SELECT Id FROM Group WHERE Name = 'Inner'").await;
     assert_eq!(
         error_code(
-            app.update(
+            crate::support::update(
+                &app,
                 &admin,
                 "Group",
-                Update {
-                    id: inner_group.to_18(),
-                    input: input(json!({"Type": "Queue"})),
-                    if_unmodified_since: None,
-                },
+                &inner_group.to_18(),
+                json!({"Type": "Queue"})
             )
             .await
         ),
@@ -2063,14 +2045,12 @@ async fn groups_inside_groups(db: TestDb) {
         "SELECT Id FROM Group WHERE DeveloperName = 'Outer'",
     )
     .await;
-    app.update(
+    crate::support::update(
+        &app,
         &admin,
         "Group",
-        Update {
-            id: outer_group.to_18(),
-            input: input(json!({"Name": "Outer Ring"})),
-            if_unmodified_since: None,
-        },
+        &outer_group.to_18(),
+        json!({"Name": "Outer Ring"}),
     )
     .await
     .unwrap();

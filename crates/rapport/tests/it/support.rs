@@ -147,6 +147,27 @@ pub fn input(value: serde_json::Value) -> RecordInput {
     }
 }
 
+/// Updates one record (`id` in 15 or 18 characters) with the fields of a JSON object, as
+/// `caller`, without a version check.
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    object: &str,
+    id: &str,
+    fields: serde_json::Value,
+) -> app::Result<()> {
+    app.update(
+        caller,
+        object,
+        app::records::Update {
+            id: id.to_string(),
+            input: input(fields),
+            if_unmodified_since: None,
+        },
+    )
+    .await
+}
+
 /// The id of the one record a query must find.
 pub async fn one_id(app: &App, caller: &Caller, soql: &str) -> RecordId {
     let page = app

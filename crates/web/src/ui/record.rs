@@ -562,7 +562,7 @@ pub struct ShareForm {
     /// A user's login or a public group's name.
     #[serde(default)]
     with: String,
-    /// read or edit.
+    /// read, edit, or none (take the share away).
     #[serde(default)]
     access: String,
 }
