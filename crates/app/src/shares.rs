@@ -466,6 +466,11 @@ impl App {
             .into_iter()
             .map(|(record, (sort_key, users))| Readers {
                 record_key: keys.get(&record).copied().flatten(),
+                // A queue's members read its records, but do not own them.
+                owner: owner_of
+                    .get(&record)
+                    .filter(|owner| users.contains(*owner))
+                    .cloned(),
                 record,
                 sort_key,
                 users: users.into_iter().collect(),
@@ -953,10 +958,11 @@ impl App {
                     break;
                 }
                 for r in self.readers(&mut tx, &schema, &graph, object, &ids).await? {
-                    for user in r.users {
+                    for user in &r.users {
                         expected.insert((
                             user.to_18(),
                             r.record.to_18(),
+                            r.owner.as_ref() == Some(user),
                             r.sort_key.clone(),
                             r.record_key,
                         ));
@@ -966,15 +972,17 @@ impl App {
             }
             let stored: HashSet<Row> = stored
                 .into_iter()
-                .map(|(user, record, key, rowid)| (user.to_18(), record.to_18(), key, rowid))
+                .map(|(user, record, owned, key, rowid)| {
+                    (user.to_18(), record.to_18(), owned, key, rowid)
+                })
                 .collect();
-            for (user, record, key, _) in expected.difference(&stored) {
+            for (user, record, _, key, _) in expected.difference(&stored) {
                 problems.push(format!(
                     "{}: {user} should read {record} (sort key {key:?}) but has no share row",
                     object.name
                 ));
             }
-            for (user, record, key, _) in stored.difference(&expected) {
+            for (user, record, _, key, _) in stored.difference(&expected) {
                 problems.push(format!(
                     "{}: {user} has a share row for {record} (sort key {key:?}) it should not",
                     object.name
@@ -985,8 +993,8 @@ impl App {
     }
 }
 
-/// A share row as checked: user, record, sort key, record key.
-type Row = (String, String, Option<String>, Option<i64>);
+/// A share row as checked: user, record, owned, sort key, record key.
+type Row = (String, String, bool, Option<String>, Option<i64>);
 
 /// The children whose owners may read their account (implicit sharing): the objects whose
 /// `AccountId` points to `object`.

@@ -219,7 +219,12 @@ impl RecordAccess {
                         field: object.field("Id")?.clone(),
                     },
                     with: SharedWith {
-                        object: std::sync::Arc::new(object.clone()),
+                        // The schema's own copy: cloning an object for every read costs
+                        // more than a rep's query.
+                        object: schema
+                            .object(&object.name)
+                            .cloned()
+                            .unwrap_or_else(|| std::sync::Arc::new(object.clone())),
                         user: user.clone(),
                     },
                 })
@@ -494,11 +499,11 @@ fn parent_lookups(object: &ObjectDef) -> Vec<&model::FieldDef> {
 }
 
 /// `SELECT Id FROM object WHERE condition`, nested in another plan.
-fn id_plan(object: &ObjectDef, filter: Option<Cond>, depth: u8) -> QueryPlan {
+fn id_plan(object: &std::sync::Arc<ObjectDef>, filter: Option<Cond>, depth: u8) -> QueryPlan {
     let id = object.field("Id").cloned();
     QueryPlan {
         sources: vec![Source {
-            object: std::sync::Arc::new(object.clone()),
+            object: object.clone(),
             parent_of: None,
             visible: None,
         }],
@@ -1204,7 +1209,7 @@ impl App {
         let Some(id_field) = object.field("Id").cloned() else {
             return Ok(HashSet::new());
         };
-        let mut plan = id_plan(object, None, 0);
+        let mut plan = id_plan(&std::sync::Arc::new(object.clone()), None, 0);
         plan.alias_base = 0;
         plan.filter = Some(Cond::And(vec![
             Cond::In {

@@ -82,6 +82,9 @@ enum Step {
     /// Adds the fields a newer catalogue gives standard objects the database already has
     /// (their metadata rows and columns).
     NewStandardFields,
+    /// Drops every share table and moves the sharing version: the rows are rebuilt in the
+    /// new shape (marked owned or not), and reads use the conditions until they are.
+    RebuiltShareRows,
 }
 
 const LOGIN_TABLES: &str = "
@@ -176,7 +179,7 @@ const LEASE_TABLE: &str = "
 CREATE TABLE rapport_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)
 ";
 
-const STEPS: [(i64, &str, Step); 28] = [
+const STEPS: [(i64, &str, Step); 29] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -229,6 +232,7 @@ const STEPS: [(i64, &str, Step); 28] = [
         "lookup indexes without nulls",
         Step::PartialLookupIndexes,
     ),
+    (29, "share rows marked owned", Step::RebuiltShareRows),
 ];
 
 /// Serialises a startup task across processes starting together on one database, for the
@@ -332,6 +336,13 @@ impl Store {
                             ddl::remake_lookup_index(&mut tx, object, field).await?;
                         }
                     }
+                }
+                Step::RebuiltShareRows => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        crate::shares::drop_table(&mut tx, object).await?;
+                    }
+                    crate::auth::bump_sharing_version_in(&mut tx).await?;
                 }
                 Step::LiveSearchIndex => {
                     let schema = self.load_schema().await?;

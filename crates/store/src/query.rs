@@ -150,6 +150,37 @@ fn is_text(field: &FieldDef) -> bool {
     )
 }
 
+/// An ORDER BY item's direction and the place of its nulls.
+fn write_direction(sql: &mut Sql, order: &Order) {
+    sql.push(if order.descending { " DESC" } else { " ASC" });
+    // The root's own id is never null, so it needs no NULLS clause; without one,
+    // PostgreSQL's plain ascending index on it (nulls last) serves the order, as
+    // the tie-break after a sorted column of every keyset page.
+    let never_null = order.or_else.is_empty()
+        && order.column.source == 0
+        && order.column.field.field_type == FieldType::Id;
+    if !never_null {
+        sql.push(if order.nulls_last {
+            " NULLS LAST"
+        } else {
+            " NULLS FIRST"
+        });
+    }
+}
+
+/// A LIMIT or OFFSET written as a number (within what the backends accept).
+fn row_count(n: u64) -> String {
+    n.min(i64::MAX as u64).to_string()
+}
+
+/// Which of the root's share rows a read joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ShareRows {
+    All,
+    /// Those of records the user does not own (the others are read by owner).
+    NotOwned,
+}
+
 fn alias(base: usize, source: usize) -> String {
     format!("t{}", base + source)
 }
@@ -193,7 +224,7 @@ impl QueryPlan {
     }
 
     fn tables_and_conditions(&self, sql: &mut Sql) {
-        self.tables_and_conditions_for(sql, None);
+        self.tables_and_conditions_for(sql, None, ShareRows::All);
     }
 
     /// The sources a condition reads (not those of plans nested in it).
@@ -235,7 +266,7 @@ impl QueryPlan {
         needed
     }
 
-    fn tables_and_conditions_for(&self, sql: &mut Sql, only: Option<&[bool]>) {
+    fn tables_and_conditions_for(&self, sql: &mut Sql, only: Option<&[bool]>, rows: ShareRows) {
         let Some(root) = self.sources.first() else {
             return;
         };
@@ -258,6 +289,15 @@ impl QueryPlan {
                 .push(".record_id = ")
                 .ident(&alias(self.alias_base, 0))
                 .push(".id");
+            if rows == ShareRows::NotOwned {
+                // A constant, not a parameter: PostgreSQL's plan for the prepared statement
+                // then knows which part of the user's range it reads (see `to_sql`).
+                let not_owned = match sql.dialect {
+                    Dialect::Sqlite => ".owned = 0",
+                    Dialect::Postgres => ".owned = FALSE",
+                };
+                sql.push(" AND ").ident(&share).push(not_owned);
+            }
             if sql.dialect == Dialect::Sqlite {
                 // One lookup by rowid instead of two through the id index (see
                 // `shares::Readers::record_key`); the id test above stays.
@@ -426,21 +466,123 @@ impl QueryPlan {
     /// `SELECT columns FROM … WHERE … ORDER BY … LIMIT … OFFSET …`.
     pub fn to_sql(&self, dialect: Dialect) -> Sql {
         let mut sql = Sql::new(dialect);
-        self.write_select(&mut sql);
+        match self.owned_part() {
+            Some(owned) => self.write_in_two_parts(&mut sql, &owned),
+            None => self.write_select(&mut sql),
+        }
         sql
     }
 
     /// Writes the SELECT into `sql` (also inside another statement: parameters keep counting).
     pub fn write_select(&self, sql: &mut Sql) {
-        let dialect = sql.dialect;
         sql.push("SELECT ");
+        self.write_columns(sql, false);
+        self.tables_and_conditions(sql);
+        self.write_order(sql);
+        self.write_limit(sql);
+    }
+
+    /// The part of a sorted read of the root's share rows that the user owns: the same plan
+    /// without the share rows, filtered by `OwnerId = user`, which reads the records' own
+    /// indexes (`(OwnerId, LOWER(name), id)` for a list by name) as an administrator's list
+    /// does, with no lookup of each record by id. `None` when the plan reads no share rows in
+    /// order.
+    fn owned_part(&self) -> Option<QueryPlan> {
+        let shared = self.shared.as_ref()?;
+        if self.order.is_empty() || self.search.is_some() {
+            return None;
+        }
+        let owner = self.sources.first()?.object.field("OwnerId")?.clone();
+        let mine = Cond::Compare {
+            column: Column {
+                source: 0,
+                field: owner,
+            },
+            op: Compare::Eq,
+            value: Value::Id(shared.user.clone()),
+        };
+        let mut owned = self.clone();
+        owned.shared = None;
+        owned.filter = Some(match owned.filter.take() {
+            Some(filter) => Cond::And(vec![mine, filter]),
+            None => mine,
+        });
+        Some(owned)
+    }
+
+    /// A sorted read of share rows as two sorted parts, each cut to the rows the page could
+    /// need, merged: the records the user owns (`owned`) and the others, through the share
+    /// rows not marked owned. A rep's own records are most of what they read; through the
+    /// share rows, each would cost a lookup by id that an administrator's index walk does not
+    /// make (measured on PostgreSQL: a rep's Energy accounts by name took 3.9 times an
+    /// administrator's). Each part carries its sort keys as extra columns for the merge.
+    ///
+    /// The limits are written as numbers, not bound: PostgreSQL re-plans a prepared statement
+    /// for every execution while its LIMIT is a parameter (its generic plan, costed for an
+    /// unknown limit, always looks dearer), and planning this statement took longer than
+    /// running it (0.6 ms against 0.45 ms for a rep's first 200 accounts by name). With the
+    /// numbers in the text, the sixth execution on a connection switches to the generic
+    /// plan: the same merge of two index walks, whatever the user, as each part reads an
+    /// index in order and stops at the limit. The numbers come from the plan (`u64`), never
+    /// from text.
+    fn write_in_two_parts(&self, sql: &mut Sql, owned: &QueryPlan) {
+        let needed = self
+            .limit
+            .map(|limit| limit.saturating_add(self.offset.unwrap_or(0)));
+        let parts = [(owned, ShareRows::All), (self, ShareRows::NotOwned)];
+        for (i, (part, rows)) in parts.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push("SELECT * FROM (SELECT ");
+            part.write_columns(sql, true);
+            part.tables_and_conditions_for(sql, None, rows);
+            part.write_order(sql);
+            if let Some(needed) = needed {
+                sql.push(" LIMIT ").push(&row_count(needed));
+            }
+            sql.push(") ").push(&format!("p{i}"));
+        }
+        sql.push(" ORDER BY ");
+        for (i, order) in self.order.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push(&(self.columns.len() + i + 1).to_string());
+            write_direction(sql, order);
+        }
+        if let Some(limit) = self.limit {
+            sql.push(" LIMIT ").push(&row_count(limit));
+        }
+        if let Some(offset) = self.offset {
+            if self.limit.is_none() && sql.dialect == Dialect::Sqlite {
+                sql.push(" LIMIT -1");
+            }
+            sql.push(" OFFSET ").push(&row_count(offset));
+        }
+    }
+
+    /// The select list; with `keys`, named `c0…`, followed by the sort keys (`k0…`).
+    fn write_columns(&self, sql: &mut Sql, keys: bool) {
         for (i, column) in self.columns.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
             self.column(sql, column);
+            if keys {
+                sql.push(&format!(" AS c{i}"));
+            }
         }
-        self.tables_and_conditions(sql);
+        if keys {
+            for (i, order) in self.order.iter().enumerate() {
+                sql.push(", ");
+                self.write_order_key(sql, order);
+                sql.push(&format!(" AS k{i}"));
+            }
+        }
+    }
+
+    fn write_order(&self, sql: &mut Sql) {
         if let (Some(search), true) = (&self.search, self.order.is_empty()) {
             sql.push(" ORDER BY ");
             search.write_rank_order(sql);
@@ -453,48 +595,43 @@ impl QueryPlan {
                 if i > 0 {
                     sql.push(", ");
                 }
-                if !order.or_else.is_empty() {
-                    sql.push("COALESCE(");
-                }
-                for (k, column) in std::iter::once(&order.column)
-                    .chain(&order.or_else)
-                    .enumerate()
-                {
-                    if k > 0 {
-                        sql.push(", ");
-                    }
-                    if is_text(&column.field) {
-                        // Text sorts case-insensitively in SOQL.
-                        self.lowered(sql, column);
-                    } else {
-                        self.column(sql, column);
-                    }
-                }
-                if !order.or_else.is_empty() {
-                    sql.push(")");
-                }
-                sql.push(if order.descending { " DESC" } else { " ASC" });
-                // The root's own id is never null, so it needs no NULLS clause; without one,
-                // PostgreSQL's plain ascending index on it (nulls last) serves the order, as
-                // the tie-break after a sorted column of every keyset page.
-                let never_null = order.or_else.is_empty()
-                    && order.column.source == 0
-                    && order.column.field.field_type == FieldType::Id;
-                if !never_null {
-                    sql.push(if order.nulls_last {
-                        " NULLS LAST"
-                    } else {
-                        " NULLS FIRST"
-                    });
-                }
+                self.write_order_key(sql, order);
+                write_direction(sql, order);
             }
         }
+    }
+
+    /// What an ORDER BY item sorts by.
+    fn write_order_key(&self, sql: &mut Sql, order: &Order) {
+        if !order.or_else.is_empty() {
+            sql.push("COALESCE(");
+        }
+        for (k, column) in std::iter::once(&order.column)
+            .chain(&order.or_else)
+            .enumerate()
+        {
+            if k > 0 {
+                sql.push(", ");
+            }
+            if is_text(&column.field) {
+                // Text sorts case-insensitively in SOQL.
+                self.lowered(sql, column);
+            } else {
+                self.column(sql, column);
+            }
+        }
+        if !order.or_else.is_empty() {
+            sql.push(")");
+        }
+    }
+
+    fn write_limit(&self, sql: &mut Sql) {
         if let Some(limit) = self.limit {
             sql.push(" LIMIT ")
                 .int_param(i64::try_from(limit).unwrap_or(i64::MAX));
         }
         if let Some(offset) = self.offset {
-            if self.limit.is_none() && dialect == Dialect::Sqlite {
+            if self.limit.is_none() && sql.dialect == Dialect::Sqlite {
                 sql.push(" LIMIT -1");
             }
             sql.push(" OFFSET ")
@@ -507,7 +644,7 @@ impl QueryPlan {
         let mut sql = Sql::new(dialect);
         sql.push("SELECT COUNT(*)");
         let joined = self.joined_for_count();
-        self.tables_and_conditions_for(&mut sql, Some(&joined));
+        self.tables_and_conditions_for(&mut sql, Some(&joined), ShareRows::All);
         sql
     }
 

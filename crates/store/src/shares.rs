@@ -1,8 +1,11 @@
 //! Share rows: materialised read access to the records of private objects. One row per
 //! (user, record) the user may read, carrying the record's sort key (its lowered name), so a
 //! user's list view sorted by name reads that user's rows in order through one index instead
-//! of walking every record and testing each against the sharing rules. `app::shares` decides
-//! who may read what and when the rows are current; this module only keeps them.
+//! of walking every record and testing each against the sharing rules. A row says whether the
+//! user owns the record: a sorted list reads the user's own records through the records'
+//! indexes, as an administrator's list does, and only the others through the share rows
+//! (`query::QueryPlan::to_sql`). `app::shares` decides who may read what and when the rows
+//! are current; this module only keeps them.
 
 use model::{FieldDef, ObjectDef, RecordId, Value};
 
@@ -11,7 +14,7 @@ use crate::backend::Tx;
 use crate::error::index_name;
 use crate::sql::{Col, Dialect, Sql};
 
-/// Rows per INSERT statement (three parameters each).
+/// Rows per INSERT statement (five parameters each).
 const INSERT_CHUNK: usize = 300;
 /// Ids per `IN (…)` list.
 const KEY_CHUNK: usize = 500;
@@ -25,16 +28,20 @@ pub fn table(object: &ObjectDef) -> String {
 pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     let table = table(object);
     let mut sql = tx.sql();
-    sql.push("CREATE TABLE IF NOT EXISTS ").ident(&table).push(
-        " (user_id TEXT NOT NULL, sort_key TEXT, record_id TEXT NOT NULL, record_key BIGINT)",
-    );
+    let owned = Col::Bool.sql_type(tx.dialect(), 0);
+    sql.push("CREATE TABLE IF NOT EXISTS ")
+        .ident(&table)
+        .push(" (user_id TEXT NOT NULL, owned ")
+        .push(&owned)
+        .push(" NOT NULL, sort_key TEXT, record_id TEXT NOT NULL, record_key BIGINT)");
     tx.execute(sql).await?;
     let mut sql = tx.sql();
     sql.push("CREATE INDEX IF NOT EXISTS ")
         .ident(&index_name("su", &table, "user_id"))
         .push(" ON ")
         .ident(&table)
-        .push(" (user_id, sort_key");
+        // The records a user reads but does not own, in name order, are one range.
+        .push(" (user_id, owned, sort_key");
     if tx.dialect() == Dialect::Postgres {
         // As the records' own name index: SOQL sorts nulls first ascending.
         sql.push(" NULLS FIRST");
@@ -97,6 +104,8 @@ pub struct Readers {
     /// shows another record. `None` on PostgreSQL.
     pub record_key: Option<i64>,
     pub sort_key: Option<String>,
+    /// The owner, when a user (not a queue): their row is marked owned.
+    pub owner: Option<RecordId>,
     pub users: Vec<RecordId>,
 }
 
@@ -109,30 +118,31 @@ pub async fn replace(
     readers: &[Readers],
 ) -> Result<()> {
     remove(tx, object, records).await?;
-    let rows: Vec<(&RecordId, Option<&str>, &RecordId, Option<i64>)> = readers
+    // (readers of a record, one of them)
+    let rows: Vec<(&Readers, &RecordId)> = readers
         .iter()
-        .flat_map(|r| {
-            r.users
-                .iter()
-                .map(move |user| (user, r.sort_key.as_deref(), &r.record, r.record_key))
-        })
+        .flat_map(|r| r.users.iter().map(move |user| (r, user)))
         .collect();
     let table = table(object);
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = tx.sql();
         sql.push("INSERT INTO ")
             .ident(&table)
-            .push(" (user_id, sort_key, record_id, record_key) VALUES ");
-        sql.comma_list(chunk, |s, (user, key, record, record_key)| {
-            s.push("(").id_param(user).push(", ");
-            match key {
+            .push(" (user_id, owned, sort_key, record_id, record_key) VALUES ");
+        sql.comma_list(chunk, |s, (r, user)| {
+            s.push("(")
+                .id_param(user)
+                .push(", ")
+                .param(crate::Param::Bool(Some(r.owner.as_ref() == Some(*user))))
+                .push(", ");
+            match &r.sort_key {
                 Some(key) => s.text_param(key),
                 None => s.param(crate::Param::Text(None)),
             };
             s.push(", ")
-                .id_param(record)
+                .id_param(&r.record)
                 .push(", ")
-                .param(crate::Param::Int(*record_key))
+                .param(crate::Param::Int(r.record_key))
                 .push(")");
         });
         tx.execute(sql).await?;
@@ -341,28 +351,29 @@ pub async fn mark_built(tx: &mut Tx, name: &str, version: i64) -> Result<()> {
     tx.execute(sql).await.map(drop)
 }
 
-/// A share row: user, record, sort key, record key.
-pub type ShareRow = (RecordId, RecordId, Option<String>, Option<i64>);
+/// A share row: user, record, owned, sort key, record key.
+pub type ShareRow = (RecordId, RecordId, bool, Option<String>, Option<i64>);
 
 /// Every share row of an object. For checking the rows.
 pub async fn all_rows(tx: &mut Tx, object: &ObjectDef) -> Result<Vec<ShareRow>> {
     let mut sql = tx.sql();
-    sql.push("SELECT user_id, record_id, sort_key, record_key FROM ")
+    sql.push("SELECT user_id, record_id, owned, sort_key, record_key FROM ")
         .ident(&table(object));
     Ok(tx
-        .fetch(sql, &[Col::Id, Col::Id, Col::Text, Col::Int])
+        .fetch(sql, &[Col::Id, Col::Id, Col::Bool, Col::Text, Col::Int])
         .await?
         .into_iter()
         .filter_map(|row| {
             let mut row = row.into_iter();
             let user = row.next()?.as_id().cloned()?;
             let record = row.next()?.as_id().cloned()?;
+            let owned = matches!(row.next()?, Value::Bool(true));
             let key = row.next()?.as_text().map(str::to_string);
             let record_key = match row.next()? {
                 Value::Decimal(n) => i64::try_from(n).ok(),
                 _ => None,
             };
-            Some((user, record, key, record_key))
+            Some((user, record, owned, key, record_key))
         })
         .collect())
 }

@@ -19,7 +19,7 @@ crate::both_backends!(
     an_object_made_private_before_its_first_record_builds,
 );
 
-const QUERIES: [&str; 9] = [
+const QUERIES: [&str; 11] = [
     "SELECT Name FROM Account ORDER BY Name",
     "SELECT Name FROM Account WHERE Industry = 'Energy' ORDER BY Name DESC",
     "SELECT COUNT() FROM Account",
@@ -29,6 +29,10 @@ const QUERIES: [&str; 9] = [
     "SELECT Subject FROM Task ORDER BY Subject",
     "SELECT Industry, COUNT(Id) FROM Account GROUP BY Industry ORDER BY Industry",
     "SELECT Name FROM Account WHERE Name > 'b' ORDER BY Name LIMIT 3",
+    // A sorted read of share rows is the user's own records merged with the others: sorted
+    // by a parent's field, then by one with nulls, each cut and offset.
+    "SELECT Name, Owner.Name FROM Account ORDER BY Owner.Name DESC, Name LIMIT 4 OFFSET 1",
+    "SELECT Name FROM Account ORDER BY Industry NULLS LAST, Name DESC LIMIT 5",
 ];
 
 /// Every user's answers to every query, a SOSL search and a walk through all pages of the
