@@ -152,15 +152,7 @@ impl<'a> Select<'a> {
                     .push(if *descending { " DESC" } else { " ASC" });
             }
         }
-        if let Some(limit) = self.limit {
-            sql.push(" LIMIT ").int_param(clamp(limit));
-        }
-        if let Some(offset) = self.offset {
-            if self.limit.is_none() && dialect == Dialect::Sqlite {
-                sql.push(" LIMIT -1");
-            }
-            sql.push(" OFFSET ").int_param(clamp(offset));
-        }
+        sql.limit_offset(self.limit, self.offset);
         match (self.lock, dialect) {
             (Lock::Update, Dialect::Postgres) => {
                 sql.push(" FOR UPDATE");
@@ -267,8 +259,4 @@ impl<'a> Select<'a> {
         }
         Ok(())
     }
-}
-
-fn clamp(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }

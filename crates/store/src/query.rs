@@ -168,11 +168,6 @@ fn write_direction(sql: &mut Sql, order: &Order) {
     }
 }
 
-/// A LIMIT or OFFSET written as a number (within what the backends accept).
-fn row_count(n: u64) -> String {
-    n.min(i64::MAX as u64).to_string()
-}
-
 /// Which of the root's share rows a read joins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ShareRows {
@@ -479,7 +474,7 @@ impl QueryPlan {
         self.write_columns(sql, false);
         self.tables_and_conditions(sql);
         self.write_order(sql);
-        self.write_limit(sql);
+        sql.limit_offset(self.limit, self.offset);
     }
 
     /// The part of a sorted read of the root's share rows that the user owns: the same plan
@@ -517,14 +512,10 @@ impl QueryPlan {
     /// make (measured on PostgreSQL: a rep's Energy accounts by name took 3.9 times an
     /// administrator's). Each part carries its sort keys as extra columns for the merge.
     ///
-    /// The limits are written as numbers, not bound: PostgreSQL re-plans a prepared statement
-    /// for every execution while its LIMIT is a parameter (its generic plan, costed for an
-    /// unknown limit, always looks dearer), and planning this statement took longer than
-    /// running it (0.6 ms against 0.45 ms for a rep's first 200 accounts by name). With the
-    /// numbers in the text, the sixth execution on a connection switches to the generic
-    /// plan: the same merge of two index walks, whatever the user, as each part reads an
-    /// index in order and stops at the limit. The numbers come from the plan (`u64`), never
-    /// from text.
+    /// The limits are numbers in the text (`Sql::limit_offset`), so PostgreSQL's generic plan
+    /// for the statement is this merge of two index walks, each stopping at the limit, which
+    /// suits any user; while the limit was a parameter it planned every read, and planning
+    /// took longer than running (0.6 ms against 0.45 ms for a rep's first 200 by name).
     fn write_in_two_parts(&self, sql: &mut Sql, owned: &QueryPlan) {
         let needed = self
             .limit
@@ -538,9 +529,7 @@ impl QueryPlan {
             part.write_columns(sql, true);
             part.tables_and_conditions_for(sql, None, rows);
             part.write_order(sql);
-            if let Some(needed) = needed {
-                sql.push(" LIMIT ").push(&row_count(needed));
-            }
+            sql.limit_offset(needed, None);
             sql.push(") ").push(&format!("p{i}"));
         }
         sql.push(" ORDER BY ");
@@ -551,15 +540,7 @@ impl QueryPlan {
             sql.push(&(self.columns.len() + i + 1).to_string());
             write_direction(sql, order);
         }
-        if let Some(limit) = self.limit {
-            sql.push(" LIMIT ").push(&row_count(limit));
-        }
-        if let Some(offset) = self.offset {
-            if self.limit.is_none() && sql.dialect == Dialect::Sqlite {
-                sql.push(" LIMIT -1");
-            }
-            sql.push(" OFFSET ").push(&row_count(offset));
-        }
+        sql.limit_offset(self.limit, self.offset);
     }
 
     /// The select list; with `keys`, named `c0…`, followed by the sort keys (`k0…`).
@@ -622,20 +603,6 @@ impl QueryPlan {
         }
         if !order.or_else.is_empty() {
             sql.push(")");
-        }
-    }
-
-    fn write_limit(&self, sql: &mut Sql) {
-        if let Some(limit) = self.limit {
-            sql.push(" LIMIT ")
-                .int_param(i64::try_from(limit).unwrap_or(i64::MAX));
-        }
-        if let Some(offset) = self.offset {
-            if self.limit.is_none() && sql.dialect == Dialect::Sqlite {
-                sql.push(" LIMIT -1");
-            }
-            sql.push(" OFFSET ")
-                .int_param(i64::try_from(offset).unwrap_or(i64::MAX));
         }
     }
 
@@ -1130,17 +1097,7 @@ impl GroupPlan {
                 });
             }
         }
-        if let Some(limit) = self.limit {
-            sql.push(" LIMIT ")
-                .int_param(i64::try_from(limit).unwrap_or(i64::MAX));
-        }
-        if let Some(offset) = self.offset {
-            if self.limit.is_none() && dialect == Dialect::Sqlite {
-                sql.push(" LIMIT -1");
-            }
-            sql.push(" OFFSET ")
-                .int_param(i64::try_from(offset).unwrap_or(i64::MAX));
-        }
+        sql.limit_offset(self.limit, self.offset);
         sql
     }
 }

@@ -159,6 +159,25 @@ impl Sql {
         self.param(Param::Int(Some(n)))
     }
 
+    /// ` LIMIT n OFFSET m`, as numbers formatted from integers rather than bound, and no
+    /// OFFSET of 0. PostgreSQL plans a prepared statement afresh for every execution while
+    /// its LIMIT or OFFSET is a parameter (the generic plan, costed for an unknown row count,
+    /// always looks dearer); with numbers it switches to the generic plan from the sixth
+    /// execution on a connection and stops planning (measured: planning a rep's sorted list
+    /// took longer than running it, 0.6 ms against 0.45 ms).
+    pub fn limit_offset(&mut self, limit: Option<u64>, offset: Option<u64>) -> &mut Sql {
+        let offset = offset.filter(|&offset| offset > 0);
+        if let Some(limit) = limit {
+            self.push(" LIMIT ").push(&row_count(limit));
+        } else if offset.is_some() && self.dialect == Dialect::Sqlite {
+            self.push(" LIMIT -1");
+        }
+        if let Some(offset) = offset {
+            self.push(" OFFSET ").push(&row_count(offset));
+        }
+        self
+    }
+
     pub fn id_param(&mut self, id: &RecordId) -> &mut Sql {
         self.param(Param::Text(Some(id.as_str15().to_string())))
     }
@@ -198,4 +217,9 @@ pub(crate) mod sqlite_text {
             t.millisecond()
         )
     }
+}
+
+/// A row count as SQL text, within what both backends accept.
+fn row_count(n: u64) -> String {
+    n.min(i64::MAX as u64).to_string()
 }
