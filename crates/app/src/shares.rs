@@ -436,17 +436,17 @@ impl App {
         object: &ObjectDef,
         ids: &[RecordId],
     ) -> Result<Vec<Readers>> {
-        let mut readers: HashMap<RecordId, (Option<String>, HashSet<RecordId>)> = HashMap::new();
+        // Each record's facts, and who reads it.
+        let mut readers: HashMap<RecordId, (store::shares::Owned, HashSet<RecordId>)> =
+            HashMap::new();
         let mut owner_of: HashMap<RecordId, RecordId> = HashMap::new();
-        let mut keys: HashMap<RecordId, Option<i64>> = HashMap::new();
-        for (id, owner, key, rowid) in store::shares::owners(tx, object, ids).await? {
-            keys.insert(id.clone(), rowid);
+        for record in store::shares::owners(tx, object, ids).await? {
             let mut users = HashSet::new();
-            if let Some(owner) = owner {
-                users.extend(graph.readers_of(&owner));
-                owner_of.insert(id.clone(), owner);
+            if let Some(owner) = &record.owner {
+                users.extend(graph.readers_of(owner));
+                owner_of.insert(record.id.clone(), owner.clone());
             }
-            readers.insert(id, (key, users));
+            readers.insert(record.id.clone(), (record, users));
         }
         self.shared_readers(
             tx,
@@ -463,16 +463,14 @@ impl App {
         )
         .await?;
         Ok(readers
-            .into_iter()
-            .map(|(record, (sort_key, users))| Readers {
-                record_key: keys.get(&record).copied().flatten(),
+            .into_values()
+            .map(|(record, users)| Readers {
+                record_key: record.rowid,
                 // A queue's members read its records, but do not own them.
-                owner: owner_of
-                    .get(&record)
-                    .filter(|owner| users.contains(*owner))
-                    .cloned(),
-                record,
-                sort_key,
+                owner: record.owner.filter(|owner| users.contains(owner)),
+                deleted: record.deleted,
+                record: record.id,
+                sort_key: record.sort_key,
                 users: users.into_iter().collect(),
             })
             .collect())
@@ -569,10 +567,10 @@ impl App {
             let mut tx = self.store().begin().await?;
             let ids = std::slice::from_ref(&id);
             let mut owner_of = HashMap::new();
-            for (record, owner, _, _) in store::shares::owners(&mut tx, &object, ids).await? {
-                if let Some(owner) = owner {
+            for record in store::shares::owners(&mut tx, &object, ids).await? {
+                if let Some(owner) = record.owner {
                     reasons.push((ReadReason::Owner(owner.clone()), graph.readers_of(&owner)));
-                    owner_of.insert(record, owner);
+                    owner_of.insert(record.id, owner);
                 }
             }
             self.shared_readers(
@@ -965,6 +963,7 @@ impl App {
                             r.owner.as_ref() == Some(user),
                             r.sort_key.clone(),
                             r.record_key,
+                            r.deleted,
                         ));
                     }
                 }
@@ -972,17 +971,17 @@ impl App {
             }
             let stored: HashSet<Row> = stored
                 .into_iter()
-                .map(|(user, record, owned, key, rowid)| {
-                    (user.to_18(), record.to_18(), owned, key, rowid)
+                .map(|(user, record, owned, key, rowid, deleted)| {
+                    (user.to_18(), record.to_18(), owned, key, rowid, deleted)
                 })
                 .collect();
-            for (user, record, _, key, _) in expected.difference(&stored) {
+            for (user, record, _, key, _, _) in expected.difference(&stored) {
                 problems.push(format!(
                     "{}: {user} should read {record} (sort key {key:?}) but has no share row",
                     object.name
                 ));
             }
-            for (user, record, _, key, _) in stored.difference(&expected) {
+            for (user, record, _, key, _, _) in stored.difference(&expected) {
                 problems.push(format!(
                     "{}: {user} has a share row for {record} (sort key {key:?}) it should not",
                     object.name
@@ -993,8 +992,8 @@ impl App {
     }
 }
 
-/// A share row as checked: user, record, owned, sort key, record key.
-type Row = (String, String, bool, Option<String>, Option<i64>);
+/// A share row as checked: user, record, owned, sort key, record key, deleted.
+type Row = (String, String, bool, Option<String>, Option<i64>, bool);
 
 /// The children whose owners may read their account (implicit sharing): the objects whose
 /// `AccountId` points to `object`.

@@ -168,6 +168,17 @@ fn write_direction(sql: &mut Sql, order: &Order) {
     }
 }
 
+/// A boolean constant of our own (never a caller's value), written into the SQL so the
+/// planner sees which part of an index a statement reads.
+fn bool_literal(dialect: Dialect, value: bool) -> &'static str {
+    match (dialect, value) {
+        (Dialect::Sqlite, false) => "0",
+        (Dialect::Sqlite, true) => "1",
+        (Dialect::Postgres, false) => "FALSE",
+        (Dialect::Postgres, true) => "TRUE",
+    }
+}
+
 /// Which of the root's share rows a read joins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ShareRows {
@@ -287,11 +298,11 @@ impl QueryPlan {
             if rows == ShareRows::NotOwned {
                 // A constant, not a parameter: PostgreSQL's plan for the prepared statement
                 // then knows which part of the user's range it reads (see `to_sql`).
-                let not_owned = match sql.dialect {
-                    Dialect::Sqlite => ".owned = 0",
-                    Dialect::Postgres => ".owned = FALSE",
-                };
-                sql.push(" AND ").ident(&share).push(not_owned);
+                let not_owned = bool_literal(sql.dialect, false);
+                sql.push(" AND ")
+                    .ident(&share)
+                    .push(".owned = ")
+                    .push(not_owned);
             }
             if sql.dialect == Dialect::Sqlite {
                 // One lookup by rowid instead of two through the id index (see
@@ -609,6 +620,26 @@ impl QueryPlan {
     /// `SELECT COUNT(*)` of the same rows (without limit and offset).
     pub fn to_count_sql(&self, dialect: Dialect) -> Sql {
         let mut sql = Sql::new(dialect);
+        if let (Some(shared), None, None) = (&self.shared, &self.filter, &self.search) {
+            // Every record the user reads, with no other condition: their share rows, counted
+            // in the index (which knows which records are in the recycle bin) without
+            // reading one record. A manager who reads 955,000 accounts waited a second for
+            // the join that checked each one.
+            sql.push("SELECT COUNT(*) FROM ")
+                .ident(&crate::shares::table(&shared.object))
+                .push(" WHERE user_id = ")
+                .id_param(&shared.user);
+            let deleted = match self.deleted {
+                Deleted::Exclude => Some(false),
+                Deleted::Only => Some(true),
+                Deleted::Include => None,
+            };
+            if let Some(deleted) = deleted {
+                sql.push(" AND deleted = ")
+                    .push(bool_literal(dialect, deleted));
+            }
+            return sql;
+        }
         sql.push("SELECT COUNT(*)");
         let joined = self.joined_for_count();
         self.tables_and_conditions_for(&mut sql, Some(&joined), ShareRows::All);

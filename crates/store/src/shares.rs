@@ -14,7 +14,7 @@ use crate::backend::Tx;
 use crate::error::index_name;
 use crate::sql::{Col, Dialect, Sql};
 
-/// Rows per INSERT statement (five parameters each).
+/// Rows per INSERT statement (six parameters each).
 const INSERT_CHUNK: usize = 300;
 /// Ids per `IN (…)` list.
 const KEY_CHUNK: usize = 500;
@@ -33,7 +33,9 @@ pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
         .ident(&table)
         .push(" (user_id TEXT NOT NULL, owned ")
         .push(&owned)
-        .push(" NOT NULL, sort_key TEXT, record_id TEXT NOT NULL, record_key BIGINT)");
+        .push(" NOT NULL, sort_key TEXT, record_id TEXT NOT NULL, record_key BIGINT, deleted ")
+        .push(&owned)
+        .push(" NOT NULL)");
     tx.execute(sql).await?;
     let mut sql = tx.sql();
     sql.push("CREATE INDEX IF NOT EXISTS ")
@@ -46,8 +48,9 @@ pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
         // As the records' own name index: SOQL sorts nulls first ascending.
         sql.push(" NULLS FIRST");
     }
-    // SQLite: the record's rowid too, so the index covers the join (see `record_key`).
-    sql.push(", record_id, record_key)");
+    // SQLite: the record's rowid too, so the index covers the join (see `record_key`); and
+    // whether the record is in the recycle bin, so the index alone counts a user's records.
+    sql.push(", record_id, record_key, deleted)");
     tx.execute(sql).await?;
     // By record, then user: a write replaces a record's rows, and a page probes whether a
     // user may read a parent it shows.
@@ -106,6 +109,8 @@ pub struct Readers {
     pub sort_key: Option<String>,
     /// The owner, when a user (not a queue): their row is marked owned.
     pub owner: Option<RecordId>,
+    /// The record is in the recycle bin.
+    pub deleted: bool,
     pub users: Vec<RecordId>,
 }
 
@@ -128,7 +133,7 @@ pub async fn replace(
         let mut sql = tx.sql();
         sql.push("INSERT INTO ")
             .ident(&table)
-            .push(" (user_id, owned, sort_key, record_id, record_key) VALUES ");
+            .push(" (user_id, owned, sort_key, record_id, record_key, deleted) VALUES ");
         sql.comma_list(chunk, |s, (r, user)| {
             s.push("(")
                 .id_param(user)
@@ -143,6 +148,8 @@ pub async fn replace(
                 .id_param(&r.record)
                 .push(", ")
                 .param(crate::Param::Int(r.record_key))
+                .push(", ")
+                .param(crate::Param::Bool(Some(r.deleted)))
                 .push(")");
         });
         tx.execute(sql).await?;
@@ -167,8 +174,17 @@ pub async fn remove(tx: &mut Tx, object: &ObjectDef, records: &[RecordId]) -> Re
     Ok(())
 }
 
-/// A record's owner, sort key (the lowered name) and, on SQLite, rowid.
-pub type Owned = (RecordId, Option<RecordId>, Option<String>, Option<i64>);
+/// What a record's share rows are made from.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    pub id: RecordId,
+    pub owner: Option<RecordId>,
+    /// The lowered name.
+    pub sort_key: Option<String>,
+    /// On SQLite, the rowid.
+    pub rowid: Option<i64>,
+    pub deleted: bool,
+}
 
 /// Records of an object with their owner, sort key and rowid, deleted ones too.
 pub async fn owners(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<Vec<Owned>> {
@@ -184,6 +200,7 @@ pub async fn owners(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result
             Dialect::Sqlite => ", rowid",
             Dialect::Postgres => ", NULL",
         });
+        sql.push(", isdeleted");
         sql.push(" FROM ")
             .ident(&object.table)
             .push(" WHERE id IN (");
@@ -192,25 +209,25 @@ pub async fn owners(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result
         });
         sql.push(")");
         for row in tx
-            .fetch(sql, &[Col::Id, Col::Id, Col::Text, Col::Int])
+            .fetch(sql, &[Col::Id, Col::Id, Col::Text, Col::Int, Col::Bool])
             .await?
         {
             let mut row = row.into_iter();
-            let (Some(Value::Id(id)), Some(owner), Some(key), Some(rowid)) =
-                (row.next(), row.next(), row.next(), row.next())
+            let (Some(Value::Id(id)), Some(owner), Some(key), Some(rowid), Some(deleted)) =
+                (row.next(), row.next(), row.next(), row.next(), row.next())
             else {
                 continue;
             };
-            let rowid = match rowid {
-                Value::Decimal(n) => i64::try_from(n).ok(),
-                _ => None,
-            };
-            found.push((
+            found.push(Owned {
                 id,
-                owner.as_id().cloned(),
-                key.as_text().map(str::to_string),
-                rowid,
-            ));
+                owner: owner.as_id().cloned(),
+                sort_key: key.as_text().map(str::to_string),
+                rowid: match rowid {
+                    Value::Decimal(n) => i64::try_from(n).ok(),
+                    _ => None,
+                },
+                deleted: matches!(deleted, Value::Bool(true)),
+            });
         }
     }
     Ok(found)
@@ -351,16 +368,19 @@ pub async fn mark_built(tx: &mut Tx, name: &str, version: i64) -> Result<()> {
     tx.execute(sql).await.map(drop)
 }
 
-/// A share row: user, record, owned, sort key, record key.
-pub type ShareRow = (RecordId, RecordId, bool, Option<String>, Option<i64>);
+/// A share row: user, record, owned, sort key, record key, deleted.
+pub type ShareRow = (RecordId, RecordId, bool, Option<String>, Option<i64>, bool);
 
 /// Every share row of an object. For checking the rows.
 pub async fn all_rows(tx: &mut Tx, object: &ObjectDef) -> Result<Vec<ShareRow>> {
     let mut sql = tx.sql();
-    sql.push("SELECT user_id, record_id, owned, sort_key, record_key FROM ")
+    sql.push("SELECT user_id, record_id, owned, sort_key, record_key, deleted FROM ")
         .ident(&table(object));
     Ok(tx
-        .fetch(sql, &[Col::Id, Col::Id, Col::Bool, Col::Text, Col::Int])
+        .fetch(
+            sql,
+            &[Col::Id, Col::Id, Col::Bool, Col::Text, Col::Int, Col::Bool],
+        )
         .await?
         .into_iter()
         .filter_map(|row| {
@@ -373,7 +393,8 @@ pub async fn all_rows(tx: &mut Tx, object: &ObjectDef) -> Result<Vec<ShareRow>> 
                 Value::Decimal(n) => i64::try_from(n).ok(),
                 _ => None,
             };
-            Some((user, record, owned, key, record_key))
+            let deleted = matches!(row.next()?, Value::Bool(true));
+            Some((user, record, owned, key, record_key, deleted))
         })
         .collect())
 }

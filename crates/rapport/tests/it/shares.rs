@@ -66,6 +66,26 @@ async fn answers(app: &App, users: &[(&str, Caller)]) -> BTreeMap<String, String
             .map(|r| format!("{:?}", r.cells))
             .collect();
         all.insert(format!("{name}: search"), format!("{found:?}"));
+        // Counts of every account the user reads, with and without the recycle bin's (a
+        // first page of one row counts the rest).
+        for include_deleted in [false, true] {
+            let page = app
+                .query(
+                    caller,
+                    "SELECT Name FROM Account",
+                    QueryOptions {
+                        page_size: 1,
+                        include_deleted,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            all.insert(
+                format!("{name}: count, recycle bin too: {include_deleted}"),
+                page.total_size.to_string(),
+            );
+        }
         let mut pages = Vec::new();
         let mut options = QueryOptions {
             page_size: 2,
@@ -450,6 +470,8 @@ async fn share_rows_answer_as_the_sharing_rules_do(db: TestDb) {
             .await
             .contains("Hidden Co")
     );
+    // An account in the recycle bin: counted by queryAll only.
+    app.delete(&west, &hidden.to_18()).await.unwrap();
     assert!(
         uses_share_rows(&app, &east).await,
         "writes keep the rows current"
