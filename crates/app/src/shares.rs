@@ -437,7 +437,7 @@ impl App {
         ids: &[RecordId],
     ) -> Result<Vec<Readers>> {
         // Each record's facts, and who reads it.
-        let mut readers: HashMap<RecordId, (store::shares::Owned, HashSet<RecordId>)> =
+        let mut readers: HashMap<RecordId, (store::shares::RecordFacts, HashSet<RecordId>)> =
             HashMap::new();
         let mut owner_of: HashMap<RecordId, RecordId> = HashMap::new();
         for record in store::shares::owners(tx, object, ids).await? {
@@ -975,15 +975,18 @@ impl App {
                     (user.to_18(), record.to_18(), owned, key, rowid, deleted)
                 })
                 .collect();
-            for (user, record, _, key, _, _) in expected.difference(&stored) {
+            // A row with a wrong flag shows as both: the row it should be, and the one it is.
+            for (user, record, owned, key, _, deleted) in expected.difference(&stored) {
                 problems.push(format!(
-                    "{}: {user} should read {record} (sort key {key:?}) but has no share row",
+                    "{}: {user} should read {record} (sort key {key:?}, owned {owned}, \
+                     deleted {deleted}) but has no such share row",
                     object.name
                 ));
             }
-            for (user, record, _, key, _, _) in stored.difference(&expected) {
+            for (user, record, owned, key, _, deleted) in stored.difference(&expected) {
                 problems.push(format!(
-                    "{}: {user} has a share row for {record} (sort key {key:?}) it should not",
+                    "{}: {user} has a share row for {record} (sort key {key:?}, owned {owned}, \
+                     deleted {deleted}) it should not",
                     object.name
                 ));
             }

@@ -281,6 +281,22 @@ impl Store {
     /// Brings the database up to date. Safe to call from several processes at once: on
     /// PostgreSQL an advisory lock serialises them, on SQLite the write lock does.
     pub async fn migrate(&self) -> Result<()> {
+        // A binary older than the database would write what the newer schema refuses or
+        // misreads (share rows without their flags, say): it stops here instead.
+        let known = STEPS
+            .iter()
+            .map(|(version, _, _)| *version)
+            .max()
+            .unwrap_or(0);
+        let mut tx = self.begin().await?;
+        let newest = newest_applied(&mut tx).await?;
+        drop(tx);
+        if newest > known {
+            return Err(StoreError::Corrupt(format!(
+                "this database was migrated by a newer Rapport (migration {newest}; this \
+                 binary knows up to {known}): run that version or a newer one"
+            )));
+        }
         for (version, name, step) in STEPS {
             let mut tx = self.begin().await?;
             if tx.dialect() == Dialect::Postgres {
@@ -444,7 +460,18 @@ impl Store {
     }
 }
 
-async fn applied(tx: &mut crate::Tx, version: i64) -> Result<bool> {
+/// The newest migration applied to the database (0 for a new one).
+async fn newest_applied(tx: &mut crate::Tx) -> Result<i64> {
+    if !has_migration_table(tx).await? {
+        return Ok(0);
+    }
+    let mut newest = tx.sql();
+    newest.push("SELECT COALESCE(MAX(version), 0) FROM rapport_migration");
+    let rows = tx.fetch(newest, &[Col::Int]).await?;
+    Ok(metadata::int_at(&rows, 0))
+}
+
+async fn has_migration_table(tx: &mut crate::Tx) -> Result<bool> {
     let mut exists = tx.sql();
     exists.push(match tx.dialect() {
         Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'rapport_migration'",
@@ -453,7 +480,11 @@ async fn applied(tx: &mut crate::Tx, version: i64) -> Result<bool> {
         }
     });
     let rows = tx.fetch(exists, &[Col::Int]).await?;
-    if metadata::int_at(&rows, 0) == 0 {
+    Ok(metadata::int_at(&rows, 0) > 0)
+}
+
+async fn applied(tx: &mut crate::Tx, version: i64) -> Result<bool> {
+    if !has_migration_table(tx).await? {
         return Ok(false);
     }
     let mut done = tx.sql();

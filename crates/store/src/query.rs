@@ -169,7 +169,8 @@ fn write_direction(sql: &mut Sql, order: &Order) {
 }
 
 /// A boolean constant of our own (never a caller's value), written into the SQL so the
-/// planner sees which part of an index a statement reads.
+/// planner sees which part of an index a statement reads (`write_in_two_parts`, the count
+/// of share rows).
 fn bool_literal(dialect: Dialect, value: bool) -> &'static str {
     match (dialect, value) {
         (Dialect::Sqlite, false) => "0",

@@ -28,13 +28,13 @@ pub fn table(object: &ObjectDef) -> String {
 pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     let table = table(object);
     let mut sql = tx.sql();
-    let owned = Col::Bool.sql_type(tx.dialect(), 0);
+    let bool_type = Col::Bool.sql_type(tx.dialect(), 0);
     sql.push("CREATE TABLE IF NOT EXISTS ")
         .ident(&table)
         .push(" (user_id TEXT NOT NULL, owned ")
-        .push(&owned)
+        .push(&bool_type)
         .push(" NOT NULL, sort_key TEXT, record_id TEXT NOT NULL, record_key BIGINT, deleted ")
-        .push(&owned)
+        .push(&bool_type)
         .push(" NOT NULL)");
     tx.execute(sql).await?;
     let mut sql = tx.sql();
@@ -103,8 +103,10 @@ pub struct Readers {
     /// On SQLite, the record's rowid: a share row finds its record with one lookup instead
     /// of two (the id index, then the row), which is what keeps a rep's list as fast as an
     /// administrator's walk of the name index. Joins check the id as well, so a rowid that
-    /// changed (SQLite may renumber on VACUUM) hides the row until it is rebuilt, and never
-    /// shows another record. `None` on PostgreSQL.
+    /// changed (SQLite may renumber on VACUUM) never shows another record; until the rows
+    /// are rebuilt, such a record is missing from lists read through share rows, though
+    /// its owner still sees it (read by owner) and counts still count it (share rows
+    /// alone). `None` on PostgreSQL.
     pub record_key: Option<i64>,
     pub sort_key: Option<String>,
     /// The owner, when a user (not a queue): their row is marked owned.
@@ -176,7 +178,7 @@ pub async fn remove(tx: &mut Tx, object: &ObjectDef, records: &[RecordId]) -> Re
 
 /// What a record's share rows are made from.
 #[derive(Debug, Clone)]
-pub struct Owned {
+pub struct RecordFacts {
     pub id: RecordId,
     pub owner: Option<RecordId>,
     /// The lowered name.
@@ -187,7 +189,7 @@ pub struct Owned {
 }
 
 /// Records of an object with their owner, sort key and rowid, deleted ones too.
-pub async fn owners(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<Vec<Owned>> {
+pub async fn owners(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<Vec<RecordFacts>> {
     let Some(owner) = object.field("OwnerId") else {
         return Ok(Vec::new());
     };
@@ -218,7 +220,7 @@ pub async fn owners(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result
             else {
                 continue;
             };
-            found.push(Owned {
+            found.push(RecordFacts {
                 id,
                 owner: owner.as_id().cloned(),
                 sort_key: key.as_text().map(str::to_string),

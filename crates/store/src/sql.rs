@@ -164,7 +164,9 @@ impl Sql {
     /// its LIMIT or OFFSET is a parameter (the generic plan, costed for an unknown row count,
     /// always looks dearer); with numbers it switches to the generic plan from the sixth
     /// execution on a connection and stops planning (measured: planning a rep's sorted list
-    /// took longer than running it, 0.6 ms against 0.45 ms).
+    /// took longer than running it, 0.6 ms against 0.45 ms). Each distinct number is its own
+    /// statement text, planned on first use: few for page sizes and keyset pages (which
+    /// start at 0), one per page for OFFSET paging.
     pub fn limit_offset(&mut self, limit: Option<u64>, offset: Option<u64>) -> &mut Sql {
         let offset = offset.filter(|&offset| offset > 0);
         if let Some(limit) = limit {

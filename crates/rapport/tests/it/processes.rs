@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use model::Value;
 use serde_json::Value as Json;
 
-use crate::support::{Server, TestDb, kill9, rapport, rapport_ok};
+use crate::support::{Server, TestDb, kill9, rapport, rapport_err, rapport_ok};
 
 crate::both_backends!(
     server_starts_answers_and_stops_on_sigterm,
@@ -17,6 +17,7 @@ crate::both_backends!(
     backup_while_serving,
     processes_starting_together_on_a_new_database_seed_it_once,
     postgres_connections_cost_parallel_workers_unless_the_operator_did,
+    a_database_from_a_newer_rapport_is_refused,
 );
 
 async fn server_starts_answers_and_stops_on_sigterm(db: TestDb) {
@@ -380,4 +381,19 @@ async fn postgres_connections_cost_parallel_workers_unless_the_operator_did(db: 
     app.close().await;
     let answer = setting(db.app().await).await;
     assert!(answer.starts_with("1234 "), "{answer}");
+}
+
+/// A binary older than its database stops before writing what the newer schema would refuse
+/// or misread.
+async fn a_database_from_a_newer_rapport_is_refused(db: TestDb) {
+    let app = db.app().await;
+    let mut sql = app.store().sql();
+    sql.push("INSERT INTO rapport_migration (version, name, applied_at) VALUES (9999, 'from the future', '2030-01-01')");
+    app.store().execute(sql).await.unwrap();
+    app.close().await;
+    let refused = rapport_err(&db, &["migrate"]);
+    assert!(
+        refused.contains("migrated by a newer Rapport (migration 9999"),
+        "{refused}"
+    );
 }
