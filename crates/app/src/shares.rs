@@ -26,7 +26,7 @@ use store::query::{Column, Cond, QueryPlan, Source};
 use store::shares::Readers;
 
 use crate::sharing::Sharing;
-use crate::{App, Caller, Result};
+use crate::{App, AppError, Caller, Result};
 
 /// Records per rebuild transaction.
 const REBUILD_BATCH: usize = 2000;
@@ -34,6 +34,11 @@ const REBUILD_BATCH: usize = 2000;
 /// The lease of the servers' periodic rebuild, and how long it lasts without renewal (a
 /// batch renews it; a holder that died frees it after this long).
 const REBUILD_LEASE_NAME: &str = "share rebuild";
+/// How long a rebuild batch waits for a record a writer holds before it rolls back (freeing
+/// the records it holds, which the writer may be waiting for) and tries again; and how
+/// many times in a row it tries.
+const REBUILD_LOCK_WAIT_MS: u32 = 100;
+const REBUILD_LOCK_TRIES: u32 = 50;
 const REBUILD_LEASE: Duration = Duration::from_secs(60);
 /// How often a process re-reads which objects' rows are built (another process may have
 /// built them).
@@ -650,6 +655,7 @@ impl App {
             return Ok(());
         }
         self.ensure_share_table(tx, object).await?;
+        store::shares::lock_records(tx, object, ids).await?;
         let readers = self.readers(tx, schema, graph, object, ids).await?;
         store::shares::replace(tx, object, ids, &readers).await?;
         Ok(())
@@ -864,8 +870,10 @@ impl App {
             let mut after: Option<RecordId> = None;
             let mut count = 0u64;
             let mut batches = 0u64;
+            let mut tries = 0;
             loop {
                 let mut tx = self.store().begin().await?;
+                store::shares::wait_for_locks_at_most(&mut tx, REBUILD_LOCK_WAIT_MS).await?;
                 if store::shares::sharing_version_in(&mut tx).await? != version {
                     return Ok(done);
                 }
@@ -888,8 +896,21 @@ impl App {
                     tx.commit().await?;
                     break;
                 }
-                self.reshare_records(&mut tx, &schema, &graph, object, &ids)
-                    .await?;
+                match self
+                    .reshare_records(&mut tx, &schema, &graph, object, &ids)
+                    .await
+                {
+                    Err(AppError::Internal(e))
+                        if e.is_lock_timeout() && tries < REBUILD_LOCK_TRIES =>
+                    {
+                        tries += 1;
+                        drop(tx);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                    written => written?,
+                }
+                tries = 0;
                 batches += 1;
                 if batches.is_power_of_two() {
                     store::shares::analyze(&mut tx, object).await?;

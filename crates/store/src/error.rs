@@ -23,6 +23,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether a lock was not granted within the transaction's lock timeout (PostgreSQL's
+    /// `lock_not_available`; see `shares::wait_for_locks_at_most`).
+    pub fn is_lock_timeout(&self) -> bool {
+        match self {
+            StoreError::Database(error) => error
+                .as_database_error()
+                .and_then(|db| db.code())
+                .is_some_and(|code| code == "55P03"),
+            _ => false,
+        }
+    }
+
     /// Whether this is a unique violation on `table.column`.
     pub fn is_duplicate_of(&self, table: &str, column: &str) -> bool {
         match self {

@@ -89,6 +89,47 @@ pub async fn settle(store: &crate::Store, object: &ObjectDef) -> Result<()> {
     store.execute(sql).await.map(drop)
 }
 
+/// Locks records whose share rows are about to be recomputed, in id order, until the
+/// transaction ends (PostgreSQL; SQLite has one writer at a time). Two computations of one
+/// record's rows then take turns, and the second reads what the first committed: without
+/// it, a rebuild batch could read an owner, a transfer commit its new rows, and the batch
+/// then replace them with rows for the old owner, which would stand until the next rebuild.
+/// `NO KEY UPDATE` leaves reference checks (`KEY SHARE`) free.
+pub async fn lock_records(tx: &mut Tx, object: &ObjectDef, ids: &[RecordId]) -> Result<()> {
+    if tx.dialect() != Dialect::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<&RecordId> = ids.iter().collect();
+    ids.sort_by(|a, b| a.as_str15().cmp(b.as_str15()));
+    ids.dedup();
+    for chunk in ids.chunks(KEY_CHUNK) {
+        let mut sql = tx.sql();
+        sql.push("SELECT id FROM ")
+            .ident(&object.table)
+            .push(" WHERE id IN (");
+        sql.comma_list(chunk, |s, id| {
+            s.id_param(id);
+        });
+        sql.push(") ORDER BY id FOR NO KEY UPDATE");
+        tx.execute(sql).await?;
+    }
+    Ok(())
+}
+
+/// Makes the rest of a transaction give up on a lock after `millis` (PostgreSQL): a rebuild
+/// batch steps aside for writers instead of holding their records' locks while it waits for
+/// one of theirs (`StoreError::is_lock_timeout` tells the batch to try again).
+pub async fn wait_for_locks_at_most(tx: &mut Tx, millis: u32) -> Result<()> {
+    if tx.dialect() != Dialect::Postgres {
+        return Ok(());
+    }
+    let mut sql = tx.sql();
+    sql.push("SELECT set_config('lock_timeout', ")
+        .text_param(&format!("{millis}ms"))
+        .push(", true)");
+    tx.execute(sql).await.map(drop)
+}
+
 /// Drops an object's share table (with the object).
 pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     let mut sql = tx.sql();
