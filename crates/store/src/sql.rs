@@ -163,8 +163,8 @@ impl Sql {
     /// OFFSET of 0. PostgreSQL plans a prepared statement afresh for every execution while
     /// its LIMIT or OFFSET is a parameter (the generic plan, costed for an unknown row count,
     /// always looks dearer); with numbers it switches to the generic plan from the sixth
-    /// execution on a connection and stops planning (measured: planning a rep's sorted list
-    /// took longer than running it, 0.6 ms against 0.45 ms). Each distinct number is its own
+    /// execution on a connection and stops planning (measured: a rep's first 200 accounts by
+    /// name planned in 0.64 ms and ran in 0.82 ms). Each distinct number is its own
     /// statement text, planned on first use: few for page sizes and keyset pages (which
     /// start at 0), one per page for OFFSET paging.
     pub fn limit_offset(&mut self, limit: Option<u64>, offset: Option<u64>) -> &mut Sql {
