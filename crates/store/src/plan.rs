@@ -68,6 +68,17 @@ pub enum Deleted {
     Only,
 }
 
+impl Deleted {
+    /// The value `IsDeleted` must have, if one.
+    pub fn is_deleted(self) -> Option<bool> {
+        match self {
+            Deleted::Exclude => Some(false),
+            Deleted::Only => Some(true),
+            Deleted::Include => None,
+        }
+    }
+}
+
 /// A read of one object.
 #[derive(Debug, Clone)]
 pub struct Select<'a> {
@@ -127,10 +138,8 @@ impl<'a> Select<'a> {
         });
         sql.push(" FROM ").ident(&self.object.table);
         let mut conditions = Vec::new();
-        match self.deleted {
-            Deleted::Exclude => conditions.push(Filter::eq("IsDeleted", Value::Bool(false))),
-            Deleted::Only => conditions.push(Filter::eq("IsDeleted", Value::Bool(true))),
-            Deleted::Include => {}
+        if let Some(deleted) = self.deleted.is_deleted() {
+            conditions.push(Filter::eq("IsDeleted", Value::Bool(deleted)));
         }
         conditions.extend(self.filter.clone());
         if !conditions.is_empty() {

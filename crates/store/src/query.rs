@@ -352,13 +352,8 @@ impl QueryPlan {
                 None => {}
             }
         }
-        let deleted = match self.deleted {
-            Deleted::Exclude => Some(false),
-            Deleted::Only => Some(true),
-            Deleted::Include => None,
-        };
         let mut clauses = 0;
-        if let Some(deleted) = deleted {
+        if let Some(deleted) = self.deleted.is_deleted() {
             sql.push(" WHERE ")
                 .ident(&alias(self.alias_base, 0))
                 .push(".")
@@ -630,12 +625,7 @@ impl QueryPlan {
                 .ident(&crate::shares::table(&shared.object))
                 .push(" WHERE user_id = ")
                 .id_param(&shared.user);
-            let deleted = match self.deleted {
-                Deleted::Exclude => Some(false),
-                Deleted::Only => Some(true),
-                Deleted::Include => None,
-            };
-            if let Some(deleted) = deleted {
+            if let Some(deleted) = self.deleted.is_deleted() {
                 sql.push(" AND deleted = ")
                     .push(bool_literal(dialect, deleted));
             }
