@@ -156,7 +156,8 @@ impl App {
             "SELECT a.id, a.name FROM account__search s JOIN account a ON a.id = s.id WHERE s.doc @@ CAST(? AS tsquery) AND a.isdeleted = FALSE"
         };
         // Ranked among the newest matches a search looks at, as Rapport ranks them
-        // (`store::search::SEARCHED_MATCHES`).
+        // (`store::search::SEARCHED_MATCHES`); on PostgreSQL ranked before the join, so that
+        // only the best 20 are looked up.
         let window = store::search::SEARCHED_MATCHES;
         let find_top_sql = if sqlite {
             format!(
@@ -164,7 +165,7 @@ impl App {
             )
         } else {
             format!(
-                "SELECT a.id, a.name FROM (SELECT id, doc FROM account__search WHERE doc @@ CAST(? AS tsquery) ORDER BY id DESC LIMIT {window}) s JOIN account a ON a.id = s.id WHERE a.isdeleted = FALSE ORDER BY ts_rank(s.doc, CAST(? AS tsquery)) DESC LIMIT 20"
+                "SELECT a.id, a.name FROM (SELECT id, ts_rank(doc, CAST(? AS tsquery)) AS rank FROM (SELECT id, doc FROM account__search WHERE doc @@ CAST(? AS tsquery) ORDER BY id DESC LIMIT {window}) w ORDER BY rank DESC) s JOIN account a ON a.id = s.id WHERE a.isdeleted = FALSE ORDER BY s.rank DESC LIMIT 20"
             )
         };
         let find_top_params: Vec<&str> = if sqlite {

@@ -316,7 +316,9 @@ impl QueryPlan {
             }
         }
         if let Some(search) = &self.search {
-            search.write_join(sql, &root.object, &alias(self.alias_base, 0));
+            // A count (`only`) needs no ranking; a caller's ORDER BY replaces it.
+            let ranked = only.is_none() && self.order.is_empty();
+            search.write_join(sql, &root.object, &alias(self.alias_base, 0), ranked);
         }
         for (i, source) in self.sources.iter().enumerate().skip(1) {
             let Some((parent_of, field)) = &source.parent_of else {
@@ -574,8 +576,6 @@ impl QueryPlan {
         if let (Some(search), true) = (&self.search, self.order.is_empty()) {
             sql.push(" ORDER BY ");
             search.write_rank_order(sql);
-            sql.push(", ");
-            sql.ident(&alias(self.alias_base, 0)).push(".id");
         }
         if !self.order.is_empty() {
             sql.push(" ORDER BY ");

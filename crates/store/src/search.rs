@@ -400,8 +400,9 @@ impl Search {
     }
 
     /// Joins the index to the table aliased `root`: only matching records remain, and of
-    /// those at most the newest `SEARCHED_MATCHES` (see there).
-    pub fn write_join(&self, sql: &mut Sql, object: &ObjectDef, root: &str) {
+    /// those at most the newest `SEARCHED_MATCHES` (see there). `ranked`: the result is
+    /// ordered best match first (`write_rank_order`), not by an ORDER BY of the caller's.
+    pub fn write_join(&self, sql: &mut Sql, object: &ObjectDef, root: &str, ranked: bool) {
         let index = table(object);
         match sql.dialect {
             Dialect::Sqlite => {
@@ -428,31 +429,41 @@ impl Search {
                 // collation (en_US) compares letter case last, so the window can differ
                 // there a little; `COLLATE "C"` here would make PostgreSQL sort every match
                 // instead of walking the primary key (3–15× slower on 83,000 matches).
-                sql.push(" JOIN (SELECT id, doc FROM ")
-                    .ident(&index)
-                    .push(" WHERE doc @@ CAST(")
-                    .text_param(&self.query_text(Dialect::Postgres))
-                    .push(" AS tsquery) ORDER BY id DESC LIMIT ")
-                    .push(&SEARCHED_MATCHES.to_string())
-                    .push(") srch ON srch.id = ")
-                    .ident(root)
-                    .push(".id");
+                let window = |sql: &mut Sql| {
+                    sql.push("(SELECT id, doc FROM ")
+                        .ident(&index)
+                        .push(" WHERE doc @@ CAST(")
+                        .text_param(&self.query_text(Dialect::Postgres))
+                        .push(" AS tsquery) ORDER BY id DESC LIMIT ")
+                        .push(&SEARCHED_MATCHES.to_string())
+                        .push(")");
+                };
+                sql.push(" JOIN ");
+                if ranked {
+                    // Ranked and sorted before the join, so that the join reads records in
+                    // rank order and stops at the LIMIT. Ranked after it, every match of the
+                    // window was looked up first: 2,000 primary-key probes (14 of 28 ms for
+                    // `华为` in 1,000,000 accounts) to keep 20.
+                    sql.push("(SELECT id, ts_rank(doc, CAST(")
+                        .text_param(&self.query_text(Dialect::Postgres))
+                        .push(" AS tsquery)) AS srank FROM ");
+                    window(sql);
+                    sql.push(" win ORDER BY srank DESC, id)");
+                } else {
+                    window(sql);
+                }
+                sql.push(" srch ON srch.id = ").ident(root).push(".id");
             }
         }
     }
 
-    /// Best matches first.
+    /// Best matches first, then by id (the index's id, the same as the record's: PostgreSQL
+    /// then keeps the order the ranked window already has).
     pub fn write_rank_order(&self, sql: &mut Sql) {
         match sql.dialect {
-            Dialect::Sqlite => {
-                sql.push("srch.srank");
-            }
-            Dialect::Postgres => {
-                sql.push("ts_rank(srch.doc, CAST(")
-                    .text_param(&self.query_text(Dialect::Postgres))
-                    .push(" AS tsquery)) DESC");
-            }
-        }
+            Dialect::Sqlite => sql.push("srch.srank, srch.sid"),
+            Dialect::Postgres => sql.push("srch.srank DESC, srch.id"),
+        };
     }
 }
 
