@@ -248,10 +248,11 @@ impl App {
                         ..Default::default()
                     },
                 },
+                // The parents' ids too: each parent in the answer carries its URL.
                 baseline: vec![statement(
-                    "SELECT o.id, o.name, a.name, u.name FROM opportunity o LEFT JOIN account a ON a.id = o.accountid LEFT JOIN \"user\" u ON u.id = o.ownerid WHERE o.isdeleted = FALSE AND o.stagename = ? LIMIT 200",
+                    "SELECT o.id, o.name, a.name, a.id, u.name, u.id FROM opportunity o LEFT JOIN account a ON a.id = o.accountid LEFT JOIN \"user\" u ON u.id = o.ownerid WHERE o.isdeleted = FALSE AND o.stagename = ? LIMIT 200",
                     &["Prospecting"],
-                    &[t, t, t, t],
+                    &[t, t, t, t, t, t],
                 )],
             },
             Case {
