@@ -88,14 +88,16 @@ pub(crate) async fn refuse_invalid_memberships(tx: &mut Tx, schema: &Schema) -> 
         return Ok(());
     };
     let mut inside: HashMap<RecordId, HashSet<RecordId>> = HashMap::new();
-    let mut problem = None;
+    // Every problem is reported, not only the first found: a bulk change of memberships is
+    // corrected in one pass.
+    let mut problems = Vec::new();
     for (group, member) in stored_pairs(tx, object).await? {
         if !inside
             .entry(group.clone())
             .or_default()
             .insert(member.clone())
         {
-            problem = Some(format!("{member} would be a member of group {group} twice"));
+            problems.push(format!("{member} would be a member of group {group} twice"));
         }
     }
     let rows: Vec<Vec<Value>> = inside
@@ -103,18 +105,30 @@ pub(crate) async fn refuse_invalid_memberships(tx: &mut Tx, schema: &Schema) -> 
         .flatten()
         .map(|member| vec![Value::Id(member.clone())])
         .collect();
-    if let Some(queue) = queues_among(tx, schema, &rows, 0).await?.into_iter().next() {
-        problem = Some(format!(
+    let mut queues: Vec<RecordId> = queues_among(tx, schema, &rows, 0)
+        .await?
+        .into_iter()
+        .collect();
+    queues.sort_by(|a, b| a.as_str15().cmp(b.as_str15()));
+    for queue in queues {
+        problems.push(format!(
             "{queue} is a queue: a queue cannot be a member of a group"
         ));
     }
-    if let Some(group) = inside.keys().find(|group| holds(&inside, group, group)) {
-        problem = Some(format!("group {group} would be a member of itself"));
+    let mut circular: Vec<&RecordId> = inside
+        .keys()
+        .filter(|group| holds(&inside, group, group))
+        .collect();
+    circular.sort_by(|a, b| a.as_str15().cmp(b.as_str15()));
+    for group in circular {
+        problems.push(format!("group {group} would be a member of itself"));
     }
-    match problem {
-        Some(message) => Err(crate::AppError::Rejected(vec![refused(message)])),
-        None => Ok(()),
+    if problems.is_empty() {
+        return Ok(());
     }
+    Err(crate::AppError::Rejected(
+        problems.into_iter().map(refused).collect(),
+    ))
 }
 
 /// Whether `outer` holds `target`, directly or through the groups inside it.
