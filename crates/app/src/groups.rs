@@ -90,16 +90,24 @@ pub(crate) async fn refuse_invalid_memberships(tx: &mut Tx, schema: &Schema) -> 
     let mut inside: HashMap<RecordId, HashSet<RecordId>> = HashMap::new();
     // Every problem is reported, not only the first found: a bulk change of memberships is
     // corrected in one pass.
-    let mut problems = Vec::new();
+    // Each in an order of its own making (by id), not the database's, so that both backends
+    // answer alike.
+    let mut twice: Vec<(RecordId, RecordId)> = Vec::new();
     for (group, member) in stored_pairs(tx, object).await? {
         if !inside
             .entry(group.clone())
             .or_default()
             .insert(member.clone())
         {
-            problems.push(format!("{member} would be a member of group {group} twice"));
+            twice.push((group, member));
         }
     }
+    twice.sort_by(|a, b| (a.0.as_str15(), a.1.as_str15()).cmp(&(b.0.as_str15(), b.1.as_str15())));
+    twice.dedup();
+    let mut problems: Vec<String> = twice
+        .into_iter()
+        .map(|(group, member)| format!("{member} would be a member of group {group} twice"))
+        .collect();
     let rows: Vec<Vec<Value>> = inside
         .values()
         .flatten()

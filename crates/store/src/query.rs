@@ -230,8 +230,15 @@ impl QueryPlan {
         sql.push(")");
     }
 
+    /// For a grouped read: no search ranks its rows.
     fn tables_and_conditions(&self, sql: &mut Sql) {
-        self.tables_and_conditions_for(sql, None, ShareRows::All);
+        self.tables_and_conditions_for(sql, None, ShareRows::All, false);
+    }
+
+    /// Whether the rows come best search match first (a search without an ORDER BY): then
+    /// the search's window is ranked as it is joined (`Search::write_join`).
+    fn ranked_by_search(&self) -> bool {
+        self.search.is_some() && self.order.is_empty()
     }
 
     /// The sources a condition reads (not those of plans nested in it).
@@ -273,7 +280,13 @@ impl QueryPlan {
         needed
     }
 
-    fn tables_and_conditions_for(&self, sql: &mut Sql, only: Option<&[bool]>, rows: ShareRows) {
+    fn tables_and_conditions_for(
+        &self,
+        sql: &mut Sql,
+        only: Option<&[bool]>,
+        rows: ShareRows,
+        ranked: bool,
+    ) {
         let Some(root) = self.sources.first() else {
             return;
         };
@@ -316,8 +329,6 @@ impl QueryPlan {
             }
         }
         if let Some(search) = &self.search {
-            // A count (`only`) needs no ranking; a caller's ORDER BY replaces it.
-            let ranked = only.is_none() && self.order.is_empty();
             search.write_join(sql, &root.object, &alias(self.alias_base, 0), ranked);
         }
         for (i, source) in self.sources.iter().enumerate().skip(1) {
@@ -481,7 +492,7 @@ impl QueryPlan {
     pub fn write_select(&self, sql: &mut Sql) {
         sql.push("SELECT ");
         self.write_columns(sql, false);
-        self.tables_and_conditions(sql);
+        self.tables_and_conditions_for(sql, None, ShareRows::All, self.ranked_by_search());
         self.write_order(sql);
         sql.limit_offset(self.limit, self.offset);
     }
@@ -536,7 +547,7 @@ impl QueryPlan {
             }
             sql.push("SELECT * FROM (SELECT ");
             part.write_columns(sql, true);
-            part.tables_and_conditions_for(sql, None, rows);
+            part.tables_and_conditions_for(sql, None, rows, part.ranked_by_search());
             part.write_order(sql);
             sql.limit_offset(needed, None);
             sql.push(") ").push(&format!("p{i}"));
@@ -573,7 +584,7 @@ impl QueryPlan {
     }
 
     fn write_order(&self, sql: &mut Sql) {
-        if let (Some(search), true) = (&self.search, self.order.is_empty()) {
+        if let (Some(search), true) = (&self.search, self.ranked_by_search()) {
             sql.push(" ORDER BY ");
             search.write_rank_order(sql);
         }
@@ -633,7 +644,7 @@ impl QueryPlan {
         }
         sql.push("SELECT COUNT(*)");
         let joined = self.joined_for_count();
-        self.tables_and_conditions_for(&mut sql, Some(&joined), ShareRows::All);
+        self.tables_and_conditions_for(&mut sql, Some(&joined), ShareRows::All, false);
         sql
     }
 
