@@ -85,6 +85,8 @@ enum Step {
     /// Drops every share table and moves the sharing version: the rows are rebuilt in the
     /// new shape (marked owned or not), and reads use the conditions until they are.
     RebuiltShareRows,
+    /// Adds each object's index of its recycle bin (`ddl::create_recycle_bin_index`).
+    RecycleBinIndexes,
 }
 
 const LOGIN_TABLES: &str = "
@@ -179,7 +181,7 @@ const LEASE_TABLE: &str = "
 CREATE TABLE rapport_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)
 ";
 
-const STEPS: [(i64, &str, Step); 29] = [
+const STEPS: [(i64, &str, Step); 30] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -233,6 +235,7 @@ const STEPS: [(i64, &str, Step); 29] = [
         Step::PartialLookupIndexes,
     ),
     (29, "share rows marked owned", Step::RebuiltShareRows),
+    (30, "recycle bin indexes", Step::RecycleBinIndexes),
 ];
 
 /// Serialises a startup task across processes starting together on one database, for the
@@ -421,6 +424,12 @@ impl Store {
                         for field in &object.fields {
                             ddl::create_order_index(&mut tx, object, field).await?;
                         }
+                    }
+                }
+                Step::RecycleBinIndexes => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        ddl::create_recycle_bin_index(&mut tx, object).await?;
                     }
                 }
                 Step::OwnerNameIndexes => {

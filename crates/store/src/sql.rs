@@ -225,3 +225,15 @@ pub(crate) mod sqlite_text {
 fn row_count(n: u64) -> String {
     n.min(i64::MAX as u64).to_string()
 }
+
+/// A boolean constant of our own (never a caller's value), written into the SQL so the
+/// planner sees which part of an index a statement reads (`write_in_two_parts`, the counts
+/// of share rows and of the recycle bin) or which rows a partial index holds.
+pub(crate) fn bool_literal(dialect: Dialect, value: bool) -> &'static str {
+    match (dialect, value) {
+        (Dialect::Sqlite, false) => "0",
+        (Dialect::Sqlite, true) => "1",
+        (Dialect::Postgres, false) => "FALSE",
+        (Dialect::Postgres, true) => "TRUE",
+    }
+}
