@@ -225,6 +225,21 @@ impl App {
                 )],
             },
             Case {
+                name: "COUNT() of all accounts".into(),
+                work: Work::Query {
+                    soql: "SELECT COUNT() FROM Account".into(),
+                    options: QueryOptions {
+                        page_size: 1,
+                        ..Default::default()
+                    },
+                },
+                baseline: vec![statement(
+                    "SELECT COUNT(*) FROM account WHERE isdeleted = FALSE",
+                    &[],
+                    &[c],
+                )],
+            },
+            Case {
                 name: "GROUP BY StageName".into(),
                 work: Work::Query {
                     soql: "SELECT StageName, COUNT(Id), SUM(Amount) FROM Opportunity GROUP BY StageName".into(),
