@@ -469,14 +469,13 @@ impl App {
         .await?;
         Ok(readers
             .into_values()
-            .map(|(record, users)| Readers {
-                record_key: record.rowid,
+            .map(|(mut record, users)| {
                 // A queue's members read its records, but do not own them.
-                owner: record.owner.filter(|owner| users.contains(owner)),
-                deleted: record.deleted,
-                record: record.id,
-                sort_key: record.sort_key,
-                users: users.into_iter().collect(),
+                record.owner = record.owner.filter(|owner| users.contains(owner));
+                Readers {
+                    record,
+                    users: users.into_iter().collect(),
+                }
             })
             .collect())
     }
@@ -977,14 +976,15 @@ impl App {
                     break;
                 }
                 for r in self.readers(&mut tx, &schema, &graph, object, &ids).await? {
+                    let record = &r.record;
                     for user in &r.users {
                         expected.insert((
                             user.to_18(),
-                            r.record.to_18(),
-                            r.owner.as_ref() == Some(user),
-                            r.sort_key.clone(),
-                            r.record_key,
-                            r.deleted,
+                            record.id.to_18(),
+                            record.owner.as_ref() == Some(user),
+                            record.sort_key.clone(),
+                            record.rowid,
+                            record.deleted,
                         ));
                     }
                 }

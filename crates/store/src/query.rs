@@ -308,7 +308,7 @@ impl QueryPlan {
             }
             if sql.dialect == Dialect::Sqlite {
                 // One lookup by rowid instead of two through the id index (see
-                // `shares::Readers::record_key`); the id test above stays.
+                // `shares::RecordFacts::rowid`); the id test above stays.
                 sql.push(" AND ")
                     .ident(&alias(self.alias_base, 0))
                     .push(".rowid = ")

@@ -48,7 +48,7 @@ pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
         // As the records' own name index: SOQL sorts nulls first ascending.
         sql.push(" NULLS FIRST");
     }
-    // SQLite: the record's rowid too, so the index covers the join (see `record_key`); and
+    // SQLite: the record's rowid too, so the index covers the join (see `RecordFacts::rowid`); and
     // whether the record is in the recycle bin, so the index alone counts a user's records.
     sql.push(", record_id, record_key, deleted)");
     tx.execute(sql).await?;
@@ -137,23 +137,13 @@ pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     tx.execute(sql).await.map(drop)
 }
 
-/// Who may read one record, and its sort key.
+/// Who may read one record, and what its share rows say of it.
 #[derive(Debug, Clone)]
 pub struct Readers {
-    pub record: RecordId,
-    /// On SQLite, the record's rowid: a share row finds its record with one lookup instead
-    /// of two (the id index, then the row), which is what keeps a rep's list as fast as an
-    /// administrator's walk of the name index. Joins check the id as well, so a rowid that
-    /// changed (SQLite may renumber on VACUUM) never shows another record; until the rows
-    /// are rebuilt, such a record is missing from lists read through share rows, though
-    /// its owner still sees it (read by owner) and counts still count it (share rows
-    /// alone). `None` on PostgreSQL.
-    pub record_key: Option<i64>,
-    pub sort_key: Option<String>,
-    /// The owner, when a user (not a queue): their row is marked owned.
-    pub owner: Option<RecordId>,
-    /// The record is in the recycle bin.
-    pub deleted: bool,
+    /// The record's id, sort key, rowid and recycle-bin flag; `owner` only when the owner
+    /// is one of `users` (a queue's members read its records but own none of them): their
+    /// row is marked owned.
+    pub record: RecordFacts,
     pub users: Vec<RecordId>,
 }
 
@@ -178,21 +168,24 @@ pub async fn replace(
             .ident(&table)
             .push(" (user_id, owned, sort_key, record_id, record_key, deleted) VALUES ");
         sql.comma_list(chunk, |s, (r, user)| {
+            let record = &r.record;
             s.push("(")
                 .id_param(user)
                 .push(", ")
-                .param(crate::Param::Bool(Some(r.owner.as_ref() == Some(*user))))
+                .param(crate::Param::Bool(Some(
+                    record.owner.as_ref() == Some(*user),
+                )))
                 .push(", ");
-            match &r.sort_key {
+            match &record.sort_key {
                 Some(key) => s.text_param(key),
                 None => s.param(crate::Param::Text(None)),
             };
             s.push(", ")
-                .id_param(&r.record)
+                .id_param(&record.id)
                 .push(", ")
-                .param(crate::Param::Int(r.record_key))
+                .param(crate::Param::Int(record.rowid))
                 .push(", ")
-                .param(crate::Param::Bool(Some(r.deleted)))
+                .param(crate::Param::Bool(Some(record.deleted)))
                 .push(")");
         });
         tx.execute(sql).await?;
@@ -224,8 +217,15 @@ pub struct RecordFacts {
     pub owner: Option<RecordId>,
     /// The lowered name.
     pub sort_key: Option<String>,
-    /// On SQLite, the rowid.
+    /// On SQLite, the record's rowid: a share row finds its record with one lookup instead
+    /// of two (the id index, then the row), which is what keeps a rep's list as fast as an
+    /// administrator's walk of the name index. Joins check the id as well, so a rowid that
+    /// changed (SQLite may renumber on VACUUM) never shows another record; until the rows
+    /// are rebuilt, such a record is missing from lists read through share rows, though
+    /// its owner still sees it (read by owner) and counts still count it (share rows
+    /// alone). `None` on PostgreSQL.
     pub rowid: Option<i64>,
+    /// The record is in the recycle bin.
     pub deleted: bool,
 }
 
