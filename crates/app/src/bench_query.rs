@@ -189,12 +189,29 @@ impl App {
                         &["Energy"],
                         &[t, t, t, t, t],
                     ),
+                    // The count as Rapport takes it: from the picklist's tally (`store::tally`).
                     statement(
-                        "SELECT COUNT(*) FROM account WHERE isdeleted = FALSE AND industry = ?",
+                        "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM rapport_tally WHERE tbl = 'account' AND col = 'industry' AND value IN (?)",
                         &["Energy"],
                         &[c],
                     ),
                 ],
+            },
+            Case {
+                name: "COUNT() of Energy accounts".into(),
+                work: Work::Query {
+                    soql: "SELECT COUNT() FROM Account WHERE Industry = 'Energy'".into(),
+                    options: QueryOptions {
+                        page_size: 1,
+                        ..Default::default()
+                    },
+                },
+                // The count as a query of the records takes it, for what the tally saves.
+                baseline: vec![statement(
+                    "SELECT COUNT(*) FROM account WHERE isdeleted = FALSE AND industry = ?",
+                    &["Energy"],
+                    &[c],
+                )],
             },
             Case {
                 name: "list: first 200 rows (no count)".into(),

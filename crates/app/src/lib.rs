@@ -108,11 +108,11 @@ pub struct App {
 }
 
 impl App {
-    /// Folds the change rows of the summaries the database keeps (the pipeline's, on
-    /// PostgreSQL), so that reading them stays a read of a few rows. The server runs it
+    /// Folds the change rows of the summaries the database keeps (the pipeline's and the
+    /// picklist tallies, on PostgreSQL), so that reading them stays a read of a few rows. The server runs it
     /// every few seconds; it is safe beside any writer.
     pub async fn compact_summaries(&self) -> Result<()> {
-        self.store.compact_pipeline().await?;
+        self.store.compact_summaries().await?;
         Ok(())
     }
 
@@ -124,7 +124,7 @@ impl App {
             store.refresh_statistics().await?;
         }
         // Writes made with no server running (the CLI) leave change rows too.
-        store.compact_pipeline().await?;
+        store.compact_summaries().await?;
         let schema = store.load_schema().await?;
         let app = App {
             store,

@@ -475,6 +475,7 @@ impl App {
                 }
             }
         }
+        ddl::retype_column(&mut tx, &object, &old, &new).await?;
         let position = metadata::field_position(&mut tx, &object.name, &old.name).await?;
         metadata::delete_field(&mut tx, &object.name, &old.name).await?;
         metadata::write_field(&mut tx, &object.name, &new, position).await?;

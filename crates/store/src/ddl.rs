@@ -35,6 +35,7 @@ pub async fn create_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     }
     create_owner_name_index(tx, object).await?;
     create_recycle_bin_index(tx, object).await?;
+    crate::tally::install(tx, object).await?;
     crate::search::create_index(tx, object).await
 }
 
@@ -59,6 +60,7 @@ pub async fn create_recycle_bin_index(tx: &mut Tx, object: &ObjectDef) -> Result
 }
 
 pub async fn drop_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    crate::tally::remove(tx, object).await?;
     crate::search::drop_index(tx, object).await?;
     crate::shares::drop_table(tx, object).await?;
     let mut sql = tx.sql();
@@ -287,18 +289,57 @@ pub async fn add_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Re
         .push(" ")
         .push(&column_type(dialect, field));
     tx.execute(sql).await?;
-    create_indexes(tx, object, field).await
+    create_indexes(tx, object, field).await?;
+    if crate::tally::is_tallied(field) {
+        let mut grown = object.clone();
+        grown.fields.push(field.clone());
+        grown.reindex();
+        crate::tally::install(tx, &grown).await?;
+    }
+    Ok(())
 }
 
-/// Drops the column of a removed field (its indexes first: SQLite refuses otherwise).
+/// Drops the column of a removed field (its indexes and tally triggers first: SQLite
+/// refuses otherwise).
 pub async fn drop_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
     drop_indexes(tx, object, field).await?;
+    let tallied = crate::tally::is_tallied(field);
+    if tallied {
+        crate::tally::remove(tx, object).await?;
+    }
     let mut sql = tx.sql();
     sql.push("ALTER TABLE ")
         .ident(&object.table)
         .push(" DROP COLUMN ")
         .ident(&field.column);
-    tx.execute(sql).await.map(drop)
+    tx.execute(sql).await?;
+    if tallied {
+        let mut shrunk = object.clone();
+        shrunk.fields.retain(|f| f.name != field.name);
+        shrunk.reindex();
+        crate::tally::install(tx, &shrunk).await?;
+    }
+    Ok(())
+}
+
+/// A field whose type changed in place (its column stays, as text to picklist does): its
+/// tally comes or goes with it.
+pub async fn retype_column(
+    tx: &mut Tx,
+    object: &ObjectDef,
+    old: &FieldDef,
+    new: &FieldDef,
+) -> Result<()> {
+    if crate::tally::is_tallied(old) == crate::tally::is_tallied(new) {
+        return Ok(());
+    }
+    let mut changed = object.clone();
+    for field in &mut changed.fields {
+        if field.name == new.name {
+            *field = new.clone();
+        }
+    }
+    crate::tally::install(tx, &changed).await
 }
 
 /// Changes the digits of a number column. PostgreSQL alters the NUMERIC type (rounding);

@@ -23,6 +23,7 @@ mod backend;
 mod error;
 pub mod ids;
 mod pipeline;
+mod tally;
 
 pub use backend::{Store, Tx, redact_url, split_password};
 pub use error::StoreError;

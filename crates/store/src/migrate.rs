@@ -87,6 +87,9 @@ enum Step {
     RebuiltShareRows,
     /// Adds each object's index of its recycle bin (`ddl::create_recycle_bin_index`).
     RecycleBinIndexes,
+    /// Counts each object's records by picklist value and installs the triggers that keep
+    /// the counts (`tally`).
+    Tallies,
 }
 
 const LOGIN_TABLES: &str = "
@@ -181,7 +184,7 @@ const LEASE_TABLE: &str = "
 CREATE TABLE rapport_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)
 ";
 
-const STEPS: [(i64, &str, Step); 30] = [
+const STEPS: [(i64, &str, Step); 31] = [
     (1, "system tables", Step::Sql(SYSTEM_TABLES)),
     (2, "standard catalogue", Step::StandardCatalogue),
     (3, "search index", Step::SearchIndex),
@@ -236,6 +239,7 @@ const STEPS: [(i64, &str, Step); 30] = [
     ),
     (29, "share rows marked owned", Step::RebuiltShareRows),
     (30, "recycle bin indexes", Step::RecycleBinIndexes),
+    (31, "picklist value tallies", Step::Tallies),
 ];
 
 /// Serialises a startup task across processes starting together on one database, for the
@@ -270,9 +274,9 @@ impl Store {
             Dialect::Postgres => {
                 // A bulk load leaves a change row per deal in the pipeline summary: fold
                 // them, and rewrite the file their dead versions leave.
-                self.compact_pipeline().await?;
+                self.compact_summaries().await?;
                 let mut compact = self.sql();
-                compact.push("VACUUM FULL rapport_pipeline");
+                compact.push("VACUUM FULL rapport_pipeline, rapport_tally");
                 self.execute(compact).await?;
                 let mut sql = self.sql();
                 sql.push("VACUUM (ANALYZE)");
@@ -430,6 +434,12 @@ impl Store {
                     let schema = self.load_schema().await?;
                     for object in &schema.objects {
                         ddl::create_recycle_bin_index(&mut tx, object).await?;
+                    }
+                }
+                Step::Tallies => {
+                    let schema = self.load_schema().await?;
+                    for object in &schema.objects {
+                        crate::tally::install(&mut tx, object).await?;
                     }
                 }
                 Step::OwnerNameIndexes => {

@@ -69,7 +69,7 @@ pub(crate) const SQLITE: &[&str] = &[
 
 /// The same on PostgreSQL, where writers run concurrently: the triggers only append change
 /// rows (-1 for the old key, +1 for the new), so no two transactions ever wait on one summary
-/// row or lock two in opposite orders; reads sum the rows, and `Store::compact_pipeline`
+/// row or lock two in opposite orders; reads sum the rows, and `Store::compact_summaries`
 /// folds them together now and then. The backfill runs under a lock that keeps writers out
 /// until the triggers exist, so no write falls between the two.
 pub(crate) const POSTGRES: &[&str] = &[
@@ -123,13 +123,16 @@ SELECT owner_id, stage_name, is_closed, SUM(deals), SUM(priced), SUM(amount)
 FROM gone GROUP BY owner_id, stage_name, is_closed HAVING SUM(deals) <> 0";
 
 impl crate::backend::Store {
-    /// Folds the pipeline summary's change rows together (PostgreSQL; SQLite keeps one row
-    /// per key already). Run by the server every few seconds and after a bulk load.
-    pub async fn compact_pipeline(&self) -> crate::Result<()> {
+    /// Folds the change rows of the pipeline summary and of the tallies (`tally`) together
+    /// (PostgreSQL; SQLite keeps one row per key already). Run by the server every few
+    /// seconds and after a bulk load.
+    pub async fn compact_summaries(&self) -> crate::Result<()> {
         if self.dialect() == Dialect::Postgres {
-            let mut sql = self.sql();
-            sql.push(COMPACT_POSTGRES);
-            self.execute(sql).await?;
+            for statement in [COMPACT_POSTGRES, crate::tally::COMPACT_POSTGRES] {
+                let mut sql = self.sql();
+                sql.push(statement);
+                self.execute(sql).await?;
+            }
         }
         Ok(())
     }

@@ -124,7 +124,7 @@ pub struct QueryPlan {
 /// converts the records holding it in another case (`app` setup), so `industry = 'Energy'`
 /// finds exactly what `LOWER(industry) = 'energy'` would, with no LOWER per row (which
 /// PostgreSQL computes slowly) and through a plain index.
-fn canonical_picklist_value(field: &FieldDef, value: &Value) -> Option<String> {
+pub(crate) fn canonical_picklist_value(field: &FieldDef, value: &Value) -> Option<String> {
     if field.field_type != FieldType::Picklist {
         return None;
     }
@@ -665,6 +665,9 @@ impl QueryPlan {
                 }
             }
             return sql;
+        }
+        if let Some(tally) = self.tally_count_sql(dialect) {
+            return tally;
         }
         sql.push("SELECT COUNT(*)");
         let joined = self.joined_for_count();

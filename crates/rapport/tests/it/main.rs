@@ -24,5 +24,6 @@ mod search;
 mod security;
 mod setup;
 mod shares;
+mod tally;
 mod web_sessions;
 mod webdriver;

@@ -195,7 +195,7 @@ async fn pipeline_summary_follows_every_write(db: TestDb) {
     // And they do come from the summary: counts planted there show in each of its answers,
     // and in none of the records'.
     let store = store::Store::connect(&db.url).await.unwrap();
-    store.compact_pipeline().await.unwrap();
+    store.compact_summaries().await.unwrap();
     let mut plant = store.sql();
     plant.push("UPDATE rapport_pipeline SET deals = deals + 1000");
     store.execute(plant).await.unwrap();

@@ -1,0 +1,271 @@
+//! Picklist tallies answer the counts of lists filtered by picklist values (`totalSize` of
+//! `WHERE Industry = 'Energy'`). After every kind of write — create, update, a bulk update,
+//! delete, undelete, purge — and every change to the fields — a picklist added, a text field
+//! turned picklist, a picklist removed — their answers equal the same counts read from the
+//! records. Both backends.
+
+use app::records::{Update, WriteOptions};
+use app::setup::{FieldChange, NewField};
+use app::users::NewUser;
+use app::{App, Caller};
+use model::{FieldType, Lang};
+use serde_json::json;
+
+use crate::support::{TestDb, id18, input};
+
+crate::both_backends!(tallies_follow_every_write);
+
+/// Filters the tallies answer.
+const FILTERS: &[&str] = &[
+    "Industry = 'Energy'",
+    "Industry = 'energy'",
+    "Industry IN ('Energy', 'Banking')",
+    "Rating = 'Hot'",
+    "Industry = 'Not A Defined Industry'",
+];
+
+async fn total(app: &App, caller: &Caller, soql: &str) -> u64 {
+    app.query(
+        caller,
+        soql,
+        app::query::QueryOptions {
+            page_size: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{soql}: {e}"))
+    .total_size
+}
+
+/// Each filter's count and a list's first-page `totalSize`, beside the count of a twin the
+/// tallies cannot answer (an extra condition true of every record), which reads the records.
+/// Returns the counts.
+async fn agree(app: &App, caller: &Caller, filters: &[&str], step: &str) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for filter in filters {
+        let twin = total(
+            app,
+            caller,
+            &format!("SELECT COUNT() FROM Account WHERE {filter} AND Name != null"),
+        )
+        .await;
+        for soql in [
+            format!("SELECT COUNT() FROM Account WHERE {filter}"),
+            format!("SELECT Id, Name FROM Account WHERE {filter} ORDER BY Name"),
+        ] {
+            assert_eq!(
+                total(app, caller, &soql).await,
+                twin,
+                "after {step}: {soql}"
+            );
+        }
+        counts.push(twin);
+    }
+    counts
+}
+
+fn update(id: &str, fields: serde_json::Value) -> Update {
+    Update {
+        id: id.to_string(),
+        input: input(fields),
+        if_unmodified_since: None,
+    }
+}
+
+async fn tallies_follow_every_write(db: TestDb) {
+    let (app, admin) = db.app_with_admin().await;
+    let accounts = [
+        json!({"Name": "A", "Industry": "Energy", "Rating": "Hot"}),
+        json!({"Name": "B", "Industry": "energy"}),
+        json!({"Name": "C", "Industry": "Banking", "Rating": "Hot"}),
+        json!({"Name": "D", "Rating": "Cold"}),
+        json!({"Name": "E", "Industry": "Energy", "Rating": "Warm"}),
+    ];
+    let mut ids = Vec::new();
+    for account in accounts {
+        let id = app.create(&admin, "Account", input(account)).await.unwrap();
+        ids.push(id18(&id));
+    }
+    assert_eq!(
+        agree(&app, &admin, FILTERS, "creates").await,
+        [3, 3, 4, 2, 0],
+        "a value given in another case is stored as the picklist defines it"
+    );
+
+    app.update(
+        &admin,
+        "Account",
+        update(&ids[0], json!({"Industry": null})),
+    )
+    .await
+    .unwrap();
+    app.update(
+        &admin,
+        "Account",
+        update(&ids[3], json!({"Industry": "Energy", "Rating": "Hot"})),
+    )
+    .await
+    .unwrap();
+    // A change to neither picklist moves nothing.
+    app.update(&admin, "Account", update(&ids[4], json!({"Name": "E2"})))
+        .await
+        .unwrap();
+    assert_eq!(
+        agree(&app, &admin, FILTERS, "updates").await,
+        [3, 3, 4, 3, 0]
+    );
+
+    app.update_many(
+        &admin,
+        "Account",
+        ids.iter()
+            .map(|id| update(id, json!({"Rating": "Warm"})))
+            .collect(),
+        WriteOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        agree(&app, &admin, FILTERS, "a bulk update").await,
+        [3, 3, 4, 0, 0]
+    );
+
+    app.delete(&admin, &ids[1]).await.unwrap();
+    app.delete(&admin, &ids[2]).await.unwrap();
+    assert_eq!(
+        agree(&app, &admin, FILTERS, "deletes").await,
+        [2, 2, 2, 0, 0]
+    );
+    app.undelete(&admin, &ids[2]).await.unwrap();
+    app.purge(&admin, &ids[1]).await.unwrap();
+    assert_eq!(
+        agree(&app, &admin, FILTERS, "an undelete and a purge").await,
+        [2, 2, 3, 0, 0]
+    );
+
+    // A picklist added to accounts that exist, then set on some of them.
+    app.add_field(NewField {
+        object: "Account".into(),
+        name: "Tier__c".into(),
+        field_type: Some(FieldType::Picklist),
+        values: vec!["Gold".into(), "Silver".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let tier = ["Tier__c = 'Gold'", "Tier__c IN ('Gold', 'Silver')"];
+    assert_eq!(agree(&app, &admin, &tier, "a new picklist").await, [0, 0]);
+    app.update(
+        &admin,
+        "Account",
+        update(&ids[0], json!({"Tier__c": "Gold"})),
+    )
+    .await
+    .unwrap();
+    app.update(
+        &admin,
+        "Account",
+        update(&ids[2], json!({"Tier__c": "Silver"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(agree(&app, &admin, &tier, "tiers set").await, [1, 2]);
+
+    // A text field holding values, turned into a picklist of the values in use.
+    app.add_field(NewField {
+        object: "Account".into(),
+        name: "Segment__c".into(),
+        field_type: Some(FieldType::Text),
+        length: Some(40),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for id in [&ids[0], &ids[3]] {
+        app.update(
+            &admin,
+            "Account",
+            update(id, json!({"Segment__c": "Retail"})),
+        )
+        .await
+        .unwrap();
+    }
+    app.change_field(
+        "Account",
+        "Segment__c",
+        FieldChange {
+            field_type: Some(FieldType::Picklist),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let segment = ["Segment__c = 'Retail'"];
+    assert_eq!(
+        agree(&app, &admin, &segment, "a text field made picklist").await,
+        [2]
+    );
+
+    // A picklist removed takes its tallies along; the others keep counting.
+    app.remove_field("Account", "Tier__c").await.unwrap();
+    app.update(
+        &admin,
+        "Account",
+        update(&ids[0], json!({"Industry": "Banking"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        agree(&app, &admin, FILTERS, "a picklist removed").await,
+        [2, 2, 4, 0, 0]
+    );
+    assert_eq!(
+        agree(&app, &admin, &segment, "a picklist removed").await,
+        [2]
+    );
+
+    // The counts do come from the tallies: counts planted there show in the tallied answers
+    // and in none of the records'.
+    let store = store::Store::connect(&db.url).await.unwrap();
+    store.compact_summaries().await.unwrap();
+    let mut plant = store.sql();
+    plant.push("UPDATE rapport_tally SET live = live + 1000 WHERE col = 'industry'");
+    store.execute(plant).await.unwrap();
+    let energy = "SELECT Id FROM Account WHERE Industry = 'Energy' ORDER BY Name";
+    assert_eq!(total(&app, &admin, energy).await, 1002);
+    assert_eq!(
+        total(
+            &app,
+            &admin,
+            "SELECT Id FROM Account WHERE Industry = 'Energy' AND Name != null"
+        )
+        .await,
+        2
+    );
+
+    // A caller whose sharing restricts them counts the records they read, not the tallies:
+    // with accounts private, a rep sees none of the admin's.
+    let rep = app
+        .add_user(
+            &Caller::system(),
+            NewUser {
+                email: "rep@example.com".into(),
+                password: "secret123".into(),
+                name: "Rex Rep".into(),
+                profile: Some("Standard User".into()),
+                role: None,
+                language: Lang::En,
+            },
+        )
+        .await
+        .unwrap();
+    let rep = Caller::user(rep, Lang::En);
+    crate::support::rapport_ok(&db, &["sharing", "default", "Account", "private"]);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(total(&app, &rep, energy).await, 0);
+    plant = store.sql();
+    plant.push("UPDATE rapport_tally SET live = live - 1000 WHERE col = 'industry'");
+    store.execute(plant).await.unwrap();
+    store.close().await;
+}

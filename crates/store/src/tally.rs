@@ -1,0 +1,336 @@
+//! Tallies: for every picklist field of every object, the number of live records holding
+//! each value. Triggers keep them, so every write reaches them (the record path, bulk
+//! seeding, a renamed picklist value, the recycle bin, a purge) in the same transaction.
+//!
+//! They answer the count a list's first page reports as `totalSize` when the list is
+//! filtered by picklist values alone (`WHERE Industry = 'Energy'`): counting 166,000 of a
+//! million accounts read every one of them (190–230 ms on both backends), where the tally
+//! is one row. A picklist has a bounded list of values, so the tallies stay small whatever
+//! the number of records.
+//!
+//! SQLite has one writer at a time: its row triggers add to one row per key. PostgreSQL's
+//! writers run concurrently: its statement triggers only append change rows (the net change
+//! of the statement per key, read from its transition tables), so no two transactions wait
+//! on one tally row; reads sum the rows and `Store::compact_summaries` folds them.
+
+use model::{FieldDef, FieldType, ObjectDef};
+
+use crate::Result;
+use crate::backend::Tx;
+use crate::error::index_name;
+use crate::plan::Deleted;
+use crate::query::{Compare, Cond, QueryPlan, canonical_picklist_value};
+use crate::sql::{Dialect, Sql, bool_literal};
+
+const CREATE_SQLITE: &str = "CREATE TABLE IF NOT EXISTS rapport_tally (
+    tbl TEXT NOT NULL, col TEXT NOT NULL, value TEXT NOT NULL, live BIGINT NOT NULL,
+    PRIMARY KEY (tbl, col, value))";
+
+const CREATE_POSTGRES: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS rapport_tally (
+        tbl TEXT NOT NULL, col TEXT NOT NULL, value TEXT NOT NULL, live BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_rapport_tally ON rapport_tally (tbl, col, value)",
+];
+
+/// Folds PostgreSQL's change rows into one row per key, in one statement: rows appended
+/// meanwhile by other transactions are not in its snapshot and stay for the next time.
+pub(crate) const COMPACT_POSTGRES: &str = "
+WITH gone AS (DELETE FROM rapport_tally RETURNING tbl, col, value, live)
+INSERT INTO rapport_tally (tbl, col, value, live)
+SELECT tbl, col, value, SUM(live) FROM gone GROUP BY tbl, col, value HAVING SUM(live) <> 0";
+
+/// Whether a field is tallied: a single-select picklist (multi-select values combine
+/// without bound).
+pub fn is_tallied(field: &FieldDef) -> bool {
+    field.field_type == FieldType::Picklist
+}
+
+fn tallied(object: &ObjectDef) -> Vec<&FieldDef> {
+    object.fields.iter().filter(|f| is_tallied(f)).collect()
+}
+
+/// A name of our own as an SQL string constant (trigger bodies cannot take parameters).
+fn quoted(name: &str) -> String {
+    format!("'{}'", name.replace('\'', "''"))
+}
+
+/// A name of our own as a quoted SQL identifier.
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn trigger_name(object: &ObjectDef, event: &str) -> String {
+    index_name("tl", &object.table, event)
+}
+
+fn function_name(object: &ObjectDef) -> String {
+    index_name("tally", &object.table, "change")
+}
+
+const EVENTS: [&str; 3] = ["insert", "delete", "update"];
+
+/// Counts the object's records into the tallies and installs the triggers that keep them.
+/// Idempotent: whatever was there for the object is replaced, so it serves a new table, a
+/// field added or dropped, and the migration that brings tallies to an existing database.
+pub async fn install(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    remove(tx, object).await?;
+    let fields = tallied(object);
+    let Some(is_deleted) = object.field("IsDeleted") else {
+        return Ok(());
+    };
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let dialect = tx.dialect();
+    let table = quoted(&object.table);
+    if dialect == Dialect::Postgres {
+        // Writers wait until the triggers exist, so that no write falls between the count
+        // and the triggers.
+        let mut lock = tx.sql();
+        lock.push("LOCK TABLE ")
+            .ident(&object.table)
+            .push(" IN SHARE ROW EXCLUSIVE MODE");
+        tx.execute(lock).await?;
+    }
+    let mut backfill = tx.sql();
+    backfill.push("INSERT INTO rapport_tally (tbl, col, value, live) ");
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            backfill.push(" UNION ALL ");
+        }
+        backfill
+            .push("SELECT ")
+            .push(&table)
+            .push(", ")
+            .push(&quoted(&field.column))
+            .push(", ")
+            .ident(&field.column)
+            .push(", COUNT(*) FROM ")
+            .ident(&object.table)
+            .push(" WHERE ")
+            .ident(&is_deleted.column)
+            .push(" = ")
+            .push(bool_literal(dialect, false))
+            .push(" AND ")
+            .ident(&field.column)
+            .push(" IS NOT NULL GROUP BY ")
+            .ident(&field.column);
+    }
+    tx.execute(backfill).await?;
+    let statements = match dialect {
+        Dialect::Sqlite => sqlite_triggers(object, &is_deleted.column, &fields),
+        Dialect::Postgres => postgres_triggers(object, &is_deleted.column, &fields),
+    };
+    for text in statements {
+        let mut sql = tx.sql();
+        sql.push(&text);
+        tx.execute(sql).await?;
+    }
+    Ok(())
+}
+
+/// Takes the object's triggers and tallies away (before its table or a tallied column goes;
+/// SQLite refuses to drop a column a trigger names).
+pub async fn remove(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    let dialect = tx.dialect();
+    match dialect {
+        Dialect::Sqlite => {
+            let mut sql = tx.sql();
+            sql.push(CREATE_SQLITE);
+            tx.execute(sql).await?;
+        }
+        Dialect::Postgres => {
+            for text in CREATE_POSTGRES {
+                let mut sql = tx.sql();
+                sql.push(text);
+                tx.execute(sql).await?;
+            }
+        }
+    }
+    for event in EVENTS {
+        let mut sql = tx.sql();
+        sql.push("DROP TRIGGER IF EXISTS ")
+            .ident(&trigger_name(object, event));
+        if dialect == Dialect::Postgres {
+            sql.push(" ON ").ident(&object.table);
+        }
+        tx.execute(sql).await?;
+    }
+    if dialect == Dialect::Postgres {
+        let mut sql = tx.sql();
+        sql.push("DROP FUNCTION IF EXISTS ")
+            .ident(&function_name(object))
+            .push("()");
+        tx.execute(sql).await?;
+    }
+    let mut sql = tx.sql();
+    sql.push("DELETE FROM rapport_tally WHERE tbl = ")
+        .text_param(&object.table);
+    tx.execute(sql).await.map(drop)
+}
+
+/// One row per tallied value of the `row` (`NEW` or `OLD`) adding `live`, where `when`
+/// (written in terms of the field's column `{c}`) holds.
+fn sqlite_changes(
+    object: &ObjectDef,
+    fields: &[&FieldDef],
+    row: &str,
+    live: i32,
+    when: impl Fn(&str) -> String,
+) -> String {
+    let table = quoted(&object.table);
+    let selects: Vec<String> = fields
+        .iter()
+        .map(|field| {
+            let column = ident(&field.column);
+            format!(
+                "SELECT {table}, {}, {row}.{column}, {live} WHERE {row}.{column} IS NOT NULL AND {}",
+                quoted(&field.column),
+                when(&column)
+            )
+        })
+        .collect();
+    selects.join(" UNION ALL ")
+}
+
+const SQLITE_UPSERT: &str =
+    "ON CONFLICT (tbl, col, value) DO UPDATE SET live = live + excluded.live;";
+
+fn sqlite_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef]) -> Vec<String> {
+    let (table, deleted) = (ident(&object.table), ident(is_deleted));
+    let insert = sqlite_changes(object, fields, "NEW", 1, |_| "1".into());
+    let delete = sqlite_changes(object, fields, "OLD", -1, |_| "1".into());
+    // An update moves a record between values, or in or out of the recycle bin.
+    let took = sqlite_changes(object, fields, "OLD", -1, |c| {
+        format!("NOT OLD.{deleted} AND (NEW.{deleted} OR OLD.{c} IS NOT NEW.{c})")
+    });
+    let gave = sqlite_changes(object, fields, "NEW", 1, |c| {
+        format!("NOT NEW.{deleted} AND (OLD.{deleted} OR OLD.{c} IS NOT NEW.{c})")
+    });
+    let changed: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            let c = ident(&f.column);
+            format!("OLD.{c} IS NOT NEW.{c}")
+        })
+        .chain([format!("OLD.{deleted} IS NOT NEW.{deleted}")])
+        .collect();
+    let into = "INSERT INTO rapport_tally (tbl, col, value, live)";
+    vec![
+        format!(
+            "CREATE TRIGGER {} AFTER INSERT ON {table} WHEN NOT NEW.{deleted} BEGIN {into} {insert} {SQLITE_UPSERT} END",
+            ident(&trigger_name(object, "insert"))
+        ),
+        format!(
+            "CREATE TRIGGER {} AFTER DELETE ON {table} WHEN NOT OLD.{deleted} BEGIN {into} {delete} {SQLITE_UPSERT} END",
+            ident(&trigger_name(object, "delete"))
+        ),
+        format!(
+            "CREATE TRIGGER {} AFTER UPDATE ON {table} WHEN {} BEGIN {into} {took} UNION ALL {gave} {SQLITE_UPSERT} END",
+            ident(&trigger_name(object, "update")),
+            changed.join(" OR ")
+        ),
+    ]
+}
+
+/// PostgreSQL: one function per object, run once per statement with the rows it wrote
+/// (transition tables), appending the statement's net change per value.
+fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef]) -> Vec<String> {
+    let (table, deleted) = (ident(&object.table), ident(is_deleted));
+    let function = ident(&function_name(object));
+    let pairs: Vec<String> = fields
+        .iter()
+        .map(|f| format!("({}, r.{})", quoted(&f.column), ident(&f.column)))
+        .collect();
+    let pairs = pairs.join(", ");
+    let values = |rows: &str, live: i32| {
+        format!(
+            "SELECT v.col, v.value, {live} AS live FROM {rows} r \
+             CROSS JOIN LATERAL (VALUES {pairs}) AS v (col, value) \
+             WHERE NOT r.{deleted} AND v.value IS NOT NULL"
+        )
+    };
+    let append = |changes: String| {
+        format!(
+            "INSERT INTO rapport_tally (tbl, col, value, live) \
+             SELECT {}, col, value, SUM(live) FROM ({changes}) d \
+             GROUP BY col, value HAVING SUM(live) <> 0;",
+            quoted(&object.table)
+        )
+    };
+    let on_insert = append(values("new_rows", 1));
+    let on_delete = append(values("old_rows", -1));
+    let on_update = append(format!(
+        "{} UNION ALL {}",
+        values("old_rows", -1),
+        values("new_rows", 1)
+    ));
+    let trigger = |event: &str, referencing: &str| {
+        format!(
+            "CREATE TRIGGER {} AFTER {} ON {table} REFERENCING {referencing} \
+             FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            ident(&trigger_name(object, event)),
+            event.to_ascii_uppercase()
+        )
+    };
+    vec![
+        format!(
+            "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN {on_insert}
+                ELSIF TG_OP = 'DELETE' THEN {on_delete}
+                ELSE {on_update}
+                END IF;
+                RETURN NULL;
+            END $$"
+        ),
+        trigger("insert", "NEW TABLE AS new_rows"),
+        trigger("delete", "OLD TABLE AS old_rows"),
+        trigger("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    ]
+}
+
+impl QueryPlan {
+    /// The count of the plan's rows read from the tallies, when it counts live records of
+    /// one object filtered by one tallied field's values alone (`Industry = 'Energy'`,
+    /// `Rating IN ('Hot', 'Warm')`). A caller whose reads are restricted by sharing carries
+    /// the restriction in the plan, so their count does not match and reads the records.
+    pub(crate) fn tally_count_sql(&self, dialect: Dialect) -> Option<Sql> {
+        let root = self.sources.first()?;
+        let plain = self.shared.is_none()
+            && self.search.is_none()
+            && self.deleted == Deleted::Exclude
+            && root.object.field("IsDeleted").is_some();
+        if !plain {
+            return None;
+        }
+        let (column, values) = match self.filter.as_ref()? {
+            Cond::Compare {
+                column,
+                op: Compare::Eq,
+                value,
+            } => (column, std::slice::from_ref(value)),
+            Cond::In { column, values } => (column, values.as_slice()),
+            _ => return None,
+        };
+        if column.source != 0 || !is_tallied(&column.field) {
+            return None;
+        }
+        // Only the values the field defines, which filters compare as stored.
+        let values: Vec<String> = values
+            .iter()
+            .map(|value| canonical_picklist_value(&column.field, value))
+            .collect::<Option<_>>()?;
+        let mut sql = Sql::new(dialect);
+        sql.push("SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM rapport_tally WHERE tbl = ")
+            .text_param(&root.object.table)
+            .push(" AND col = ")
+            .text_param(&column.field.column)
+            .push(" AND value IN (")
+            .comma_list(&values, |sql, value| {
+                sql.text_param(value);
+            })
+            .push(")");
+        Some(sql)
+    }
+}
