@@ -73,6 +73,16 @@ const EVENTS: [&str; 3] = ["insert", "delete", "update"];
 /// Idempotent: whatever was there for the object is replaced, so it serves a new table, a
 /// field added or dropped, and the migration that brings tallies to an existing database.
 pub async fn install(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    let dialect = tx.dialect();
+    if dialect == Dialect::Postgres {
+        // Writers finish first (their change rows are then there to delete) and wait until
+        // the triggers exist, so that no write falls between the count and the triggers.
+        let mut lock = tx.sql();
+        lock.push("LOCK TABLE ")
+            .ident(&object.table)
+            .push(" IN SHARE ROW EXCLUSIVE MODE");
+        tx.execute(lock).await?;
+    }
     remove(tx, object).await?;
     let fields = tallied(object);
     let Some(is_deleted) = object.field("IsDeleted") else {
@@ -81,17 +91,7 @@ pub async fn install(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     if fields.is_empty() {
         return Ok(());
     }
-    let dialect = tx.dialect();
     let table = quoted(&object.table);
-    if dialect == Dialect::Postgres {
-        // Writers wait until the triggers exist, so that no write falls between the count
-        // and the triggers.
-        let mut lock = tx.sql();
-        lock.push("LOCK TABLE ")
-            .ident(&object.table)
-            .push(" IN SHARE ROW EXCLUSIVE MODE");
-        tx.execute(lock).await?;
-    }
     let mut backfill = tx.sql();
     backfill.push("INSERT INTO rapport_tally (tbl, col, value, live) ");
     for (i, field) in fields.iter().enumerate() {
