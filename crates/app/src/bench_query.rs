@@ -133,7 +133,7 @@ impl App {
             last_name = last
                 .cells
                 .iter()
-                .find(|(n, _)| n == "Name")
+                .find(|(n, _)| &**n == "Name")
                 .and_then(|(_, c)| match c {
                     crate::query::Cell::Value(model::Value::Text(t)) => Some(t.clone()),
                     _ => None,

@@ -74,9 +74,11 @@ pub enum Cell {
 /// A record of a result: its object, id, and the selected values in select order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub object: String,
+    pub object: Arc<str>,
     pub id: Option<RecordId>,
-    pub cells: Vec<(String, Cell)>,
+    /// Cell names are shared by every row of a result (one allocation per query, not per
+    /// row and cell).
+    pub cells: Vec<(Arc<str>, Cell)>,
 }
 
 /// One page of a result.
@@ -109,7 +111,7 @@ fn no_such_column(name: &str, object: &str) -> AppError {
 #[derive(Debug, Default)]
 struct Node {
     /// Child entries in first-seen order: a field (column position) or a parent node.
-    entries: Vec<(String, Entry)>,
+    entries: Vec<(Arc<str>, Entry)>,
 }
 
 #[derive(Debug)]
@@ -129,7 +131,8 @@ enum Entry {
         by_type: Vec<(String, Vec<String>)>,
     },
     Parent {
-        source: usize,
+        /// The parent's object, named in its rows.
+        object: Arc<str>,
         id_column: usize,
         node: Node,
     },
@@ -281,14 +284,14 @@ impl<'s> Planner<'s> {
                 .relationship
                 .clone()
                 .unwrap_or_else(|| lookup.name.clone());
-            match root.entries.iter_mut().find(|(n, _)| n == &name) {
+            match root.entries.iter_mut().find(|(n, _)| **n == *name) {
                 Some((_, Entry::Polymorphic { fields, .. })) => {
                     if !fields.iter().any(|f| f.eq_ignore_ascii_case(&wanted)) {
                         fields.push(wanted);
                     }
                 }
                 _ => root.entries.push((
-                    name,
+                    name.into(),
                     Entry::Polymorphic {
                         id_column: column,
                         fields: vec![wanted],
@@ -325,14 +328,14 @@ impl<'s> Planner<'s> {
             let position = node
                 .entries
                 .iter()
-                .position(|(n, e)| n == &name && matches!(e, Entry::Parent { .. }));
+                .position(|(n, e)| **n == *name && matches!(e, Entry::Parent { .. }));
             let position = match position {
                 Some(p) => p,
                 None => {
                     node.entries.push((
-                        name,
+                        name.into(),
                         Entry::Parent {
-                            source: next,
+                            object: self.sources[next].object.name.as_str().into(),
                             id_column,
                             node: Node::default(),
                         },
@@ -351,9 +354,9 @@ impl<'s> Planner<'s> {
             };
             at = next;
         }
-        if !node.entries.iter().any(|(n, _)| n == &field.name) {
+        if !node.entries.iter().any(|(n, _)| **n == *field.name) {
             node.entries
-                .push((field.name.clone(), Entry::Field(column)));
+                .push((field.name.as_str().into(), Entry::Field(column)));
         }
         Ok(())
     }
@@ -945,7 +948,7 @@ fn describe_kind(field: &FieldDef) -> &'static str {
 
 /// Turns a raw row into a result row by the select tree.
 fn assemble(
-    object: &str,
+    object: &Arc<str>,
     node: &Node,
     raw: &[Value],
     id_column: Option<usize>,
@@ -974,21 +977,21 @@ fn assemble(
                 // Filled in after the page is read (see `App::resolve_polymorphic`).
                 Entry::Polymorphic { id_column, .. } => match raw.get(*id_column) {
                     Some(Value::Id(id)) => Cell::Parent(Some(Row {
-                        object: String::new(),
+                        object: "".into(),
                         id: Some(id.clone()),
                         cells: Vec::new(),
                     })),
                     _ => Cell::Parent(None),
                 },
                 Entry::Parent {
-                    source: _,
+                    object,
                     id_column,
                     node: child,
                 } => {
                     if raw.get(*id_column).is_none_or(Value::is_null) {
                         Cell::Parent(None)
                     } else {
-                        Cell::Parent(Some(assemble("", child, raw, Some(*id_column), lang)))
+                        Cell::Parent(Some(assemble(object, child, raw, Some(*id_column), lang)))
                     }
                 }
             };
@@ -996,19 +999,9 @@ fn assemble(
         })
         .collect();
     Row {
-        object: object.to_string(),
+        object: object.clone(),
         id,
         cells,
-    }
-}
-
-/// Fills in the object names of parent rows (known from the plan's sources).
-fn name_parents(row: &mut Row, node: &Node, sources: &[Source]) {
-    for ((_, cell), (_, entry)) in row.cells.iter_mut().zip(&node.entries) {
-        if let (Cell::Parent(Some(parent)), Entry::Parent { source, node, .. }) = (cell, entry) {
-            parent.object = sources[*source].object.name.clone();
-            name_parents(parent, node, sources);
-        }
     }
 }
 
@@ -1579,8 +1572,10 @@ fn plan_query(
                     )));
                 }
                 let column = planner.add_column(0, field.clone());
-                tree.entries
-                    .push((field.name.clone(), Entry::Label(column, Box::new(field))));
+                tree.entries.push((
+                    field.name.as_str().into(),
+                    Entry::Label(column, Box::new(field)),
+                ));
             }
             SelectItem::Subquery(sub) if !nested => {
                 let relation = schema
@@ -1615,7 +1610,8 @@ fn plan_query(
                     relation
                         .name
                         .clone()
-                        .unwrap_or_else(|| sub.from.text.clone()),
+                        .unwrap_or_else(|| sub.from.text.clone())
+                        .into(),
                     Entry::Children(children.len()),
                 ));
                 children.push(ChildQuery {
@@ -1695,7 +1691,7 @@ fn plan_query(
                     .clone()
                     .unwrap_or_else(|| lookup.name.clone());
                 tree.entries.push((
-                    name,
+                    name.into(),
                     Entry::Polymorphic {
                         id_column: column,
                         fields: single(otherwise)?,
@@ -1780,6 +1776,7 @@ impl App {
                 fiscal_start,
                 &self.plan_context(caller).await?,
             )?;
+            let names: Vec<Arc<str>> = names.iter().map(|n| n.as_str().into()).collect();
             self.require_plan(caller, &plan.base).await?;
             self.restrict_plan(caller, &mut plan.base).await?;
             if options.include_deleted {
@@ -1996,13 +1993,10 @@ impl App {
                 .saturating_sub(offset)
                 .min(limit),
         };
+        let object: Arc<str> = root.name.as_str().into();
         let mut rows: Vec<Row> = raw
             .iter()
-            .map(|values| {
-                let mut row = assemble(&root.name, &tree, values, Some(id_column), caller.lang);
-                name_parents(&mut row, &tree, &plan.sources);
-                row
-            })
+            .map(|values| assemble(&object, &tree, values, Some(id_column), caller.lang))
             .collect();
         self.resolve_polymorphic(caller, schema, &tree, &mut rows)
             .await?;
@@ -2154,9 +2148,9 @@ impl App {
                                     .map_or_else(|| wanted.clone(), |f| f.name.clone());
                                 (
                                     if wanted.eq_ignore_ascii_case("Type") {
-                                        "Type".to_string()
+                                        "Type".into()
                                     } else {
-                                        name
+                                        name.into()
                                     },
                                     Cell::Value(value),
                                 )
@@ -2165,7 +2159,7 @@ impl App {
                         found.insert(
                             id.clone(),
                             Row {
-                                object: object.name.clone(),
+                                object: object.name.as_str().into(),
                                 id: Some(id),
                                 cells,
                             },
@@ -2194,12 +2188,12 @@ impl App {
         lang: model::Lang,
     ) -> Result<HashMap<RecordId, Vec<Row>>> {
         let mut grouped: HashMap<RecordId, Vec<Row>> = HashMap::new();
-        let object = child
+        let object: Arc<str> = child
             .plan
             .sources
             .first()
-            .map(|s| s.object.name.clone())
-            .unwrap_or_default();
+            .map_or("", |s| s.object.name.as_str())
+            .into();
         // A page holds at most MAX_PAGE parents: one query for the whole page.
         for chunk in parents.chunks(MAX_PAGE) {
             let mut plan = child.plan.clone();
@@ -2219,9 +2213,13 @@ impl App {
                 if child.limit.is_some_and(|limit| rows.len() as u64 >= limit) {
                     continue;
                 }
-                let mut row = assemble(&object, &child.tree, &values, Some(child.id_column), lang);
-                name_parents(&mut row, &child.tree, &plan.sources);
-                rows.push(row);
+                rows.push(assemble(
+                    &object,
+                    &child.tree,
+                    &values,
+                    Some(child.id_column),
+                    lang,
+                ));
             }
         }
         Ok(grouped)

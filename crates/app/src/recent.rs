@@ -65,7 +65,7 @@ impl App {
                 .rows
             {
                 let text = row.cells.iter().find_map(|(n, c)| match c {
-                    Cell::Value(v) if *n == name_field.name => Some(v.to_display()),
+                    Cell::Value(v) if **n == *name_field.name => Some(v.to_display()),
                     _ => None,
                 });
                 if let Some(id) = row.id {

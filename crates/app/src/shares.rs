@@ -613,7 +613,7 @@ impl App {
                 .await?;
             for row in page.rows {
                 let name = row.cells.iter().find_map(|(n, c)| match c {
-                    crate::query::Cell::Value(Value::Text(t)) if n == "Name" => Some(t.clone()),
+                    crate::query::Cell::Value(Value::Text(t)) if &**n == "Name" => Some(t.clone()),
                     _ => None,
                 });
                 if let (Some(id), Some(name)) = (row.id, name) {

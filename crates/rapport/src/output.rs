@@ -11,7 +11,7 @@ use app::{App, Caller};
 fn flatten(prefix: &str, row: &Row, out: &mut Vec<(String, String)>) {
     for (name, cell) in &row.cells {
         let column = if prefix.is_empty() {
-            name.clone()
+            name.to_string()
         } else {
             format!("{prefix}.{name}")
         };
@@ -36,7 +36,7 @@ fn json_of(row: &Row) -> serde_json::Value {
                 serde_json::Value::Array(rows.iter().map(json_of).collect())
             }
         };
-        map.insert(name.clone(), value);
+        map.insert(name.to_string(), value);
     }
     serde_json::Value::Object(map)
 }

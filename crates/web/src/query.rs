@@ -38,10 +38,10 @@ pub(crate) fn row_json(base: &str, row: &Row) -> JsonValue {
     let mut map = Map::new();
     let attributes = match &row.id {
         Some(id) => {
-            json!({"type": row.object, "url": format!("{base}/sobjects/{}/{}", row.object, id.to_18())})
+            json!({"type": &*row.object, "url": format!("{base}/sobjects/{}/{}", row.object, id.to_18())})
         }
         // Aggregate rows have a type and no url.
-        None => json!({"type": row.object}),
+        None => json!({"type": &*row.object}),
     };
     map.insert("attributes".into(), attributes);
     for (name, cell) in &row.cells {
@@ -55,7 +55,7 @@ pub(crate) fn row_json(base: &str, row: &Row) -> JsonValue {
                 json!({"totalSize": records.len(), "done": true, "records": records})
             }
         };
-        map.insert(name.clone(), value);
+        map.insert(name.to_string(), value);
     }
     JsonValue::Object(map)
 }

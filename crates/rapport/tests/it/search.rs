@@ -20,7 +20,7 @@ async fn found(app: &App, caller: &Caller, sosl: &str) -> Vec<String> {
             let name = row
                 .cells
                 .iter()
-                .find(|(n, _)| n == "Name")
+                .find(|(n, _)| &**n == "Name")
                 .map(|(_, c)| match c {
                     app::query::Cell::Value(v) => v.to_json().as_str().unwrap_or("").to_string(),
                     _ => String::new(),
@@ -96,14 +96,14 @@ async fn sosl_search(db: TestDb) {
 
     // No RETURNING: every searchable object, ids only, grouped by object.
     let everything = app.search(&admin, "FIND {acme}").await.unwrap();
-    let mut kinds: Vec<&str> = everything.iter().map(|r| r.object.as_str()).collect();
+    let mut kinds: Vec<&str> = everything.iter().map(|r| &*r.object).collect();
     kinds.dedup();
     assert_eq!(kinds, ["Lead", "Account", "Contact", "Project__c"]);
     assert_eq!(everything.len(), 5);
     assert!(
         everything
             .iter()
-            .all(|r| r.cells.len() == 1 && r.cells[0].0 == "Id")
+            .all(|r| r.cells.len() == 1 && &*r.cells[0].0 == "Id")
     );
     assert!(everything.iter().any(|r| r.id.as_ref() == Some(&ann)));
 

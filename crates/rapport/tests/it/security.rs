@@ -228,7 +228,7 @@ async fn object_permissions_hold_on_every_path(db: TestDb) {
         .await
         .unwrap()
         .iter()
-        .map(|r| r.object.clone())
+        .map(|r| r.object.to_string())
         .collect();
     assert_eq!(found, ["Account", "Task"]);
     let found: Vec<String> = app
@@ -236,7 +236,7 @@ async fn object_permissions_hold_on_every_path(db: TestDb) {
         .await
         .unwrap()
         .iter()
-        .map(|r| r.object.clone())
+        .map(|r| r.object.to_string())
         .collect();
     assert_eq!(found, ["Account", "Opportunity", "Task"]);
     // A polymorphic parent the caller may not read reads as empty.
@@ -863,7 +863,7 @@ async fn fields_are_hidden_or_read_only_by_profile(db: TestDb) {
         )
         .await
         .unwrap();
-    let names: Vec<&str> = all.rows[0].cells.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = all.rows[0].cells.iter().map(|(n, _)| &**n).collect();
     assert!(
         names.contains(&"Rating") && !names.contains(&"Site"),
         "{names:?}"

@@ -129,7 +129,7 @@ fn parent_name(row: &Row, field: &FieldDef) -> Option<String> {
     let relationship = field.relationship.as_ref()?;
     match cell(row, relationship)? {
         Cell::Parent(Some(parent)) => parent.cells.iter().find_map(|(n, c)| match c {
-            Cell::Value(v) if n != "Id" && !v.is_null() => Some(v.to_display()),
+            Cell::Value(v) if &**n != "Id" && !v.is_null() => Some(v.to_display()),
             _ => None,
         }),
         _ => None,

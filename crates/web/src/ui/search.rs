@@ -103,7 +103,7 @@ pub async fn search(
                 for (object, columns) in objects.iter().zip(&columns) {
                     let found: Vec<Vec<Shown>> = rows
                         .iter()
-                        .filter(|r| r.object == object.name)
+                        .filter(|r| *r.object == *object.name)
                         .map(|r| columns.iter().map(|f| show(&fmt, r, f)).collect())
                         .collect();
                     if !found.is_empty() {
