@@ -63,8 +63,8 @@ fn trigger_name(object: &ObjectDef, event: &str) -> String {
     index_name("tl", &object.table, event)
 }
 
-fn function_name(object: &ObjectDef) -> String {
-    index_name("tally", &object.table, "change")
+fn function_name(object: &ObjectDef, kind: &str) -> String {
+    index_name("tally", &object.table, kind)
 }
 
 const EVENTS: [&str; 3] = ["insert", "delete", "update"];
@@ -157,11 +157,13 @@ pub async fn remove(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
         tx.execute(sql).await?;
     }
     if dialect == Dialect::Postgres {
-        let mut sql = tx.sql();
-        sql.push("DROP FUNCTION IF EXISTS ")
-            .ident(&function_name(object))
-            .push("()");
-        tx.execute(sql).await?;
+        for kind in ["change", "update"] {
+            let mut sql = tx.sql();
+            sql.push("DROP FUNCTION IF EXISTS ")
+                .ident(&function_name(object, kind))
+                .push("()");
+            tx.execute(sql).await?;
+        }
     }
     let mut sql = tx.sql();
     sql.push("DELETE FROM rapport_tally WHERE tbl = ")
@@ -233,21 +235,30 @@ fn sqlite_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef]) -
     ]
 }
 
-/// PostgreSQL: one function per object, run once per statement with the rows it wrote
-/// (transition tables), appending the statement's net change per value.
+/// PostgreSQL. Inserts and deletes: one function per object, run once per statement with
+/// the rows it wrote (transition tables), appending the statement's net change per value, so
+/// a bulk load appends one row per value. Updates: a row trigger whose condition (checked
+/// without calling a function) passes only when a picklist or IsDeleted changed, so the many
+/// updates that change neither cost nothing (a statement trigger captured every updated row
+/// twice: lead conversion took 12-25% longer).
 fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef]) -> Vec<String> {
     let (table, deleted) = (ident(&object.table), ident(is_deleted));
-    let function = ident(&function_name(object));
-    let pairs: Vec<String> = fields
-        .iter()
-        .map(|f| format!("({}, r.{})", quoted(&f.column), ident(&f.column)))
-        .collect();
-    let pairs = pairs.join(", ");
-    let values = |rows: &str, live: i32| {
+    let function = ident(&function_name(object, "change"));
+    let on_row = ident(&function_name(object, "update"));
+    // Each tallied value of `row` (OLD or NEW, or each row of the transition table `rows`),
+    // adding `live`.
+    let values = |rows: Option<&str>, row: &str, live: i32| {
+        let pairs: Vec<String> = fields
+            .iter()
+            .map(|f| format!("({}, {row}.{})", quoted(&f.column), ident(&f.column)))
+            .collect();
+        let from = rows.map_or(String::new(), |rows| {
+            format!("{rows} {row} CROSS JOIN LATERAL ")
+        });
         format!(
-            "SELECT v.col, v.value, {live} AS live FROM {rows} r \
-             CROSS JOIN LATERAL (VALUES {pairs}) AS v (col, value) \
-             WHERE NOT r.{deleted} AND v.value IS NOT NULL"
+            "SELECT v.col, v.value, {live} AS live FROM {from}(VALUES {}) AS v (col, value) \
+             WHERE NOT {row}.{deleted} AND v.value IS NOT NULL",
+            pairs.join(", ")
         )
     };
     let append = |changes: String| {
@@ -258,13 +269,19 @@ fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef])
             quoted(&object.table)
         )
     };
-    let on_insert = append(values("new_rows", 1));
-    let on_delete = append(values("old_rows", -1));
+    let on_insert = append(values(Some("new_rows"), "r", 1));
+    let on_delete = append(values(Some("old_rows"), "r", -1));
     let on_update = append(format!(
         "{} UNION ALL {}",
-        values("old_rows", -1),
-        values("new_rows", 1)
+        values(None, "OLD", -1),
+        values(None, "NEW", 1)
     ));
+    let changed: Vec<String> = fields
+        .iter()
+        .map(|f| ident(&f.column))
+        .chain([deleted.clone()])
+        .map(|c| format!("OLD.{c} IS DISTINCT FROM NEW.{c}"))
+        .collect();
     let trigger = |event: &str, referencing: &str| {
         format!(
             "CREATE TRIGGER {} AFTER {} ON {table} REFERENCING {referencing} \
@@ -278,15 +295,26 @@ fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef])
             "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP = 'INSERT' THEN {on_insert}
-                ELSIF TG_OP = 'DELETE' THEN {on_delete}
-                ELSE {on_update}
+                ELSE {on_delete}
                 END IF;
+                RETURN NULL;
+            END $$"
+        ),
+        format!(
+            "CREATE FUNCTION {on_row}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                {on_update}
                 RETURN NULL;
             END $$"
         ),
         trigger("insert", "NEW TABLE AS new_rows"),
         trigger("delete", "OLD TABLE AS old_rows"),
-        trigger("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        format!(
+            "CREATE TRIGGER {} AFTER UPDATE ON {table} FOR EACH ROW WHEN ({}) \
+             EXECUTE FUNCTION {on_row}()",
+            ident(&trigger_name(object, "update")),
+            changed.join(" OR ")
+        ),
     ]
 }
 
