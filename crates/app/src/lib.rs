@@ -109,8 +109,8 @@ pub struct App {
 
 impl App {
     /// Folds the change rows of the summaries the database keeps (the pipeline's and the
-    /// picklist tallies, on PostgreSQL), so that reading them stays a read of a few rows. The server runs it
-    /// every few seconds; it is safe beside any writer.
+    /// picklist tallies, on PostgreSQL), so that reading them stays a read of a few rows.
+    /// The server runs it every few seconds; it is safe beside any writer.
     pub async fn compact_summaries(&self) -> Result<()> {
         self.store.compact_summaries().await?;
         Ok(())

@@ -1280,7 +1280,7 @@ async fn serve(app: App, listen: &str, limits: web::LimitSettings) -> anyhow::Re
         loop {
             every_five_seconds.tick().await;
             if let Err(error) = compactor.compact_summaries().await {
-                tracing::warn!(%error, "compacting the pipeline summary failed");
+                tracing::warn!(%error, "compacting the pipeline summary and tallies failed");
             }
         }
     });

@@ -294,7 +294,7 @@ pub async fn add_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Re
         let mut grown = object.clone();
         grown.fields.push(field.clone());
         grown.reindex();
-        crate::tally::install(tx, &grown).await?;
+        crate::tally::field_changed(tx, &grown, field).await?;
     }
     Ok(())
 }
@@ -303,23 +303,18 @@ pub async fn add_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Re
 /// refuses otherwise).
 pub async fn drop_column(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
     drop_indexes(tx, object, field).await?;
-    let tallied = crate::tally::is_tallied(field);
-    if tallied {
-        crate::tally::remove(tx, object).await?;
+    if crate::tally::is_tallied(field) {
+        let mut shrunk = object.clone();
+        shrunk.fields.retain(|f| f.name != field.name);
+        shrunk.reindex();
+        crate::tally::field_changed(tx, &shrunk, field).await?;
     }
     let mut sql = tx.sql();
     sql.push("ALTER TABLE ")
         .ident(&object.table)
         .push(" DROP COLUMN ")
         .ident(&field.column);
-    tx.execute(sql).await?;
-    if tallied {
-        let mut shrunk = object.clone();
-        shrunk.fields.retain(|f| f.name != field.name);
-        shrunk.reindex();
-        crate::tally::install(tx, &shrunk).await?;
-    }
-    Ok(())
+    tx.execute(sql).await.map(drop)
 }
 
 /// A field whose type changed in place (its column stays, as text to picklist does): its
@@ -339,7 +334,7 @@ pub async fn retype_column(
             *field = new.clone();
         }
     }
-    crate::tally::install(tx, &changed).await
+    crate::tally::field_changed(tx, &changed, new).await
 }
 
 /// Changes the digits of a number column. PostgreSQL alters the NUMERIC type (rounding);

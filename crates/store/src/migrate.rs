@@ -276,6 +276,7 @@ impl Store {
                 // them, and rewrite the file their dead versions leave.
                 self.compact_summaries().await?;
                 let mut compact = self.sql();
+                // (Writers of every object with a picklist wait the moment it takes.)
                 compact.push("VACUUM FULL rapport_pipeline, rapport_tally");
                 self.execute(compact).await?;
                 let mut sql = self.sql();
@@ -394,6 +395,9 @@ impl Store {
                         let Some(stored) = schema.object(&wanted.name) else {
                             continue;
                         };
+                        // The object as the fields added so far leave it: what follows a
+                        // column (its tally's triggers) is written for all of them.
+                        let mut stored = model::ObjectDef::clone(stored);
                         for field in &wanted.fields {
                             if stored.field(&field.name).is_some() {
                                 continue;
@@ -401,7 +405,9 @@ impl Store {
                             let position =
                                 metadata::next_field_position(&mut tx, &stored.name).await?;
                             metadata::write_field(&mut tx, &stored.name, field, position).await?;
-                            ddl::add_column(&mut tx, stored, field).await?;
+                            ddl::add_column(&mut tx, &stored, field).await?;
+                            stored.fields.push(field.clone());
+                            stored.reindex();
                         }
                     }
                 }

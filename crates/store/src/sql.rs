@@ -127,14 +127,7 @@ impl Sql {
     /// Appends a quoted identifier. Identifiers come from validated metadata; quoting also
     /// makes reserved words (`user`, `case`, `order`) safe as table names.
     pub fn ident(&mut self, name: &str) -> &mut Sql {
-        self.text.push('"');
-        for c in name.chars() {
-            if c == '"' {
-                self.text.push('"');
-            }
-            self.text.push(c);
-        }
-        self.text.push('"');
+        self.text.push_str(&quote_ident(name));
         self
     }
 
@@ -219,6 +212,12 @@ pub(crate) mod sqlite_text {
             t.millisecond()
         )
     }
+}
+
+/// A name from metadata (or of our own) as a quoted identifier, for SQL written as text
+/// (`Sql::ident`, trigger bodies).
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// A row count as SQL text, within what both backends accept.

@@ -1,6 +1,7 @@
 //! Tallies: for every picklist field of every object, the number of live records holding
 //! each value. Triggers keep them, so every write reaches them (the record path, bulk
-//! seeding, a renamed picklist value, the recycle bin, a purge) in the same transaction.
+//! seeding, picklist values made canonical, the recycle bin, a purge) in the same
+//! transaction.
 //!
 //! They answer the count a list's first page reports as `totalSize` when the list is
 //! filtered by picklist values alone (`WHERE Industry = 'Energy'`): counting 166,000 of a
@@ -9,9 +10,11 @@
 //! the number of records.
 //!
 //! SQLite has one writer at a time: its row triggers add to one row per key. PostgreSQL's
-//! writers run concurrently: its statement triggers only append change rows (the net change
-//! of the statement per key, read from its transition tables), so no two transactions wait
-//! on one tally row; reads sum the rows and `Store::compact_summaries` folds them.
+//! writers run concurrently: its triggers only append change rows (see `postgres_triggers`),
+//! so no two transactions wait on one tally row; reads sum the rows and
+//! `Store::compact_summaries` folds them. For the same reason PostgreSQL never deletes a
+//! tally's rows outside that fold: it appends their negation, which sums to zero whether or
+//! not a fold running meanwhile has already replaced them.
 
 use model::{FieldDef, FieldType, ObjectDef};
 
@@ -20,7 +23,7 @@ use crate::backend::Tx;
 use crate::error::index_name;
 use crate::plan::Deleted;
 use crate::query::{Compare, Cond, QueryPlan, canonical_picklist_value};
-use crate::sql::{Dialect, Sql, bool_literal};
+use crate::sql::{Dialect, Sql, bool_literal, quote_ident as ident};
 
 const CREATE_SQLITE: &str = "CREATE TABLE IF NOT EXISTS rapport_tally (
     tbl TEXT NOT NULL, col TEXT NOT NULL, value TEXT NOT NULL, live BIGINT NOT NULL,
@@ -54,11 +57,6 @@ fn quoted(name: &str) -> String {
     format!("'{}'", name.replace('\'', "''"))
 }
 
-/// A name of our own as a quoted SQL identifier.
-fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 fn trigger_name(object: &ObjectDef, event: &str) -> String {
     index_name("tl", &object.table, event)
 }
@@ -70,82 +68,57 @@ fn function_name(object: &ObjectDef, kind: &str) -> String {
 const EVENTS: [&str; 3] = ["insert", "delete", "update"];
 
 /// Counts the object's records into the tallies and installs the triggers that keep them.
-/// Idempotent: whatever was there for the object is replaced, so it serves a new table, a
-/// field added or dropped, and the migration that brings tallies to an existing database.
+/// Idempotent: whatever was there for the object is replaced, so it serves a new table and
+/// the migration that brings tallies to an existing database.
 pub async fn install(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    take_triggers(tx, object).await?;
+    forget(tx, object, None).await?;
+    count(tx, object, &tallied(object)).await?;
+    put_triggers(tx, object).await
+}
+
+/// Takes the object's triggers and tallies away (before its table goes).
+pub async fn remove(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    take_triggers(tx, object).await?;
+    forget(tx, object, None).await
+}
+
+/// A tallied field added, removed or retyped: `object` is the object as it is after the
+/// change. The field's tallies are forgotten, and counted again if it is tallied now; only
+/// the triggers are rewritten (the object's other tallies stand, not recounted under the
+/// `ALTER TABLE`'s lock). Runs before a column is dropped: SQLite refuses to drop a column a
+/// trigger names.
+pub async fn field_changed(tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    take_triggers(tx, object).await?;
+    forget(tx, object, Some(field)).await?;
+    // A new column is empty, and a dropped field is not in `object`: nothing to count.
+    if let Some(now) = object.field(&field.name).filter(|f| is_tallied(f)) {
+        count(tx, object, &[now]).await?;
+    }
+    put_triggers(tx, object).await
+}
+
+/// Makes sure the table exists (a migration before the tallies' own may add a field), then
+/// takes the object's triggers away. On PostgreSQL the object's table is locked first:
+/// writers finish (their change rows are then there to forget) and wait until the new
+/// triggers exist, so no write falls between a count and the triggers.
+async fn take_triggers(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     let dialect = tx.dialect();
+    let create: &[&str] = match dialect {
+        Dialect::Sqlite => &[CREATE_SQLITE],
+        Dialect::Postgres => CREATE_POSTGRES,
+    };
+    for text in create {
+        let mut sql = tx.sql();
+        sql.push(text);
+        tx.execute(sql).await?;
+    }
     if dialect == Dialect::Postgres {
-        // Writers finish first (their change rows are then there to delete) and wait until
-        // the triggers exist, so that no write falls between the count and the triggers.
         let mut lock = tx.sql();
         lock.push("LOCK TABLE ")
             .ident(&object.table)
             .push(" IN SHARE ROW EXCLUSIVE MODE");
         tx.execute(lock).await?;
-    }
-    remove(tx, object).await?;
-    let fields = tallied(object);
-    let Some(is_deleted) = object.field("IsDeleted") else {
-        return Ok(());
-    };
-    if fields.is_empty() {
-        return Ok(());
-    }
-    let table = quoted(&object.table);
-    let mut backfill = tx.sql();
-    backfill.push("INSERT INTO rapport_tally (tbl, col, value, live) ");
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            backfill.push(" UNION ALL ");
-        }
-        backfill
-            .push("SELECT ")
-            .push(&table)
-            .push(", ")
-            .push(&quoted(&field.column))
-            .push(", ")
-            .ident(&field.column)
-            .push(", COUNT(*) FROM ")
-            .ident(&object.table)
-            .push(" WHERE ")
-            .ident(&is_deleted.column)
-            .push(" = ")
-            .push(bool_literal(dialect, false))
-            .push(" AND ")
-            .ident(&field.column)
-            .push(" IS NOT NULL GROUP BY ")
-            .ident(&field.column);
-    }
-    tx.execute(backfill).await?;
-    let statements = match dialect {
-        Dialect::Sqlite => sqlite_triggers(object, &is_deleted.column, &fields),
-        Dialect::Postgres => postgres_triggers(object, &is_deleted.column, &fields),
-    };
-    for text in statements {
-        let mut sql = tx.sql();
-        sql.push(&text);
-        tx.execute(sql).await?;
-    }
-    Ok(())
-}
-
-/// Takes the object's triggers and tallies away (before its table or a tallied column goes;
-/// SQLite refuses to drop a column a trigger names).
-pub async fn remove(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
-    let dialect = tx.dialect();
-    match dialect {
-        Dialect::Sqlite => {
-            let mut sql = tx.sql();
-            sql.push(CREATE_SQLITE);
-            tx.execute(sql).await?;
-        }
-        Dialect::Postgres => {
-            for text in CREATE_POSTGRES {
-                let mut sql = tx.sql();
-                sql.push(text);
-                tx.execute(sql).await?;
-            }
-        }
     }
     for event in EVENTS {
         let mut sql = tx.sql();
@@ -165,10 +138,83 @@ pub async fn remove(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
             tx.execute(sql).await?;
         }
     }
+    Ok(())
+}
+
+/// Brings the tallies of the object (or of one of its fields) to zero.
+async fn forget(tx: &mut Tx, object: &ObjectDef, field: Option<&FieldDef>) -> Result<()> {
     let mut sql = tx.sql();
-    sql.push("DELETE FROM rapport_tally WHERE tbl = ")
-        .text_param(&object.table);
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            sql.push("DELETE FROM rapport_tally WHERE tbl = ")
+                .text_param(&object.table);
+        }
+        Dialect::Postgres => {
+            sql.push(
+                "INSERT INTO rapport_tally (tbl, col, value, live) \
+                 SELECT tbl, col, value, -SUM(live) FROM rapport_tally WHERE tbl = ",
+            )
+            .text_param(&object.table);
+        }
+    }
+    if let Some(field) = field {
+        sql.push(" AND col = ").text_param(&field.column);
+    }
+    if tx.dialect() == Dialect::Postgres {
+        sql.push(" GROUP BY tbl, col, value HAVING SUM(live) <> 0");
+    }
     tx.execute(sql).await.map(drop)
+}
+
+/// Counts the object's live records by the values of `fields`.
+async fn count(tx: &mut Tx, object: &ObjectDef, fields: &[&FieldDef]) -> Result<()> {
+    let (Some(is_deleted), false) = (object.field("IsDeleted"), fields.is_empty()) else {
+        return Ok(());
+    };
+    let dialect = tx.dialect();
+    let table = quoted(&object.table);
+    let mut sql = tx.sql();
+    sql.push("INSERT INTO rapport_tally (tbl, col, value, live) ");
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push("SELECT ")
+            .push(&table)
+            .push(", ")
+            .push(&quoted(&field.column))
+            .push(", ")
+            .ident(&field.column)
+            .push(", COUNT(*) FROM ")
+            .ident(&object.table)
+            .push(" WHERE ")
+            .ident(&is_deleted.column)
+            .push(" = ")
+            .push(bool_literal(dialect, false))
+            .push(" AND ")
+            .ident(&field.column)
+            .push(" IS NOT NULL GROUP BY ")
+            .ident(&field.column);
+    }
+    tx.execute(sql).await.map(drop)
+}
+
+/// Installs the triggers that keep the object's tallies (none without a tallied field).
+async fn put_triggers(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
+    let fields = tallied(object);
+    let (Some(is_deleted), false) = (object.field("IsDeleted"), fields.is_empty()) else {
+        return Ok(());
+    };
+    let statements = match tx.dialect() {
+        Dialect::Sqlite => sqlite_triggers(object, &is_deleted.column, &fields),
+        Dialect::Postgres => postgres_triggers(object, &is_deleted.column, &fields),
+    };
+    for text in statements {
+        let mut sql = tx.sql();
+        sql.push(&text);
+        tx.execute(sql).await?;
+    }
+    Ok(())
 }
 
 /// One row per tallied value of the `row` (`NEW` or `OLD`) adding `live`, where `when`
@@ -292,20 +338,20 @@ fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef])
     };
     vec![
         format!(
-            "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+            "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $tally$
             BEGIN
                 IF TG_OP = 'INSERT' THEN {on_insert}
                 ELSE {on_delete}
                 END IF;
                 RETURN NULL;
-            END $$"
+            END $tally$"
         ),
         format!(
-            "CREATE FUNCTION {on_row}() RETURNS trigger LANGUAGE plpgsql AS $$
+            "CREATE FUNCTION {on_row}() RETURNS trigger LANGUAGE plpgsql AS $tally$
             BEGIN
                 {on_update}
                 RETURN NULL;
-            END $$"
+            END $tally$"
         ),
         trigger("insert", "NEW TABLE AS new_rows"),
         trigger("delete", "OLD TABLE AS old_rows"),
@@ -321,8 +367,10 @@ fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef])
 impl QueryPlan {
     /// The count of the plan's rows read from the tallies, when it counts live records of
     /// one object filtered by one tallied field's values alone (`Industry = 'Energy'`,
-    /// `Rating IN ('Hot', 'Warm')`). A caller whose reads are restricted by sharing carries
-    /// the restriction in the plan, so their count does not match and reads the records.
+    /// `Rating IN ('Hot', 'Warm')`). Sharing restrictions are part of the plan (its share
+    /// rows, or conditions in its filter), so a restricted caller's count only matches when
+    /// the filter with the restriction is still that one condition, and then the tally
+    /// counts exactly what the restricted filter matches.
     pub(crate) fn tally_count_sql(&self, dialect: Dialect) -> Option<Sql> {
         let root = self.sources.first()?;
         let plain = self.shared.is_none()
@@ -349,6 +397,9 @@ impl QueryPlan {
             .iter()
             .map(|value| canonical_picklist_value(&column.field, value))
             .collect::<Option<_>>()?;
+        if values.is_empty() {
+            return None;
+        }
         let mut sql = Sql::new(dialect);
         sql.push("SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM rapport_tally WHERE tbl = ")
             .text_param(&root.object.table)

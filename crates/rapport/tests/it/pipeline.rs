@@ -206,21 +206,7 @@ async fn pipeline_summary_follows_every_write(db: TestDb) {
 
     // A caller whose sharing restricts them reads the records, not the summary: with
     // opportunities private, a rep sees none of the admin's deals.
-    let rep = app
-        .add_user(
-            &Caller::system(),
-            NewUser {
-                email: "rep@example.com".into(),
-                password: "secret123".into(),
-                name: "Rex Rep".into(),
-                profile: Some("Standard User".into()),
-                role: None,
-                language: Lang::En,
-            },
-        )
-        .await
-        .unwrap();
-    let rep = Caller::user(rep, Lang::En);
+    let rep = crate::support::rep(&app).await;
     crate::support::rapport_ok(&db, &["sharing", "default", "Opportunity", "private"]);
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     for (summary, _) in questions(&me) {

@@ -132,6 +132,25 @@ impl TestDb {
     }
 }
 
+/// A Standard User without a role ("Rex Rep"): a caller whose reads sharing restricts.
+pub async fn rep(app: &App) -> Caller {
+    let rep = app
+        .add_user(
+            &Caller::system(),
+            NewUser {
+                email: "rep@example.com".into(),
+                password: "secret123".into(),
+                name: "Rex Rep".into(),
+                profile: Some("Standard User".into()),
+                role: None,
+                language: Lang::En,
+            },
+        )
+        .await
+        .unwrap();
+    Caller::user(rep, Lang::En)
+}
+
 fn nanos() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

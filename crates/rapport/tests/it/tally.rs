@@ -1,14 +1,14 @@
 //! Picklist tallies answer the counts of lists filtered by picklist values (`totalSize` of
 //! `WHERE Industry = 'Energy'`). After every kind of write — create, update, a bulk update,
-//! delete, undelete, purge — and every change to the fields — a picklist added, a text field
-//! turned picklist, a picklist removed — their answers equal the same counts read from the
-//! records. Both backends.
+//! delete (and its cascade), undelete, purge — and every change to the fields and objects —
+//! a picklist added, a text field turned picklist and back, a picklist removed, an object
+//! removed and made again — their answers equal the same counts read from the records.
+//! Both backends.
 
 use app::records::{Update, WriteOptions};
 use app::setup::{FieldChange, NewField};
-use app::users::NewUser;
 use app::{App, Caller};
-use model::{FieldType, Lang};
+use model::FieldType;
 use serde_json::json;
 
 use crate::support::{TestDb, id18, input};
@@ -25,11 +25,17 @@ const FILTERS: &[&str] = &[
 ];
 
 async fn total(app: &App, caller: &Caller, soql: &str) -> u64 {
+    total_of(app, caller, soql, false).await
+}
+
+/// `include_deleted`: as `queryAll` asks, with the recycle bin.
+async fn total_of(app: &App, caller: &Caller, soql: &str, include_deleted: bool) -> u64 {
     app.query(
         caller,
         soql,
         app::query::QueryOptions {
             page_size: 1,
+            include_deleted,
             ..Default::default()
         },
     )
@@ -42,17 +48,27 @@ async fn total(app: &App, caller: &Caller, soql: &str) -> u64 {
 /// tallies cannot answer (an extra condition true of every record), which reads the records.
 /// Returns the counts.
 async fn agree(app: &App, caller: &Caller, filters: &[&str], step: &str) -> Vec<u64> {
+    agree_on(app, caller, "Account", filters, step).await
+}
+
+async fn agree_on(
+    app: &App,
+    caller: &Caller,
+    object: &str,
+    filters: &[&str],
+    step: &str,
+) -> Vec<u64> {
     let mut counts = Vec::new();
     for filter in filters {
         let twin = total(
             app,
             caller,
-            &format!("SELECT COUNT() FROM Account WHERE {filter} AND Name != null"),
+            &format!("SELECT COUNT() FROM {object} WHERE {filter} AND Id != null"),
         )
         .await;
         for soql in [
-            format!("SELECT COUNT() FROM Account WHERE {filter}"),
-            format!("SELECT Id, Name FROM Account WHERE {filter} ORDER BY Name"),
+            format!("SELECT COUNT() FROM {object} WHERE {filter}"),
+            format!("SELECT Id FROM {object} WHERE {filter} ORDER BY Id"),
         ] {
             assert_eq!(
                 total(app, caller, &soql).await,
@@ -91,6 +107,11 @@ async fn tallies_follow_every_write(db: TestDb) {
         agree(&app, &admin, FILTERS, "creates").await,
         [3, 3, 4, 2, 0],
         "a value given in another case is stored as the picklist defines it"
+    );
+    // A null among the values is no picklist value: the records are counted.
+    assert_eq!(
+        agree(&app, &admin, &["Industry IN ('Energy', null)"], "creates").await,
+        [4]
     );
 
     app.update(
@@ -131,17 +152,55 @@ async fn tallies_follow_every_write(db: TestDb) {
         [3, 3, 4, 0, 0]
     );
 
+    // A campaign's member, which goes to the recycle bin with the campaign.
+    let campaign = app
+        .create(&admin, "Campaign", input(json!({"Name": "Expo"})))
+        .await
+        .unwrap();
+    let lead = app
+        .create(
+            &admin,
+            "Lead",
+            input(json!({"LastName": "Zhao", "Company": "Acme"})),
+        )
+        .await
+        .unwrap();
+    app.create(
+        &admin,
+        "CampaignMember",
+        input(json!({"CampaignId": id18(&campaign), "LeadId": id18(&lead), "Status": "Responded"})),
+    )
+    .await
+    .unwrap();
+    let responded = ["Status = 'Responded'"];
+    assert_eq!(
+        agree_on(&app, &admin, "CampaignMember", &responded, "a member").await,
+        [1]
+    );
+    app.delete(&admin, &id18(&campaign)).await.unwrap();
     app.delete(&admin, &ids[1]).await.unwrap();
     app.delete(&admin, &ids[2]).await.unwrap();
     assert_eq!(
         agree(&app, &admin, FILTERS, "deletes").await,
         [2, 2, 2, 0, 0]
     );
+    assert_eq!(
+        agree_on(&app, &admin, "CampaignMember", &responded, "a cascade").await,
+        [0]
+    );
+    // queryAll counts the recycle bin too, from the records.
+    let energy_all = "SELECT COUNT() FROM Account WHERE Industry = 'Energy'";
+    assert_eq!(total_of(&app, &admin, energy_all, true).await, 3);
     app.undelete(&admin, &ids[2]).await.unwrap();
     app.purge(&admin, &ids[1]).await.unwrap();
     assert_eq!(
         agree(&app, &admin, FILTERS, "an undelete and a purge").await,
         [2, 2, 3, 0, 0]
+    );
+    app.undelete(&admin, &id18(&campaign)).await.unwrap();
+    assert_eq!(
+        agree_on(&app, &admin, "CampaignMember", &responded, "an undelete").await,
+        [1]
     );
 
     // A picklist added to accounts that exist, then set on some of them.
@@ -224,11 +283,63 @@ async fn tallies_follow_every_write(db: TestDb) {
         agree(&app, &admin, &segment, "a picklist removed").await,
         [2]
     );
+    // And a picklist made text again is counted from the records, its tallies gone.
+    app.change_field(
+        "Account",
+        "Segment__c",
+        FieldChange {
+            field_type: Some(FieldType::Text),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        agree(&app, &admin, &segment, "a picklist made text").await,
+        [2]
+    );
+
+    // An object removed takes its tallies along: made again, it starts from none.
+    for round in ["made", "made again"] {
+        app.add_object("Gadget__c", None, None, None, None)
+            .await
+            .unwrap();
+        app.add_field(NewField {
+            object: "Gadget__c".into(),
+            name: "Kind__c".into(),
+            field_type: Some(FieldType::Picklist),
+            values: vec!["A".into(), "B".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let kind = ["Kind__c = 'A'"];
+        assert_eq!(agree_on(&app, &admin, "Gadget__c", &kind, round).await, [0]);
+        for name in ["G1", "G2"] {
+            app.create(
+                &admin,
+                "Gadget__c",
+                input(json!({"Name": name, "Kind__c": "A"})),
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(agree_on(&app, &admin, "Gadget__c", &kind, round).await, [2]);
+        app.remove_object("Gadget__c").await.unwrap();
+    }
 
     // The counts do come from the tallies: counts planted there show in the tallied answers
     // and in none of the records'.
     let store = store::Store::connect(&db.url).await.unwrap();
     store.compact_summaries().await.unwrap();
+    let mut left = store.sql();
+    left.push("SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM rapport_tally WHERE col IN ('segment__c', 'tier__c') OR tbl = 'gadget__c'");
+    let left = store.fetch(left, &[store::Col::Int]).await.unwrap();
+    assert_eq!(
+        left,
+        [[model::Value::Decimal(0.into())]],
+        "tallies of fields and objects gone"
+    );
     let mut plant = store.sql();
     plant.push("UPDATE rapport_tally SET live = live + 1000 WHERE col = 'industry'");
     store.execute(plant).await.unwrap();
@@ -246,21 +357,7 @@ async fn tallies_follow_every_write(db: TestDb) {
 
     // A caller whose sharing restricts them counts the records they read, not the tallies:
     // with accounts private, a rep sees none of the admin's.
-    let rep = app
-        .add_user(
-            &Caller::system(),
-            NewUser {
-                email: "rep@example.com".into(),
-                password: "secret123".into(),
-                name: "Rex Rep".into(),
-                profile: Some("Standard User".into()),
-                role: None,
-                language: Lang::En,
-            },
-        )
-        .await
-        .unwrap();
-    let rep = Caller::user(rep, Lang::En);
+    let rep = crate::support::rep(&app).await;
     crate::support::rapport_ok(&db, &["sharing", "default", "Account", "private"]);
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(total(&app, &rep, energy).await, 0);
