@@ -86,8 +86,11 @@ pub struct Row {
 pub struct QueryPage {
     pub object: String,
     pub rows: Vec<Row>,
-    /// Rows in the whole result.
+    /// Rows in the whole result, or, when not `counted`, rows up to this page's end.
     pub total_size: u64,
+    /// Whether `total_size` is the whole result's: counted, carried from the first page, or
+    /// reached (this page is the last).
+    pub counted: bool,
     /// Where the next page starts, when there is one.
     pub next_start: Option<u64>,
     /// The sort key of this page's last row, when the query pages by key.
@@ -1885,6 +1888,7 @@ impl App {
             return Ok(QueryPage {
                 object: "AggregateResult".into(),
                 total_size: rows.len() as u64,
+                counted: true,
                 rows,
                 next_start: None,
                 next_key: None,
@@ -1950,6 +1954,7 @@ impl App {
                 object: root.name.clone(),
                 rows: Vec::new(),
                 total_size: total,
+                counted: true,
                 next_start: None,
                 next_key: None,
             });
@@ -1983,15 +1988,17 @@ impl App {
             (Some(keyset), Some(last)) if more => keyset.key_of(last),
             _ => None,
         };
-        let total = match options.known_total {
-            Some(total) if start > 0 => total,
-            _ if !more || !options.count => start + take,
-            _ => self
-                .store()
-                .query_count(&counted)
-                .await?
-                .saturating_sub(offset)
-                .min(limit),
+        // A count the tallies answer costs no more than the page: taken even when a list
+        // did not ask for it.
+        let count = options.count || counted.counts_cheaply();
+        let (total, counted) = match options.known_total {
+            Some(total) if start > 0 => (total, true),
+            _ if !more => (start + take, true),
+            _ if !count => (start + take, false),
+            _ => {
+                let total = self.store().query_count(&counted).await?;
+                (total.saturating_sub(offset).min(limit), true)
+            }
         };
         let object: Arc<str> = root.name.as_str().into();
         let mut rows: Vec<Row> = raw
@@ -2024,6 +2031,7 @@ impl App {
             object: root.name.clone(),
             rows,
             total_size: total,
+            counted,
             next_start: more.then_some(next),
             next_key,
         })

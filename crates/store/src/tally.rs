@@ -365,6 +365,12 @@ fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef])
 }
 
 impl QueryPlan {
+    /// Whether the plan's count is read from the tallies (then it costs a lookup, not a walk
+    /// of the records).
+    pub fn counts_cheaply(&self) -> bool {
+        self.tally_count_sql(Dialect::Sqlite).is_some()
+    }
+
     /// The count of the plan's rows read from the tallies, when it counts live records of
     /// one object filtered by one tallied field's values alone (`Industry = 'Energy'`,
     /// `Rating IN ('Hot', 'Warm')`). Sharing restrictions are part of the plan (its share

@@ -108,6 +108,27 @@ async fn tallies_follow_every_write(db: TestDb) {
         [3, 3, 4, 2, 0],
         "a value given in another case is stored as the picklist defines it"
     );
+    // A list that does not ask for its count gets it all the same when a tally answers it,
+    // and otherwise learns only that there are more rows.
+    for (filter, counted, total) in [("Industry = 'Energy'", true, 3), ("Name != 'Z'", false, 1)] {
+        let page = app
+            .query(
+                &admin,
+                &format!("SELECT Id FROM Account WHERE {filter} ORDER BY Name"),
+                app::query::QueryOptions {
+                    page_size: 1,
+                    count: false,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (page.counted, page.total_size),
+            (counted, total),
+            "{filter}"
+        );
+    }
     // A null among the values is no picklist value: the records are counted.
     assert_eq!(
         agree(&app, &admin, &["Industry IN ('Energy', null)"], "creates").await,

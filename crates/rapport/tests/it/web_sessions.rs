@@ -2,7 +2,7 @@
 //! form's own CSRF token), the session cookie's attributes, lockout after repeated failures,
 //! CSRF and cross-site rejection of every state-changing form, idle and absolute expiry,
 //! a logout that ends the session in the database, a password change that ends them all,
-//! and auto-escaping of what users typed. On both backends.
+//! auto-escaping of what users typed, and the count a list view shows. On both backends.
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Client, StatusCode};
@@ -13,6 +13,7 @@ use crate::support::{Server, TestDb, cli_user, rapport_ok};
 
 crate::both_backends!(web_sessions_sign_in_expire_and_end);
 crate::both_backends!(only_those_who_may_share_see_the_share_form);
+crate::both_backends!(lists_show_the_count_a_tally_answers);
 
 /// `application/x-www-form-urlencoded` of some pairs.
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -555,4 +556,49 @@ async fn only_those_who_may_share_see_the_share_form(db: TestDb) {
         body[0]["errorCode"], "INSUFFICIENT_ACCESS_OR_READONLY",
         "{body}"
     );
+}
+
+/// A list view tells how many records it holds when a picklist's tally answers at no cost,
+/// and otherwise which rows these are, offering to count.
+async fn lists_show_the_count_a_tally_answers(db: TestDb) {
+    cli_user(&db, "admin@example.com", "Ada Admin", None, None);
+    let server = Server::start(&db).await;
+    let api = server.api(&db, "admin@example.com");
+    for i in 0..60 {
+        let industry = if i < 55 { "Energy" } else { "Retail" };
+        api.post(
+            "/sobjects/Account",
+            json!({"Name": format!("Co {i:02}"), "Industry": industry}),
+        )
+        .await;
+    }
+    let browser = Browser::new(&server.base);
+    let admin = browser
+        .sign_in("admin@example.com", "choose1well")
+        .await
+        .unwrap();
+    let energy = browser
+        .get("/o/Account?view=all&f1=Industry&o1=eq&v1=Energy", &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(energy.contains("55 items"), "{energy}");
+    let all = browser
+        .get("/o/Account?view=all", &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        all.contains("1–50 · more after these") && !all.contains("60 items"),
+        "{all}"
+    );
+    let counted = browser
+        .get("/o/Account?view=all&count=1", &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(counted.contains("60 items"), "{counted}");
 }
