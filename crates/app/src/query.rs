@@ -2014,16 +2014,18 @@ impl App {
             .map(Value::Id)
             .collect();
         for (index, child) in children.into_iter().enumerate() {
-            let by_parent = self.child_rows(&child, &ids, caller.lang).await?;
+            let mut by_parent = self.child_rows(&child, &ids, caller.lang).await?;
+            let Some(position) = tree
+                .entries
+                .iter()
+                .position(|(_, e)| matches!(e, Entry::Children(i) if *i == index))
+            else {
+                continue;
+            };
             for row in &mut rows {
-                let found = row.id.as_ref().and_then(|id| by_parent.get(id)).cloned();
-                let position = tree
-                    .entries
-                    .iter()
-                    .position(|(_, e)| matches!(e, Entry::Children(i) if *i == index));
-                if let Some(position) = position {
-                    row.cells[position].1 = Cell::Children(found.filter(|rows| !rows.is_empty()));
-                }
+                // Each parent's rows move to it (a page holds each parent once).
+                let found = row.id.as_ref().and_then(|id| by_parent.remove(id));
+                row.cells[position].1 = Cell::Children(found.filter(|rows| !rows.is_empty()));
             }
         }
         let next = start + take;
