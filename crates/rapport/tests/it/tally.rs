@@ -84,6 +84,26 @@ async fn agree_on(
     counts
 }
 
+async fn add_picklist(app: &App, object: &str, name: &str, values: &[&str]) {
+    app.add_field(NewField {
+        object: object.into(),
+        name: name.into(),
+        field_type: Some(FieldType::Picklist),
+        values: values.iter().map(|v| v.to_string()).collect(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+}
+
+async fn retype(app: &App, field: &str, field_type: FieldType) {
+    let change = FieldChange {
+        field_type: Some(field_type),
+        ..Default::default()
+    };
+    app.change_field("Account", field, change).await.unwrap();
+}
+
 fn update(id: &str, fields: serde_json::Value) -> Update {
     Update {
         id: id.to_string(),
@@ -228,15 +248,7 @@ async fn tallies_follow_every_write(db: TestDb) {
     );
 
     // A picklist added to accounts that exist, then set on some of them.
-    app.add_field(NewField {
-        object: "Account".into(),
-        name: "Tier__c".into(),
-        field_type: Some(FieldType::Picklist),
-        values: vec!["Gold".into(), "Silver".into()],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    add_picklist(&app, "Account", "Tier__c", &["Gold", "Silver"]).await;
     let tier = ["Tier__c = 'Gold'", "Tier__c IN ('Gold', 'Silver')"];
     assert_eq!(agree(&app, &admin, &tier, "a new picklist").await, [0, 0]);
     app.update(
@@ -274,16 +286,7 @@ async fn tallies_follow_every_write(db: TestDb) {
         .await
         .unwrap();
     }
-    app.change_field(
-        "Account",
-        "Segment__c",
-        FieldChange {
-            field_type: Some(FieldType::Picklist),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    retype(&app, "Segment__c", FieldType::Picklist).await;
     let segment = ["Segment__c = 'Retail'"];
     assert_eq!(
         agree(&app, &admin, &segment, "a text field made picklist").await,
@@ -308,16 +311,7 @@ async fn tallies_follow_every_write(db: TestDb) {
         [2]
     );
     // And a picklist made text again is counted from the records, its tallies gone.
-    app.change_field(
-        "Account",
-        "Segment__c",
-        FieldChange {
-            field_type: Some(FieldType::Text),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    retype(&app, "Segment__c", FieldType::Text).await;
     assert_eq!(
         agree(&app, &admin, &segment, "a picklist made text").await,
         [2]
@@ -328,15 +322,7 @@ async fn tallies_follow_every_write(db: TestDb) {
         app.add_object("Gadget__c", None, None, None, None)
             .await
             .unwrap();
-        app.add_field(NewField {
-            object: "Gadget__c".into(),
-            name: "Kind__c".into(),
-            field_type: Some(FieldType::Picklist),
-            values: vec!["A".into(), "B".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        add_picklist(&app, "Gadget__c", "Kind__c", &["A", "B"]).await;
         let kind = ["Kind__c = 'A'"];
         assert_eq!(agree_on(&app, &admin, "Gadget__c", &kind, round).await, [0]);
         for name in ["G1", "G2"] {
@@ -452,15 +438,7 @@ async fn tallies_hold_under_concurrent_writers(db: TestDb) {
             })
         })
         .collect();
-    app.add_field(NewField {
-        object: "Account".into(),
-        name: "Tier__c".into(),
-        field_type: Some(FieldType::Picklist),
-        values: vec!["Gold".into(), "Silver".into()],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    add_picklist(&app, "Account", "Tier__c", &["Gold", "Silver"]).await;
     for writer in writers {
         writer.await.unwrap();
     }
