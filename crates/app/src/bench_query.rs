@@ -250,6 +250,8 @@ impl App {
                         ..Default::default()
                     },
                 },
+                // Counted from the records, for what the tallies save (Rapport sums one
+                // picklist's tallies).
                 baseline: vec![statement(
                     "SELECT COUNT(*) FROM account WHERE isdeleted = FALSE",
                     &[],

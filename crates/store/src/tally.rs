@@ -1,13 +1,14 @@
 //! Tallies: for every picklist field of every object, the number of live records holding
-//! each value. Triggers keep them, so every write reaches them (the record path, bulk
-//! seeding, picklist values made canonical, the recycle bin, a purge) in the same
-//! transaction.
+//! each value, and holding none (kept as `''`, which no picklist value is). Triggers keep
+//! them, so every write reaches them (the record path, bulk seeding, picklist values made
+//! canonical, the recycle bin, a purge) in the same transaction.
 //!
 //! They answer the count a list's first page reports as `totalSize` when the list is
 //! filtered by picklist values alone (`WHERE Industry = 'Energy'`): counting 166,000 of a
 //! million accounts read every one of them (190–230 ms on both backends), where the tally
-//! is one row. A picklist has a bounded list of values, so the tallies stay small whatever
-//! the number of records.
+//! is one row. As every live record is in each field's tally once, any field's tallies also
+//! sum to the object's live records: an unfiltered list's count. A picklist has a bounded
+//! list of values, so the tallies stay small whatever the number of records.
 //!
 //! SQLite has one writer at a time: its row triggers add to one row per key. PostgreSQL's
 //! writers run concurrently: its triggers only append change rows (see `postgres_triggers`),
@@ -16,7 +17,7 @@
 //! tally's rows outside that fold: it appends their negation, which sums to zero whether or
 //! not a fold running meanwhile has already replaced them.
 
-use model::{FieldDef, FieldType, ObjectDef};
+use model::{FieldDef, FieldType, ObjectDef, Value};
 
 use crate::Result;
 use crate::backend::Tx;
@@ -179,22 +180,21 @@ async fn count(tx: &mut Tx, object: &ObjectDef, fields: &[&FieldDef]) -> Result<
         if i > 0 {
             sql.push(" UNION ALL ");
         }
+        let value = format!("COALESCE({}, '')", ident(&field.column));
         sql.push("SELECT ")
             .push(&table)
             .push(", ")
             .push(&quoted(&field.column))
             .push(", ")
-            .ident(&field.column)
+            .push(&value)
             .push(", COUNT(*) FROM ")
             .ident(&object.table)
             .push(" WHERE ")
             .ident(&is_deleted.column)
             .push(" = ")
             .push(bool_literal(dialect, false))
-            .push(" AND ")
-            .ident(&field.column)
-            .push(" IS NOT NULL GROUP BY ")
-            .ident(&field.column);
+            .push(" GROUP BY ")
+            .push(&value);
     }
     tx.execute(sql).await.map(drop)
 }
@@ -217,8 +217,8 @@ async fn put_triggers(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
     Ok(())
 }
 
-/// One row per tallied value of the `row` (`NEW` or `OLD`) adding `live`, where `when`
-/// (written in terms of the field's column `{c}`) holds.
+/// One row per tallied value of the `row` (`NEW` or `OLD`; `''` for none) adding `live`,
+/// where `when` (written in terms of the field's column `{c}`) holds.
 fn sqlite_changes(
     object: &ObjectDef,
     fields: &[&FieldDef],
@@ -232,7 +232,7 @@ fn sqlite_changes(
         .map(|field| {
             let column = ident(&field.column);
             format!(
-                "SELECT {table}, {}, {row}.{column}, {live} WHERE {row}.{column} IS NOT NULL AND {}",
+                "SELECT {table}, {}, COALESCE({row}.{column}, ''), {live} WHERE {}",
                 quoted(&field.column),
                 when(&column)
             )
@@ -296,14 +296,20 @@ fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef])
     let values = |rows: Option<&str>, row: &str, live: i32| {
         let pairs: Vec<String> = fields
             .iter()
-            .map(|f| format!("({}, {row}.{})", quoted(&f.column), ident(&f.column)))
+            .map(|f| {
+                format!(
+                    "({}, COALESCE({row}.{}, ''))",
+                    quoted(&f.column),
+                    ident(&f.column)
+                )
+            })
             .collect();
         let from = rows.map_or(String::new(), |rows| {
             format!("{rows} {row} CROSS JOIN LATERAL ")
         });
         format!(
             "SELECT v.col, v.value, {live} AS live FROM {from}(VALUES {}) AS v (col, value) \
-             WHERE NOT {row}.{deleted} AND v.value IS NOT NULL",
+             WHERE NOT {row}.{deleted}",
             pairs.join(", ")
         )
     };
@@ -372,11 +378,12 @@ impl QueryPlan {
     }
 
     /// The count of the plan's rows read from the tallies, when it counts live records of
-    /// one object filtered by one tallied field's values alone (`Industry = 'Energy'`,
-    /// `Rating IN ('Hot', 'Warm')`). Sharing restrictions are part of the plan (its share
-    /// rows, or conditions in its filter), so a restricted caller's count only matches when
-    /// the filter with the restriction is still that one condition, and then the tally
-    /// counts exactly what the restricted filter matches.
+    /// one object filtered by nothing, or by one tallied field's values alone
+    /// (`Industry = 'Energy'`, `Rating IN ('Hot', 'Warm')`, `Industry = null`). Sharing
+    /// restrictions are part of the plan (its share rows, or conditions in its filter), so a
+    /// restricted caller's count only matches when the filter with the restriction is still
+    /// that one condition, and then the tally counts exactly what the restricted filter
+    /// matches.
     pub(crate) fn tally_count_sql(&self, dialect: Dialect) -> Option<Sql> {
         let root = self.sources.first()?;
         let plain = self.shared.is_none()
@@ -386,36 +393,46 @@ impl QueryPlan {
         if !plain {
             return None;
         }
-        let (column, values) = match self.filter.as_ref()? {
-            Cond::Compare {
-                column,
-                op: Compare::Eq,
-                value,
-            } => (column, std::slice::from_ref(value)),
-            Cond::In { column, values } => (column, values.as_slice()),
-            _ => return None,
+        let (field, values) = match &self.filter {
+            // Every live record, in the first tallied field's tallies.
+            None => (*tallied(&root.object).first()?, None),
+            Some(filter) => {
+                let (column, values) = match filter {
+                    Cond::Compare {
+                        column,
+                        op: Compare::Eq,
+                        value,
+                    } => (column, std::slice::from_ref(value)),
+                    Cond::In { column, values } => (column, values.as_slice()),
+                    _ => return None,
+                };
+                if column.source != 0 || !is_tallied(&column.field) || values.is_empty() {
+                    return None;
+                }
+                // Only the values the field defines, which filters compare as stored, and
+                // null (no value), tallied as ''.
+                let keys: Vec<String> = values
+                    .iter()
+                    .map(|value| match value {
+                        Value::Null => Some(String::new()),
+                        value => canonical_picklist_value(&column.field, value),
+                    })
+                    .collect::<Option<_>>()?;
+                (&column.field, Some(keys))
+            }
         };
-        if column.source != 0 || !is_tallied(&column.field) {
-            return None;
-        }
-        // Only the values the field defines, which filters compare as stored.
-        let values: Vec<String> = values
-            .iter()
-            .map(|value| canonical_picklist_value(&column.field, value))
-            .collect::<Option<_>>()?;
-        if values.is_empty() {
-            return None;
-        }
         let mut sql = Sql::new(dialect);
         sql.push("SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM rapport_tally WHERE tbl = ")
             .text_param(&root.object.table)
             .push(" AND col = ")
-            .text_param(&column.field.column)
-            .push(" AND value IN (")
-            .comma_list(&values, |sql, value| {
-                sql.text_param(value);
-            })
-            .push(")");
+            .text_param(&field.column);
+        if let Some(keys) = values {
+            sql.push(" AND value IN (")
+                .comma_list(&keys, |sql, key| {
+                    sql.text_param(key);
+                })
+                .push(")");
+        }
         Some(sql)
     }
 }

@@ -14,27 +14,37 @@ crate::both_backends!(
     counts_leave_the_recycle_bin_out,
 );
 
-/// Counts with nothing to test but the recycle bin are a table's count less the bin's
-/// (`QueryPlan::to_count_sql`): checked here against records going in and out of the bin.
+/// Counts with nothing to test but the recycle bin: from the tallies for an object with a
+/// picklist (Account), as a table's count less the bin's for one without (a custom object;
+/// `QueryPlan::to_count_sql`). Checked against records going in and out of the bin.
 async fn counts_leave_the_recycle_bin_out(db: TestDb) {
     let (app, admin) = db.app_with_admin().await;
+    app.add_object("Widget__c", None, None, None, None)
+        .await
+        .unwrap();
+    for object in ["Account", "Widget__c"] {
+        counts_of(&app, &admin, object).await;
+    }
+}
+
+async fn counts_of(app: &app::App, admin: &app::Caller, object: &'static str) {
     let mut ids = Vec::new();
     for name in ["A", "B", "C", "D", "E"] {
         let id = app
-            .create(&admin, "Account", input(json!({"Name": name})))
+            .create(admin, object, input(json!({"Name": name})))
             .await
             .unwrap();
         ids.push(id18(&id));
     }
-    app.delete(&admin, &ids[1]).await.unwrap();
-    app.delete(&admin, &ids[3]).await.unwrap();
-    let count = |soql: &'static str, include_deleted: bool, page_size: usize| {
+    app.delete(admin, &ids[1]).await.unwrap();
+    app.delete(admin, &ids[3]).await.unwrap();
+    let count = |soql: String, include_deleted: bool, page_size: usize| {
         let (app, admin) = (app.clone(), admin.clone());
         async move {
             let page = app
                 .query(
                     &admin,
-                    soql,
+                    &soql,
                     app::query::QueryOptions {
                         page_size,
                         include_deleted,
@@ -46,34 +56,33 @@ async fn counts_leave_the_recycle_bin_out(db: TestDb) {
             (page.total_size, page.rows.len())
         }
     };
-    assert_eq!(count("SELECT COUNT() FROM Account", false, 10).await.0, 3);
-    assert_eq!(count("SELECT COUNT() FROM Account", true, 10).await.0, 5);
+    let all = || format!("SELECT COUNT() FROM {object}");
+    let ordered = || format!("SELECT Id FROM {object} ORDER BY Name");
+    assert_eq!(count(all(), false, 10).await.0, 3, "{object}");
+    assert_eq!(count(all(), true, 10).await.0, 5, "{object}");
     assert_eq!(
-        count(
-            "SELECT COUNT() FROM Account WHERE IsDeleted = true",
-            true,
-            10
-        )
-        .await
-        .0,
-        2
+        count(format!("{} WHERE IsDeleted = true", all()), true, 10)
+            .await
+            .0,
+        2,
+        "{object}"
     );
     // A first page counts the whole result the same way.
+    assert_eq!(count(ordered(), false, 2).await, (3, 2), "{object}");
+    assert_eq!(count(ordered(), true, 2).await, (5, 2), "{object}");
+    app.undelete(admin, &ids[1]).await.unwrap();
+    app.purge(admin, &ids[3]).await.unwrap();
+    assert_eq!(count(all(), false, 10).await.0, 4, "{object}");
+    assert_eq!(count(all(), true, 10).await.0, 4, "{object}");
     assert_eq!(
-        count("SELECT Id FROM Account ORDER BY Name", false, 2).await,
-        (3, 2)
-    );
-    assert_eq!(
-        count("SELECT Id FROM Account ORDER BY Name", true, 2).await,
-        (5, 2)
-    );
-    app.undelete(&admin, &ids[1]).await.unwrap();
-    app.purge(&admin, &ids[3]).await.unwrap();
-    assert_eq!(count("SELECT COUNT() FROM Account", false, 10).await.0, 4);
-    assert_eq!(count("SELECT COUNT() FROM Account", true, 10).await.0, 4);
-    assert_eq!(
-        count("SELECT Id FROM Account LIMIT 3 OFFSET 2", false, 10).await,
-        (2, 2)
+        count(
+            format!("SELECT Id FROM {object} LIMIT 3 OFFSET 2"),
+            false,
+            10
+        )
+        .await,
+        (2, 2),
+        "{object}"
     );
 }
 
