@@ -102,7 +102,7 @@ pub(crate) async fn refuse_invalid_memberships(tx: &mut Tx, schema: &Schema) -> 
             twice.push((group, member));
         }
     }
-    twice.sort_by(|a, b| (a.0.as_str15(), a.1.as_str15()).cmp(&(b.0.as_str15(), b.1.as_str15())));
+    twice.sort();
     twice.dedup();
     let mut problems: Vec<String> = twice
         .into_iter()
@@ -117,7 +117,7 @@ pub(crate) async fn refuse_invalid_memberships(tx: &mut Tx, schema: &Schema) -> 
         .await?
         .into_iter()
         .collect();
-    queues.sort_by(|a, b| a.as_str15().cmp(b.as_str15()));
+    queues.sort();
     for queue in queues {
         problems.push(format!(
             "{queue} is a queue: a queue cannot be a member of a group"
@@ -127,7 +127,7 @@ pub(crate) async fn refuse_invalid_memberships(tx: &mut Tx, schema: &Schema) -> 
         .keys()
         .filter(|group| holds(&inside, group, group))
         .collect();
-    circular.sort_by(|a, b| a.as_str15().cmp(b.as_str15()));
+    circular.sort();
     for group in circular {
         problems.push(format!("group {group} would be a member of itself"));
     }

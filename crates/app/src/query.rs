@@ -1988,13 +1988,12 @@ impl App {
             (Some(keyset), Some(last)) if more => keyset.key_of(last),
             _ => None,
         };
-        // A count the tallies answer costs no more than the page: taken even when a list
-        // did not ask for it.
-        let count = options.count || counted.counts_cheaply();
         let (total, counted) = match options.known_total {
             Some(total) if start > 0 => (total, true),
             _ if !more => (start + take, true),
-            _ if !count => (start + take, false),
+            // A count the tallies answer costs no more than the page: taken even when a list
+            // did not ask for it.
+            _ if !options.count && !counted.counts_cheaply() => (start + take, false),
             _ => {
                 let total = self.store().query_count(&counted).await?;
                 (total.saturating_sub(offset).min(limit), true)

@@ -48,8 +48,9 @@ pub async fn ensure_table(tx: &mut Tx, object: &ObjectDef) -> Result<()> {
         // As the records' own name index: SOQL sorts nulls first ascending.
         sql.push(" NULLS FIRST");
     }
-    // SQLite: the record's rowid too, so the index covers the join (see `RecordFacts::rowid`); and
-    // whether the record is in the recycle bin, so the index alone counts a user's records.
+    // SQLite: the record's rowid too, so the index covers the join (see
+    // `RecordFacts::rowid`); and whether the record is in the recycle bin, so the index alone
+    // counts a user's records.
     sql.push(", record_id, record_key, deleted)");
     tx.execute(sql).await?;
     // By record, then user: a write replaces a record's rows, and a page probes whether a

@@ -370,21 +370,46 @@ fn postgres_triggers(object: &ObjectDef, is_deleted: &str, fields: &[&FieldDef])
     ]
 }
 
+/// What a count reads from the tallies: one field's, of the values given (all of them
+/// when `None`).
+struct TallyKey<'p> {
+    table: &'p str,
+    column: &'p str,
+    values: Option<Vec<String>>,
+}
+
 impl QueryPlan {
     /// Whether the plan's count is read from the tallies (then it costs a lookup, not a walk
     /// of the records).
     pub fn counts_cheaply(&self) -> bool {
-        self.tally_count_sql(Dialect::Sqlite).is_some()
+        self.tally_key().is_some()
     }
 
-    /// The count of the plan's rows read from the tallies, when it counts live records of
-    /// one object filtered by nothing, or by one tallied field's values alone
-    /// (`Industry = 'Energy'`, `Rating IN ('Hot', 'Warm')`, `Industry = null`). Sharing
-    /// restrictions are part of the plan (its share rows, or conditions in its filter), so a
-    /// restricted caller's count only matches when the filter with the restriction is still
-    /// that one condition, and then the tally counts exactly what the restricted filter
-    /// matches.
+    /// The count of the plan's rows read from the tallies, when the tallies hold it.
     pub(crate) fn tally_count_sql(&self, dialect: Dialect) -> Option<Sql> {
+        let key = self.tally_key()?;
+        let mut sql = Sql::new(dialect);
+        sql.push("SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM rapport_tally WHERE tbl = ")
+            .text_param(key.table)
+            .push(" AND col = ")
+            .text_param(key.column);
+        if let Some(values) = key.values {
+            sql.push(" AND value IN (")
+                .comma_list(&values, |sql, value| {
+                    sql.text_param(value);
+                })
+                .push(")");
+        }
+        Some(sql)
+    }
+
+    /// The tallies that hold the plan's count, when it counts live records of one object
+    /// filtered by nothing, or by one tallied field's values alone (`Industry = 'Energy'`,
+    /// `Rating IN ('Hot', 'Warm')`, `Industry = null`). Sharing restrictions are part of the
+    /// plan (its share rows, or conditions in its filter), so a restricted caller's count
+    /// only matches when the filter with the restriction is still that one condition, and
+    /// then the tally counts exactly what the restricted filter matches.
+    fn tally_key(&self) -> Option<TallyKey<'_>> {
         let root = self.sources.first()?;
         let plain = self.shared.is_none()
             && self.search.is_none()
@@ -393,46 +418,41 @@ impl QueryPlan {
         if !plain {
             return None;
         }
-        let (field, values) = match &self.filter {
+        let table = root.object.table.as_str();
+        let Some(filter) = &self.filter else {
             // Every live record, in the first tallied field's tallies.
-            None => (*tallied(&root.object).first()?, None),
-            Some(filter) => {
-                let (column, values) = match filter {
-                    Cond::Compare {
-                        column,
-                        op: Compare::Eq,
-                        value,
-                    } => (column, std::slice::from_ref(value)),
-                    Cond::In { column, values } => (column, values.as_slice()),
-                    _ => return None,
-                };
-                if column.source != 0 || !is_tallied(&column.field) || values.is_empty() {
-                    return None;
-                }
-                // Only the values the field defines, which filters compare as stored, and
-                // null (no value), tallied as ''.
-                let keys: Vec<String> = values
-                    .iter()
-                    .map(|value| match value {
-                        Value::Null => Some(String::new()),
-                        value => canonical_picklist_value(&column.field, value),
-                    })
-                    .collect::<Option<_>>()?;
-                (&column.field, Some(keys))
-            }
+            let field = *tallied(&root.object).first()?;
+            return Some(TallyKey {
+                table,
+                column: &field.column,
+                values: None,
+            });
         };
-        let mut sql = Sql::new(dialect);
-        sql.push("SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) FROM rapport_tally WHERE tbl = ")
-            .text_param(&root.object.table)
-            .push(" AND col = ")
-            .text_param(&field.column);
-        if let Some(keys) = values {
-            sql.push(" AND value IN (")
-                .comma_list(&keys, |sql, key| {
-                    sql.text_param(key);
-                })
-                .push(")");
+        let (column, values) = match filter {
+            Cond::Compare {
+                column,
+                op: Compare::Eq,
+                value,
+            } => (column, std::slice::from_ref(value)),
+            Cond::In { column, values } => (column, values.as_slice()),
+            _ => return None,
+        };
+        if column.source != 0 || !is_tallied(&column.field) || values.is_empty() {
+            return None;
         }
-        Some(sql)
+        // Only the values the field defines, which filters compare as stored, and null (no
+        // value), tallied as ''.
+        let values = values
+            .iter()
+            .map(|value| match value {
+                Value::Null => Some(String::new()),
+                value => canonical_picklist_value(&column.field, value),
+            })
+            .collect::<Option<_>>()?;
+        Some(TallyKey {
+            table,
+            column: &column.field.column,
+            values: Some(values),
+        })
     }
 }

@@ -174,7 +174,7 @@ pub async fn list(
     // The total is known when it was counted (asked for, by the first page, or because the
     // tallies answer it at no cost), or when this page is the last; otherwise the list says
     // which rows these are and offers to count.
-    let counted = params.count || page.as_ref().is_some_and(|p| p.counted);
+    let counted = page.as_ref().is_some_and(|p| p.counted);
     let next_href = page.as_ref().and_then(|page| {
         page.next_start.map(|next| {
             ViewParams {
