@@ -154,16 +154,7 @@ impl Browser {
                 .await
             {
                 Ok(value) => return value,
-                Err(error)
-                    if [
-                        "stale element reference",
-                        "element not interactable",
-                        "element click intercepted",
-                    ]
-                    .iter()
-                    .any(|retried| error["error"] == json!(retried))
-                        && started.elapsed() < Duration::from_secs(10) =>
-                {
+                Err(error) if retried(&error) && started.elapsed() < Duration::from_secs(10) => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(error) => panic!("WebDriver {command} on {css}: {error}"),
@@ -439,3 +430,19 @@ while (walker.nextNode()) {
 }
 return failures;
 "#;
+
+/// A WebDriver error worth a retry: the page was still changing under the element.
+fn retried(error: &Json) -> bool {
+    [
+        "stale element reference",
+        "element not interactable",
+        "element click intercepted",
+    ]
+    .iter()
+    .any(|retried| error["error"] == json!(retried))
+        // Chromium's word for an element whose page was replaced while it was read (a
+        // navigation under way): stale too.
+        || error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not belong to the document"))
+}
